@@ -1,0 +1,161 @@
+import { arch as osArch, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from './log.js';
+
+/** Absolute, read-only paths used throughout the framework. */
+export interface ContextPaths {
+  /** Directory containing the user's setup script. */
+  readonly root: string;
+  /** The setup script itself (so build systems can call back into it). */
+  readonly setup: string;
+  /** `build/` under the root. */
+  readonly buildroot: string;
+  /** `build/log`. */
+  readonly log: string;
+  /** Debug log of this invocation (earlier invocations keep their own). */
+  readonly debuglog: string;
+  /** `build/log/commands.txt`: every command run, with cwd, environment delta and output. */
+  readonly runlog: string;
+  /** `build/packages`. */
+  readonly packages: string;
+  /** `build/targets`. */
+  readonly targets: string;
+  /** `results`: one directory per run. */
+  readonly poolResults: string;
+}
+
+/** A hook is called once per binary a target reports through `binaryPaths`. */
+export type Hook = (ctx: Context, binaryPath: string) => void | Promise<void>;
+
+export interface ContextHooks {
+  preBuild: Hook[];
+  postBuild: Hook[];
+  preRun: Hook[];
+  postRun: Hook[];
+}
+
+/** Environment values; lists are joined with ':' when the environment is built. */
+export type EnvValue = string | string[];
+
+/**
+ * Everything an instance configures and a target reads. Each instance of a command gets a
+ * deep copy (see {@link Context.clone}), so nothing one instance sets reaches another.
+ */
+export class Context {
+  paths: ContextPaths;
+  log: Logger;
+  /** Verbosity requested by the user (-v raises, -q lowers it). */
+  loglevel = 0;
+  /** Parsed command-line options, camelCase keys; targets and instances add their own. */
+  args: Record<string, any> = {};
+  hooks: ContextHooks = { preBuild: [], postBuild: [], preRun: [], postRun: [] };
+  /** Environment added to every command run for targets and packages. */
+  runenv: Record<string, EnvValue> = {};
+  /** When this invocation started. */
+  starttime = new Date();
+  /** argv prefix put in front of each benchmark command (e.g. `['valgrind', '-q']`). */
+  targetRunWrapper: string[] = [];
+  /** Parallel jobs for build systems (`-j`): cores, at most 16, unless given. */
+  jobs = Math.min(16, availableParallelism());
+  /** Architecture as `uname -m` prints it. */
+  arch: string = osArch() === 'x64' ? 'x86_64' : osArch() === 'arm64' ? 'aarch64' : osArch();
+  cc = 'cc';
+  cxx = 'c++';
+  fc = 'gfortran';
+  ar = 'ar';
+  nm = 'nm';
+  ranlib = 'ranlib';
+  cflags: string[] = [];
+  cxxflags: string[] = [];
+  fcflags: string[] = [];
+  ldflags: string[] = [];
+  /** Flags for linking libraries that are later linked statically into a binary (e.g. `-flto`). */
+  libLdflags: string[] = [];
+  /** Extra data instances and packages may attach (deep-copied like everything else). */
+  extra: Record<string, unknown> = {};
+
+  constructor(paths: ContextPaths, log: Logger) {
+    this.paths = paths;
+    this.log = log;
+  }
+
+  /** Adds a flag to both cflags and cxxflags unless already present. */
+  addCFlag(flag: string): void {
+    if (!this.cflags.includes(flag)) this.cflags.push(flag);
+    if (!this.cxxflags.includes(flag)) this.cxxflags.push(flag);
+  }
+
+  /** Adds a flag to libLdflags (and optionally ldflags) unless already present. */
+  addLibLdflag(flag: string, alsoLdflag = false): void {
+    if (!this.libLdflags.includes(flag)) this.libLdflags.push(flag);
+    if (alsoLdflag && !this.ldflags.includes(flag)) this.ldflags.push(flag);
+  }
+
+  /** Prepends a directory to a ':'-separated runenv variable (PATH, LD_LIBRARY_PATH, ...). */
+  prependPath(variable: string, dir: string): void {
+    const cur = this.runenv[variable];
+    // like the process environment, an unset variable starts from the inherited value
+    const start = cur ?? process.env[variable] ?? '';
+    const list = Array.isArray(start) ? [...start] : start.split(':').filter(Boolean);
+    if (!list.includes(dir)) list.unshift(dir);
+    this.runenv[variable] = list;
+  }
+
+  /**
+   * A deep copy. Arrays, the runenv, hooks, args and extra are copied, so mutating the copy
+   * never changes the original. Functions (hooks) are shared by reference, as they are values.
+   */
+  clone(): Context {
+    const copy = Object.create(Context.prototype) as Context;
+    for (const [key, value] of Object.entries(this)) {
+      (copy as any)[key] = key === 'log' || key === 'paths' ? value : deepCopy(value);
+    }
+    return copy;
+  }
+}
+
+function deepCopy<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(deepCopy) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value; // class instances (packages) are shared
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = deepCopy(v);
+    return out as T;
+  }
+  return value;
+}
+
+export function makePaths(root: string, setup: string, invocationStamp: string): ContextPaths {
+  const buildroot = join(root, 'build');
+  const log = join(buildroot, 'log');
+  return {
+    root,
+    setup,
+    buildroot,
+    log,
+    debuglog: join(log, `debug.${invocationStamp}.log`),
+    runlog: join(log, 'commands.txt'),
+    packages: join(buildroot, 'packages'),
+    targets: join(buildroot, 'targets'),
+    poolResults: join(root, 'results'),
+  };
+}
+
+/** Builds a process environment: base + runenv + extra, lists joined with ':'. */
+export function buildEnv(
+  base: NodeJS.ProcessEnv,
+  ...layers: Array<Record<string, EnvValue | undefined> | undefined>
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      env[k] = Array.isArray(v) ? v.join(':') : v;
+    }
+  }
+  return env;
+}

@@ -1,0 +1,57 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pc from 'picocolors';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
+
+/**
+ * Progress and diagnostics go to stderr (coloured only on a TTY and never with NO_COLOR);
+ * every message, whatever the verbosity, also goes to the invocation's debug log file.
+ */
+export class Logger {
+  private readonly colors: ReturnType<typeof pc.createColors>;
+  constructor(
+    public threshold: LogLevel = 'info',
+    public debugLogFile?: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    const useColor = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    this.colors = pc.createColors(useColor);
+  }
+
+  debug(msg: string): void { this.emit('debug', msg); }
+  info(msg: string): void { this.emit('info', msg); }
+  warning(msg: string): void { this.emit('warning', msg); }
+  error(msg: string): void { this.emit('error', msg); }
+
+  /** Writes to the debug log only. */
+  file(msg: string): void {
+    if (!this.debugLogFile) return;
+    try {
+      appendFileSync(this.debugLogFile, msg.endsWith('\n') ? msg : msg + '\n');
+    } catch {
+      // the debug log is best effort; the build directory may be gone after `clean`
+    }
+  }
+
+  setDebugLogFile(path: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    this.debugLogFile = path;
+  }
+
+  private emit(level: LogLevel, msg: string): void {
+    this.file(`${new Date().toISOString()} ${level.toUpperCase()} ${msg}`);
+    if (ORDER[level] < ORDER[this.threshold]) return;
+    const c = this.colors;
+    const tag =
+      level === 'error' ? c.red(c.bold('error')) :
+      level === 'warning' ? c.yellow('warning') :
+      level === 'debug' ? c.dim('debug') : c.blue('infra');
+    this.stream.write(`${tag}: ${msg}\n`);
+  }
+}
+
+export function levelFromVerbosity(v: number): LogLevel {
+  return v >= 1 ? 'debug' : v <= -1 ? 'warning' : 'info';
+}

@@ -1,0 +1,41 @@
+import { UserError } from './errors.js';
+
+/**
+ * The option interface targets and instances use to add their own command-line options
+ * (`addBuildArgs` / `addRunArgs`). Values land in `ctx.args` under the camelCase name of the
+ * long flag: `--spec-benchmarks` becomes `ctx.args.specBenchmarks`.
+ */
+export interface OptionSpec {
+  /** commander-style flags: `-t, --test`, `--benchmarks <names...>`, `--size <n>`. */
+  flags: string;
+  description: string;
+  default?: unknown;
+  /** Allowed values; anything else is a clear error listing them. */
+  choices?: readonly string[];
+  /** Converts the raw string (e.g. `Number`); throw a UserError for bad input. */
+  parse?: (value: string, previous: any) => unknown;
+}
+
+export interface ArgParser {
+  option(flags: string, description: string, extra?: Omit<OptionSpec, 'flags' | 'description'>): ArgParser;
+}
+
+/** Collects options so commands can register them with the real parser. */
+export class OptionCollector implements ArgParser {
+  readonly specs: OptionSpec[] = [];
+  option(flags: string, description: string, extra: Omit<OptionSpec, 'flags' | 'description'> = {}): this {
+    this.specs.push({ flags, description, ...extra });
+    return this;
+  }
+}
+
+/** Parses a positive integer option value, with a clear error otherwise. */
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UserError(`${name} must be a positive integer, got '${value}'`);
+    }
+    return n;
+  };
+}

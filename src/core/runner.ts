@@ -1,0 +1,77 @@
+import type { Context, EnvValue } from './context.js';
+
+/** A value that a result record field can hold. */
+export type FieldValue = string | number | boolean | null;
+
+/** What the framework measured for one execution of a benchmark. */
+export interface Measurement {
+  /** Wall-clock seconds. */
+  runtime: number;
+  /** User and system CPU seconds of the whole process tree. */
+  utime: number;
+  stime: number;
+  /** Peak resident set size of the process tree, KiB. */
+  maxrss: number;
+  minflt: number;
+  majflt: number;
+  nvcsw: number;
+  nivcsw: number;
+  /** Peak memory of the execution's cgroup, KiB, where a cgroup memory controller exists. */
+  cgroupPeak?: number;
+}
+
+export type ExecutionStatus = 'ok' | 'failed' | 'crashed' | 'timeout' | 'error';
+
+/** The outcome of one execution, before the target's check is applied. */
+export interface ExecutionResult {
+  status: ExecutionStatus;
+  exitCode: number | null;
+  signal: string | null;
+  measurement: Measurement | null;
+  stdoutPath: string;
+  stderrPath: string;
+  cwd: string;
+  /** Human-readable reason when status is not 'ok'. */
+  reason?: string;
+}
+
+/** What a target's check says about an execution: extra fields, or why it failed. */
+export interface CheckOutcome {
+  fields?: Record<string, FieldValue>;
+  /** When set, the execution is recorded as failed with this reason. */
+  failure?: string;
+}
+
+/**
+ * One benchmark a target asks the framework to execute, measure and record. The framework
+ * repeats it `iterations` times (default: the run command's `--iterations`).
+ */
+export interface BenchmarkRun {
+  /** Benchmark name as it appears in reports (the default aggregation field). */
+  benchmark: string;
+  /** Command to execute; `ctx.targetRunWrapper` is put in front of it. */
+  argv: string[];
+  cwd?: string;
+  /** Added on top of the process environment and `ctx.runenv`. */
+  env?: Record<string, EnvValue>;
+  /** A file fed to the benchmark on standard input. */
+  stdinFile?: string;
+  /** Seconds after which the whole process tree is killed (default: `--timeout`). */
+  timeout?: number;
+  /** Extra fields stored with each execution (e.g. the workload name). */
+  fields?: Record<string, FieldValue>;
+  iterations?: number;
+  /** Runs once before each execution (e.g. to recreate an input that the benchmark consumes). */
+  prepare?: (ctx: Context) => void | Promise<void>;
+  /** Verifies the output and may add fields; a thrown error or `failure` marks it failed. */
+  check?: (result: ExecutionResult, ctx: Context) => CheckOutcome | void | Promise<CheckOutcome | void>;
+}
+
+/**
+ * Where a target's `run` submits its benchmarks. The framework decides where and when each
+ * execution happens (serially, in a local pool, over SSH, on a cluster), measures it and
+ * writes the record; the target only describes what to run.
+ */
+export interface Runner {
+  submit(ctx: Context, run: BenchmarkRun): void;
+}

@@ -1,0 +1,28 @@
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Every child the framework started and has not seen exit, so an interrupt can stop them
+ * all (each is a process-group leader; its whole tree gets the signal).
+ */
+const live = new Set<ChildProcess>();
+
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+}
+
+export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const child of live) {
+    if (child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      try { child.kill(signal); } catch { /* already gone */ }
+    }
+  }
+}
+
+export function liveCount(): number {
+  return live.size;
+}

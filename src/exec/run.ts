@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { appendFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { buildEnv, type Context, type EnvValue } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { qjoin } from '../util/shell.js';
+import { track } from './children.js';
+
+export interface RunOptions {
+  /** Working directory (never the process's own; there is no chdir). */
+  cwd?: string;
+  /** Added on top of the process environment and `ctx.runenv`. */
+  env?: Record<string, EnvValue | undefined>;
+  /** Return a non-zero exit status instead of throwing. */
+  allowError?: boolean;
+  /** Do not log the output to commands.txt (the invocation is still logged). */
+  silent?: boolean;
+  /** Stream the output to this process's stdout as well as capturing it. */
+  teeout?: boolean;
+  /** Text written to the command's standard input. */
+  input?: string;
+  /** A file opened as the command's standard input. */
+  stdinFile?: string;
+}
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Standard output (and, interleaved, standard error in `output`). */
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+const KEEP_BYTES = 8 << 20;
+
+/**
+ * Runs a command given as an argv array (never through a shell). The environment is the
+ * process environment + `ctx.runenv` + `options.env`. The invocation, its cwd, the environment
+ * delta and its output go to build/log/commands.txt. A non-zero exit throws a UserError naming
+ * the command, the log and the last lines of output, unless `allowError` is set.
+ * With `--dry-run` the command is printed and not run.
+ */
+export async function run(ctx: Context, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const cmd = argv.map(String);
+  const cwd = options.cwd ?? ctx.paths.root;
+  const delta = envDelta(ctx, options.env);
+  const shown = describe(cmd, cwd, delta);
+  if (ctx.args.dryRun) {
+    process.stdout.write(`${shown}\n`);
+    return { argv: cmd, exitCode: 0, signal: null, stdout: '', stderr: '', output: '' };
+  }
+  ctx.log.debug(`running: ${qjoin(cmd)}`);
+  const stdinFd = options.stdinFile ? openSync(options.stdinFile, 'r') : undefined;
+  const spawnOptions: SpawnOptions = {
+    cwd,
+    env: buildEnv(process.env, ctx.runenv, options.env),
+    stdio: [stdinFd ?? (options.input !== undefined ? 'pipe' : 'ignore'), 'pipe', 'pipe'],
+    detached: true, // own process group, so an interrupt can stop the whole tree
+  };
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd[0]!, cmd.slice(1), spawnOptions);
+  } finally {
+    if (stdinFd !== undefined) closeSync(stdinFd);
+  }
+  track(child);
+  const out: string[] = [];
+  const err: string[] = [];
+  const all: string[] = [];
+  let kept = 0;
+  const collect = (sink: string[], chunk: Buffer) => {
+    const s = chunk.toString();
+    if (kept < KEEP_BYTES) {
+      sink.push(s);
+      all.push(s);
+      kept += s.length;
+    }
+    if (options.teeout) process.stdout.write(s);
+  };
+  child.stdout!.on('data', (c: Buffer) => collect(out, c));
+  child.stderr!.on('data', (c: Buffer) => collect(err, c));
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      reject(
+        e.code === 'ENOENT'
+          ? new UserError(`program not found: '${cmd[0]}' (while running: ${qjoin(cmd)}); install it or add it to PATH`)
+          : e,
+      );
+    });
+    child.once('close', (c, s) => resolve({ code: c, signal: s }));
+  });
+  const result: RunResult = {
+    argv: cmd,
+    exitCode: code,
+    signal,
+    stdout: out.join(''),
+    stderr: err.join(''),
+    output: all.join(''),
+  };
+  logCommand(ctx, shown, result, options.silent);
+  if ((code !== 0 || signal) && !options.allowError) {
+    const status = signal ? `killed by ${signal}` : `exit status ${code}`;
+    const tail = result.output.trimEnd().split('\n').slice(-20).join('\n');
+    throw new UserError(
+      `command failed (${status}): ${qjoin(cmd)}\n  in: ${cwd}\n  full log: ${ctx.paths.runlog}` +
+        (tail ? `\n  last lines of output:\n${indent(tail, '    ')}` : ''),
+    );
+  }
+  return result;
+}
+
+/**
+ * Starts a command without waiting for it (like `cmd &`); the caller owns the child.
+ * Its output goes to `outfile` when given, otherwise it is discarded.
+ */
+export function runDeferred(
+  ctx: Context,
+  argv: readonly string[],
+  options: RunOptions & { outfile?: string } = {},
+): ChildProcess {
+  const cmd = argv.map(String);
+  const cwd = options.cwd ?? ctx.paths.root;
+  const shown = describe(cmd, cwd, envDelta(ctx, options.env));
+  appendLog(ctx, `${shown} &\n`);
+  let fd: number | 'ignore' = 'ignore';
+  if (options.outfile) {
+    mkdirSync(dirname(options.outfile), { recursive: true });
+    fd = openSync(options.outfile, 'a');
+  }
+  const child = spawn(cmd[0]!, cmd.slice(1), {
+    cwd,
+    env: buildEnv(process.env, ctx.runenv, options.env),
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
+  if (typeof fd === 'number') closeSync(fd);
+  track(child);
+  return child;
+}
+
+function envDelta(ctx: Context, extra?: Record<string, EnvValue | undefined>): Record<string, string> {
+  const layered = buildEnv({}, ctx.runenv, extra);
+  const delta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(layered)) if (process.env[k] !== v) delta[k] = v;
+  return delta;
+}
+
+function describe(cmd: string[], cwd: string, delta: Record<string, string>): string {
+  const env = Object.entries(delta).map(([k, v]) => `${k}=${qjoin([v])}`);
+  return `cd ${qjoin([cwd])} && ${env.length ? env.join(' ') + ' ' : ''}${qjoin(cmd)}`;
+}
+
+function logCommand(ctx: Context, shown: string, r: RunResult, silent?: boolean): void {
+  const status = r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`;
+  const body = silent || !r.output ? '' : r.output.endsWith('\n') ? r.output : r.output + '\n';
+  appendLog(ctx, `$ ${shown}\n${body}# ${status}\n\n`);
+}
+
+function appendLog(ctx: Context, text: string): void {
+  try {
+    mkdirSync(dirname(ctx.paths.runlog), { recursive: true });
+    appendFileSync(ctx.paths.runlog, text);
+  } catch {
+    // logging must never turn a working command into a failure
+  }
+}
+
+function indent(s: string, pad: string): string {
+  return s.split('\n').map((l) => pad + l).join('\n');
+}
+
