@@ -1,0 +1,108 @@
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { Instance } from '../core/instance.js';
+import type { Package } from '../core/package.js';
+import type { LLVM } from '../packages/llvm.js';
+import { configureClang } from './clang.js';
+import { addCompileAndLinkFlag, checkOptLevel, describeCompiler, optSuffix, type OptLevel } from './common.js';
+import { addRuntimeOptions, asanRuntimeOptions } from './sanitizer-options.js';
+
+export interface ASanOptions {
+  /** Temporal safety: false sets the quarantine to 0 (use-after-free goes undetected). Default true. */
+  temporal?: boolean;
+  /** Instrument stack variables. Default true. */
+  stack?: boolean;
+  /** Instrument globals. Default true. */
+  glob?: boolean;
+  /** Check stores. Default true. */
+  checkWrites?: boolean;
+  /** Check loads. Default true. */
+  checkReads?: boolean;
+  /** Minimum heap redzone in bytes (power of two, 16..2048; the runtime's default is 16). */
+  redzone?: number;
+  optlevel?: OptLevel;
+  lto?: boolean;
+}
+
+/**
+ * AddressSanitizer with clang: `-fsanitize=address` at compile and link time plus the chosen
+ * instrumentation options, and `ASAN_OPTIONS` at run time (`alloc_dealloc_mismatch=0`,
+ * `detect_odr_violation=0`, `detect_leaks=0`, plus quarantine/redzone from the options).
+ *
+ * Name: `asan[-heap|-nostack|-noglob][-wo][-lto]` as in the original, extended so that every
+ * option combination gets its own name: `-ro` (no write checks), `-notemporal`, `-rz<N>`, `-O<n>`.
+ */
+export class ASan extends Instance {
+  readonly name: string;
+  readonly llvm: LLVM;
+  readonly options: Required<Omit<ASanOptions, 'redzone' | 'optlevel'>> & { redzone?: number; optlevel: string };
+
+  constructor(llvm: LLVM, options: ASanOptions = {}) {
+    super();
+    this.llvm = llvm;
+    const o = {
+      temporal: options.temporal ?? true,
+      stack: options.stack ?? true,
+      glob: options.glob ?? true,
+      checkWrites: options.checkWrites ?? true,
+      checkReads: options.checkReads ?? true,
+      redzone: options.redzone,
+      optlevel: checkOptLevel(options.optlevel ?? 2),
+      lto: options.lto ?? false,
+    };
+    if (o.redzone !== undefined && !(Number.isInteger(o.redzone) && o.redzone >= 16 && o.redzone <= 2048 && (o.redzone & (o.redzone - 1)) === 0)) {
+      throw new UserError(`ASan: redzone must be a power of two from 16 to 2048, got ${o.redzone}`);
+    }
+    if (!o.checkReads && !o.checkWrites) {
+      throw new UserError('ASan: checkReads and checkWrites are both false; nothing would be checked (use Clang instead)');
+    }
+    this.options = o;
+    let name = 'asan';
+    if (!o.stack && !o.glob) name += '-heap';
+    else if (!o.stack) name += '-nostack';
+    else if (!o.glob) name += '-noglob';
+    if (!o.checkReads) name += '-wo';
+    if (!o.checkWrites) name += '-ro';
+    if (!o.temporal) name += '-notemporal';
+    if (o.redzone !== undefined) name += `-rz${o.redzone}`;
+    name += optSuffix(o.optlevel);
+    if (o.lto) name += '-lto';
+    this.name = name;
+  }
+
+  override dependencies(): Package[] {
+    return [this.llvm];
+  }
+
+  /** The `-mllvm=` options that turn instrumentation off, as compile (and LTO link) flags. */
+  instrumentationOptions(): string[] {
+    const o = this.options;
+    return [
+      ...(o.stack ? [] : ['-asan-stack=0']),
+      ...(o.glob ? [] : ['-asan-globals=0']),
+      ...(o.checkReads ? [] : ['-asan-instrument-reads=0']),
+      ...(o.checkWrites ? [] : ['-asan-instrument-writes=0']),
+    ];
+  }
+
+  override configure(ctx: Context): void {
+    if (!this.llvm.hasCompilerRt(ctx)) {
+      throw new UserError(`ASan needs compiler-rt, which ${this.llvm.ident()} lacks; ${this.llvm.compilerRtHint()}`);
+    }
+    configureClang(ctx, this.llvm, { optlevel: this.options.optlevel, lto: this.options.lto });
+    addCompileAndLinkFlag(ctx, '-fsanitize=address');
+    ctx.addCFlag('-fno-omit-frame-pointer');
+    for (const opt of this.instrumentationOptions()) {
+      ctx.addCFlag(`-mllvm=${opt}`);
+      if (this.options.lto) ctx.ldflags.push(`-Wl,-mllvm,${opt}`);
+    }
+  }
+
+  override prepareRun(ctx: Context): void {
+    addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions(this.options));
+  }
+
+  override describe(ctx: Context): Record<string, unknown> {
+    return describeCompiler(ctx, { instance: this.name, llvm: this.llvm.ident(), asan: { ...this.options } });
+  }
+}
