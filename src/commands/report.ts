@@ -1,0 +1,185 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Context } from '../core/context.js';
+import { unknownName, UserError } from '../core/errors.js';
+import type { OptionSpec } from '../core/options.js';
+import type { Target } from '../core/target.js';
+import { getAggregation, AGGREGATIONS } from '../report/aggregate.js';
+import { aggregatedTable, summaryRow } from '../report/aggregated.js';
+import { helpFieldsText, knownFields, parseFieldSpecs, RECORD_KEYS, type FieldSpec } from '../report/fields.js';
+import { overheadTable } from '../report/overhead.js';
+import { DEFAULT_RAW_FIELDS, rawTable } from '../report/raw.js';
+import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances } from '../report/select.js';
+import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
+import { checkGroups } from '../report/warnings.js';
+import { readResults } from '../results/read.js';
+import type { ExecutionRecord } from '../results/schema.js';
+
+export interface ReportOptions {
+  /** Run directories, `results/last`, directories of runs, or Python-style result directories. */
+  rundirs: string[];
+  /** Instances to report, in this order (default: all present). */
+  instances?: string[];
+  /** `FIELD:AGG[:AGG...]` (or plain `FIELD` with `raw`). */
+  field?: string[];
+  /** Baseline instance: report the others as ratios to it, with significance tests. */
+  overhead?: string;
+  /** Field to group on (default: the target's `aggregationField`). */
+  groupby?: string;
+  /** `KEY=VALUE`: keep only matching records (repeat a key to accept several values). */
+  filter?: string[];
+  /** One row per execution, no aggregation. */
+  raw?: boolean;
+  /** Adds a summary row applying this aggregation to each column. */
+  aggregate?: string;
+  /** List the fields and aggregations instead of reporting. */
+  helpFields?: boolean;
+  /** Decimals of numbers in human formats (default 3). */
+  precision?: number;
+  /** Write the table here instead of stdout. */
+  outfile?: string;
+  /** Output format (default fancy). */
+  table?: TableFormat;
+  /** With `overhead`: bootstrap 95% confidence interval of the ratio of medians. */
+  ci?: boolean;
+}
+
+/** Fields reported when no `-f` is given. */
+export const DEFAULT_FIELDS = ['runtime:count:median:stdev_percent'];
+export const DEFAULT_OVERHEAD_FIELDS = ['runtime:median', 'maxrss:median'];
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`--precision must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+const append = (value: string, previous: unknown): string[] => [...((previous as string[] | undefined) ?? []), value];
+
+export const reportOptionSpecs: OptionSpec[] = [
+  { flags: '-i, --instances <names...>', description: 'instances to report, in this order (default: all in the results)' },
+  {
+    flags: '-f, --field <specs...>',
+    description: `FIELD:AGGREGATION[:AGGREGATION...] per reported field (default: ${DEFAULT_FIELDS.join(' ')}; ` +
+      `with --overhead: ${DEFAULT_OVERHEAD_FIELDS.join(' ')}; with --raw: plain field names); see --help-fields`,
+  },
+  { flags: '--overhead <baseline>', description: 'report other instances as ratios to this one, with significance tests and a geomean row' },
+  { flags: '--ci', description: 'with --overhead: add a bootstrap 95% confidence interval of the ratio of medians' },
+  { flags: '--groupby <field>', description: "field to group results on (default: the target's aggregation field, usually benchmark)" },
+  { flags: '--filter <key=value>', description: 'keep only results whose field has this value (repeatable)', parse: append },
+  { flags: '--raw', description: 'print every execution without aggregating' },
+  { flags: '--aggregate <fn>', description: 'add a summary row applying this aggregation to every column', choices: Object.keys(AGGREGATIONS) },
+  { flags: '--help-fields', description: 'list the reportable fields and aggregations' },
+  { flags: '--precision <n>', description: 'decimals shown for numbers', default: 3, parse: nonNegativeInt },
+  { flags: '-o, --outfile <path>', description: 'write the table to this file instead of standard output' },
+  { flags: '--table <format>', description: 'output format', default: 'fancy', choices: TABLE_FORMATS },
+];
+
+/**
+ * `infra report TARGET RUNDIR...`: reads the results, aggregates them per group and instance,
+ * and prints a table; warnings about the data go to the log and under the table.
+ */
+export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
+  const text = await reportText(ctx, target, opts);
+  if (opts.outfile) {
+    await mkdir(dirname(opts.outfile), { recursive: true });
+    await writeFile(opts.outfile, text);
+    ctx.log.info(`report written to ${opts.outfile}`);
+  } else {
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** The report as text, exactly as `report` prints it. */
+export async function reportText(ctx: Context, target: Target, opts: ReportOptions): Promise<string> {
+  const format = opts.table ?? 'fancy';
+  if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
+  const precision = opts.precision ?? 3;
+  if (!Number.isInteger(precision) || precision < 0) throw new UserError(`--precision must be a non-negative integer, got '${precision}'`);
+  if (opts.raw && opts.overhead) throw new UserError('--raw and --overhead cannot be combined: --raw prints executions without aggregating');
+  if (!opts.rundirs?.length) throw new UserError('no results directories given (e.g. results/last)');
+
+  const read = await readResults(ctx, target, opts.rundirs);
+  const records = read.records.filter((r) => r.target === target.name);
+  if (!records.length && read.records.length) {
+    const present = [...new Set(read.records.map((r) => r.target))].sort(naturalCompare);
+    throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}; targets present: ${present.join(', ')}`);
+  }
+  if (opts.helpFields) return helpFieldsText(target, records);
+  if (!records.length) throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}`);
+
+  const known = knownFields(target, records);
+  const selected = applyFilters(records, parseFilters(opts.filter ?? [], known));
+  if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
+  const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
+
+  const table = opts.raw
+    ? rawReport(selected, known, instances, opts)
+    : aggregatedReport(ctx, target, selected, known, instances, opts);
+  return formatTable(table, format, precision);
+}
+
+function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
+  const specs = parseFieldSpecs(opts.field?.length ? opts.field : DEFAULT_RAW_FIELDS, known, false);
+  const withAgg = specs.find((s) => s.aggregations.length);
+  if (withAgg) throw new UserError(`--raw prints values without aggregating; use '-f ${withAgg.field}' instead of '${withAgg.field}:${withAgg.aggregations.join(':')}'`);
+  const table = rawTable(records, specs, instances);
+  if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
+  return table;
+}
+
+function aggregatedReport(
+  ctx: Context,
+  target: Target,
+  records: ExecutionRecord[],
+  known: Map<string, string>,
+  instances: string[],
+  opts: ReportOptions,
+): ReportTable {
+  const groupby = opts.groupby ?? target.aggregationField;
+  if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
+  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(records, !!opts.overhead), known, true);
+  if (opts.aggregate) getAggregation(opts.aggregate);
+  const data = groupRecords(records, groupby, instances);
+
+  let table: ReportTable;
+  if (opts.overhead) {
+    const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci, precision: opts.precision });
+    table = o.table;
+    if (opts.aggregate === 'mean' && o.ratioColumns.size) {
+      const msg = 'the arithmetic mean of ratios misstates overheads; use the geomean row';
+      ctx.log.warning(msg);
+      table.notes.push(`warning: ${msg}`);
+    }
+  } else {
+    table = aggregatedTable(data, specs);
+  }
+  if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
+
+  for (const line of checkGroups(data, measuredFields(specs), opts.overhead).lines()) {
+    ctx.log.warning(line);
+    table.notes.push(`warning: ${line}`);
+  }
+  return table;
+}
+
+/** The default fields that occur in the results (so Python-era results without maxrss stay tidy). */
+function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] {
+  const defaults = overhead ? DEFAULT_OVERHEAD_FIELDS : DEFAULT_FIELDS;
+  const present = defaults.filter((spec) => {
+    const field = spec.split(':')[0]!;
+    return records.some((r) => r.fields[field] !== undefined);
+  });
+  return present.length ? present : defaults.slice(0, 1);
+}
+
+/** Fields whose variation is worth a warning: numbers on their own scale, not record keys. */
+function measuredFields(specs: FieldSpec[]): string[] {
+  return [
+    ...new Set(
+      specs
+        .filter((s) => !(s.field in RECORD_KEYS) && s.aggregations.some((a) => getAggregation(a).scaled))
+        .map((s) => s.field),
+    ),
+  ];
+}

@@ -1,0 +1,74 @@
+import { unknownName, UserError } from '../core/errors.js';
+import type { FieldValue } from '../core/runner.js';
+import type { Target } from '../core/target.js';
+import { MEASURED_FIELDS, type ExecutionRecord } from '../results/schema.js';
+import { AGGREGATIONS, getAggregation } from './aggregate.js';
+
+/** Keys of the record itself (not in `fields`) that can be reported, grouped and filtered on. */
+export const RECORD_KEYS: Record<string, string> = {
+  target: 'target name',
+  instance: 'instance name',
+  benchmark: 'benchmark name',
+  iteration: 'iteration index (0-based)',
+  host: 'host the execution ran on',
+  status: 'ok, failed, crashed, timeout or error',
+  exitCode: 'exit status of the benchmark command',
+  signal: 'signal that ended the benchmark, if any',
+  reason: 'why the execution did not succeed',
+};
+
+/** One `-f FIELD[:AGG...]` argument. */
+export interface FieldSpec {
+  field: string;
+  aggregations: string[];
+}
+
+/** Reads a field of a record: record keys first, then measured and target fields. */
+export function getField(r: ExecutionRecord, name: string): FieldValue | undefined {
+  if (Object.prototype.hasOwnProperty.call(RECORD_KEYS, name)) return (r as any)[name] ?? null;
+  return r.fields[name];
+}
+
+/** Every field that can be named: record keys, measured fields, the target's and any seen in records. */
+export function knownFields(target: Target, records: readonly ExecutionRecord[]): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const [k, d] of Object.entries(RECORD_KEYS)) known.set(k, d);
+  for (const [k, d] of Object.entries(MEASURED_FIELDS)) known.set(k, d);
+  for (const [k, d] of Object.entries(target.reportableFields())) known.set(k, d);
+  const seen = new Set<object>();
+  for (const r of records) {
+    // records of one run share few shapes; checking each distinct key set once keeps this cheap
+    const keys = Object.keys(r.fields);
+    if (keys.every((k) => known.has(k))) continue;
+    if (seen.has(r.fields)) continue;
+    seen.add(r.fields);
+    for (const k of keys) if (!known.has(k)) known.set(k, '(found in the results)');
+  }
+  return known;
+}
+
+/** Parses `runtime:median:stdev` specs, checking field and aggregation names. */
+export function parseFieldSpecs(specs: readonly string[], known: Map<string, string>, needAggregation: boolean): FieldSpec[] {
+  return specs.map((spec) => {
+    const [field = '', ...aggregations] = spec.split(':');
+    if (!known.has(field)) throw unknownName('field', field, known.keys());
+    for (const a of aggregations) getAggregation(a);
+    if (needAggregation && !aggregations.length) {
+      throw new UserError(
+        `field '${field}' needs an aggregation, e.g. '${field}:median'; valid aggregations: ${Object.keys(AGGREGATIONS).join(', ')}`,
+      );
+    }
+    return { field, aggregations };
+  });
+}
+
+/** Text of `report --help-fields`. */
+export function helpFieldsText(target: Target, records: readonly ExecutionRecord[]): string {
+  const known = knownFields(target, records);
+  const width = Math.max(...[...known.keys(), ...Object.keys(AGGREGATIONS)].map((k) => k.length));
+  const lines = [`Fields of target '${target.name}' (use -f FIELD:AGGREGATION..., --groupby FIELD, --filter FIELD=VALUE):`];
+  for (const [k, d] of known) lines.push(`  ${k.padEnd(width)}  ${d}`);
+  lines.push('', 'Aggregations:');
+  for (const [k, a] of Object.entries(AGGREGATIONS)) lines.push(`  ${k.padEnd(width)}  ${a.description}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,191 @@
+/**
+ * The report's table model and its output formats. Values stay typed until formatting, so
+ * machine formats (csv, json) get plain numbers and human formats get rounded, aligned text.
+ */
+
+export type CellValue = number | string | boolean | null;
+
+/** A value with a marker appended in text formats (e.g. `*` for a significant difference). */
+export interface MarkedCell {
+  value: CellValue;
+  mark: string;
+}
+
+export type Cell = CellValue | MarkedCell;
+
+export interface Column {
+  name: string;
+  /** Header shown above a run of columns (the instance); flat formats write `group/name`. */
+  group?: string;
+}
+
+export interface ReportTable {
+  columns: Column[];
+  rows: Cell[][];
+  /** Rows under a rule at the bottom (geomean of overheads, --aggregate). */
+  summary: Cell[][];
+  /** Lines printed under the table in human formats (legend, warnings). */
+  notes: string[];
+}
+
+export const TABLE_FORMATS = ['fancy', 'ascii', 'csv', 'tsv', 'ssv', 'json', 'markdown'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
+const isMarked = (c: Cell): c is MarkedCell => c !== null && typeof c === 'object';
+export const cellValue = (c: Cell): CellValue => (isMarked(c) ? c.value : c);
+
+/** Rounds to `precision` decimals, keeping integers whole and tiny values visible. */
+export function formatNumber(x: number, precision: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Number.isInteger(x)) return String(x);
+  const fixed = x.toFixed(precision);
+  if (x !== 0 && Number(fixed) === 0) return x.toPrecision(Math.max(1, precision));
+  return fixed;
+}
+
+function cellText(c: Cell, precision: number, withMark: boolean): string {
+  const v = cellValue(c);
+  const s = v === null ? '' : typeof v === 'number' ? formatNumber(v, precision) : String(v);
+  return withMark && isMarked(c) && c.mark ? s + c.mark : s;
+}
+
+const flatName = (c: Column): string => (c.group ? `${c.group}/${c.name}` : c.name);
+
+export function formatTable(table: ReportTable, format: TableFormat, precision: number): string {
+  switch (format) {
+    case 'fancy':
+      return boxed(table, precision, FANCY) + notes(table);
+    case 'ascii':
+      return boxed(table, precision, ASCII) + notes(table);
+    case 'markdown':
+      return markdown(table, precision) + notes(table);
+    case 'csv':
+      return separated(table, precision, ',', csvQuote);
+    case 'tsv':
+      return separated(table, precision, '\t', (s) => s.replace(/[\t\n]/g, ' '));
+    case 'ssv':
+      return separated(table, precision, ' ', (s) => (s === '' ? '-' : /[\s"]/.test(s) ? csvQuote(s.replace(/\n/g, ' '), true) : s));
+    case 'json':
+      return json(table);
+  }
+}
+
+function notes(table: ReportTable): string {
+  return table.notes.length ? '\n' + table.notes.join('\n') + '\n' : '';
+}
+
+function csvQuote(s: string, force = false): string {
+  return force || /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function separated(table: ReportTable, precision: number, sep: string, quote: (s: string) => string): string {
+  const lines = [table.columns.map((c) => quote(flatName(c))).join(sep)];
+  for (const row of [...table.rows, ...table.summary]) {
+    lines.push(row.map((c) => quote(cellText(c, precision, false))).join(sep));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function json(table: ReportTable): string {
+  const names = table.columns.map(flatName);
+  const toObject = (row: Cell[]) => {
+    const o: Record<string, CellValue> = {};
+    row.forEach((c, i) => {
+      const v = cellValue(c);
+      // JSON has no NaN or Infinity; null says "no value"
+      o[names[i]!] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
+    });
+    return o;
+  };
+  return JSON.stringify({ rows: table.rows.map(toObject), summary: table.summary.map(toObject), notes: table.notes }, null, 2) + '\n';
+}
+
+function markdown(table: ReportTable, precision: number): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const numeric = numericColumns(table);
+  const lines = [
+    '| ' + table.columns.map((c) => esc(flatName(c))).join(' | ') + ' |',
+    '|' + table.columns.map((_, i) => (numeric[i] ? ' ---: ' : ' --- ')).join('|') + '|',
+  ];
+  for (const row of [...table.rows, ...table.summary]) {
+    lines.push('| ' + row.map((c) => esc(cellText(c, precision, true))).join(' | ') + ' |');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function numericColumns(table: ReportTable): boolean[] {
+  return table.columns.map((_, i) =>
+    [...table.rows, ...table.summary].some((r) => typeof cellValue(r[i] ?? null) === 'number'),
+  );
+}
+
+interface BoxChars {
+  h: string; v: string;
+  tl: string; tm: string; tr: string;
+  ml: string; mm: string; mr: string;
+  bl: string; bm: string; br: string;
+}
+const FANCY: BoxChars = { h: '─', v: '│', tl: '┌', tm: '┬', tr: '┐', ml: '├', mm: '┼', mr: '┤', bl: '└', bm: '┴', br: '┘' };
+const ASCII: BoxChars = { h: '-', v: '|', tl: '+', tm: '+', tr: '+', ml: '+', mm: '+', mr: '+', bl: '+', bm: '+', br: '+' };
+
+/** Runs of adjacent columns sharing a group header. */
+function groupSpans(columns: Column[]): Array<{ label: string; from: number; to: number }> {
+  const spans: Array<{ label: string; from: number; to: number }> = [];
+  columns.forEach((c, i) => {
+    const label = c.group ?? '';
+    const last = spans[spans.length - 1];
+    if (last && last.label === label && label !== '') last.to = i;
+    else spans.push({ label, from: i, to: i });
+  });
+  return spans;
+}
+
+function boxed(table: ReportTable, precision: number, ch: BoxChars): string {
+  const body = table.rows.map((r) => r.map((c) => cellText(c, precision, true)));
+  const summary = table.summary.map((r) => r.map((c) => cellText(c, precision, true)));
+  const numeric = numericColumns(table);
+  const widths = table.columns.map((c) => c.name.length);
+  for (const row of [...body, ...summary]) row.forEach((s, i) => (widths[i] = Math.max(widths[i]!, s.length)));
+  const hasGroups = table.columns.some((c) => c.group);
+  const spans = groupSpans(table.columns);
+  if (hasGroups) {
+    for (const s of spans) {
+      const inner = spanWidth(widths, s.from, s.to);
+      if (s.label.length > inner) widths[s.to]! += s.label.length - inner;
+    }
+  }
+  const rule = (l: string, m: string, r: string) => l + widths.map((w) => ch.h.repeat(w + 2)).join(m) + r;
+  const line = (cells: string[]) =>
+    ch.v + cells.map((s, i) => ' ' + (numeric[i] ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)) + ' ').join(ch.v) + ch.v;
+  const out: string[] = [];
+  if (hasGroups) {
+    out.push(ch.tl + spans.map((s) => ch.h.repeat(spanWidth(widths, s.from, s.to) + 2)).join(ch.tm) + ch.tr);
+    out.push(ch.v + spans.map((s) => ' ' + center(s.label, spanWidth(widths, s.from, s.to)) + ' ').join(ch.v) + ch.v);
+    // the rule under the group row has joints where either row has a column boundary
+    const starts = new Set(spans.map((s) => s.from));
+    out.push(ch.ml + widths.map((w) => ch.h.repeat(w + 2)).map((seg, i) => (i === 0 ? seg : (starts.has(i) ? ch.mm : ch.tm) + seg)).join('') + ch.mr);
+  } else {
+    out.push(rule(ch.tl, ch.tm, ch.tr));
+  }
+  out.push(ch.v + table.columns.map((c, i) => ' ' + c.name.padEnd(widths[i]!) + ' ').join(ch.v) + ch.v);
+  out.push(rule(ch.ml, ch.mm, ch.mr));
+  for (const r of body) out.push(line(r));
+  if (summary.length) {
+    out.push(rule(ch.ml, ch.mm, ch.mr));
+    for (const r of summary) out.push(line(r));
+  }
+  out.push(rule(ch.bl, ch.bm, ch.br));
+  return out.join('\n') + '\n';
+}
+
+function spanWidth(widths: number[], from: number, to: number): number {
+  let w = 0;
+  for (let i = from; i <= to; i++) w += widths[i]!;
+  return w + (to - from) * 3;
+}
+
+function center(s: string, width: number): string {
+  const left = Math.floor((width - s.length) / 2);
+  return ' '.repeat(left) + s + ' '.repeat(width - s.length - left);
+}

@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import type { ExecutionStatus, FieldValue } from '../core/runner.js';
+import { Target } from '../core/target.js';
+import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
+import { RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
+
+export interface ResultSet {
+  records: ExecutionRecord[];
+  /** Run directories (with records.jsonl) that were read. */
+  runDirs: string[];
+  /** Python-style `<target>/` directories that were read. */
+  legacyDirs: string[];
+}
+
+/** Corrupt lines reported one by one per file before the rest are only counted. */
+const MAX_LINE_WARNINGS = 5;
+const MAX_DEPTH = 8;
+const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout', 'error']);
+
+/**
+ * Reads every result under the given paths. Each may be a run directory (with records.jsonl),
+ * a `results/last` symlink, a directory of run directories (searched recursively), a
+ * records.jsonl file, or a result directory of the Python original (`<target>/<instance>/<logs>`
+ * with `[setup-report]` blocks; `target.parseOutfile` is used for those logs when the target
+ * implements it).
+ */
+export async function readResults(ctx: Context, target: Target, paths: string[]): Promise<ResultSet> {
+  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [] };
+  const seen = new Set<string>();
+  for (const path of paths) {
+    if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
+    let found = true;
+    if ((await stat(path)).isFile()) {
+      set.records.push(...(await readRecordsFile(ctx, path)));
+      set.runDirs.push(path);
+    } else {
+      found = await visit(ctx, target, path, 0, seen, set);
+    }
+    if (!found) {
+      throw new UserError(
+        `no results found in '${path}': expected a run directory (with ${RECORDS_FILE}), a directory of ` +
+          `run.* directories, or a '${target.name}/<instance>/' directory of log files`,
+      );
+    }
+  }
+  return set;
+}
+
+/**
+ * Reads the results in or under `dir`; says whether there were any (a directory already read
+ * through another path, such as results/last, counts as having results).
+ */
+async function visit(
+  ctx: Context, target: Target, dir: string, depth: number, seen: Set<string>, set: ResultSet,
+): Promise<boolean> {
+  const real = await realpath(dir);
+  if (seen.has(real)) return true;
+  seen.add(real);
+  if (existsSync(join(dir, RECORDS_FILE))) {
+    set.records.push(...(await readRecordsFile(ctx, join(dir, RECORDS_FILE))));
+    set.runDirs.push(dir);
+    return true;
+  }
+  if (basename(real) === target.name && (await looksLegacy(dir))) {
+    await readLegacyTargetDir(ctx, target, dir, set);
+    return true;
+  }
+  const legacy = join(dir, target.name);
+  if (existsSync(legacy) && !existsSync(join(legacy, RECORDS_FILE)) && (await looksLegacy(legacy))) {
+    seen.add(await realpath(legacy));
+    await readLegacyTargetDir(ctx, target, legacy, set);
+    return true;
+  }
+  if (depth >= MAX_DEPTH) return false;
+  let found = false;
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    if (!e.isDirectory() && !e.isSymbolicLink()) continue;
+    const sub = join(dir, e.name);
+    if (e.isSymbolicLink() && !(await stat(sub).catch(() => null))?.isDirectory()) continue;
+    if (await visit(ctx, target, sub, depth + 1, seen, set)) found = true;
+  }
+  return found;
+}
+
+/** A Python-style target directory holds instance directories that hold files. */
+async function looksLegacy(dir: string): Promise<boolean> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.some((e) => e.isDirectory());
+}
+
+/** Reads records.jsonl; corrupt lines (e.g. a torn last line) are skipped with a warning. */
+export async function readRecordsFile(ctx: Context, file: string): Promise<ExecutionRecord[]> {
+  const text = await readFile(file, 'utf8');
+  const records: ExecutionRecord[] = [];
+  let bad = 0;
+  let lineNo = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (!line) continue;
+    const problem = parseRecordLine(line, records);
+    if (problem) {
+      bad++;
+      if (bad <= MAX_LINE_WARNINGS) ctx.log.warning(`${file}:${lineNo}: skipped a corrupt record (${problem})`);
+    }
+  }
+  if (bad > MAX_LINE_WARNINGS) ctx.log.warning(`${file}: skipped ${bad} corrupt records in all`);
+  if (bad && !records.length) {
+    throw new UserError(`cannot read any record from '${file}': it is not a ${RECORDS_FILE} file of result records`);
+  }
+  return records;
+}
+
+/** Parses one line into `out`, or says what is wrong with it. */
+function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
+  let r: any;
+  try {
+    r = JSON.parse(line);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return 'not an object';
+  for (const key of ['target', 'instance', 'benchmark'] as const) {
+    if (typeof r[key] !== 'string') return `'${key}' is missing`;
+  }
+  if (r.fields === undefined || r.fields === null) r.fields = {};
+  if (typeof r.fields !== 'object' || Array.isArray(r.fields)) return `'fields' is not an object`;
+  if (!STATUSES.has(r.status)) return `unknown status '${r.status}'`;
+  if (typeof r.iteration !== 'number') r.iteration = 0;
+  if (r.schema !== undefined && r.schema > SCHEMA_VERSION) return `schema ${r.schema} is newer than this tool reads`;
+  out.push(r as ExecutionRecord);
+  return null;
+}
+
+async function readLegacyTargetDir(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
+  set.legacyDirs.push(dir);
+  const ownParser = target.parseOutfile !== Target.prototype.parseOutfile;
+  const instances = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
+  for (const inst of instances.sort((a, b) => a.name.localeCompare(b.name))) {
+    const iterations = new Map<string, number>();
+    for (const file of await listFiles(join(dir, inst.name))) {
+      for (const fields of await legacyFileResults(ctx, target, file, ownParser)) {
+        const benchmark = fields.benchmark != null ? String(fields.benchmark) : basename(file).replace(/\.[^.]*$/, '');
+        const iteration = iterations.get(benchmark) ?? 0;
+        iterations.set(benchmark, iteration + 1);
+        const { status, reason } = legacyStatus(fields);
+        set.records.push({
+          schema: SCHEMA_VERSION,
+          target: target.name,
+          instance: inst.name,
+          benchmark,
+          iteration,
+          host: typeof fields.hostname === 'string' ? fields.hostname : '',
+          status,
+          exitCode: null,
+          signal: null,
+          ...(reason ? { reason } : {}),
+          start: '',
+          fields,
+          stdout: relative(dir, file),
+          stderr: '',
+        });
+      }
+    }
+  }
+}
+
+/**
+ * The results of one log file. A target with its own parser decides (unless the log carries
+ * a `cached` block, which the original wrote to save re-parsing); otherwise every block is
+ * a result, and a `cached` block is used only when it is the file's only block.
+ */
+async function legacyFileResults(
+  ctx: Context,
+  target: Target,
+  file: string,
+  ownParser: boolean,
+): Promise<Array<Record<string, FieldValue>>> {
+  const blocks = parseReportBlocks(await readFile(file, 'utf8'));
+  const cached = blocks.find((b) => b.name === CACHED_BLOCK);
+  const others = blocks.filter((b) => b.name !== CACHED_BLOCK).map((b) => b.fields);
+  if (ownParser) {
+    if (cached) return [cached.fields];
+    return [...(await target.parseOutfile(ctx, file))];
+  }
+  return others.length ? others : cached ? [cached.fields] : [];
+}
+
+function legacyStatus(fields: Record<string, FieldValue>): { status: ExecutionStatus; reason?: string } {
+  if (fields.success === false) return { status: 'failed', reason: 'reported success: False' };
+  const s = fields.status;
+  if (typeof s === 'string' && !/^(ok|success|succeeded|passed)$/i.test(s)) {
+    return { status: STATUSES.has(s as ExecutionStatus) ? (s as ExecutionStatus) : 'failed', reason: `status ${s}` };
+  }
+  return { status: 'ok' };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
