@@ -1,0 +1,185 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../core/errors.js';
+import type { ExecutionResult, Measurement } from '../core/runner.js';
+import { track } from './children.js';
+
+/**
+ * One execution to measure, independent of where it runs. Backends (local, ssh, cluster)
+ * take this and return an {@link ExecutionResult}.
+ */
+export interface MeasureSpec {
+  argv: string[];
+  cwd: string;
+  /** The complete environment of the benchmark (not added to anything). */
+  env: Record<string, string>;
+  stdinFile?: string;
+  stdoutPath: string;
+  stderrPath: string;
+  /** Seconds after which the whole process tree is killed. */
+  timeout?: number;
+  /** CPU list for `sched_setaffinity`, e.g. `0,2-3`. */
+  cpus?: string;
+  /** Disable transparent huge pages for the process tree. */
+  noThp?: boolean;
+  /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about a millisecond). */
+  noCgroup?: boolean;
+}
+
+/** What the helper writes to its result file. */
+interface HelperResult {
+  exitCode: number | null;
+  signal: string | null;
+  signalDescription?: string;
+  timedOut: boolean;
+  interrupted: boolean;
+  execError: string | null;
+  runtime: number;
+  utime: number;
+  stime: number;
+  maxrss: number;
+  minflt: number;
+  majflt: number;
+  nvcsw: number;
+  nivcsw: number;
+  cgroupPeak: number | null;
+}
+
+/** The helper's C source, shipped in the package's `runtime/` directory. */
+export const MEASURE_SOURCE = fileURLToPath(new URL('../../runtime/measure.c', import.meta.url));
+
+const building = new Map<string, Promise<string>>();
+
+/**
+ * Compiles the measurement helper with the system C compiler (once; it is cached in
+ * `<buildroot>/.infra/measure-<hash of source>`) and returns its path. Linked statically
+ * where possible, so an `LD_PRELOAD` meant for the benchmark never loads into the helper.
+ */
+export function ensureMeasureHelper(buildroot: string, cc = 'cc'): Promise<string> {
+  const source = readFileSync(MEASURE_SOURCE);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const path = join(buildroot, '.infra', `measure-${hash}`);
+  let pending = building.get(path);
+  if (!pending) {
+    pending = existsSync(path) ? Promise.resolve(path) : compileHelper(cc, path);
+    building.set(path, pending);
+    pending.catch(() => building.delete(path));
+  }
+  return pending;
+}
+
+async function compileHelper(cc: string, path: string): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const compile = (extra: string[]) =>
+    new Promise<string | null>((resolve) => {
+      execFile(cc, ['-O2', ...extra, '-o', temp, MEASURE_SOURCE], (err, _stdout, stderr) => {
+        if (!err) resolve(null);
+        else if ((err as NodeJS.ErrnoException).code === 'ENOENT') resolve(`C compiler '${cc}' not found`);
+        else resolve(stderr.trim() || err.message);
+      });
+    });
+  // static is preferred; without a static libc, a dynamic helper still measures correctly
+  let error = await compile(['-static']);
+  if (error !== null) error = await compile([]);
+  if (error !== null) {
+    rmSync(temp, { force: true });
+    throw new UserError(
+      `cannot build the measurement helper (${MEASURE_SOURCE}): ${error}\n` +
+        `  a working C compiler is needed ('cc', e.g. from the gcc or clang package)`,
+    );
+  }
+  renameSync(temp, path);
+  return path;
+}
+
+let scratch: string | undefined;
+let counter = 0;
+function resultFile(): string {
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-measure-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return join(scratch, `${process.pid}-${counter++}.json`);
+}
+
+/**
+ * Runs one execution under the measurement helper and classifies it: 'ok' (exit 0),
+ * 'failed' (non-zero exit), 'crashed' (killed by a signal), 'timeout', or 'error'
+ * (the program could not be started). Never throws for a problem of the benchmark itself.
+ */
+export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
+  mkdirSync(dirname(spec.stdoutPath), { recursive: true });
+  mkdirSync(dirname(spec.stderrPath), { recursive: true });
+  const result = resultFile();
+  const args: string[] = [];
+  if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
+  if (spec.cpus) args.push('--cpus', spec.cpus);
+  if (spec.noThp) args.push('--nothp');
+  if (spec.noCgroup) args.push('--no-cgroup');
+  if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
+  args.push('--stdout', spec.stdoutPath, '--stderr', spec.stderrPath, '--result', result, '--', ...spec.argv);
+
+  const base = { exitCode: null, signal: null, measurement: null, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath, cwd: spec.cwd };
+  if (!existsSync(spec.cwd)) {
+    return { ...base, status: 'error', reason: `working directory does not exist: ${spec.cwd}` };
+  }
+  const helperErr: string[] = [];
+  const outcome = await new Promise<{ code: number | null; signal: string | null; spawnError?: Error }>((resolve) => {
+    // own process group: an interrupt (killAll) reaches the helper, which passes it on
+    const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    track(child);
+    child.stderr!.on('data', (c: Buffer) => helperErr.push(c.toString()));
+    child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  if (outcome.spawnError) {
+    throw new Error(`cannot start the measurement helper ${helper}: ${outcome.spawnError.message}`);
+  }
+  let raw: HelperResult;
+  try {
+    raw = JSON.parse(await readFile(result, 'utf8')) as HelperResult;
+    unlinkSync(result);
+  } catch {
+    const how = outcome.signal ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
+    if (outcome.signal) return { ...base, status: 'error', reason: `measurement interrupted (${how})` };
+    throw new Error(`measurement helper failed (${how}): ${helperErr.join('').trim() || 'no result written'}`);
+  }
+  return classify(raw, base);
+}
+
+function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>): ExecutionResult {
+  const measurement: Measurement = {
+    runtime: raw.runtime,
+    utime: raw.utime,
+    stime: raw.stime,
+    maxrss: raw.maxrss,
+    minflt: raw.minflt,
+    majflt: raw.majflt,
+    nvcsw: raw.nvcsw,
+    nivcsw: raw.nivcsw,
+  };
+  if (raw.cgroupPeak !== null) measurement.cgroupPeak = raw.cgroupPeak;
+  const r: ExecutionResult = { ...base, status: 'ok', exitCode: raw.exitCode, signal: raw.signal, measurement };
+  if (raw.execError) {
+    return { ...r, status: 'error', measurement: null, reason: raw.execError };
+  }
+  if (raw.timedOut) {
+    return { ...r, status: 'timeout', reason: `timed out after ${raw.runtime.toFixed(1)} s; the process tree was killed` };
+  }
+  if (raw.signal) {
+    const words = raw.signalDescription ? ` (${raw.signalDescription.toLowerCase()})` : '';
+    const why = raw.interrupted ? ' after an interrupt' : '';
+    return { ...r, status: 'crashed', reason: `killed by ${raw.signal}${words}${why}` };
+  }
+  if (raw.exitCode !== 0) {
+    return { ...r, status: 'failed', reason: `exit status ${raw.exitCode}` };
+  }
+  return r;
+}

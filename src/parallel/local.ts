@@ -1,0 +1,26 @@
+import { availableParallelism, hostname } from 'node:os';
+import { ensureMeasureHelper, executeMeasured, type MeasureSpec } from '../exec/measure.js';
+import type { BackendResult, ExecutionBackend } from './pool.js';
+
+export interface LocalBackendOptions {
+  /** Build directory; the measurement helper is compiled into `<buildroot>/.infra`. */
+  buildroot: string;
+  /** Executions at once (default: the number of cores). */
+  parallelmax?: number;
+  /** C compiler used to build the helper (default: `cc`). */
+  cc?: string;
+}
+
+/** Runs executions as processes on this machine. */
+export async function createLocalBackend(options: LocalBackendOptions): Promise<ExecutionBackend> {
+  const helper = await ensureMeasureHelper(options.buildroot, options.cc);
+  const host = hostname();
+  return {
+    name: 'local',
+    capacity: options.parallelmax ?? availableParallelism(),
+    async execute(spec: MeasureSpec): Promise<BackendResult> {
+      return { ...(await executeMeasured(spec, helper)), host };
+    },
+    async close(): Promise<void> {},
+  };
+}

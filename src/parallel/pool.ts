@@ -1,0 +1,138 @@
+import type { ExecutionResult } from '../core/runner.js';
+import type { MeasureSpec } from '../exec/measure.js';
+
+/** An execution's outcome as a backend reports it: the result plus the host it ran on. */
+export interface BackendResult extends ExecutionResult {
+  host: string;
+}
+
+/**
+ * Where measured executions happen. Every backend runs the same measurement helper (locally,
+ * over SSH, in a Slurm or prun allocation) and returns the same result, so records do not
+ * depend on the backend. A backend file lives in src/parallel/ and exports a factory.
+ */
+export interface ExecutionBackend {
+  /** Name as given to `--parallel` (e.g. 'local', 'ssh', 'slurm'). */
+  readonly name: string;
+  /** How many executions it can run at once; the job pool uses this as its limit. */
+  readonly capacity: number;
+  /**
+   * Runs one execution. Paths in the spec are on the machine the caller writes results on;
+   * a remote backend copies the logs back there before returning.
+   */
+  execute(spec: MeasureSpec): Promise<BackendResult>;
+  /** Releases connections, allocations and temporary files. */
+  close(): Promise<void>;
+}
+
+/** A job that threw (a bug, or a UserError from e.g. a target's prepare step). */
+export interface JobFailure {
+  label: string;
+  error: unknown;
+}
+
+/** Told about job starts and ends (e.g. {@link Progress}). */
+export interface PoolObserver {
+  jobAdded?(label: string): void;
+  jobStarted?(label: string): void;
+  jobFinished?(label: string, error: unknown | undefined): void;
+}
+
+interface QueuedJob {
+  label: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Runs async jobs in the order they were added, at most `parallelmax` at a time. A job that
+ * throws never stops the others: its error is collected in {@link failures}.
+ * After {@link abort}, queued jobs are dropped (running ones finish or are killed by the
+ * caller, e.g. with `killAll` from src/exec/children.ts).
+ */
+export class JobPool {
+  readonly failures: JobFailure[] = [];
+  private readonly queue: QueuedJob[] = [];
+  private readonly idleWaiters: Array<() => void> = [];
+  private running = 0;
+  private aborted = false;
+  private dropped = 0;
+
+  constructor(
+    readonly parallelmax: number,
+    private readonly observer: PoolObserver = {},
+  ) {
+    if (!Number.isInteger(parallelmax) || parallelmax < 1) {
+      throw new RangeError(`parallelmax must be a positive integer, got ${parallelmax}`);
+    }
+  }
+
+  /** Queues a job; it starts as soon as a slot is free. Ignored after {@link abort}. */
+  add(label: string, run: () => Promise<unknown>): void {
+    if (this.aborted) {
+      this.dropped++;
+      return;
+    }
+    this.observer.jobAdded?.(label);
+    this.queue.push({ label, run });
+    this.pump();
+  }
+
+  /** Stops starting queued jobs; returns how many were dropped. */
+  abort(): number {
+    this.aborted = true;
+    this.dropped += this.queue.length;
+    this.queue.length = 0;
+    this.settleIfIdle();
+    return this.dropped;
+  }
+
+  get isAborted(): boolean {
+    return this.aborted;
+  }
+
+  /** Jobs dropped by {@link abort} (queued then, or added after). */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  get activeCount(): number {
+    return this.running;
+  }
+
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves when no job is running or queued (jobs added meanwhile are waited for too). */
+  drain(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.parallelmax && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      this.observer.jobStarted?.(job.label);
+      let error: unknown;
+      // a job may throw synchronously; Promise.resolve().then() turns that into a rejection
+      Promise.resolve()
+        .then(job.run)
+        .catch((e: unknown) => {
+          error = e ?? new Error('job failed without an error value');
+          this.failures.push({ label: job.label, error });
+        })
+        .finally(() => {
+          this.running--;
+          this.observer.jobFinished?.(job.label, error);
+          this.pump();
+          this.settleIfIdle();
+        });
+    }
+  }
+
+  private settleIfIdle(): void {
+    if (this.running > 0 || this.queue.length > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,296 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildEnv, type Context } from '../core/context.js';
+import type { Logger } from '../core/log.js';
+import type { BenchmarkRun, ExecutionResult, ExecutionStatus, FieldValue, Runner } from '../core/runner.js';
+import type { Target } from '../core/target.js';
+import type { MeasureSpec } from '../exec/measure.js';
+import { executionKey, LOGS_DIR, SCHEMA_VERSION, type ExecutionRecord } from '../results/schema.js';
+import type { RunDirectory } from '../results/write.js';
+import type { BackendResult, ExecutionBackend, JobFailure, JobPool } from './pool.js';
+import type { Progress } from './progress.js';
+
+export interface RunnerOptions {
+  runDir: RunDirectory;
+  target: Target;
+  backend: ExecutionBackend;
+  /** Its limit should be the backend's capacity; give it the progress display as observer. */
+  pool: JobPool;
+  /** Executions per benchmark unless the benchmark sets its own. */
+  iterations: number;
+  /** Seconds, unless the benchmark sets its own. */
+  timeout?: number;
+  cpus?: string;
+  noThp?: boolean;
+  /** `executionKey`s already recorded as ok (a resumed run); these are not run again. */
+  skipKeys?: ReadonlySet<string>;
+  log: Logger;
+  progress?: Progress;
+}
+
+export interface RunSummary {
+  /** Executions run in this invocation. */
+  total: number;
+  ok: number;
+  /** Records of executions that did not succeed. */
+  failed: ExecutionRecord[];
+  /** Executions skipped because a resumed run had them already. */
+  skipped: number;
+  /** Jobs that threw instead of producing a record (bugs); also counted in `failed`. */
+  errors: JobFailure[];
+  /** Executions never started because the pool was aborted. */
+  dropped: number;
+}
+
+/**
+ * The run command's {@link Runner}. A target's `run` receives `forInstance(instance.name)`,
+ * which knows which instance the submitted benchmarks belong to; `submit` on the object itself
+ * reads the instance name from `ctx.args.instanceName` instead.
+ */
+export interface MeasuringRunner extends Runner {
+  forInstance(instance: string): Runner;
+  /**
+   * Waits for every submitted execution. Unless the pool was aborted, marks the run directory
+   * finished (meta.json: `interrupted` cleared, `finishedAt` set).
+   */
+  finish(): Promise<RunSummary>;
+}
+
+/** Orders records of one (instance, benchmark) by iteration, whatever order they finish in. */
+interface RecordGroup {
+  nextIteration: number;
+  order: number[];
+  position: number;
+  held: Map<number, ExecutionRecord | null>;
+}
+
+/**
+ * Creates the runner: each submitted benchmark is expanded into its iterations, each
+ * iteration becomes a pool job that prepares, executes (through the backend's measurement
+ * helper), checks, parses and records it. Records of one (instance, benchmark) are appended
+ * in iteration order; iterations start in submission order.
+ */
+export function createRunner(options: RunnerOptions): MeasuringRunner {
+  const { runDir, target, backend, pool, log, progress } = options;
+  const groups = new Map<string, RecordGroup>();
+  const failed: ExecutionRecord[] = [];
+  let total = 0;
+  let ok = 0;
+  let skipped = 0;
+
+  const write = (record: ExecutionRecord) => {
+    runDir.append(record);
+    if (record.status === 'ok') ok++;
+    else failed.push(record);
+  };
+
+  const settle = (group: RecordGroup, iteration: number, record: ExecutionRecord | null) => {
+    group.held.set(iteration, record);
+    while (group.position < group.order.length && group.held.has(group.order[group.position]!)) {
+      const it = group.order[group.position++]!;
+      const r = group.held.get(it)!;
+      group.held.delete(it);
+      if (r) write(r);
+    }
+  };
+
+  const submitFor = (instance: string, ctx: Context, run: BenchmarkRun) => {
+    const groupKey = `${instance}\u0000${run.benchmark}`;
+    let group = groups.get(groupKey);
+    if (!group) groups.set(groupKey, (group = { nextIteration: 0, order: [], position: 0, held: new Map() }));
+    const count = run.iterations ?? options.iterations;
+    let skippedHere = 0;
+    for (let n = 0; n < count; n++) {
+      // a benchmark submitted twice continues its numbering, so keys stay unique
+      const iteration = group.nextIteration++;
+      const key = executionKey({ target: target.name, instance, benchmark: run.benchmark, iteration });
+      if (options.skipKeys?.has(key)) {
+        skipped++;
+        skippedHere++;
+        continue;
+      }
+      if (pool.isAborted) continue;
+      group.order.push(iteration);
+      total++;
+      const label = `${instance}/${run.benchmark}.${iteration}`;
+      const g = group;
+      pool.add(label, async () => {
+        let record: ExecutionRecord | null = null;
+        try {
+          record = await executeOne(options, ctx, run, instance, iteration);
+        } catch (e) {
+          record = errorRecord(options, run, instance, iteration, e);
+          throw e;
+        } finally {
+          settle(g, iteration, record);
+          if (record) {
+            const text = record.status === 'ok' ? describeOk(record) : `${record.status}: ${record.reason ?? ''}`;
+            if (progress) progress.report(label, record.status === 'ok', text);
+            else if (record.status === 'ok') log.debug(`${label}: ${text}`);
+            else log.warning(`${label}: ${text}`);
+          }
+        }
+      });
+    }
+    if (skippedHere) log.debug(`${instance}/${run.benchmark}: ${skippedHere} iteration(s) already recorded`);
+  };
+
+  return {
+    submit(ctx, run) {
+      const instance = ctx.args.instanceName;
+      if (typeof instance !== 'string' || !instance) {
+        throw new Error('runner.submit needs ctx.args.instanceName; use runner.forInstance(name) instead');
+      }
+      submitFor(instance, ctx, run);
+    },
+    forInstance(instance) {
+      return { submit: (ctx, run) => submitFor(instance, ctx, run) };
+    },
+    async finish() {
+      await pool.drain();
+      // after an abort, earlier iterations may never come: write what is held, in order
+      for (const group of groups.values()) {
+        for (const it of [...group.held.keys()].sort((a, b) => a - b)) {
+          const r = group.held.get(it);
+          if (r) write(r);
+        }
+        group.held.clear();
+      }
+      if (!pool.isAborted) runDir.finish();
+      progress?.close();
+      return { total, ok, failed, skipped, errors: [...pool.failures], dropped: pool.droppedCount };
+    },
+  };
+}
+
+function describeOk(r: ExecutionRecord): string {
+  const t = r.fields.runtime;
+  return typeof t === 'number' ? `ok ${t.toFixed(3)} s` : 'ok';
+}
+
+function logPaths(runDirPath: string, target: string, instance: string, benchmark: string, iteration: number) {
+  const base = join(LOGS_DIR, target, instance, `${safeName(benchmark)}.${iteration}`);
+  return {
+    stdout: `${base}.stdout`,
+    stderr: `${base}.stderr`,
+    stdoutPath: join(runDirPath, `${base}.stdout`),
+    stderrPath: join(runDirPath, `${base}.stderr`),
+  };
+}
+
+/** Benchmark names may contain '/', which must not create directories. */
+function safeName(name: string): string {
+  return name.replace(/[/\0]/g, '_');
+}
+
+async function executeOne(
+  options: RunnerOptions,
+  ctx: Context,
+  run: BenchmarkRun,
+  instance: string,
+  iteration: number,
+): Promise<ExecutionRecord> {
+  const { target, backend, runDir } = options;
+  const paths = logPaths(runDir.path, target.name, instance, run.benchmark, iteration);
+  await run.prepare?.(ctx);
+  const start = new Date();
+  const spec: MeasureSpec = {
+    argv: [...ctx.targetRunWrapper, ...run.argv].map(String),
+    cwd: run.cwd ?? ctx.paths.root,
+    env: buildEnv(process.env, ctx.runenv, run.env),
+    stdoutPath: paths.stdoutPath,
+    stderrPath: paths.stderrPath,
+  };
+  if (run.stdinFile !== undefined) spec.stdinFile = run.stdinFile;
+  const timeout = run.timeout ?? options.timeout;
+  if (timeout !== undefined) spec.timeout = timeout;
+  if (options.cpus !== undefined) spec.cpus = options.cpus;
+  if (options.noThp) spec.noThp = true;
+
+  const result: BackendResult = await backend.execute(spec);
+  let status: ExecutionStatus = result.status;
+  let reason = result.reason;
+  const fields: Record<string, FieldValue> = { ...measuredFields(result), ...run.fields };
+
+  // the check judges a successful execution's output; other outcomes already say what went wrong
+  if (status === 'ok' && run.check) {
+    try {
+      const outcome = await run.check(result, ctx);
+      if (outcome?.fields) Object.assign(fields, outcome.fields);
+      if (outcome?.failure) {
+        status = 'failed';
+        reason = outcome.failure;
+      }
+    } catch (e) {
+      status = 'failed';
+      reason = `check failed: ${message(e)}`;
+    }
+  }
+  if (status !== 'error' && existsSync(paths.stdoutPath)) {
+    try {
+      const parsed = await target.parseOutfile(ctx, paths.stdoutPath);
+      if (parsed[0]) Object.assign(fields, parsed[0]);
+    } catch (e) {
+      if (status === 'ok') {
+        status = 'failed';
+        reason = `cannot parse the output: ${message(e)}`;
+      }
+    }
+  }
+  const record: ExecutionRecord = {
+    schema: SCHEMA_VERSION,
+    target: target.name,
+    instance,
+    benchmark: run.benchmark,
+    iteration,
+    host: result.host,
+    status,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    start: start.toISOString(),
+    fields,
+    stdout: paths.stdout,
+    stderr: paths.stderr,
+  };
+  if (reason !== undefined) record.reason = reason;
+  return record;
+}
+
+function measuredFields(result: ExecutionResult): Record<string, FieldValue> {
+  const m = result.measurement;
+  if (!m) return {};
+  const out: Record<string, FieldValue> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** A record for an execution whose job threw (a failing prepare step, a broken backend). */
+function errorRecord(
+  options: RunnerOptions,
+  run: BenchmarkRun,
+  instance: string,
+  iteration: number,
+  error: unknown,
+): ExecutionRecord {
+  const paths = logPaths(options.runDir.path, options.target.name, instance, run.benchmark, iteration);
+  return {
+    schema: SCHEMA_VERSION,
+    target: options.target.name,
+    instance,
+    benchmark: run.benchmark,
+    iteration,
+    host: 'unknown',
+    status: 'error',
+    exitCode: null,
+    signal: null,
+    reason: message(error),
+    start: new Date().toISOString(),
+    fields: { ...run.fields },
+    stdout: paths.stdout,
+    stderr: paths.stderr,
+  };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
