@@ -1,0 +1,185 @@
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
+import type { Setup } from '../core/setup.js';
+
+/** How a subcommand is declared; its implementation module is only loaded when it runs. */
+export interface CommandDef {
+  name: string;
+  description: string;
+  usage?: string;
+  args?: Array<{ spec: string; description: string }>;
+  /** Options, possibly depending on the target/instances named on the command line. */
+  options(info: { setup: Setup; argv: string[] }): OptionSpec[] | Promise<OptionSpec[]>;
+  run(setup: Setup, ctx: Context, positional: unknown[], opts: Record<string, any>): Promise<void>;
+  /** Unknown options are passed on as arguments (pkg-config's package-defined options). */
+  looseOptions?: boolean;
+}
+
+export const parallelOptions: OptionSpec[] = [
+  { flags: '--parallel <mode>', description: 'run jobs in parallel: proc (processes on this machine)', choices: ['proc'] },
+  { flags: '--parallelmax <n>', description: 'maximum parallel jobs (default: cores)', parse: positiveInt('--parallelmax') },
+];
+
+export const buildFlagOptions: OptionSpec[] = [
+  { flags: '--deps-only', description: 'only build the dependencies of the target and instances' },
+  { flags: '--force-rebuild-deps', description: 'rebuild dependencies even when they are installed' },
+  { flags: '--clean', description: "remove the target's generated files before building" },
+  { flags: '--dry-run', description: 'print the commands that would run, run none' },
+];
+
+/** Options added by the named target and instances (for build: every instance's). */
+export function targetOptions(setup: Setup, argv: string[], kind: 'build' | 'run'): OptionSpec[] {
+  const positional = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && takesValue(argv[i - 1]!)));
+  const col = new OptionCollector();
+  const targetName = positional[0];
+  if (targetName !== undefined) {
+    const target = setup.getTarget(targetName);
+    target.addBuildArgs(col);
+    if (kind === 'run') target.addRunArgs(col);
+  }
+  for (const name of positional.slice(1)) {
+    const inst = setup.instances.get(name);
+    if (!inst) continue; // reported with the valid names when the command runs
+    inst.addBuildArgs(col);
+    if (kind === 'run') inst.addRunArgs(col);
+  }
+  // two registrations of one flag (e.g. instances sharing an option) keep the first
+  const seen = new Set<string>();
+  return col.specs.filter((s) => (seen.has(s.flags) ? false : (seen.add(s.flags), true)));
+}
+
+function takesValue(flag: string): boolean {
+  return /^(-j|--jobs|--parallel|--parallelmax|--source-mirror|-i|--iterations|--resume|--timeout|--cpus)$/.test(flag);
+}
+
+function requireInstances(names: string[]): void {
+  if (names.length === 0) throw new UserError('give at least one instance', { exitCode: 2 });
+}
+
+export const COMMANDS: CommandDef[] = [
+  {
+    name: 'build',
+    description: 'build a target with one or more instances (dependencies first)',
+    args: [
+      { spec: '<target>', description: 'target to build' },
+      { spec: '<instances...>', description: 'instances to build it with' },
+    ],
+    options: ({ setup, argv }) => [...buildFlagOptions, ...parallelOptions, ...targetOptions(setup, argv, 'build')],
+    run: async (setup, ctx, [target, instances], opts) => {
+      requireInstances(instances as string[]);
+      const { build } = await import('../commands/build.js');
+      await build(setup, ctx, target as string, instances as string[], opts);
+    },
+  },
+  {
+    name: 'pkg-build',
+    description: 'build and install one package and its dependencies',
+    args: [{ spec: '<package>', description: 'package ident (see config --packages)' }],
+    options: () => buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
+    run: async (setup, ctx, [pkg], opts) => {
+      const { pkgBuild } = await import('../commands/pkg-build.js');
+      await pkgBuild(setup, ctx, pkg as string, opts);
+    },
+  },
+  {
+    name: 'run',
+    description: 'run a target built with one or more instances, measuring every execution',
+    args: [
+      { spec: '<target>', description: 'target to run' },
+      { spec: '<instances...>', description: 'instances to run it with' },
+    ],
+    options: ({ setup, argv }) => [
+      { flags: '--build', description: 'build the target (and dependencies) first' },
+      { flags: '-i, --iterations <n>', description: 'executions of each benchmark', default: 1, parse: positiveInt('--iterations') },
+      { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory' },
+      { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
+      { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
+      { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
+      ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
+      ...parallelOptions,
+      ...targetOptions(setup, argv, 'run'),
+    ],
+    run: async (setup, ctx, [target, instances], opts) => {
+      requireInstances(instances as string[]);
+      const { runCommand } = await import('../commands/run.js');
+      await runCommand(setup, ctx, target as string, instances as string[], opts);
+    },
+  },
+  {
+    name: 'report',
+    description: 'report results of runs: aggregates, overheads, significance',
+    args: [
+      { spec: '<target>', description: 'target whose results to report' },
+      { spec: '<rundirs...>', description: 'results directories (e.g. results/last)' },
+    ],
+    options: async () => (await import('../commands/report.js')).reportOptionSpecs,
+    run: async (setup, ctx, [target, rundirs], opts) => {
+      const { report } = await import('../commands/report.js');
+      await report(ctx, setup.getTarget(target as string), { ...opts, rundirs: rundirs as string[] } as any);
+    },
+  },
+  {
+    name: 'clean',
+    description: 'remove generated files of targets and packages',
+    options: () => [
+      { flags: '-t, --targets <names...>', description: 'targets to clean' },
+      { flags: '-p, --packages <idents...>', description: 'packages to clean' },
+    ],
+    run: async (setup, ctx, _p, opts) => {
+      const { clean } = await import('../commands/clean.js');
+      await clean(setup, ctx, opts);
+    },
+  },
+  {
+    name: 'config',
+    description: 'list registered targets, instances or packages',
+    options: () => [
+      { flags: '--targets', description: 'list targets' },
+      { flags: '--instances', description: 'list instances' },
+      { flags: '--packages', description: 'list packages (all dependencies of targets and instances)' },
+    ],
+    run: async (setup, ctx, _p, opts) => {
+      const { config } = await import('../commands/config.js');
+      await config(setup, ctx, opts);
+    },
+  },
+  {
+    name: 'pkg-config',
+    description: "print a package's install prefix, flags and other build information",
+    args: [
+      { spec: '<package>', description: 'package ident' },
+      { spec: '[options...]', description: 'package options such as --prefix, --root (none: list them)' },
+    ],
+    options: () => [],
+    looseOptions: true,
+    run: async (setup, ctx, [pkg, options], _opts) => {
+      const { pkgConfig } = await import('../commands/pkg-config.js');
+      await pkgConfig(setup, ctx, pkg as string, (options as string[]) ?? []);
+    },
+  },
+  {
+    name: 'exec-hook',
+    description: "run an instance's build/run hooks on files (for external build systems)",
+    args: [
+      { spec: '<hook>', description: 'pre-build, post-build, pre-run or post-run' },
+      { spec: '<instance>', description: 'instance whose hooks to run' },
+      { spec: '<files...>', description: 'binaries to pass to the hooks' },
+    ],
+    options: () => [],
+    run: async (setup, ctx, [hook, instance, files], _opts) => {
+      const { execHook } = await import('../commands/exec-hook.js');
+      await execHook(setup, ctx, hook as string, instance as string, files as string[]);
+    },
+  },
+  {
+    name: 'completion',
+    description: 'print a shell completion script (bash or zsh)',
+    args: [{ spec: '<shell>', description: 'bash or zsh' }],
+    options: () => [],
+    run: async (setup, _ctx, [shell]) => {
+      const { completion } = await import('../commands/completion.js');
+      process.stdout.write(completion(setup, shell as string));
+    },
+  },
+];

@@ -1,0 +1,71 @@
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { buildWithInstance, fetchTarget, installPackages, packagesFor } from '../core/build.js';
+import type { Instance } from '../core/instance.js';
+import type { Setup } from '../core/setup.js';
+import type { Target } from '../core/target.js';
+import { withBuildLock } from './lock.js';
+
+export interface BuildOptions {
+  /** Only build the packages the target and instances depend on. */
+  depsOnly?: boolean;
+  /** Rebuild every dependency even when it is installed. */
+  forceRebuildDeps?: boolean;
+  /** Remove the target's generated files first. */
+  clean?: boolean;
+  /** Print the commands that would run instead of running them. */
+  dryRun?: boolean;
+  /** Build the instances as parallel jobs ('proc': on this machine). */
+  parallel?: string;
+  parallelmax?: number;
+}
+
+/** `infra build TARGET INSTANCE...`: dependencies once, in order, then the target per instance. */
+export async function build(setup: Setup, ctx: Context, targetName: string, instanceNames: string[], opts: BuildOptions): Promise<void> {
+  const target = setup.getTarget(targetName);
+  const instances = instanceNames.map((n) => setup.getInstance(n));
+  await withBuildLock(ctx, `build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
+}
+
+/** The body of `build`, shared with `run --build` (the caller holds the build lock). */
+export async function buildTarget(ctx: Context, target: Target, instances: Instance[], opts: BuildOptions): Promise<void> {
+  if (opts.clean && !(await target.isClean(ctx))) {
+    ctx.log.info(`cleaning ${target.name}`);
+    if (!opts.dryRun) await target.clean(ctx);
+  }
+  await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
+  if (opts.depsOnly) return;
+  await fetchTarget(ctx, target);
+  const limit = opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1;
+  const failures = await forEachLimited(instances, limit, async (inst) => {
+    await buildWithInstance(ctx, target, inst);
+  });
+  if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
+  if (failures.length > 0) {
+    const lines = failures.map((f) => `  ${target.name} with ${f.item.name}: ${firstLine(f.error)}`);
+    throw new UserError(`${failures.length} of ${instances.length} builds failed:\n${lines.join('\n')}\n(full output in ${ctx.paths.runlog})`);
+  }
+}
+
+/** Runs `fn` over items with at most `limit` at a time; a failure never stops the others. */
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<Array<{ item: T; error: unknown }>> {
+  const failures: Array<{ item: T; error: unknown }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push({ item, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0]!;
+}

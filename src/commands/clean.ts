@@ -1,0 +1,35 @@
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { findPackage } from '../core/packages.js';
+import type { Setup } from '../core/setup.js';
+import { withBuildLock } from './lock.js';
+
+export interface CleanOptions {
+  targets?: string[];
+  packages?: string[];
+}
+
+/** `infra clean --targets T... --packages P...`: removes generated files. */
+export async function clean(setup: Setup, ctx: Context, opts: CleanOptions): Promise<void> {
+  const targets = (opts.targets ?? []).map((n) => setup.getTarget(n));
+  const packages = (opts.packages ?? []).map((n) => findPackage(setup, n));
+  if (targets.length === 0 && packages.length === 0) {
+    throw new UserError('nothing to clean: give --targets NAME... and/or --packages NAME...', { exitCode: 2 });
+  }
+  await withBuildLock(ctx, 'clean', async () => {
+    for (const t of targets) {
+      if (await t.isClean(ctx)) ctx.log.info(`${t.name}: already clean`);
+      else {
+        ctx.log.info(`cleaning target ${t.name}`);
+        await t.clean(ctx);
+      }
+    }
+    for (const p of packages) {
+      if (await p.isClean(ctx)) ctx.log.info(`${p.ident()}: already clean`);
+      else {
+        ctx.log.info(`cleaning package ${p.ident()}`);
+        await p.clean(ctx);
+      }
+    }
+  });
+}
