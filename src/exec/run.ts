@@ -149,7 +149,12 @@ function envDelta(ctx: Context, extra?: Record<string, EnvValue | undefined>): R
 }
 
 function describe(cmd: string[], cwd: string, delta: Record<string, string>): string {
-  const env = Object.entries(delta).map(([k, v]) => `${k}=${qjoin([v])}`);
+  // PATH-like variables show what was added in front of the inherited value
+  const env = Object.entries(delta).map(([k, v]) => {
+    const inherited = process.env[k];
+    if (inherited && v.endsWith(':' + inherited)) return `${k}=${qjoin([v.slice(0, -inherited.length - 1)])}:$${k}`;
+    return `${k}=${qjoin([v])}`;
+  });
   return `cd ${qjoin([cwd])} && ${env.length ? env.join(' ') + ' ' : ''}${qjoin(cmd)}`;
 }
 
