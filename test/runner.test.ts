@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import { Context, makePaths } from '../src/core/context.js';
+import { Logger } from '../src/core/log.js';
+import type { BenchmarkRun, FieldValue, Runner } from '../src/core/runner.js';
+import { Target } from '../src/core/target.js';
+import { createLocalBackend } from '../src/parallel/local.js';
+import { JobPool } from '../src/parallel/pool.js';
+import { Progress } from '../src/parallel/progress.js';
+import { createRunner } from '../src/parallel/runner.js';
+import { executionKey, type ExecutionRecord, type RunMeta } from '../src/results/schema.js';
+import { bracketedChoice, compilerVersion, hostInfo, projectState } from '../src/results/system-info.js';
+import { createRunDirectory, openRunForResume, readRecords } from '../src/results/write.js';
+
+const root = mkdtempSync(join(tmpdir(), 'infra-runner-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const quiet = () => new Logger('error');
+
+function makeContext(): Context {
+  const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'test'), quiet());
+  ctx.args.instanceName = 'plain';
+  return ctx;
+}
+
+function meta(): RunMeta {
+  return {
+    schema: 1,
+    tool: { name: 'instrumentation-infra', version: '0.0.0' },
+    argv: ['run', 'demo', 'plain'],
+    cwd: root,
+    startedAt: new Date().toISOString(),
+    target: 'demo',
+    iterations: 3,
+    parallel: 'local',
+    parallelmax: 2,
+    project: { gitCommit: null, gitDirty: null },
+    host: { hostname: 'h', cpuModel: 'c', cores: 2, memoryBytes: 1, kernel: 'k', thp: null, aslr: null, governor: null },
+    instances: [{ name: 'plain' }],
+  };
+}
+
+/** A target whose benchmarks are shell one-liners printing a result block. */
+class DemoTarget extends Target {
+  readonly name = 'demo';
+  constructor(private readonly runs: BenchmarkRun[]) {
+    super();
+  }
+  isFetched() { return true; }
+  fetch() {}
+  build() {}
+  run(ctx: Context, _instance: unknown, runner: Runner) {
+    for (const r of this.runs) runner.submit(ctx, r);
+  }
+  override parseOutfile(_ctx: Context, outfile: string): Array<Record<string, FieldValue>> {
+    const m = /score: (\d+)/.exec(readFileSync(outfile, 'utf8'));
+    return m ? [{ score: Number(m[1]) }] : [];
+  }
+}
+
+function memoryStream(): { stream: NodeJS.WriteStream; text: () => string } {
+  const s = new PassThrough();
+  let out = '';
+  s.on('data', (c: Buffer) => (out += c.toString()));
+  return { stream: s as unknown as NodeJS.WriteStream, text: () => out };
+}
+
+describe('job pool', () => {
+  test('respects the limit, keeps going after failures, and collects them', async () => {
+    const pool = new JobPool(2);
+    let running = 0;
+    let peak = 0;
+    const done: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      pool.add(`job${i}`, async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        if (i === 1) throw new Error('job 1 broke');
+        if (i === 3) throw 'not even an Error';
+        done.push(i);
+      });
+    }
+    await pool.drain();
+    assert.equal(peak, 2);
+    assert.deepEqual(done, [0, 2, 4, 5]);
+    assert.deepEqual(pool.failures.map((f) => f.label), ['job1', 'job3']);
+  });
+
+  test('abort drops queued jobs and lets running ones finish', async () => {
+    const pool = new JobPool(1);
+    const done: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      pool.add(name, async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        done.push(name);
+      });
+    }
+    assert.equal(pool.abort(), 2);
+    pool.add('d', async () => { done.push('d'); });
+    await pool.drain();
+    assert.deepEqual(done, ['a']);
+    assert.equal(pool.droppedCount, 3);
+  });
+});
+
+describe('progress', () => {
+  test('without a TTY prints one plain line per finished job, no colour', async () => {
+    const out = memoryStream();
+    const progress = new Progress({ stream: out.stream });
+    const pool = new JobPool(1, progress);
+    pool.add('x.0', async () => progress.report('x.0', true, 'ok 0.100 s'));
+    pool.add('x.1', async () => progress.report('x.1', false, 'crashed: killed by SIGSEGV'));
+    await pool.drain();
+    progress.close();
+    assert.equal(out.text(), '[1/2] x.0 ok 0.100 s\n[2/2] x.1 crashed: killed by SIGSEGV\n');
+  });
+
+  test('live mode redraws one status line and keeps failures above it', async () => {
+    const out = memoryStream();
+    const progress = new Progress({ stream: out.stream, live: true, color: false });
+    const pool = new JobPool(1, progress);
+    pool.add('a.0', async () => progress.report('a.0', true, 'ok'));
+    pool.add('a.1', async () => progress.report('a.1', false, 'failed: exit status 1'));
+    await pool.drain();
+    assert.match(progress.statusLine(), /^2\/2 done \| 1 failed$/);
+    progress.close();
+    const text = out.text();
+    assert.ok(text.includes('\r\x1b[K'), 'the status line is redrawn in place');
+    assert.ok(text.includes('[2/2] a.1 failed: exit status 1\n'));
+    assert.ok(!text.includes('a.0 ok\n'), 'successes only advance the status line');
+  });
+});
+
+describe('results directory', () => {
+  test('creates unique run directories, meta.json and the last link', () => {
+    const results = join(root, 'results-unique');
+    const when = new Date(2024, 0, 2, 3, 4, 5);
+    const a = createRunDirectory(results, meta(), when);
+    const b = createRunDirectory(results, meta(), when);
+    assert.match(a.path, /run\.2024-01-02\.03-04-05$/);
+    assert.notEqual(a.path, b.path);
+    assert.equal(readlinkSync(join(results, 'last')), 'run.2024-01-02.03-04-05.2');
+    const m = JSON.parse(readFileSync(join(a.path, 'meta.json'), 'utf8')) as RunMeta;
+    assert.equal(m.interrupted, true);
+    a.finish();
+    const done = JSON.parse(readFileSync(join(a.path, 'meta.json'), 'utf8')) as RunMeta;
+    assert.equal(done.interrupted, undefined);
+    assert.ok(done.finishedAt);
+  });
+
+  test('a torn last line is skipped with a warning; resume knows what succeeded', () => {
+    const dir = createRunDirectory(join(root, 'results-torn'), meta());
+    const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
+      schema: 1, target: 'demo', instance: 'plain', benchmark: 'b', iteration, host: 'h', status,
+      exitCode: status === 'ok' ? 0 : 1, signal: null, start: new Date().toISOString(), fields: { runtime: 1 },
+      stdout: 'x', stderr: 'y',
+    });
+    dir.append(rec(0, 'ok'));
+    dir.append(rec(1, 'failed'));
+    dir.append(rec(2, 'ok'));
+    appendFileSync(join(dir.path, 'records.jsonl'), '{"schema":1,"target":"demo","inst'); // killed mid-write
+    const warnings = memoryStream();
+    const log = new Logger('warning', undefined, warnings.stream);
+    const { records, badLines } = readRecords(dir.path, log);
+    assert.equal(records.length, 3);
+    assert.deepEqual(badLines, [4]);
+    assert.match(warnings.text(), /torn last line/);
+
+    const resumed = openRunForResume(dir.path, quiet());
+    assert.deepEqual(
+      [...resumed.completed].sort(),
+      [rec(0, 'ok'), rec(2, 'ok')].map(executionKey).sort(),
+    );
+    resumed.dir.append(rec(1, 'ok'));
+    assert.equal(readRecords(dir.path).records.length, 4, 'the next record starts on its own line');
+  });
+
+  test('resuming something that is not a run directory is a user error', () => {
+    assert.throws(() => openRunForResume(join(root, 'nope')), { name: 'UserError', message: /not a results directory/ });
+  });
+});
+
+describe('runner', () => {
+  test('runs, measures, checks, parses and records every iteration in order', async () => {
+    const ctx = makeContext();
+    ctx.runenv.DEMO_MODE = 'fast';
+    const prepared: number[] = [];
+    let counter = 0;
+    const target = new DemoTarget([
+      {
+        benchmark: 'sleepy',
+        argv: ['sh', '-c', 'echo "score: 42 mode=$DEMO_MODE/$EXTRA"'],
+        cwd: root,
+        env: { EXTRA: 'x' },
+        fields: { workload: 'small' },
+        // earlier iterations prepare longer, so they finish after later ones
+        prepare: async () => {
+          const n = counter++;
+          await new Promise((r) => setTimeout(r, [300, 100, 0][n]));
+          prepared.push(n);
+        },
+        check: (result) => {
+          const out = readFileSync(result.stdoutPath, 'utf8');
+          return out.includes('mode=fast/x') ? { fields: { checked: true } } : { failure: 'wrong mode' };
+        },
+      },
+      { benchmark: 'crashy', argv: ['sh', '-c', 'kill -SEGV $$'], iterations: 1 },
+      { benchmark: 'wrong', argv: ['sh', '-c', 'echo nope'], iterations: 1, check: () => ({ failure: 'output differs' }) },
+      { benchmark: 'bad-prepare', argv: ['true'], iterations: 1, prepare: () => { throw new Error('input missing'); } },
+    ]);
+    const runDir = createRunDirectory(join(root, 'results'), meta());
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
+    const pool = new JobPool(backend.capacity);
+    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
+    await target.run(ctx, undefined, runner.forInstance('plain'));
+    const summary = await runner.finish();
+    await backend.close();
+
+    assert.equal(summary.total, 6);
+    assert.equal(summary.ok, 3);
+    assert.deepEqual(summary.failed.map((r) => `${r.benchmark}:${r.status}`).sort(), [
+      'bad-prepare:error', 'crashy:crashed', 'wrong:failed',
+    ]);
+    assert.equal(summary.errors.length, 1, 'a throwing prepare step is collected as a job failure');
+
+    const { records } = readRecords(runDir.path);
+    const sleepy = records.filter((r) => r.benchmark === 'sleepy');
+    assert.deepEqual(sleepy.map((r) => r.iteration), [0, 1, 2], 'records keep iteration order');
+    for (const r of sleepy) {
+      assert.equal(r.status, 'ok', r.reason);
+      assert.equal(r.instance, 'plain');
+      assert.equal(r.fields.workload, 'small');
+      assert.equal(r.fields.checked, true);
+      assert.equal(typeof r.fields.runtime, 'number');
+      assert.equal(typeof r.fields.maxrss, 'number');
+      assert.ok(existsSync(join(runDir.path, r.stdout)));
+      assert.equal(r.stdout, `logs/demo/plain/sleepy.${r.iteration}.stdout`);
+    }
+    assert.deepEqual(prepared, [1, 2, 0], 'iteration 0 finished last');
+    assert.deepEqual(sleepy.map((r) => r.fields.score), [42, 42, 42], 'parsed from the output');
+    const crash = records.find((r) => r.benchmark === 'crashy')!;
+    assert.equal(crash.signal, 'SIGSEGV');
+    assert.match(crash.reason!, /segmentation fault/);
+    assert.equal(records.find((r) => r.benchmark === 'wrong')!.reason, 'output differs');
+    assert.equal(records.find((r) => r.benchmark === 'bad-prepare')!.reason, 'input missing');
+
+    const m = JSON.parse(readFileSync(join(runDir.path, 'meta.json'), 'utf8')) as RunMeta;
+    assert.equal(m.interrupted, undefined);
+    assert.ok(m.finishedAt);
+  });
+
+  test('a resumed run executes only what is missing or failed', async () => {
+    const ctx = makeContext();
+    const marker = join(root, 'flaky-ok');
+    let iter = 0;
+    // iteration 1 fails until the marker exists; one job at a time, as prepare sets the shared runenv
+    const target = new DemoTarget([
+      {
+        benchmark: 'flaky',
+        argv: ['sh', '-c', `test -e ${marker} || test "$ITER" != 1`],
+        prepare: (c) => { c.runenv.ITER = String(iter++); },
+      },
+    ]);
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
+    const first = createRunDirectory(join(root, 'results-resume'), meta());
+    const r1 = createRunner({ runDir: first, target, backend, pool: new JobPool(1), iterations: 3, log: quiet() });
+    await target.run(ctx, undefined, r1.forInstance('plain'));
+    const s1 = await r1.finish();
+    assert.equal(s1.ok, 2);
+    assert.deepEqual(s1.failed.map((r) => r.iteration), [1]);
+
+    writeFileSync(marker, '');
+    const resumed = openRunForResume(first.path, quiet());
+    const r2 = createRunner({
+      runDir: resumed.dir, target, backend, pool: new JobPool(1), iterations: 3, log: quiet(), skipKeys: resumed.completed,
+    });
+    iter = 1;
+    await target.run(ctx, undefined, r2.forInstance('plain'));
+    const s2 = await r2.finish();
+    assert.equal(s2.total, 1);
+    assert.equal(s2.skipped, 2);
+    assert.equal(s2.ok, 1);
+    const after = openRunForResume(first.path, quiet());
+    assert.equal(after.completed.size, 3);
+    await backend.close();
+  });
+
+  test('submit without an instance name is a bug, not a silent mislabel', async () => {
+    const ctx = makeContext();
+    delete ctx.args.instanceName;
+    const runDir = createRunDirectory(join(root, 'results-noinst'), meta());
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
+    const runner = createRunner({ runDir, target: new DemoTarget([]), backend, pool: new JobPool(1), iterations: 1, log: quiet() });
+    assert.throws(() => runner.submit(ctx, { benchmark: 'x', argv: ['true'] }), /instanceName/);
+    await runner.finish();
+  });
+});
+
+describe('system info', () => {
+  test('describes the host, the project and compilers', async () => {
+    const host = await hostInfo();
+    assert.ok(host.cores >= 1);
+    assert.ok(host.memoryBytes > 0);
+    assert.match(host.kernel, /^\d+\.\d+/);
+    assert.notEqual(host.cpuModel, '');
+    assert.equal(bracketedChoice('always [madvise] never'), 'madvise');
+    assert.deepEqual(await projectState(root), { gitCommit: null, gitDirty: null });
+    assert.match((await compilerVersion('cc'))!, /\d+\.\d+/);
+    assert.equal(await compilerVersion('no-such-cc'), null);
+  });
+});
