@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import type { Instance } from './instance.js';
 import type { ArgParser } from './options.js';
 import type { Awaitable, Package } from './package.js';
 import type { FieldValue, Runner } from './runner.js';
+import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
 
 /**
  * A program or suite to build (once per instance) and run. Built-in targets use exactly this
@@ -55,8 +56,16 @@ export abstract class Target {
    * Extracts reportable fields from a benchmark's output file. By default, reads
    * `[setup-report] begin/end` blocks (see `parseReportBlocks`).
    */
-  parseOutfile(_ctx: Context, _outfile: string): Awaitable<Array<Record<string, FieldValue>>> {
-    return [];
+  async parseOutfile(_ctx: Context, outfile: string): Promise<Array<Record<string, FieldValue>>> {
+    let text: string;
+    try {
+      text = await readFile(outfile, 'utf8');
+    } catch {
+      return [];
+    }
+    const fields: Record<string, FieldValue> = {};
+    for (const block of parseReportBlocks(text)) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
+    return Object.keys(fields).length ? [fields] : [];
   }
 
   isClean(ctx: Context): Awaitable<boolean> {
