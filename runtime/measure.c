@@ -212,6 +212,12 @@ static int try_cgroup(struct cgroup *cg, int v2) {
     snprintf(base, sizeof base, "%s%s", mnt, own);
     /* in a namespace the listed path may not exist under the mount: use the mount itself */
     if (!exists(base)) snprintf(base, sizeof base, "%s", mnt);
+    if (v2) {
+        /* a v2 child cgroup only gets memory accounting if the parent delegates it */
+        char path[3200], controllers[512];
+        snprintf(path, sizeof path, "%s/cgroup.subtree_control", base);
+        if (read_file(path, controllers, sizeof controllers) < 0 || !strstr(controllers, "memory")) return -1;
+    }
     snprintf(cg->dir, sizeof cg->dir, "%s/infra-measure-%d", base, (int)getpid());
     if (mkdir(cg->dir, 0755) < 0) return -1;
     snprintf(cg->procs, sizeof cg->procs, "%s/cgroup.procs", cg->dir);

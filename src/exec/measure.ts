@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,14 +108,21 @@ function resultFile(): string {
   return join(scratch, `${process.pid}-${counter++}.json`);
 }
 
+const madeDirs = new Set<string>();
+function ensureDir(dir: string): void {
+  if (madeDirs.has(dir) && existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 /**
  * Runs one execution under the measurement helper and classifies it: 'ok' (exit 0),
  * 'failed' (non-zero exit), 'crashed' (killed by a signal), 'timeout', or 'error'
  * (the program could not be started). Never throws for a problem of the benchmark itself.
  */
 export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
-  mkdirSync(dirname(spec.stdoutPath), { recursive: true });
-  mkdirSync(dirname(spec.stderrPath), { recursive: true });
+  ensureDir(dirname(spec.stdoutPath));
+  ensureDir(dirname(spec.stderrPath));
   const result = resultFile();
   const args: string[] = [];
   if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
@@ -144,7 +150,7 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   }
   let raw: HelperResult;
   try {
-    raw = JSON.parse(await readFile(result, 'utf8')) as HelperResult;
+    raw = JSON.parse(readFileSync(result, 'utf8')) as HelperResult;
     unlinkSync(result);
   } catch {
     const how = outcome.signal ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
