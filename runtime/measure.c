@@ -312,8 +312,11 @@ static void redirect(int status_fd, const char *path, int flags, int target, con
 }
 
 static void child_main(const struct options *o, const struct cgroup *cg, int status_fd,
-                       const sigset_t *oldmask) {
+                       const sigset_t *oldmask, pid_t parent) {
     setpgid(0, 0);
+    /* if the helper is killed outright, do not leave the benchmark running unmeasured */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(127);
     if (cg->kind != CG_NONE) {
         int fd = open(cg->procs, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) != 1) report(status_fd, 'W', "joining the cgroup", errno);
@@ -397,6 +400,7 @@ int main(int argc, char **argv) {
         return 3;
     }
 
+    pid_t self = getpid();
     double start = now();
     pid_t child = fork();
     if (child < 0) {
@@ -406,7 +410,7 @@ int main(int argc, char **argv) {
     }
     if (child == 0) {
         close(status_pipe[0]);
-        child_main(&o, &cg, status_pipe[1], &oldmask);
+        child_main(&o, &cg, status_pipe[1], &oldmask, self);
     }
     setpgid(child, child); /* also here, so the group exists before we may need to kill it */
     close(status_pipe[1]);
