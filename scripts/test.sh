@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (system packages, npm packages, the offline source mirror)
+# and runs the whole test suite. Usage: scripts/test.sh [test files...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-system-deps.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+export INFRA_SOURCE_MIRROR="${INFRA_SOURCE_MIRROR:-$PWD/.cache/sources}"
+sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR"
+npm run build --silent
+if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi
+exec node --test --test-concurrency=2 --import tsx "${files[@]}"

@@ -1,0 +1,32 @@
+/**
+ * instrumentation-infra: build, run and measure instrumented programs.
+ *
+ * The public API a setup script uses. Built-in targets, instances and packages are exported
+ * here too and use nothing beyond this API.
+ */
+export { Setup, type Command } from './core/setup.js';
+export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue } from './core/context.js';
+export { Target } from './core/target.js';
+export { Instance } from './core/instance.js';
+export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
+export { UserError } from './core/errors.js';
+export type { ArgParser, OptionSpec } from './core/options.js';
+export { positiveInt } from './core/options.js';
+export type {
+  Runner,
+  BenchmarkRun,
+  ExecutionResult,
+  ExecutionStatus,
+  CheckOutcome,
+  Measurement,
+  FieldValue,
+} from './core/runner.js';
+export { dependencyOrder } from './core/graph.js';
+export { run, runDeferred, type RunOptions, type RunResult } from './exec/run.js';
+export { qjoin, quote } from './util/shell.js';
+export { Gcc, type GccOptions } from './instances/gcc.js';
+export { Clang, type ClangOptions } from './instances/clang.js';
+export { ASan, type ASanOptions } from './instances/asan.js';
+export { UBSan, type UBSanOptions } from './instances/ubsan.js';
+export { LLVM } from './packages/llvm.js';
+export { Gperftools } from './packages/gperftools.js';
