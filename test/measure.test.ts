@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { killAll } from '../src/exec/children.js';
 import { ensureMeasureHelper, executeMeasured, type MeasureSpec } from '../src/exec/measure.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'infra-measure-test-'));
@@ -162,5 +163,17 @@ int main(void) {
     const out = readFileSync(r.stdoutPath, 'utf8');
     assert.match(out, /Cpus_allowed_list:\s+0\n/);
     assert.match(out, /THP_enabled:\s+0/);
+  });
+
+  test('an interrupt (killAll) reaches the benchmark through the helper', async () => {
+    const started = Date.now();
+    const pending = executeMeasured(spec('interrupted', ['sleep', '30']), helper);
+    await new Promise((r) => setTimeout(r, 300));
+    killAll('SIGTERM');
+    const r = await pending;
+    assert.equal(r.status, 'crashed');
+    assert.equal(r.signal, 'SIGTERM');
+    assert.match(r.reason!, /after an interrupt/);
+    assert.ok(Date.now() - started < 5000);
   });
 });
