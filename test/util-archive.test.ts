@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Context, makePaths } from '../src/core/context.js';
 import { UserError } from '../src/core/errors.js';
 import { Logger } from '../src/core/log.js';
-import { extractArchive } from '../src/util/archive.js';
+import { extractArchive, parseTarLine } from '../src/util/archive.js';
 
 function setup(): { dir: string; ctx: Context } {
   const dir = mkdtempSync(join(tmpdir(), 'infra-archive-'));
@@ -123,6 +123,23 @@ describe('extractArchive: formats', () => {
     await extractArchive(ctx, archive, join(dir, 'dest'), { stripComponents: 1, replace: true });
     assert.equal(existsSync(join(dir, 'dest/stale')), false);
     assert.equal(existsSync(join(dir, 'dest/README')), true);
+  });
+
+  it('handles names with spaces, arrows, quotes, newlines and non-ASCII letters', async () => {
+    const { dir, ctx } = setup();
+    const archive = join(dir, 'odd.tar');
+    const odd = 'pkg/a b -> "c"\nd ü';
+    craftTar(archive, [
+      ['pkg/dir', 'dir'],
+      [odd, 'file'],
+      ['pkg/dir/l ü', 'sym', '../a b -> "c"\nd ü'],
+    ]);
+    await extractArchive(ctx, archive, join(dir, 'dest'), { stripComponents: 1 });
+    assert.equal(readFileSync(join(dir, 'dest/dir/l ü'), 'utf8'), 'payload\n');
+    assert.deepEqual(
+      parseTarLine('x', 'lrwxrwxrwx 0/0 0 2024-01-01 00:00:00 "p/l \\303\\274 -> x" -> "../t\\"q\\n"'),
+      { name: 'p/l ü -> x', type: 'symlink', target: '../t"q\n' },
+    );
   });
 
   it('names the supported types for an unknown one', async () => {

@@ -86,7 +86,9 @@ export async function extractArchive(
   try {
     if (format.kind === 'tar') {
       const stripArgs = strip ? [`--strip-components=${strip}`] : [];
-      await run(ctx, ['tar', '-x', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, '-C', tmp, '--no-same-owner', ...stripArgs]);
+      await run(ctx, ['tar', '-x', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, '-C', tmp, '--no-same-owner', ...stripArgs], {
+        cwd: tmp,
+      });
     } else {
       await extractZip(ctx, archive, tmp, entries, strip);
     }
@@ -143,7 +145,7 @@ async function listTar(ctx: Context, archive: string, format: Format): Promise<E
       // --absolute-names: show names and link targets as stored, not with tar's own repairs
       ['tar', '-t', '-v', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, `--index-file=${indexFile}`,
         '--absolute-names', '--quoting-style=c', '--numeric-owner', '--full-time'],
-      { silent: true, env: { LC_ALL: 'C' } },
+      { cwd: dirname(archive), silent: true, env: { LC_ALL: 'C' } },
     );
     const text = await readFile(indexFile, 'utf8').catch(() => '');
     return text.split('\n').filter((l) => l !== '').map((line) => parseTarLine(archive, line));
@@ -177,6 +179,9 @@ const C_ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 1
 
 /** Reads a C-quoted string starting at the opening quote; returns it and the index after the closing quote. */
 function readCString(s: string, openQuote: number): [string, number] {
+  const close = s.indexOf('"', openQuote + 1);
+  const escape = s.indexOf('\\', openQuote + 1);
+  if (close >= 0 && (escape < 0 || escape > close)) return [s.slice(openQuote + 1, close), close + 1];
   const bytes: number[] = [];
   let i = openQuote + 1;
   while (i < s.length && s[i] !== '"') {
@@ -199,7 +204,7 @@ function readCString(s: string, openQuote: number): [string, number] {
 
 /** Lists a zip with `zipinfo`; the entry count in its header guards against a cut-off listing. */
 async function listZip(ctx: Context, archive: string): Promise<Entry[]> {
-  const result = await run(ctx, ['zipinfo', archive], { silent: true, allowError: true, env: { LC_ALL: 'C' } });
+  const result = await run(ctx, ['zipinfo', archive], { cwd: dirname(archive), silent: true, allowError: true, env: { LC_ALL: 'C' } });
   const declared = /number of entries: (\d+)/.exec(result.stdout);
   if (/^Empty zipfile\./m.test(result.stdout)) return [];
   if (result.exitCode !== 0 || !declared) {
@@ -323,7 +328,7 @@ async function extractZip(ctx: Context, archive: string, tmp: string, entries: E
 }
 
 async function unzipInto(ctx: Context, archive: string, raw: string, entries: Entry[], strip: number): Promise<void> {
-  const result = await run(ctx, ['unzip', '-q', '-o', archive, '-d', raw], { allowError: true });
+  const result = await run(ctx, ['unzip', '-q', '-o', archive, '-d', raw], { cwd: raw, allowError: true });
   // status 1 means warnings only; anything else is a failure
   if (result.exitCode !== 0 && result.exitCode !== 1) {
     throw new UserError(`unzip failed on ${archive} (exit status ${result.exitCode}):\n${result.output.trim()}`);

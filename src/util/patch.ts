@@ -35,6 +35,7 @@ export async function applyPatch(ctx: Context, patchFile: string, options: Patch
     return true;
   }
   if (!existsSync(file)) throw new UserError(`patch file not found: ${file}`);
+  if (!existsSync(cwd)) throw new UserError(`cannot apply ${file}: directory ${cwd} does not exist`);
   const digest = await sha256File(file);
   if (existsSync(stamp)) {
     const recorded = (await readFile(stamp, 'utf8')).trim();
