@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { Context, makePaths } from '../src/core/context.js';
+import { Logger } from '../src/core/log.js';
+import { run } from '../src/exec/run.js';
+import { Clang } from '../src/instances/clang.js';
+import { LLVM } from '../src/packages/llvm.js';
+import { LLVMPasses, PASSES_DIR } from '../src/packages/llvm-passes.js';
+
+const llvm = LLVM.installed({ version: '22' });
+const root = mkdtempSync(join(tmpdir(), 'infra-passes-'));
+const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'test'), new Logger('warning'));
+const passes = new LLVMPasses(llvm, { srcdir: 'llvm-passes', name: 'test', useBuiltins: true });
+const so = () => passes.pluginPath(ctx);
+
+// a user pass: adds `@infra_marker_<function count>` so its effect is visible in any output
+const USER_PASS = `#include "builtin/Common.h"
+#include "marker.h"
+using namespace llvm;
+static cl::opt<std::string> Tag("marker-tag", cl::init("x"));
+struct MarkerPass : PassInfoMixin<MarkerPass> {
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &) {
+    unsigned N = 0;
+    for (Function &F : M) N += !F.isDeclaration();
+    auto *G = new GlobalVariable(M, Type::getInt32Ty(M.getContext()), true, GlobalValue::ExternalLinkage,
+                       ConstantInt::get(Type::getInt32Ty(M.getContext()), N), std::string(MARKER_PREFIX) + Tag + "_" + std::to_string(N));
+    appendToUsed(M, {G});
+    return PreservedAnalyses::none();
+  }
+};
+INFRA_MODULE_PASS("marker", MarkerPass);
+`;
+
+async function install(): Promise<void> {
+  if (!passes.isInstalled(ctx)) {
+    await passes.build(ctx);
+    await passes.install(ctx);
+  }
+}
+
+function opt(passList: string, ir: string, extra: string[] = []): string {
+  const file = join(root, 'in.ll');
+  writeFileSync(file, ir);
+  return execFileSync('opt-22', [`-load-pass-plugin=${so()}`, `-passes=${passList}`, ...extra, '-S', file, '-o', '-'], { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+before(async () => {
+  mkdirSync(join(root, 'llvm-passes'));
+  writeFileSync(join(root, 'llvm-passes', 'Marker.cpp'), USER_PASS);
+  writeFileSync(join(root, 'llvm-passes', 'marker.h'), '#define MARKER_PREFIX "infra_marker_"\n');
+  await install();
+});
+
+test('one plugin holds the user pass and the built-ins, registered by name', () => {
+  assert.ok(statSync(so()).size > 0);
+  const out = opt('marker', 'define void @f() { ret void }\n');
+  assert.match(out, /@infra_marker_x_1 = constant i32 1/);
+  assert.match(opt('marker', 'define void @f() { ret void }\n', ['-marker-tag=y']), /@infra_marker_y_1/);
+});
+
+test('rebuilds are incremental: only what a changed header reaches is recompiled', async () => {
+  const objects = join(passes.objdir(ctx));
+  const builtinObj = join(objects, 'builtin', 'DumpIR.o');
+  const userObj = join(objects, 'user', 'Marker.o');
+  const before = { builtin: statSync(builtinObj).mtimeMs, user: statSync(userObj).mtimeMs, so: statSync(so()).mtimeMs };
+  assert.equal(passes.isInstalled(ctx), true, 'nothing changed: nothing to do');
+
+  const later = new Date(Date.now() + 5000);
+  writeFileSync(join(root, 'llvm-passes', 'marker.h'), '#define MARKER_PREFIX "infra_changed_"\n');
+  utimesSync(join(root, 'llvm-passes', 'marker.h'), later, later);
+  assert.equal(passes.isInstalled(ctx), false, 'a changed header makes the plugin stale');
+  await install();
+  assert.equal(statSync(builtinObj).mtimeMs, before.builtin, 'built-in pass not recompiled');
+  assert.ok(statSync(userObj).mtimeMs > before.user, 'user pass recompiled');
+  assert.ok(statSync(so()).mtimeMs > before.so, 'plugin relinked');
+  assert.match(opt('marker', 'define void @f() { ret void }\n'), /@infra_changed_x_1/);
+});
+
+test('dump-ir writes the module to NAME.ll and says where', () => {
+  const file = join(root, 'in.ll');
+  writeFileSync(file, '@__infra_debug_module_name = constant [6 x i8] c"mymod\\00"\ndefine i32 @answer() { ret i32 42 }\n');
+  const r = execFileSync('opt-22', [`-load-pass-plugin=${so()}`, '-passes=dump-ir', `-dump-ir-dir=${root}`, '-disable-output', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(r, '');
+  assert.match(readFileSync(join(root, 'mymod.ll'), 'utf8'), /define i32 @answer\(\) \{\n\s+ret i32 42/);
+});
+
+test('custominline inlines always_inline functions and __noinstrument__inline_ helpers only', () => {
+  const ir = `define i32 @__noinstrument__inline_inc(i32 %a) { %r = add i32 %a, 1
+  ret i32 %r }
+define i32 @forced(i32 %a) alwaysinline { %r = mul i32 %a, 3
+  ret i32 %r }
+define i32 @normal(i32 %a) { %r = sub i32 %a, 5
+  ret i32 %r }
+define i32 @f(i32 %x) {
+  %a = call i32 @__noinstrument__inline_inc(i32 %x)
+  %b = call i32 @forced(i32 %a)
+  %c = call i32 @normal(i32 %b)
+  ret i32 %c
+}
+`;
+  const f = opt('custominline', ir).split('define i32 @f(')[1]!;
+  assert.doesNotMatch(f, /call i32 @__noinstrument__inline_inc/);
+  assert.doesNotMatch(f, /call i32 @forced/);
+  assert.match(f, /add i32 %x, 1/);
+  assert.match(f, /mul i32/);
+  assert.match(f, /call i32 @normal/);
+});
+
+test('defer-global-init zeroes initializers and stores them from an early constructor', () => {
+  const out = opt('defer-global-init', `@g = global [3 x i32] [i32 1, i32 2, i32 3]
+@z = global i32 0
+@c = constant i32 7
+define ptr @f() { ret ptr @g }
+`);
+  assert.match(out, /@g = global \[3 x i32\] zeroinitializer/);
+  assert.match(out, /@c = constant i32 7/);
+  assert.match(out, /@llvm.global_ctors = .*i32 0, ptr @__noinstrument_defer_global_init/);
+  assert.match(out, /store \[3 x i32\] \[i32 1, i32 2, i32 3\], ptr @g/);
+  assert.doesNotMatch(out, /store i32 0, ptr @z/);
+});
+
+test('defer-global-init keeps programs working', async () => {
+  const c = ctx.clone();
+  await new Clang(llvm).configure(c);
+  passes.configure(c);
+  // after optimization: at the start, GlobalOpt would evaluate the constructor and fold it back
+  LLVMPasses.runPasses(c, 'last', 'defer-global-init');
+  const src = join(root, 'glob.c');
+  writeFileSync(src, '#include <stdio.h>\nint tab[4] = {3, 1, 4, 1}; const char *msg = "pi";\nint main(void){ printf("%s %d%d%d%d\\n", msg, tab[0], tab[1], tab[2], tab[3]); return 0; }\n');
+  await run(c, [c.cc, ...c.cflags, '-S', '-emit-llvm', src, '-o', join(root, 'glob.ll')]);
+  assert.match(readFileSync(join(root, 'glob.ll'), 'utf8'), /@tab = .*zeroinitializer/);
+  await run(c, [c.cc, ...c.cflags, ...c.ldflags, src, '-o', join(root, 'glob')]);
+  assert.equal(execFileSync(join(root, 'glob'), { encoding: 'utf8' }), 'pi 3141\n');
+});
+
+test('expand-const-global-uses turns constant expressions in functions into instructions', () => {
+  const ir = `@g = global [4 x i32] zeroinitializer
+@p = global ptr getelementptr (i8, ptr @g, i64 8)
+define i32 @f() {
+  %v = load i32, ptr getelementptr inbounds ([4 x i32], ptr @g, i64 0, i64 2)
+  ret i32 %v
+}
+`;
+  const out = opt('expand-const-global-uses', ir);
+  assert.match(out, /%\d+ = getelementptr inbounds.*ptr @g/);
+  assert.match(out, /load i32, ptr %\d+/);
+  assert.match(out, /@p = global ptr getelementptr/, 'initializers of globals stay constant');
+  // without the pass, the operand stays a constant expression
+  assert.doesNotMatch(execFileSync('opt-22', ['-passes=verify', '-S', join(root, 'in.ll'), '-o', '-'], { encoding: 'utf8' }), /%\d+ = getelementptr/);
+});
+
+test('passes run at compile time (-fpass-plugin) and in lld at link time', async () => {
+  const src = join(root, 'prog.c');
+  writeFileSync(src, 'int g(void){ return 1; }\nint main(void){ return g() - 1; }\n');
+
+  const compile = ctx.clone();
+  await new Clang(llvm).configure(compile);
+  passes.configure(compile);
+  LLVMPasses.runPasses(compile, 'start', 'marker');
+  LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
+  assert.ok(compile.cflags.includes(`-fpass-plugin=${so()}`));
+  await run(compile, [compile.cc, ...compile.cflags, '-c', src, '-o', join(root, 'prog.o')]);
+  assert.match(execFileSync('llvm-nm-22', [join(root, 'prog.o')], { encoding: 'utf8' }), /R infra_changed_cc_2/);
+
+  const link = ctx.clone();
+  await new Clang(llvm).configure(link);
+  passes.configure(link, { compileTime: false, linkTime: true });
+  LLVMPasses.runPasses(link, 'lto', 'marker');
+  LLVMPasses.addLinkTimeOptions(link, '-marker-tag=lld');
+  assert.equal(link.runenv.INFRA_LTO_OPTIONS, '-infra-lto-passes=marker -marker-tag=lld');
+  assert.ok(link.ldflags.includes(`-Wl,--load-pass-plugin=${so()}`) && link.ldflags.includes('-fuse-ld=lld'));
+  await run(link, [link.cc, ...link.cflags, ...link.ldflags, src, '-o', join(root, 'prog')]);
+  assert.match(execFileSync('llvm-nm-22', [join(root, 'prog')], { encoding: 'utf8' }), /R infra_changed_lld_\d/);
+});
+
+test('pkg-config options point at the plugin, headers, runtime headers and objects', () => {
+  const opts = Object.fromEntries(passes.pkgConfigOptions(ctx).map((o) => [o.option, o.value]));
+  assert.equal(opts['--plugin'], so());
+  assert.deepEqual(opts['--cxxflags'], [`-I${join(PASSES_DIR, 'include')}`, `-I${join(root, 'llvm-passes')}`]);
+  assert.deepEqual(opts['--runtime-cflags'], [`-I${join(PASSES_DIR, 'runtime-include')}`]);
+  assert.equal(opts['--objdir'], join(root, 'build/packages/llvm-passes-test/obj'));
+});
+
+test('an unknown pass name is a clear error listing the known ones', async () => {
+  const c = ctx.clone();
+  await new Clang(llvm).configure(c);
+  passes.configure(c);
+  LLVMPasses.runPasses(c, 'start', 'no-such-pass');
+  const src = join(root, 'empty.c');
+  writeFileSync(src, 'int x;\n');
+  const r = await run(c, [c.cc, ...c.cflags, '-c', src, '-o', join(root, 'empty.o')], { allowError: true });
+  assert.notEqual(r.exitCode, 0);
+  assert.match(r.stderr, /unknown pass 'no-such-pass'; known passes: .*custominline/);
+  assert.doesNotMatch(r.stderr, /PLEASE submit a bug report/);
+});
