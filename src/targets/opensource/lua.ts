@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import type { ProgramDescription } from '../program.js';
+import { expectedOutputWorkload } from '../workloads.js';
+
+/** Lua scripts bundled with the framework (benchmarks/lua). */
+const SCRIPTS = fileURLToPath(new URL('../../../benchmarks/lua/', import.meta.url));
+
+/** Lua 5.4.4; Debian's lua5.4_5.4.4.orig.tar.gz is this file byte for byte. */
+export const lua: ProgramDescription = {
+  name: 'lua',
+  version: '5.4.4',
+  source: {
+    url: 'https://www.lua.org/ftp/lua-5.4.4.tar.gz',
+    sha256: '164c7849653b80ae67bec4b7473b884bf5cc8d2dca05653475ec2ed27b9ebf61',
+  },
+  build: {
+    kind: 'make',
+    dir: 'src',
+    targets: ['lua'],
+    // the variables of `make linux`, with the instance's compiler and flags
+    variables: (t) => ({
+      CC: `${t.cc} -std=gnu99`,
+      CFLAGS: `-Wall -Wextra -DLUA_COMPAT_5_3 -DLUA_USE_LINUX ${t.cflags}`,
+      LDFLAGS: t.ldflags,
+      LIBS: '-lm -Wl,-E -ldl',
+      AR: `${t.ar} rcu`,
+      RANLIB: t.ranlib,
+    }),
+  },
+  binaries: { lua: 'src/lua' },
+  workloads: [
+    expectedOutputWorkload({
+      name: 'fib',
+      description: 'naive recursive Fibonacci (calls, integer arithmetic)',
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}fib.lua`, size === 'test' ? '27' : '37'],
+      expect: { test: ['fib(27) = 196418'], ref: ['fib(37) = 24157817'] },
+    }),
+    expectedOutputWorkload({
+      name: 'sort',
+      description: 'table.sort with a comparator and a merge sort written in Lua',
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}sort.lua`, size === 'test' ? '100000' : '800000'],
+      expect: { test: ['sorted 100000 checksum 220591215'], ref: ['sorted 800000 checksum 926549562'] },
+    }),
+    expectedOutputWorkload({
+      name: 'strings',
+      description: 'string building, formatting, gsub and pattern matching',
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, size === 'test' ? '5000' : '40000'],
+      expect: {
+        test: ['words 200000 hash 940240135', 'ALPHA=25091 BETA=24913 DELTA=24943 EPSILON=25007 ETA=24873 GAMMA=25057 THETA=24994 ZETA=25122'],
+        ref: ['words 1600000 hash 4234711473', 'ALPHA=199993 BETA=200084 DELTA=199939 EPSILON=200056 ETA=199936 GAMMA=200035 THETA=199970 ZETA=199987'],
+      },
+    }),
+  ],
+};

@@ -1,0 +1,364 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import type { Instance } from '../core/instance.js';
+import type { ArgParser } from '../core/options.js';
+import type { Awaitable } from '../core/package.js';
+import type { CheckOutcome, ExecutionResult, FieldValue, Runner } from '../core/runner.js';
+import { Target } from '../core/target.js';
+import type { EnvValue } from '../core/context.js';
+import { run } from '../exec/run.js';
+import { extractArchive } from '../util/archive.js';
+import { download } from '../util/download.js';
+import { requireProgram } from '../util/programs.js';
+import { configHash, readStamp, writeStamp } from './stamp.js';
+import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
+
+/** Where a program's source comes from: a release tarball pinned by its sha256. */
+export interface SourceDescription {
+  /** Download URL; the file is first looked up by sha256 in the offline source mirrors. */
+  url: string;
+  sha256: string;
+  /** File name to store the tarball under (default: the URL's last path component). */
+  file?: string;
+  /** Leading directories to drop when extracting (default 1, the `name-version/` directory). */
+  stripComponents?: number;
+}
+
+/**
+ * How to build a program inside its extracted source directory. Every recipe passes the
+ * instance's compiler, flags and tools (ctx.cc, cflags, ldflags, ar, ranlib, jobs) to the
+ * build system in the way that build system understands.
+ */
+export type BuildRecipe =
+  | {
+      /** Plain `make` with variables on the command line (they override the Makefile's). */
+      kind: 'make';
+      /** Directory to run make in, relative to the source (default: the source root). */
+      dir?: string;
+      targets: string[];
+      /** Make variables, given the toolchain (e.g. `{ CC: t.cc, CFLAGS: t.cflags }`). */
+      variables: (t: Toolchain) => Record<string, string>;
+    }
+  | {
+      /** `./configure` (CC, CFLAGS, LDFLAGS, AR, RANLIB in its environment) then `make`. */
+      kind: 'configure';
+      configureArgs?: string[];
+      targets: string[];
+    }
+  | {
+      /** `cmake -S dir -B build` with the compilers and flags as cache variables, then `cmake --build`. */
+      kind: 'cmake';
+      /** CMakeLists directory relative to the source root (default: the source root). */
+      sourceDir?: string;
+      defines?: Record<string, string>;
+      targets: string[];
+    };
+
+/** The instance's toolchain as build systems want it: flags joined into single strings. */
+export interface Toolchain {
+  cc: string;
+  cxx: string;
+  /** Program defaults first, then the instance's flags (so an instance's `-O` wins). */
+  cflags: string;
+  cxxflags: string;
+  ldflags: string;
+  ar: string;
+  ranlib: string;
+  jobs: number;
+}
+
+/** Everything a workload needs to describe one benchmark execution. */
+export interface WorkloadEnv {
+  ctx: Context;
+  size: SizeName;
+  /** Absolute paths of the program's binaries, by the names in {@link ProgramDescription.binaries}. */
+  bin: Record<string, string>;
+  /** This instance's private directory for this workload and size; the benchmark runs here. */
+  dir: string;
+  /** Directory for generated inputs shared by every instance (made once, never modified). */
+  inputs: string;
+}
+
+/** What to execute for a workload and how to verify its output. */
+export interface WorkloadPlan {
+  argv: string[];
+  stdinFile?: string;
+  env?: Record<string, EnvValue>;
+  timeout?: number;
+  fields?: Record<string, FieldValue>;
+  /** Runs before each execution (e.g. removes the previous execution's output). */
+  prepare?: () => Awaitable<void>;
+  /** Verifies an execution: throw or return `{ failure }` for wrong output. */
+  check: (result: ExecutionResult, ctx: Context) => Awaitable<CheckOutcome | void>;
+}
+
+export interface WorkloadDescription {
+  /** Short name; the benchmark is called `<program>.<workload>`. */
+  name: string;
+  description: string;
+  /** Prepares inputs (not measured) and says what to run. */
+  plan(env: WorkloadEnv): Awaitable<WorkloadPlan>;
+}
+
+/**
+ * A real program built from its upstream release tarball, described as data: where the
+ * source is, how to build it, which binaries it yields and which workloads to run.
+ */
+export interface ProgramDescription {
+  name: string;
+  version: string;
+  source: SourceDescription;
+  build: BuildRecipe;
+  /** Flags put before the instance's cflags (default `['-O2']`, like most upstream builds). */
+  defaultCflags?: string[];
+  /** Programs the build needs besides the compiler (checked up front with a clear message). */
+  buildRequires?: string[];
+  /** Binaries by name, relative to the source directory (cmake: to the build directory). */
+  binaries: Record<string, string>;
+  workloads: WorkloadDescription[];
+}
+
+export interface ProgramSuiteOptions {
+  /** Target name on the command line. */
+  name: string;
+  programs: ProgramDescription[];
+  /** Named sets of programs or benchmarks for `--benchmarks` (`all` always exists). */
+  sets?: Record<string, string[]>;
+}
+
+/** Bump when the build steps change in a way that needs a rebuild. */
+const RECIPE_VERSION = 1;
+const STAMP = '.infra-build';
+
+/**
+ * A target made of real programs built from upstream tarballs. Each program is extracted and
+ * built once per instance in `build/targets/<name>/<instance>/<program>` (so instances never
+ * share object files) and rebuilt only when the compiler or flags change.
+ *
+ * Options (build and run): `--benchmarks NAME...` takes programs (`bzip2`), benchmarks
+ * (`bzip2.compress`) and sets; run: `--test` uses the small inputs (each under a second).
+ * Every execution's output is verified.
+ *
+ * Use it directly for your own programs: `new ProgramSuite({ name: 'mine', programs: [desc] })`.
+ */
+export class ProgramSuite extends Target {
+  readonly name: string;
+  readonly programs: readonly ProgramDescription[];
+  readonly sets: Readonly<Record<string, string[]>>;
+
+  constructor(options: ProgramSuiteOptions) {
+    super();
+    this.name = options.name;
+    this.programs = options.programs;
+    this.sets = options.sets ?? {};
+    const names = new Set<string>();
+    for (const p of this.programs) {
+      if (names.has(p.name)) throw new UserError(`${this.name}: program '${p.name}' is described twice`);
+      names.add(p.name);
+    }
+  }
+
+  /** All benchmark names, `<program>.<workload>`, in suite order. */
+  benchmarks(): string[] {
+    return this.programs.flatMap((p) => p.workloads.map((w) => `${p.name}.${w.name}`));
+  }
+
+  /** Programs and sets, each mapped to the benchmarks it stands for. */
+  private groups(): Record<string, string[]> {
+    const groups: Record<string, string[]> = {};
+    for (const p of this.programs) groups[p.name] = p.workloads.map((w) => `${p.name}.${w.name}`);
+    for (const [set, members] of Object.entries(this.sets)) {
+      groups[set] = members.flatMap((m) => groups[m] ?? [m]);
+    }
+    return groups;
+  }
+
+  /** The benchmarks `--benchmarks` selects (all by default). */
+  selectedBenchmarks(ctx: Context): string[] {
+    return selectBenchmarks(ctx.args.benchmarks, this.benchmarks(), this.groups());
+  }
+
+  /** The programs of the selected benchmarks. */
+  selectedPrograms(ctx: Context): ProgramDescription[] {
+    const chosen = new Set(this.selectedBenchmarks(ctx).map((b) => b.split('.')[0]));
+    return this.programs.filter((p) => chosen.has(p.name));
+  }
+
+  override addBuildArgs(parser: ArgParser): void {
+    parser.option('--benchmarks <names...>', this.benchmarksHelp('build'));
+  }
+
+  override addRunArgs(parser: ArgParser): void {
+    parser.option('--benchmarks <names...>', this.benchmarksHelp('run'));
+    parser.option('-t, --test', 'run the small test inputs (each under a second) instead of the reference inputs');
+  }
+
+  private benchmarksHelp(verb: string): string {
+    const sets = ['all', ...Object.keys(this.sets)].join(', ');
+    return `programs, benchmarks or sets to ${verb}: ${this.programs.map((p) => p.name).join(', ')}, <program>.<workload>, ${sets}`;
+  }
+
+  override reportableFields(): Record<string, string> {
+    return {
+      program: 'program the benchmark belongs to',
+      workload: 'workload name within the program',
+      size: 'input size: test or ref',
+      inputBytes: 'size of a compressor workload input, bytes',
+      compressedBytes: 'size of the compressed output, bytes',
+    };
+  }
+
+  private archivePath(ctx: Context, p: ProgramDescription): string {
+    const file = p.source.file ?? decodeURIComponent(new URL(p.source.url).pathname.split('/').pop() ?? `${p.name}.tar`);
+    return this.path(ctx, 'sources', file);
+  }
+
+  isFetched(ctx: Context): boolean {
+    return this.selectedPrograms(ctx).every((p) => existsSync(this.archivePath(ctx, p)));
+  }
+
+  async fetch(ctx: Context): Promise<void> {
+    for (const p of this.selectedPrograms(ctx)) {
+      await download(ctx, p.source.url, { sha256: p.source.sha256, outfile: this.archivePath(ctx, p) });
+    }
+  }
+
+  /** build/targets/<name>/<instance>/<program> */
+  programDir(ctx: Context, instance: Instance | string, p: ProgramDescription): string {
+    return this.path(ctx, typeof instance === 'string' ? instance : instance.name, p.name);
+  }
+
+  async build(ctx: Context, instance: Instance): Promise<void> {
+    for (const p of this.selectedPrograms(ctx)) await this.buildProgram(ctx, instance, p);
+  }
+
+  /** Builds one program for one instance unless it is built with the same configuration. */
+  async buildProgram(ctx: Context, instance: Instance, p: ProgramDescription): Promise<void> {
+    const dir = this.programDir(ctx, instance, p);
+    const tc = toolchain(ctx, p);
+    const hash = configHash({ recipe: RECIPE_VERSION, sha256: p.source.sha256, build: describeRecipe(p.build), tc: { ...tc, jobs: 0 } });
+    const binaries = Object.values(this.programBinaries(ctx, instance, p));
+    if (readStamp(join(dir, STAMP)) === hash && binaries.every((b) => existsSync(b))) {
+      ctx.log.debug(`${this.name}/${instance.name}: ${p.name} is up to date`);
+      return;
+    }
+    for (const prog of p.buildRequires ?? []) requireProgram(ctx, prog);
+    ctx.log.info(`building ${p.name} ${p.version} for ${instance.name}`);
+    // a fresh tree: stale objects built with other flags must never end up in the binary
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const src = join(dir, 'src');
+    const archive = this.archivePath(ctx, p);
+    if (!existsSync(archive)) await download(ctx, p.source.url, { sha256: p.source.sha256, outfile: archive });
+    await extractArchive(ctx, archive, src, { stripComponents: p.source.stripComponents ?? 1 });
+    await runRecipe(ctx, p.build, tc, src, join(dir, 'build'));
+    for (const b of binaries) {
+      if (!existsSync(b)) throw new UserError(`${p.name}: the build finished but did not produce ${b}`);
+    }
+    writeStamp(join(dir, STAMP), hash);
+  }
+
+  /** Binaries of one program for an instance, by name. */
+  programBinaries(ctx: Context, instance: Instance | string, p: ProgramDescription): Record<string, string> {
+    const base = join(this.programDir(ctx, instance, p), p.build.kind === 'cmake' ? 'build' : 'src');
+    return Object.fromEntries(Object.entries(p.binaries).map(([name, rel]) => [name, join(base, rel)]));
+  }
+
+  override binaryPaths(ctx: Context, instance: Instance): string[] {
+    return this.selectedPrograms(ctx).flatMap((p) => Object.values(this.programBinaries(ctx, instance, p)));
+  }
+
+  async run(ctx: Context, instance: Instance, runner: Runner): Promise<void> {
+    const size = sizeFromArgs(ctx.args);
+    const selected = new Set(this.selectedBenchmarks(ctx));
+    for (const p of this.programs) {
+      const bin = this.programBinaries(ctx, instance, p);
+      for (const w of p.workloads) {
+        const benchmark = `${p.name}.${w.name}`;
+        if (!selected.has(benchmark)) continue;
+        const missing = Object.values(bin).filter((b) => !existsSync(b));
+        if (missing.length) {
+          throw new UserError(`${benchmark}: ${missing.join(', ')} not built for ${instance.name}; build it first (or use run --build)`);
+        }
+        const dir = join(this.programDir(ctx, instance, p), 'run', size, w.name);
+        mkdirSync(dir, { recursive: true });
+        const plan = await w.plan({ ctx, size, bin, dir, inputs: this.path(ctx, '.inputs') });
+        runner.submit(ctx, {
+          benchmark,
+          argv: plan.argv,
+          cwd: dir,
+          env: plan.env,
+          stdinFile: plan.stdinFile,
+          timeout: plan.timeout,
+          fields: { program: p.name, workload: w.name, size, ...plan.fields },
+          prepare: plan.prepare && (() => plan.prepare!()),
+          check: plan.check,
+        });
+      }
+    }
+  }
+}
+
+/** A single upstream program as a target named after it. */
+export class ProgramTarget extends ProgramSuite {
+  constructor(description: ProgramDescription, options: { name?: string } = {}) {
+    super({ name: options.name ?? description.name, programs: [description] });
+  }
+}
+
+function toolchain(ctx: Context, p: ProgramDescription): Toolchain {
+  const defaults = p.defaultCflags ?? ['-O2'];
+  return {
+    cc: ctx.cc,
+    cxx: ctx.cxx,
+    cflags: [...defaults, ...ctx.cflags].join(' '),
+    cxxflags: [...defaults, ...ctx.cxxflags].join(' '),
+    ldflags: ctx.ldflags.join(' '),
+    ar: ctx.ar,
+    ranlib: ctx.ranlib,
+    jobs: ctx.jobs,
+  };
+}
+
+function describeRecipe(r: BuildRecipe): unknown {
+  // functions do not serialise; their effect is captured by the toolchain they are given
+  return r.kind === 'make' ? { ...r, variables: r.variables(PROBE) } : r;
+}
+const PROBE: Toolchain = { cc: '$CC', cxx: '$CXX', cflags: '$CFLAGS', cxxflags: '$CXXFLAGS', ldflags: '$LDFLAGS', ar: '$AR', ranlib: '$RANLIB', jobs: 0 };
+
+async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src: string, buildDir: string): Promise<void> {
+  const jobs = `-j${t.jobs}`;
+  switch (r.kind) {
+    case 'make': {
+      const vars = Object.entries(r.variables(t)).map(([k, v]) => `${k}=${v}`);
+      await run(ctx, ['make', jobs, ...vars, ...r.targets], { cwd: join(src, r.dir ?? '.') });
+      return;
+    }
+    case 'configure': {
+      const env = { CC: t.cc, CXX: t.cxx, CFLAGS: t.cflags, CXXFLAGS: t.cxxflags, LDFLAGS: t.ldflags, AR: t.ar, RANLIB: t.ranlib };
+      await run(ctx, ['./configure', ...(r.configureArgs ?? [])], { cwd: src, env });
+      await run(ctx, ['make', jobs, ...r.targets], { cwd: src, env });
+      return;
+    }
+    case 'cmake': {
+      const tool = (name: string) => (name.includes('/') ? name : requireProgram(ctx, name));
+      const defines: Record<string, string> = {
+        CMAKE_BUILD_TYPE: 'None', // flags come from the instance only, not from a build type
+        CMAKE_C_COMPILER: tool(t.cc),
+        CMAKE_CXX_COMPILER: tool(t.cxx),
+        CMAKE_C_FLAGS: t.cflags,
+        CMAKE_CXX_FLAGS: t.cxxflags,
+        CMAKE_EXE_LINKER_FLAGS: t.ldflags,
+        CMAKE_AR: tool(t.ar),
+        CMAKE_RANLIB: tool(t.ranlib),
+        ...r.defines,
+      };
+      const d = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`);
+      await run(ctx, ['cmake', '-S', join(src, r.sourceDir ?? '.'), '-B', buildDir, ...d], { cwd: src });
+      await run(ctx, ['cmake', '--build', buildDir, '--parallel', String(t.jobs), '--target', ...r.targets], { cwd: src });
+      return;
+    }
+  }
+}
