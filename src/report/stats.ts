@@ -186,6 +186,40 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** The k-th smallest value (0-based) of `buf`, which is reordered (Hoare's selection). */
+function select(buf: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = buf.length - 1;
+  while (lo < hi) {
+    const pivot = buf[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (buf[i]! < pivot) i++;
+      while (buf[j]! > pivot) j--;
+      if (i <= j) {
+        const t = buf[i]!;
+        buf[i++] = buf[j]!;
+        buf[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return buf[k]!;
+  }
+  return buf[k]!;
+}
+
+function medianInPlace(buf: Float64Array): number {
+  const mid = buf.length >> 1;
+  const upper = select(buf, mid);
+  if (buf.length % 2) return upper;
+  // after selecting `mid`, everything before it is smaller or equal: the lower middle is their max
+  let lower = -Infinity;
+  for (let i = 0; i < mid; i++) if (buf[i]! > lower) lower = buf[i]!;
+  return (lower + upper) / 2;
+}
+
 /**
  * Percentile bootstrap confidence interval of median(b) / median(a) (b relative to the
  * baseline a). Deterministic for a given seed.
@@ -195,7 +229,7 @@ export function bootstrapRatioCI(
   b: readonly number[],
   opts: { resamples?: number; confidence?: number; seed?: number } = {},
 ): [number, number] {
-  const resamples = opts.resamples ?? 2000;
+  const resamples = opts.resamples ?? 1000;
   const confidence = opts.confidence ?? 0.95;
   const rand = mulberry32(opts.seed ?? 0x1f2e3d4c);
   const bufA = new Float64Array(a.length);
@@ -203,9 +237,7 @@ export function bootstrapRatioCI(
   const ratios = new Float64Array(resamples);
   const resampleMedian = (xs: readonly number[], buf: Float64Array): number => {
     for (let i = 0; i < buf.length; i++) buf[i] = xs[Math.floor(rand() * xs.length)]!;
-    buf.sort();
-    const mid = buf.length >> 1;
-    return buf.length % 2 ? buf[mid]! : (buf[mid - 1]! + buf[mid]!) / 2;
+    return medianInPlace(buf);
   };
   for (let r = 0; r < resamples; r++) ratios[r] = resampleMedian(b, bufB) / resampleMedian(a, bufA);
   ratios.sort();
