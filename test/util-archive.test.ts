@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,7 +117,10 @@ describe('extractArchive: formats', () => {
     const archive = join(dir, 'pkg.tar.gz');
     execFileSync('tar', ['-czf', archive, '-C', tree, 'pkg-1.0']);
     mkdirSync(join(dir, 'dest'));
+    const abandoned = join(dir, `.dest.extract-${spawnSync('true').pid}-0badf00d`); // from an interrupted run
+    mkdirSync(join(abandoned, 'half'), { recursive: true });
     await extractArchive(ctx, archive, join(dir, 'dest'), { stripComponents: 1 });
+    assert.equal(existsSync(abandoned), false);
     await refused(extractArchive(ctx, archive, join(dir, 'dest')), /already exists and is not empty/);
     writeFileSync(join(dir, 'dest/stale'), 'old');
     await extractArchive(ctx, archive, join(dir, 'dest'), { stripComponents: 1, replace: true });

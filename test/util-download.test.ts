@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -90,11 +91,16 @@ describe('download', () => {
     assert.equal(hits.length, before + 1);
   });
 
-  it('replaces an outfile whose digest is wrong', async () => {
+  it('replaces an outfile whose digest is wrong, and removes abandoned partial downloads', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'pkg.tar.gz'), other);
+    const dead = spawnSync('true').pid; // a process that has exited
+    const live = process.ppid;
+    writeFileSync(join(dir, `.pkg.tar.gz.part-${dead}-0badf00d`), 'half a download');
+    writeFileSync(join(dir, `.pkg.tar.gz.part-${live}-0badf00d`), 'still being written');
     const out = await download(makeCtx(dir), `${base}/dist/pkg-1.0.tar.gz`, { sha256: sha(payload), outfile: 'pkg.tar.gz' });
     assert.deepEqual(readFileSync(out), payload);
+    assert.deepEqual(leftovers(dir), [`.pkg.tar.gz.part-${live}-0badf00d`]);
   });
 
   it('rejects a checksum mismatch, naming both digests, and keeps nothing', async () => {

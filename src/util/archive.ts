@@ -6,6 +6,7 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { run } from '../exec/run.js';
+import { removeAbandoned } from './download.js';
 import { requireProgram } from './programs.js';
 
 export interface ExtractOptions {
@@ -81,6 +82,7 @@ export async function extractArchive(
   checkEntries(archive, entries, strip, format.kind === 'tar');
 
   await mkdir(dirname(destDir), { recursive: true });
+  await removeAbandoned(dirname(destDir), `.${basename(destDir)}.extract-`);
   const tmp = join(dirname(destDir), `.${basename(destDir)}.extract-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
   try {
@@ -118,7 +120,10 @@ async function destinationState(destDir: string): Promise<'absent' | 'empty' | '
 
 async function moveIntoPlace(tmp: string, destDir: string, state: 'absent' | 'empty' | 'full'): Promise<void> {
   if (state === 'absent') {
-    await rename(tmp, destDir);
+    await rename(tmp, destDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      throw new UserError(`${destDir} was filled by another process while extracting into it; remove it and retry`);
+    });
     return;
   }
   if (state === 'empty') {

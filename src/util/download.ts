@@ -53,6 +53,7 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
   }
   if (await reuseExisting(ctx, outfile, expected)) return outfile;
   await mkdir(dirname(outfile), { recursive: true });
+  await removeAbandoned(dirname(outfile), `.${basename(outfile)}.part-`);
 
   if (expected) {
     for (const dir of mirrorDirs(ctx, options.mirrors)) {
@@ -130,6 +131,28 @@ async function placeVerified(
     await rename(tmp, outfile);
   } finally {
     await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Removes temporaries named `<prefix><pid>-...` left by processes that no longer exist (an
+ * interrupted download), so they do not pile up. Temporaries of live processes are kept.
+ */
+export async function removeAbandoned(dir: string, prefix: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (pid && pid !== process.pid && !processExists(pid)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
