@@ -101,7 +101,7 @@ export async function textInput(env: WorkloadEnv, bytes: number, seed: number): 
   const digestFile = `${path}.sha256`;
   if (existsSync(path) && existsSync(digestFile)) return { path, sha256: readFileSync(digestFile, 'utf8').trim() };
   mkdirSync(env.inputs, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeText(tmp, bytes, seed);
   const sha256 = await sha256Of(tmp);
   renameSync(tmp, path);
@@ -121,6 +121,8 @@ export type FileCommand = (bin: Record<string, string>, input: string) => { argv
 export interface CompressorOptions {
   /** Input size in bytes per run size. */
   bytes: Record<SizeName, number>;
+  /** Input size of the decompression workload (default: `bytes`); decompression is faster. */
+  decompressBytes?: Record<SizeName, number>;
   /** Seed of the generated input. */
   seed?: number;
   /** Compresses `input` (a file in the benchmark's working directory). */
@@ -159,12 +161,13 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
       name: 'decompress',
       description: 'decompress generated text compressed by the same binary; verified byte for byte',
       async plan(env) {
-        const input = await textInput(env, options.bytes[env.size], seed);
+        const bytes = (options.decompressBytes ?? options.bytes)[env.size];
+        const input = await textInput(env, bytes, seed);
         const compressed = await compressedCopy(env, input.path, options);
         const { argv, output } = options.decompress(env.bin, compressed);
         return {
           argv,
-          fields: { inputBytes: options.bytes[env.size] },
+          fields: { inputBytes: bytes },
           prepare: () => rmSync(output, { force: true }),
           check: async (result) => (await sameDigest(output, input.sha256, result)) ?? { fields: {} },
         };
@@ -176,8 +179,9 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
 function copyIfMissing(from: string, to: string): void {
   if (existsSync(to)) return;
   mkdirSync(dirname(to), { recursive: true });
-  copyFileSync(from, `${to}.tmp`);
-  renameSync(`${to}.tmp`, to);
+  const tmp = `${to}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  copyFileSync(from, tmp);
+  renameSync(tmp, to);
 }
 
 /** The input compressed once by this instance's binary (not measured). */

@@ -32,22 +32,22 @@ export const lua: ProgramDescription = {
     expectedOutputWorkload({
       name: 'fib',
       description: 'naive recursive Fibonacci (calls, integer arithmetic)',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}fib.lua`, size === 'test' ? '27' : '37'],
-      expect: { test: ['fib(27) = 196418'], ref: ['fib(37) = 24157817'] },
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}fib.lua`, size === 'test' ? '27' : '38'],
+      expect: { test: ['fib(27) = 196418'], ref: ['fib(38) = 39088169'] },
     }),
     expectedOutputWorkload({
       name: 'sort',
       description: 'table.sort with a comparator and a merge sort written in Lua',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}sort.lua`, size === 'test' ? '100000' : '800000'],
-      expect: { test: ['sorted 100000 checksum 220591215'], ref: ['sorted 800000 checksum 926549562'] },
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}sort.lua`, size === 'test' ? '100000' : '1200000'],
+      expect: { test: ['sorted 100000 checksum 220591215'], ref: ['sorted 1200000 checksum 3146525969'] },
     }),
     expectedOutputWorkload({
       name: 'strings',
       description: 'string building, formatting, gsub and pattern matching',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, size === 'test' ? '5000' : '40000'],
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, size === 'test' ? '5000' : '64000'],
       expect: {
         test: ['words 200000 hash 940240135', 'ALPHA=25091 BETA=24913 DELTA=24943 EPSILON=25007 ETA=24873 GAMMA=25057 THETA=24994 ZETA=25122'],
-        ref: ['words 1600000 hash 4234711473', 'ALPHA=199993 BETA=200084 DELTA=199939 EPSILON=200056 ETA=199936 GAMMA=200035 THETA=199970 ZETA=199987'],
+        ref: ['words 2560000 hash 2484297181', 'ALPHA=320081 BETA=319910 DELTA=319941 EPSILON=319999 ETA=319882 GAMMA=320065 THETA=319996 ZETA=320126'],
       },
     }),
   ],
