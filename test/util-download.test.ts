@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Context, makePaths } from '../src/core/context.js';
 import { UserError } from '../src/core/errors.js';
@@ -224,6 +225,16 @@ describe('download', () => {
     await rejectsUser(download(ctx, url, { sha256: 'abc123', outfile: 'a' }), /invalid sha256/);
     const out = await download(ctx, url, { sha256: null, insecure: true, outfile: 'a' });
     assert.deepEqual(readFileSync(out), payload);
+  });
+
+  it('copies file: URLs with the same verification', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'local.tar.gz'), payload);
+    const url = pathToFileURL(join(dir, 'local.tar.gz')).href;
+    const out = await download(makeCtx(dir), url, { sha256: sha(payload), outfile: 'copy.tar.gz' });
+    assert.deepEqual(readFileSync(out), payload);
+    await rejectsUser(download(makeCtx(dir), url, { sha256: sha(other), outfile: 'bad.tar.gz' }), /checksum mismatch for file:/);
+    assert.equal(existsSync(join(dir, 'bad.tar.gz')), false);
   });
 
   it('only prints what it would do with --dry-run', async () => {
