@@ -14,6 +14,8 @@ import { Gcc } from '../src/instances/gcc.js';
 import { UBSan } from '../src/instances/ubsan.js';
 import { Gperftools } from '../src/packages/gperftools.js';
 import { LLVM } from '../src/packages/llvm.js';
+import { Nothp } from '../src/packages/nothp.js';
+import { RusageCounters } from '../src/packages/rusage-counters.js';
 
 const llvm = LLVM.installed({ version: '22' });
 
@@ -232,4 +234,37 @@ test('configure with a toolchain lacking compiler-rt is a clear error', async ()
   const noRt = LLVM.installed({ version: '22' });
   (noRt as any).hasCompilerRt = () => false;
   await assert.rejects(async () => new ASan(noRt).configure(makeCtx()), /compiler-rt.*libclang-rt-22-dev/);
+});
+
+test('rusage-counters prints a report block with the process\'s own counters', async () => {
+  const ctx = makeCtx();
+  const lib = new RusageCounters();
+  assert.equal(lib.ident(), 'runtime-rusage-counters');
+  await lib.build(ctx);
+  await lib.install(ctx);
+  assert.equal(lib.isInstalled(ctx), true);
+  await new Clang(llvm).configure(ctx);
+  lib.configure(ctx);
+  // 64 MiB touched: maxrss must show it
+  const exe = await compile(ctx, '#include <stdlib.h>\n#include <string.h>\nint main(int argc, char **argv){ char *p = malloc(64 << 20); memset(p, argc, 64 << 20); return p[12345 * argc] - argc; }\n', 'rusage');
+  const r = runExe(ctx, exe);
+  assert.equal(r.status, 0);
+  const block = /\[setup-report\] begin rusage\n([\s\S]*)\[setup-report\] end rusage/.exec(r.stderr);
+  assert.ok(block, r.stderr);
+  const fields = Object.fromEntries(block[1]!.trim().split('\n').map((l) => l.replace('[setup-report] ', '').split(': ')).map(([k, v]) => [k, Number(v)]));
+  assert.ok(fields.maxrss! > 64 * 1024 && fields.maxrss! < 200 * 1024, `maxrss ${fields.maxrss}`);
+  assert.ok(fields.minflt! > 1000);
+  assert.ok(fields.runtime! >= 0 && fields.runtime! < 10);
+});
+
+test('nothp runs a benchmark with transparent huge pages disabled', async () => {
+  const ctx = makeCtx();
+  const nothp = new Nothp();
+  await nothp.build(ctx);
+  await nothp.install(ctx);
+  nothp.configure(ctx);
+  assert.deepEqual(ctx.targetRunWrapper, [nothp.wrapperPath(ctx)]);
+  const r = spawnSync(ctx.targetRunWrapper[0]!, ['grep', 'THP_enabled', '/proc/self/status'], { encoding: 'utf8' });
+  assert.match(r.stdout, /THP_enabled:\s+0/);
+  assert.match(execFileSync('grep', ['THP_enabled', '/proc/self/status'], { encoding: 'utf8' }), /THP_enabled:\s+1/);
 });

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { Package, type PkgConfigOption } from '../core/package.js';
 import { run } from '../exec/run.js';
+import { inParallel, unitInputs, upToDate, type CompileUnit } from './incremental.js';
 import type { LLVM } from './llvm.js';
 
 /** The framework's pass sources and headers (passes/ next to src/ or dist/). */
@@ -34,10 +35,7 @@ export interface PassesConfigureOptions {
 /** Extension points where selected passes run (see {@link LLVMPasses.runPasses}). */
 export type PassPoint = 'start' | 'last' | 'lto';
 
-interface Unit {
-  source: string;
-  object: string;
-}
+type Unit = CompileUnit;
 
 /**
  * A set of LLVM passes compiled into one new-pass-manager plugin, `install/libpasses.so`,
@@ -127,7 +125,7 @@ export class LLVMPasses extends Package {
   staleUnits(ctx: Context, units: Unit[], stamp: string): Unit[] {
     const stampFile = join(this.objdir(ctx), 'flags.sha256');
     const sameFlags = existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp;
-    return units.filter((u) => !sameFlags || !upToDate(u.object, dependencies(u)));
+    return units.filter((u) => !sameFlags || !upToDate(u.object, unitInputs(u)));
   }
 
   isFetched(ctx: Context): boolean {
@@ -154,7 +152,7 @@ export class LLVMPasses extends Package {
     const listFile = join(this.objdir(ctx), 'objects.txt');
     if (!existsSync(listFile) || readFileSync(listFile, 'utf8') !== objectList(units)) return false;
     // a new source file (no object yet) or a changed source/header makes the plugin stale
-    return units.every((u) => upToDate(u.object, dependencies(u)) && upToDate(so, [u.object]));
+    return units.every((u) => upToDate(u.object, unitInputs(u)) && upToDate(so, [u.object]));
   }
 
   async build(ctx: Context): Promise<void> {
@@ -163,7 +161,7 @@ export class LLVMPasses extends Package {
     const stamp = this.stamp(flags, units);
     const stale = this.staleUnits(ctx, units, stamp);
     const cxx = this.llvm.tool(ctx, 'clang++');
-    await parallel(ctx.jobs, stale, async (u) => {
+    await inParallel(ctx.jobs, stale, async (u) => {
       mkdirSync(join(u.object, '..'), { recursive: true });
       ctx.log.info(`compiling ${basename(u.source)} (${this.ident()})`);
       await run(ctx, [cxx, ...flags, '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
@@ -245,29 +243,4 @@ export class LLVMPasses extends Package {
 
 function objectList(units: Unit[]): string {
   return units.map((u) => u.object + '\n').join('');
-}
-
-/** The source and every header listed in the object's dependency file. */
-function dependencies(u: Unit): string[] {
-  const depfile = u.object.replace(/\.o$/, '.d');
-  if (!existsSync(depfile)) return [u.source];
-  const text = readFileSync(depfile, 'utf8').replace(/\\\n/g, ' ');
-  const colon = text.indexOf(': ');
-  const deps = text.slice(colon + 2).split(/\s+/).filter(Boolean);
-  return [u.source, ...deps];
-}
-
-/** True when `target` exists and is at least as new as every input (a missing input: stale). */
-function upToDate(target: string, inputs: string[]): boolean {
-  if (!existsSync(target)) return false;
-  const t = statSync(target).mtimeMs;
-  return inputs.every((i) => existsSync(i) && statSync(i).mtimeMs <= t);
-}
-
-async function parallel<T>(limit: number, items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }

@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Context } from '../core/context.js';
+import { UserError } from '../core/errors.js';
+import { Package, type PkgConfigOption } from '../core/package.js';
+import { run } from '../exec/run.js';
+import { inParallel, unitInputs, upToDate, type CompileUnit } from './incremental.js';
+import type { LLVM } from './llvm.js';
+
+export interface RuntimeLibraryOptions {
+  /** Library name: the package is `runtime-<name>` and builds `lib<name>.a`. */
+  name: string;
+  /** Directory with the `*.c` / `*.cpp` sources; relative paths are from the setup's root. */
+  srcdir: string;
+  /** Extra compile flags (e.g. `passes.runtimeCflags()` for NOINSTRUMENT). */
+  cflags?: string[];
+  /** Compile with this LLVM's clang; default the system `cc`/`c++`. */
+  llvm?: LLVM;
+}
+
+/**
+ * A static runtime library linked into instrumented programs (counters, shadow memory, ...).
+ * Its sources are compiled without the instance's flags, so the runtime itself is never
+ * instrumented; rebuilding is incremental (sources and included headers). Linked whole
+ * (`--whole-archive`), so constructors/destructors are kept and the position of LDFLAGS on
+ * the link line does not matter. Identifier: `runtime-<name>`.
+ */
+export class RuntimeLibrary extends Package {
+  readonly options: RuntimeLibraryOptions;
+
+  constructor(options: RuntimeLibraryOptions) {
+    super();
+    if (!/^[A-Za-z0-9_-]+$/.test(options.name)) {
+      throw new UserError(`RuntimeLibrary: name must be letters, digits, '_' or '-', got '${options.name}'`);
+    }
+    this.options = options;
+  }
+
+  ident(): string {
+    return `runtime-${this.options.name}`;
+  }
+
+  override dependencies(): Package[] {
+    return this.options.llvm ? [this.options.llvm] : [];
+  }
+
+  srcdir(ctx: Context): string {
+    return resolve(ctx.paths.root, this.options.srcdir);
+  }
+
+  /** build/packages/runtime-<name>/install/lib/lib<name>.a */
+  libraryPath(ctx: Context): string {
+    return this.path(ctx, 'install', 'lib', `lib${this.options.name}.a`);
+  }
+
+  private units(ctx: Context): CompileUnit[] {
+    const src = this.srcdir(ctx);
+    if (!existsSync(src)) throw new UserError(`runtime library sources not found: ${src} (srcdir of ${this.ident()})`);
+    return readdirSync(src)
+      .filter((f) => /\.(c|cc|cpp)$/.test(f))
+      .sort()
+      .map((f) => ({ source: join(src, f), object: this.path(ctx, 'obj', f.replace(/\.\w+$/, '.o')) }));
+  }
+
+  private current(ctx: Context, archive: string): boolean {
+    if (!existsSync(this.srcdir(ctx))) return false;
+    const units = this.units(ctx);
+    return units.length > 0 && units.every((u) => upToDate(u.object, unitInputs(u)) && upToDate(archive, [u.object]));
+  }
+
+  isFetched(ctx: Context): boolean {
+    return existsSync(this.srcdir(ctx));
+  }
+  fetch(ctx: Context): void {
+    throw new UserError(`runtime library sources not found: ${this.srcdir(ctx)} (srcdir of ${this.ident()})`);
+  }
+  isBuilt(ctx: Context): boolean {
+    return this.current(ctx, this.path(ctx, 'obj', `lib${this.options.name}.a`));
+  }
+  isInstalled(ctx: Context): boolean {
+    return this.current(ctx, this.libraryPath(ctx));
+  }
+
+  async build(ctx: Context): Promise<void> {
+    const units = this.units(ctx);
+    if (units.length === 0) throw new UserError(`no C or C++ sources in ${this.srcdir(ctx)} (runtime library ${this.options.name})`);
+    const llvm = this.options.llvm;
+    const cc = llvm ? llvm.tool(ctx, 'clang') : 'cc';
+    const cxx = llvm ? llvm.tool(ctx, 'clang++') : 'c++';
+    mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    const stale = units.filter((u) => !upToDate(u.object, unitInputs(u)));
+    await inParallel(ctx.jobs, stale, async (u) => {
+      const compiler = u.source.endsWith('.c') ? cc : cxx;
+      await run(ctx, [compiler, '-O2', '-g', '-fPIC', ...(this.options.cflags ?? []), '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
+    });
+    const archive = this.path(ctx, 'obj', `lib${this.options.name}.a`);
+    await run(ctx, ['rm', '-f', archive]);
+    await run(ctx, [llvm ? llvm.tool(ctx, 'llvm-ar') : 'ar', 'rcs', archive, ...units.map((u) => u.object)]);
+  }
+
+  async install(ctx: Context): Promise<void> {
+    const dest = this.libraryPath(ctx);
+    mkdirSync(join(dest, '..'), { recursive: true });
+    await run(ctx, ['cp', this.path(ctx, 'obj', basename(dest)), dest + '.tmp']);
+    if (!ctx.args.dryRun) renameSync(dest + '.tmp', dest);
+  }
+
+  /** The link flag that pulls in the whole library. */
+  linkFlag(ctx: Context): string {
+    return `-Wl,--whole-archive,${this.libraryPath(ctx)},--no-whole-archive`;
+  }
+
+  /** Links the library into every binary the target builds (call from an instance's or target's configure). */
+  configure(ctx: Context): void {
+    const flag = this.linkFlag(ctx);
+    if (!ctx.ldflags.includes(flag)) ctx.ldflags.push(flag);
+  }
+
+  override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
+    return [
+      { option: '--lib', description: `path of lib${this.options.name}.a`, value: this.libraryPath(ctx) },
+      { option: '--ldflags', description: 'flags that link the whole library', value: [this.linkFlag(ctx)] },
+      ...super.pkgConfigOptions(ctx),
+    ];
+  }
+}
