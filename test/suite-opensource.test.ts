@@ -1,0 +1,122 @@
+// The open-source suite end to end: real upstream tarballs from an offline mirror (filled by
+// scripts/fetch-sources.sh), built with gcc and clang-22, run on the test inputs and verified.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO, makeProject, runInfra } from './helpers.ts';
+
+const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
+const SCRATCH = mkdtempSync(join(tmpdir(), 'infra-opensource-'));
+const CORRUPT = join(SCRATCH, 'bzip2-1.0.8.tar.gz');
+
+const SETUP = String.raw`
+import { Setup, Gcc, Clang, LLVM } from 'instrumentation-infra';
+import { OpenSourceSuite, bzip2 } from 'instrumentation-infra/targets/opensource/index.js';
+import { ProgramTarget } from 'instrumentation-infra/targets/program.js';
+
+const setup = new Setup(import.meta.url);
+setup.addTarget(new OpenSourceSuite());
+// a user's own description: bzip2 again, from a tarball the test corrupts
+setup.addTarget(new ProgramTarget({ ...bzip2, name: 'mybzip2', source: { ...bzip2.source, url: ${JSON.stringify(pathToFileURL(CORRUPT).href)} } }));
+setup.addInstance(new Gcc());
+setup.addInstance(new Clang(LLVM.installed({ version: '22' })));
+await setup.main();
+`;
+
+let dir = '';
+const mirror = ['--source-mirror', MIRROR];
+
+function records(run = 'last'): any[] {
+  const text = readFileSync(join(dir, 'results', run, 'records.jsonl'), 'utf8');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+before(() => {
+  const fetch = spawnSync('sh', [join(REPO, 'scripts/fetch-sources.sh'), MIRROR], { encoding: 'utf8' });
+  assert.equal(fetch.status, 0, fetch.stderr);
+  dir = makeProject({ 'setup.ts': SETUP });
+  const started = Date.now();
+  const r = runInfra(dir, ['build', 'opensource', 'gcc', 'clang', '--parallel', 'proc', ...mirror], { timeoutMs: 600_000 });
+  assert.equal(r.code, 0, r.stderr);
+  process.stderr.write(`# built the suite with gcc and clang-22 in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+});
+
+test('every program builds with gcc and clang-22 and its test workloads are verified', () => {
+  const r = runInfra(dir, ['run', 'opensource', 'gcc', 'clang', '--test']);
+  assert.equal(r.code, 0, r.stderr);
+  const recs = records();
+  const expected = ['bzip2.compress', 'bzip2.decompress', 'lua.fib', 'lua.sort', 'lua.strings', 'sqlite.speedtest1', 'zstd.compress', 'lz4.compress'];
+  for (const inst of ['gcc', 'clang']) {
+    const mine = recs.filter((x) => x.instance === inst);
+    assert.deepEqual(mine.map((x) => x.benchmark).sort(), [...expected].sort());
+    for (const rec of mine) {
+      assert.equal(rec.status, 'ok', JSON.stringify(rec));
+      assert.equal(rec.fields.size, 'test');
+      assert.ok(rec.fields.runtime < 5, `${rec.benchmark} took ${rec.fields.runtime} s`);
+    }
+  }
+  const bz = recs.find((x) => x.benchmark === 'bzip2.compress');
+  assert.ok(bz.fields.compressedBytes > 0 && bz.fields.compressedBytes < bz.fields.inputBytes / 2, JSON.stringify(bz.fields));
+  // the binaries really come from different compilers
+  const lua = (inst: string) => readFileSync(join(dir, 'build/targets/opensource', inst, 'lua/src/src/lua'));
+  assert.ok(lua('gcc').includes('GCC: (Debian'));
+  assert.ok(lua('clang').includes('clang version 22'));
+});
+
+test('--benchmarks takes programs, benchmarks and sets; unknown names list the valid ones', () => {
+  const r = runInfra(dir, ['run', 'opensource', 'gcc', '--test', '--benchmarks', 'interpreters', 'bzip2.compress']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(records().map((x) => x.benchmark).sort(), ['bzip2.compress', 'lua.fib', 'lua.sort', 'lua.strings']);
+  const bad = runInfra(dir, ['run', 'opensource', 'gcc', '--test', '--benchmarks', 'gzip']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /unknown benchmark 'gzip'; valid benchmarks: bzip2\.compress, .*lz4\.compress; valid sets: all, compressors, databases, interpreters/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a second build with the same configuration rebuilds nothing', () => {
+  const binary = join(dir, 'build/targets/opensource/gcc/sqlite/src/speedtest1');
+  const before = statSync(binary).mtimeMs;
+  const started = Date.now();
+  const r = runInfra(dir, ['build', 'opensource', 'gcc', ...mirror]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(binary).mtimeMs, before);
+  assert.ok(Date.now() - started < 15_000, `no-op build took ${Date.now() - started} ms`);
+});
+
+test('a corrupted tarball is rejected by its checksum and nothing is built', () => {
+  const good = readFileSync(join(MIRROR, 'bzip2_1.0.8.orig.tar.gz'));
+  good[good.length >> 1] ^= 0xff;
+  writeFileSync(CORRUPT, good);
+  const r = runInfra(dir, ['build', 'mybzip2', 'gcc']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /checksum mismatch/);
+  assert.match(r.stderr, /ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269/);
+  assert.ok(!existsSync(join(dir, 'build/targets/mybzip2/gcc/bzip2/src/bzip2')));
+  // the genuine bytes build (a user-described program works like the built-in ones)
+  copyFileSync(join(MIRROR, 'bzip2_1.0.8.orig.tar.gz'), CORRUPT);
+  const ok = runInfra(dir, ['run', 'mybzip2', 'gcc', '--build', '--test', '--benchmarks', 'bzip2.compress']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(records()[0].status, 'ok');
+});
+
+test('wrong output is recorded as a failed execution', () => {
+  // replace two built binaries: lua prints a wrong answer, lz4 "succeeds" without output
+  const lua = join(dir, 'build/targets/opensource/gcc/lua/src/src/lua');
+  const lz4 = join(dir, 'build/targets/opensource/gcc/lz4/src/programs/lz4');
+  writeFileSync(lua, '#!/bin/sh\necho "fib(27) = 196417"\n');
+  writeFileSync(lz4, '#!/bin/sh\nexit 0\n');
+  chmodSync(lua, 0o755);
+  chmodSync(lz4, 0o755);
+  const r = runInfra(dir, ['run', 'opensource', 'gcc', '--test', '--benchmarks', 'lua.fib', 'lz4', 'sqlite']);
+  assert.notEqual(r.code, 0);
+  const by = Object.fromEntries(records().map((x) => [x.benchmark, x]));
+  assert.equal(by['lua.fib'].status, 'failed');
+  assert.match(by['lua.fib'].reason, /missing 'fib\(27\) = 196418'.*196417/);
+  assert.equal(by['lz4.compress'].status, 'failed');
+  assert.match(by['lz4.compress'].reason, /no compressed output/);
+  assert.equal(by['sqlite.speedtest1'].status, 'ok');
+});
