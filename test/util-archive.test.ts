@@ -1,16 +1,26 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Context, makePaths } from '../src/core/context.js';
 import { UserError } from '../src/core/errors.js';
 import { Logger } from '../src/core/log.js';
 import { extractArchive, parseTarLine } from '../src/util/archive.js';
 
+/** Temporary directories made by this file, removed when it ends. */
+const made: string[] = [];
+function track(dir: string): string {
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function setup(): { dir: string; ctx: Context } {
-  const dir = mkdtempSync(join(tmpdir(), 'infra-archive-'));
+  const dir = track(mkdtempSync(join(tmpdir(), 'infra-archive-')));
   return { dir, ctx: new Context(makePaths(dir, join(dir, 'setup.ts'), 'test'), new Logger('error')) };
 }
 

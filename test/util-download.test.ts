@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,16 @@ import { Logger } from '../src/core/log.js';
 import { download, MIRROR_INDEX } from '../src/util/download.js';
 import { sha256File } from '../src/util/hash.js';
 
+/** Temporary directories made by this file, removed when it ends. */
+const made: string[] = [];
+function track(dir: string): string {
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function makeCtx(dir: string): Context {
@@ -21,7 +31,7 @@ function makeCtx(dir: string): Context {
 }
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'infra-download-'));
+  return track(mkdtempSync(join(tmpdir(), 'infra-download-')));
 }
 
 /** A port on which nothing listens: any download attempt from it fails at once. */

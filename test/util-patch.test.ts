@@ -1,16 +1,26 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Context, makePaths } from '../src/core/context.js';
 import { UserError } from '../src/core/errors.js';
 import { Logger } from '../src/core/log.js';
 import { applyPatch, patchStamp } from '../src/util/patch.js';
 import { findProgram, requireProgram } from '../src/util/programs.js';
 
+/** Temporary directories made by this file, removed when it ends. */
+const made: string[] = [];
+function track(dir: string): string {
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function setup(): { dir: string; ctx: Context; src: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'infra-patch-'));
+  const dir = track(mkdtempSync(join(tmpdir(), 'infra-patch-')));
   const src = join(dir, 'src');
   mkdirSync(src);
   writeFileSync(join(src, 'main.c'), '#include <stdio.h>\nint main(void) {\n  puts("hello");\n  return 0;\n}\n');
