@@ -88,7 +88,7 @@ class Prog extends Target {
 class Flavour extends Instance {
   constructor(readonly name: string, private cc: string) { super(); }
   override configure(ctx: Context) {
-    ctx.cc = this.cc;
+    ctx.cc = process.env.BREAK_INSTANCE === this.name ? 'no-such-compiler' : this.cc;
     ctx.addCFlag('-DFLAVOUR_' + this.name.toUpperCase());
     ctx.runenv['FLAVOUR_' + this.name.toUpperCase()] = '1';
     ctx.targetRunWrapper.push('wrap-' + this.name);
@@ -287,4 +287,12 @@ test('--help for commands; shell completion', () => {
   r = runInfra(dir, ['completion', 'fish']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /valid shells: bash, zsh/);
+});
+
+test('parallel builds: one failing instance does not stop the other; failures are listed', () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const r = runInfra(dir, ['build', 'prog', 'alpha', 'beta', '--parallel', 'proc', '--parallelmax', '2'], { env: { BREAK_INSTANCE: 'alpha' } });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /1 of 2 builds failed:\n  prog with alpha: program not found: 'no-such-compiler'/);
+  assert.ok(existsSync(join(dir, 'build/targets/prog/beta/prog')), 'the other instance was built');
 });

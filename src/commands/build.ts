@@ -4,6 +4,7 @@ import { buildWithInstance, fetchTarget, installPackages, packagesFor } from '..
 import type { Instance } from '../core/instance.js';
 import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
+import { JobPool } from '../parallel/pool.js';
 import { withBuildLock } from './lock.js';
 
 export interface BuildOptions {
@@ -36,33 +37,15 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
-  const limit = opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1;
-  const failures = await forEachLimited(instances, limit, async (inst) => {
-    await buildWithInstance(ctx, target, inst);
-  });
+  const pool = new JobPool(opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1);
+  for (const inst of instances) pool.add(inst.name, () => buildWithInstance(ctx, target, inst));
+  await pool.drain();
+  const failures = pool.failures;
   if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {
-    const lines = failures.map((f) => `  ${target.name} with ${f.item.name}: ${firstLine(f.error)}`);
+    const lines = failures.map((f) => `  ${target.name} with ${f.label}: ${firstLine(f.error)}`);
     throw new UserError(`${failures.length} of ${instances.length} builds failed:\n${lines.join('\n')}\n(full output in ${ctx.paths.runlog})`);
   }
-}
-
-/** Runs `fn` over items with at most `limit` at a time; a failure never stops the others. */
-export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<Array<{ item: T; error: unknown }>> {
-  const failures: Array<{ item: T; error: unknown }> = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        failures.push({ item, error });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return failures;
 }
 
 function firstLine(err: unknown): string {
