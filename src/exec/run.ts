@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { appendFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildEnv, type Context, type EnvValue } from '../core/context.js';
 import { UserError } from '../core/errors.js';
@@ -84,11 +84,13 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
   if (options.input !== undefined) child.stdin!.end(options.input);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      reject(
-        e.code === 'ENOENT'
-          ? new UserError(`program not found: '${cmd[0]}' (while running: ${qjoin(cmd)}); install it or add it to PATH`)
-          : e,
-      );
+      if (e.code === 'ENOENT' && !existsSync(cwd)) {
+        reject(new UserError(`working directory does not exist: ${cwd} (while running: ${qjoin(cmd)})`));
+      } else if (e.code === 'ENOENT') {
+        reject(new UserError(`program not found: '${cmd[0]}' (while running: ${qjoin(cmd)}); install it or add it to PATH`));
+      } else {
+        reject(e);
+      }
     });
     child.once('close', (c, s) => resolve({ code: c, signal: s }));
   });
