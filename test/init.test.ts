@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { init } from '../src/commands/init.js';
+import { Context, buildEnv, makePaths } from '../src/core/context.js';
+import { Logger } from '../src/core/log.js';
+import { run } from '../src/exec/run.js';
+import { Clang } from '../src/instances/clang.js';
+import { LLVM } from '../src/packages/llvm.js';
+import { LLVMPasses } from '../src/packages/llvm-passes.js';
+import { RuntimeLibrary } from '../src/packages/runtime-library.js';
+import { REPO, runInfra } from './helpers.js';
+
+// hello 3: strtol once, puts three times, then malloc, snprintf, printf, free once each
+const EXPECTED = { strtol: 1, puts: 3, malloc: 1, snprintf: 1, printf: 1, free: 1 };
+
+function counts(stderr: string): Record<string, number> {
+  const block = /\[setup-report\] begin libcallcount\n([\s\S]*?)\[setup-report\] end libcallcount/.exec(stderr);
+  assert.ok(block, `no libcallcount block in:\n${stderr}`);
+  return Object.fromEntries(
+    block[1]!.trim().split('\n').map((l) => /calls_(\w+): (\d+)/.exec(l)!).map((m) => [m[1]!, Number(m[2])]),
+  );
+}
+
+async function quietInit(dir: string, force = false): Promise<string[]> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await init({ dir, force });
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test('init writes the scaffold and refuses a non-empty directory without --force', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'infra-init-')), 'proj');
+  const files = await quietInit(dir);
+  assert.deepEqual(files, [
+    '.gitignore',
+    'README.md',
+    'hello-world/Makefile',
+    'hello-world/hello.c',
+    'llvm-passes/LibCallCount.cpp',
+    'runtime/libcallcount.c',
+    'setup.ts',
+  ]);
+  const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+  for (const f of files.filter((f) => f !== 'README.md')) assert.ok(readme.includes(`\`${f}\``), `README explains ${f}`);
+  await assert.rejects(quietInit(dir), /not empty.*--force/);
+  writeFileSync(join(dir, 'setup.ts'), '// mine\n');
+  await quietInit(dir, true);
+  assert.match(readFileSync(join(dir, 'setup.ts'), 'utf8'), /new LibcallCount\(llvm\)/);
+});
+
+test('the scaffold pieces work with Debian LLVM 22: pass + runtime count library calls exactly', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'infra-init-')), 'proj');
+  await quietInit(dir);
+  const ctx = new Context(makePaths(dir, join(dir, 'setup.ts'), 'test'), new Logger('warning'));
+  const llvm = LLVM.installed({ version: '22' });
+  const passes = new LLVMPasses(llvm, { srcdir: 'llvm-passes', name: 'example' });
+  const runtime = new RuntimeLibrary({ name: 'libcallcount', srcdir: 'runtime', cflags: passes.runtimeCflags() });
+  for (const p of [passes, runtime]) {
+    await p.build(ctx);
+    await p.install(ctx);
+    assert.equal(await p.isInstalled(ctx), true);
+  }
+  const c = ctx.clone();
+  await new Clang(llvm).configure(c);
+  passes.configure(c);
+  LLVMPasses.runPasses(c, 'start', 'libcallcount');
+  runtime.configure(c);
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  writeFileSync(join(out, 'cflags.txt'), '');
+  writeFileSync(join(out, 'ldflags.txt'), '');
+  await run(c, ['make', `OUT=${out}`, `CC=${c.cc}`, `CFLAGS=${c.cflags.join(' ')}`, `LDFLAGS=${c.ldflags.join(' ')}`], { cwd: join(dir, 'hello-world') });
+  const r = spawnSync(join(out, 'hello'), ['3'], { encoding: 'utf8', env: buildEnv(process.env, c.runenv) });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, 'hello, world\n'.repeat(3) + '3 greetings\n');
+  assert.deepEqual(counts(r.stderr), EXPECTED);
+  const r5 = spawnSync(join(out, 'hello'), ['5'], { encoding: 'utf8' });
+  assert.equal(counts(r5.stderr).puts, 5);
+});
+
+const indexExports = existsSync(join(REPO, 'dist', 'index.js')) ? readFileSync(join(REPO, 'dist', 'index.js'), 'utf8') : '';
+const wired = /\bLLVMPasses\b/.test(indexExports) && /\bRuntimeLibrary\b/.test(indexExports);
+
+test('infra init + infra run --build: counts are right, and a changed pass rebuilds only what uses it', { skip: wired ? false : 'dist/index.js does not export LLVMPasses and RuntimeLibrary yet (run tsc; wire src/index.ts)' }, () => {
+  const parent = mkdtempSync(join(tmpdir(), 'infra-init-e2e-'));
+  const made = runInfra(parent, ['init', 'proj']);
+  assert.equal(made.code, 0, made.stderr);
+  const dir = join(parent, 'proj');
+  const first = runInfra(dir, ['run', '--build', 'hello-world', 'clang', 'libcallcount']);
+  assert.equal(first.code, 0, first.stderr + first.stdout);
+  const stderrLog = join(dir, 'results', 'last', 'logs', 'hello-world', 'libcallcount', 'hello.0.stderr');
+  assert.deepEqual(counts(readFileSync(stderrLog, 'utf8')), EXPECTED);
+  assert.doesNotMatch(readFileSync(join(dir, 'results', 'last', 'logs', 'hello-world', 'clang', 'hello.0.stderr'), 'utf8'), /libcallcount/);
+
+  // count only puts from now on: the pass changes, the plugin and the libcallcount build follow
+  const pass = join(dir, 'llvm-passes', 'LibCallCount.cpp');
+  writeFileSync(pass, readFileSync(pass, 'utf8').replace('return Callee.isDeclaration()', 'return Callee.getName() == "puts" && Callee.isDeclaration()'));
+  const runlog = join(dir, 'build', 'log', 'commands.txt');
+  const logBefore = readFileSync(runlog, 'utf8').length;
+  const second = runInfra(dir, ['run', '--build', 'hello-world', 'clang', 'libcallcount']);
+  assert.equal(second.code, 0, second.stderr + second.stdout);
+  assert.deepEqual(counts(readFileSync(stderrLog, 'utf8')), { puts: 3 });
+  const commands = readFileSync(runlog, 'utf8').slice(logBefore).split('\n').filter((l) => l.startsWith('$ '));
+  const compiled = commands.filter((l) => / -c \S+\.cpp /.test(l));
+  assert.equal(compiled.length, 1, `only the changed pass is compiled:\n${compiled.join('\n')}`);
+  assert.match(compiled[0]!, /LibCallCount\.cpp/);
+  // make echoes the commands it runs; they are in the log as the make command's output
+  const makeOutput = readFileSync(runlog, 'utf8').slice(logBefore).split('\n').filter((l) => / -c hello\.c /.test(l));
+  assert.equal(makeOutput.length, 1, `hello.c is recompiled for libcallcount only:\n${makeOutput.join('\n')}`);
+  assert.match(makeOutput[0]!, /-fpass-plugin=/);
+  assert.equal(commands.filter((l) => /libcallcount\.c/.test(l) && / -c /.test(l)).length, 0, 'the runtime is not recompiled');
+  // clang's binary was left alone
+  const clangOut = execFileSync('make', ['-n', `OUT=${join(dir, 'build', 'targets', 'hello-world', 'clang')}`, 'CC=/usr/lib/llvm-22/bin/clang'], { cwd: join(dir, 'hello-world'), encoding: 'utf8' });
+  assert.doesNotMatch(clangOut, /hello\.c/);
+});
