@@ -37,3 +37,4 @@ export { applyPatch, type PatchOptions } from './util/patch.js';
 export { findProgram, requireProgram } from './util/programs.js';
 export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './report/legacy.js';
 export { mannWhitneyU, geomean } from './report/stats.js';
+export { makeJobs } from './exec/jobserver.js';

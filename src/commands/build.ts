@@ -4,6 +4,7 @@ import { buildWithInstance, fetchTarget, installPackages, packagesFor } from '..
 import type { Instance } from '../core/instance.js';
 import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
+import { Jobserver } from '../exec/jobserver.js';
 import { JobPool } from '../parallel/pool.js';
 import { withBuildLock } from './lock.js';
 
@@ -38,8 +39,15 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
   const pool = new JobPool(opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1);
-  for (const inst of instances) pool.add(inst.name, () => buildWithInstance(ctx, target, inst));
-  await pool.drain();
+  // parallel builds draw from one budget of ctx.jobs job slots
+  const jobserver = pool.parallelmax > 1 && instances.length > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;
+  const bctx = jobserver ? Object.assign(ctx.clone(), { jobserver }) : ctx;
+  try {
+    for (const inst of instances) pool.add(inst.name, () => buildWithInstance(bctx, target, inst));
+    await pool.drain();
+  } finally {
+    jobserver?.close();
+  }
   const failures = pool.failures;
   if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {

@@ -71,6 +71,11 @@ export class Context {
   ldflags: string[] = [];
   /** Flags for linking libraries that are later linked statically into a binary (e.g. `-flto`). */
   libLdflags: string[] = [];
+  /**
+   * The GNU make jobserver shared by parallel builds, if any (see `makeJobs`). Commands run
+   * with `run()` inherit it; it is shared, not copied, between instances.
+   */
+  jobserver: { fd: number; makeflags: string } | null = null;
   /** Extra data instances and packages may attach (deep-copied like everything else). */
   extra: Record<string, unknown> = {};
 
@@ -108,7 +113,7 @@ export class Context {
   clone(): Context {
     const copy = Object.create(Context.prototype) as Context;
     for (const [key, value] of Object.entries(this)) {
-      (copy as any)[key] = key === 'log' || key === 'paths' ? value : deepCopy(value);
+      (copy as any)[key] = key === 'log' || key === 'paths' || key === 'jobserver' ? value : deepCopy(value);
     }
     return copy;
   }

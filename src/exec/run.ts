@@ -53,10 +53,17 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
   }
   ctx.log.debug(`running: ${qjoin(cmd)}`);
   const stdinFd = options.stdinFile ? openSync(options.stdinFile, 'r') : undefined;
+  const env = buildEnv(process.env, ctx.runenv, options.env);
+  const stdio: SpawnOptions['stdio'] = [stdinFd ?? (options.input !== undefined ? 'pipe' : 'ignore'), 'pipe', 'pipe'];
+  if (ctx.jobserver) {
+    // a make in this command shares the job slots of the other parallel builds
+    stdio.push(ctx.jobserver.fd, ctx.jobserver.fd);
+    if (options.env?.MAKEFLAGS === undefined && ctx.runenv.MAKEFLAGS === undefined) env.MAKEFLAGS = ctx.jobserver.makeflags;
+  }
   const spawnOptions: SpawnOptions = {
     cwd,
-    env: buildEnv(process.env, ctx.runenv, options.env),
-    stdio: [stdinFd ?? (options.input !== undefined ? 'pipe' : 'ignore'), 'pipe', 'pipe'],
+    env,
+    stdio,
     detached: true, // own process group, so an interrupt can stop the whole tree
   };
   let child: ChildProcess;
