@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
 import { join } from 'node:path';
 import { buildEnv, type Context } from '../core/context.js';
 import type { Logger } from '../core/log.js';
@@ -224,6 +225,12 @@ async function executeOne(
     } catch (e) {
       status = 'failed';
       reason = `check failed: ${message(e)}`;
+    }
+  }
+  // runtime libraries (rusage counters, pass runtimes) print their blocks on stderr
+  if (status !== 'error' && existsSync(paths.stderrPath)) {
+    for (const block of parseReportBlocks(readFileSync(paths.stderrPath, 'utf8'))) {
+      if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
     }
   }
   if (status !== 'error' && existsSync(paths.stdoutPath)) {
