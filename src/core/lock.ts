@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from './log.js';
+import { processExists } from '../util/process.js';
 
 /**
  * An exclusive lock on a build tree, so two `infra` processes never build into the same
@@ -52,14 +53,5 @@ export class BuildLock {
     } catch {
       return null; // being written right now, or garbage: retry later
     }
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

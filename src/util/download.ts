@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { isSha256, sha256File, sha256Hasher } from './hash.js';
+import { processExists } from './process.js';
 
 export interface DownloadOptions {
   /**
@@ -144,15 +145,6 @@ export async function removeAbandoned(dir: string, prefix: string): Promise<void
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (pid && pid !== process.pid && !processExists(pid)) await rm(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
