@@ -134,7 +134,10 @@ export interface CompressorOptions {
 }
 
 /**
- * `compress` and `decompress` workloads of a file compressor. Both are verified on every
+ * `compress` and `decompress` workloads of a file compressor. They write their output to a
+ * file in the workload's directory (not to stdout, which the framework keeps per execution),
+ * so concurrent iterations of one compressor benchmark would share that file: run them with
+ * iterations in sequence until the runner gives each execution a private directory. Both are verified on every
  * execution by a round trip with the same binary: the compressed output must decompress to
  * the generated input, and decompression must reproduce it byte for byte.
  */
