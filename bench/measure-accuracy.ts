@@ -64,9 +64,9 @@ function timeV(argv: string[]): { maxrss: number; wall: number } {
   return { maxrss, wall: Number(h ?? 0) * 3600 + Number(m) * 60 + Number(s) };
 }
 
-function hyperfine(argv: string[], runs: number): { mean: number; median: number; stddev: number } {
+function hyperfine(argv: string[], runs: number, warmup = 3): { mean: number; median: number; stddev: number } {
   const json = join(dir, `hf-${counter++}.json`);
-  execFileSync('hyperfine', ['-N', '--runs', String(runs), '--warmup', '3', '--export-json', json, argv.join(' ')], {
+  execFileSync('hyperfine', ['-N', '--runs', String(runs), '--warmup', String(warmup), '--export-json', json, argv.join(' ')], {
     stdio: 'ignore',
   });
   const r = JSON.parse(readFileSync(json, 'utf8')).results[0];
@@ -104,16 +104,26 @@ if (cgroupPeak.length) console.log(`  cgroup peak         ${median(cgroupPeak)} 
 // --- wall time ----------------------------------------------------------------------------
 // calibrate the CPU-bound program to about 1.5 s
 const probe = 200_000_000;
-const probeTime = (await executeMeasured(spec([spin, String(probe)]), helper)).measurement!.runtime;
+const probes: number[] = [];
+for (let i = 0; i < 3; i++) probes.push((await executeMeasured(spec([spin, String(probe)]), helper)).measurement!.runtime);
+const probeTime = median(probes);
 const loops = String(Math.round((probe * 1.5) / probeTime));
 const walls: number[] = [];
-for (let i = 0; i < 10; i++) walls.push((await executeMeasured(spec([spin, loops]), helper)).measurement!.runtime);
+const paired: number[] = [];
+// interleaved with single hyperfine runs, so drift in machine load affects both sides alike
+for (let i = 0; i < 10; i++) {
+  const ours = (await executeMeasured(spec([spin, loops]), helper)).measurement!.runtime;
+  walls.push(ours);
+  paired.push(ours / hyperfine([spin, loops], 1, 0).median - 1);
+}
 const hf = hyperfine([spin, loops], 10);
 const tv = timeV([spin, loops]);
 console.log(`\nwall time of a CPU-bound program (10 runs, ${loops} iterations)`);
-console.log(`  infra       median ${walls.length && median(walls).toFixed(4)} s   CV ${pct(cv(walls))}`);
-console.log(`  hyperfine   median ${hf.median.toFixed(4)} s   CV ${pct(hf.stddev / hf.mean)}`);
-console.log(`  difference  ${pct(median(walls) / hf.median - 1)} (one /usr/bin/time -v run: ${tv.wall.toFixed(2)} s)`);
+console.log(`  infra       median ${median(walls).toFixed(4)} s   CV ${pct(cv(walls))}`);
+console.log(`  hyperfine   median ${hf.median.toFixed(4)} s   CV ${pct(hf.stddev / hf.mean)}   (--runs 10, after ours)`);
+console.log(`  difference of the medians          ${pct(median(walls) / hf.median - 1)}`);
+console.log(`  median difference, interleaved     ${pct(median(paired))} (10 pairs of single runs)`);
+console.log(`  one /usr/bin/time -v run           ${tv.wall.toFixed(2)} s`);
 
 // --- per-execution overhead ---------------------------------------------------------------
 const N = 500;
