@@ -120,8 +120,8 @@ struct SizeofTypesPass : PassInfoMixin<SizeofTypesPass> {
       }
     }
     if (Stats)
-      errs() << "sizeof-types: " << M.getSourceFileName() << ": " << Typed << " of " << Calls
-             << " allocation calls typed\n";
+      errs() << "sizeof-types: " << M.getSourceFileName() << ": typed " << Typed << " of the " << Calls
+             << " calls at places the table lists\n";
     const char *Strip = getenv("INFRA_SIZEOF_STRIP_DEBUG");
     if (Strip && StringRef(Strip) == "1")
       StripDebugInfo(M);

@@ -12,6 +12,10 @@ import type { LLVM } from './llvm.js';
 /** The framework's pass sources and headers (passes/ next to src/ or dist/). */
 export const PASSES_DIR = fileURLToPath(new URL('../../passes', import.meta.url));
 
+/** Compiler wrappers of the sizeof-types pass, for C and C++ (see {@link LLVMPasses.useSizeofTypes}). */
+export const SIZEOF_TYPES_CC = join(PASSES_DIR, 'sizeof-types', 'sizeof-cc.mjs');
+export const SIZEOF_TYPES_CXX = join(PASSES_DIR, 'sizeof-types', 'sizeof-cxx.mjs');
+
 export interface LLVMPassesOptions {
   /** Directory with the pass sources (`*.cpp`, headers beside them); relative to the setup's root. */
   srcdir: string;
@@ -228,6 +232,23 @@ export class LLVMPasses extends Package {
     const words = (Array.isArray(cur) ? cur.join(' ') : cur ?? '').split(' ').filter(Boolean);
     for (const o of options) if (!words.includes(o)) words.push(o);
     ctx.runenv.INFRA_LTO_OPTIONS = words.join(' ');
+  }
+
+  /**
+   * Types heap allocations with the built-in sizeof-types pass (`!infra.sizeof.type` on each
+   * malloc/calloc/realloc call whose size has a sizeof): compiles through its wrapper, which runs
+   * the compilers configured so far (`ctx.cc`/`ctx.cxx` become {@link SIZEOF_TYPES_CC} /
+   * {@link SIZEOF_TYPES_CXX}), and runs the pass at the start of the pipeline. Call after the
+   * compiler is configured, with a plugin that has the built-ins loaded ({@link configure}).
+   */
+  static useSizeofTypes(ctx: Context): void {
+    if (ctx.cc !== SIZEOF_TYPES_CC) {
+      ctx.runenv.INFRA_SIZEOF_CC = ctx.cc;
+      ctx.runenv.INFRA_SIZEOF_CXX = ctx.cxx;
+      ctx.cc = SIZEOF_TYPES_CC;
+      ctx.cxx = SIZEOF_TYPES_CXX;
+    }
+    LLVMPasses.runPasses(ctx, 'start', 'sizeof-types');
   }
 
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
