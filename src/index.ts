@@ -46,3 +46,18 @@ export type { LLVMInstalledOptions, LLVMSourceOptions, LLVMConfigureOptions } fr
 export type { GccSanitizer } from './instances/gcc.js';
 export type { Allocator } from './instances/clang.js';
 export type { OptLevel } from './instances/common.js';
+export {
+  ProgramSuite,
+  ProgramTarget,
+  type ProgramDescription,
+  type SourceDescription,
+  type BuildRecipe,
+  type Toolchain,
+  type WorkloadDescription,
+  type WorkloadEnv,
+  type WorkloadPlan,
+} from './targets/program.js';
+export { OpenSourceSuite, OPENSOURCE_SETS, bzip2, lua, sqlite, zstd, lz4 } from './targets/opensource/index.js';
+export { Kernels } from './targets/kernels.js';
+export { Prng, compressorWorkloads, expectedOutputWorkload, textInput } from './targets/workloads.js';
+export { selectBenchmarks, type SizeName } from './targets/selection.js';

@@ -61,6 +61,12 @@ export interface BenchmarkRun {
   /** Extra fields stored with each execution (e.g. the workload name). */
   fields?: Record<string, FieldValue>;
   iterations?: number;
+  /**
+   * Executions of this benchmark (for one instance) must not overlap, e.g. because they write
+   * the same output file; the framework then runs its iterations one after another even in a
+   * parallel run (other benchmarks still run beside them).
+   */
+  exclusive?: boolean;
   /** Runs once before each execution (e.g. to recreate an input that the benchmark consumes). */
   prepare?: (ctx: Context) => void | Promise<void>;
   /** Verifies the output and may add fields; a thrown error or `failure` marks it failed. */

@@ -14,6 +14,7 @@ import { download } from '../util/download.js';
 import { requireProgram } from '../util/programs.js';
 import { configHash, readStamp, writeStamp } from './stamp.js';
 import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
+import { makeJobs } from '../exec/jobserver.js';
 
 /** Where a program's source comes from: a release tarball pinned by its sha256. */
 export interface SourceDescription {
@@ -90,6 +91,8 @@ export interface WorkloadPlan {
   fields?: Record<string, FieldValue>;
   /** Runs before each execution (e.g. removes the previous execution's output). */
   prepare?: () => Awaitable<void>;
+  /** Executions write shared files, so iterations must not overlap (see BenchmarkRun.exclusive). */
+  exclusive?: boolean;
   /** Verifies an execution: throw or return `{ failure }` for wrong output. */
   check: (result: ExecutionResult, ctx: Context) => Awaitable<CheckOutcome | void>;
 }
@@ -295,6 +298,7 @@ export class ProgramSuite extends Target {
           fields: { program: p.name, workload: w.name, size, ...plan.fields },
           prepare: plan.prepare && (() => plan.prepare!()),
           check: plan.check,
+          exclusive: plan.exclusive,
         });
       }
     }
@@ -329,17 +333,18 @@ function describeRecipe(r: BuildRecipe): unknown {
 const PROBE: Toolchain = { cc: '$CC', cxx: '$CXX', cflags: '$CFLAGS', cxxflags: '$CXXFLAGS', ldflags: '$LDFLAGS', ar: '$AR', ranlib: '$RANLIB', jobs: 0 };
 
 async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src: string, buildDir: string): Promise<void> {
-  const jobs = `-j${t.jobs}`;
+  // with a jobserver (parallel builds), make takes its job slots from it instead of -j
+  const jobs = makeJobs(ctx);
   switch (r.kind) {
     case 'make': {
       const vars = Object.entries(r.variables(t)).map(([k, v]) => `${k}=${v}`);
-      await run(ctx, ['make', jobs, ...vars, ...r.targets], { cwd: join(src, r.dir ?? '.') });
+      await run(ctx, ['make', ...jobs, ...vars, ...r.targets], { cwd: join(src, r.dir ?? '.') });
       return;
     }
     case 'configure': {
       const env = { CC: t.cc, CXX: t.cxx, CFLAGS: t.cflags, CXXFLAGS: t.cxxflags, LDFLAGS: t.ldflags, AR: t.ar, RANLIB: t.ranlib };
       await run(ctx, ['./configure', ...(r.configureArgs ?? [])], { cwd: src, env });
-      await run(ctx, ['make', jobs, ...r.targets], { cwd: src, env });
+      await run(ctx, ['make', ...jobs, ...r.targets], { cwd: src, env });
       return;
     }
     case 'cmake': {
@@ -357,7 +362,8 @@ async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src: string
       };
       const d = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`);
       await run(ctx, ['cmake', '-S', join(src, r.sourceDir ?? '.'), '-B', buildDir, ...d], { cwd: src });
-      await run(ctx, ['cmake', '--build', buildDir, '--parallel', String(t.jobs), '--target', ...r.targets], { cwd: src });
+      const parallel = ctx.jobserver ? [] : ['--parallel', String(t.jobs)];
+      await run(ctx, ['cmake', '--build', buildDir, ...parallel, '--target', ...r.targets], { cwd: src });
       return;
     }
   }

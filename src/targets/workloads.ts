@@ -136,8 +136,7 @@ export interface CompressorOptions {
 /**
  * `compress` and `decompress` workloads of a file compressor. They write their output to a
  * file in the workload's directory (not to stdout, which the framework keeps per execution),
- * so concurrent iterations of one compressor benchmark would share that file: run them with
- * iterations in sequence until the runner gives each execution a private directory. Both are verified on every
+ * so they are `exclusive`: iterations of one of them never overlap, even in a parallel run. Both are verified on every
  * execution by a round trip with the same binary: the compressed output must decompress to
  * the generated input, and decompression must reproduce it byte for byte.
  */
@@ -156,6 +155,7 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
           argv,
           fields: { inputBytes: options.bytes[env.size] },
           prepare: () => rmSync(output, { force: true }),
+          exclusive: true,
           check: (result, ctx) => verifyRoundTrip(ctx, env, output, input.sha256, options, result),
         };
       },
@@ -172,6 +172,7 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
           argv,
           fields: { inputBytes: bytes },
           prepare: () => rmSync(output, { force: true }),
+          exclusive: true,
           check: async (result) => (await sameDigest(output, input.sha256, result)) ?? { fields: {} },
         };
       },
