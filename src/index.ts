@@ -61,3 +61,4 @@ export { OpenSourceSuite, OPENSOURCE_SETS, bzip2, lua, sqlite, zstd, lz4 } from 
 export { Kernels } from './targets/kernels.js';
 export { Prng, compressorWorkloads, expectedOutputWorkload, textInput } from './targets/workloads.js';
 export { selectBenchmarks, type SizeName } from './targets/selection.js';
+export { SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from './packages/llvm-passes.js';

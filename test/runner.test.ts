@@ -315,3 +315,24 @@ describe('system info', () => {
     assert.equal(await compilerVersion('no-such-cc'), null);
   });
 });
+
+describe('exclusive jobs', () => {
+  test('jobs sharing an exclusive key never overlap; other jobs use the free slots', async () => {
+    const pool = new JobPool(2);
+    const spans: Array<{ label: string; start: number; end: number }> = [];
+    const job = (label: string) => async () => {
+      const start = performance.now();
+      await new Promise((r) => setTimeout(r, 40));
+      spans.push({ label, start, end: performance.now() });
+    };
+    for (let i = 0; i < 3; i++) pool.add(`x${i}`, job(`x${i}`), { exclusiveKey: 'x' });
+    pool.add('y0', job('y0'));
+    pool.add('y1', job('y1'));
+    await pool.drain();
+    const xs = spans.filter((s) => s.label.startsWith('x')).sort((a, b) => a.start - b.start);
+    assert.deepEqual(xs.map((s) => s.label), ['x0', 'x1', 'x2'], 'exclusive jobs start in the order added');
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i]!.start >= xs[i - 1]!.end, 'no overlap');
+    const y0 = spans.find((s) => s.label === 'y0')!;
+    assert.ok(y0.start < xs[1]!.start, 'a free slot went to another job instead of waiting');
+  });
+});

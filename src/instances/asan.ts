@@ -96,6 +96,9 @@ export class ASan extends Instance {
       ctx.addCFlag(`-mllvm=${opt}`);
       if (this.options.lto) ctx.ldflags.push(`-Wl,-mllvm,${opt}`);
     }
+    // build systems run tools they just compiled with these flags (sqlite's lemon, code
+    // generators): a leak report there must not fail the build
+    addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions(this.options));
   }
 
   override prepareRun(ctx: Context): void {

@@ -71,6 +71,11 @@ export class Gcc extends Instance {
     }
   }
 
+  override prepareBuild(ctx: Context): void {
+    // tools a build compiles and runs at once must not fail it with a leak report
+    this.prepareRun(ctx);
+  }
+
   override prepareRun(ctx: Context): void {
     if (this.sanitize === 'address') addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions({}));
     if (this.sanitize === 'undefined') addRuntimeOptions(ctx, 'UBSAN_OPTIONS', ubsanRuntimeOptions());

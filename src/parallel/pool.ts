@@ -41,6 +41,12 @@ export interface PoolObserver {
 interface QueuedJob {
   label: string;
   run: () => Promise<unknown>;
+  exclusiveKey?: string;
+}
+
+export interface JobOptions {
+  /** Jobs with the same key never run at the same time (they start in the order added). */
+  exclusiveKey?: string;
 }
 
 /**
@@ -54,6 +60,7 @@ export class JobPool {
   private readonly queue: QueuedJob[] = [];
   private readonly idleWaiters: Array<() => void> = [];
   private running = 0;
+  private readonly busyKeys = new Set<string>();
   private aborted = false;
   private dropped = 0;
 
@@ -67,13 +74,13 @@ export class JobPool {
   }
 
   /** Queues a job; it starts as soon as a slot is free. Ignored after {@link abort}. */
-  add(label: string, run: () => Promise<unknown>): void {
+  add(label: string, run: () => Promise<unknown>, options: JobOptions = {}): void {
     if (this.aborted) {
       this.dropped++;
       return;
     }
     this.observer.jobAdded?.(label);
-    this.queue.push({ label, run });
+    this.queue.push({ label, run, exclusiveKey: options.exclusiveKey });
     this.pump();
   }
 
@@ -110,8 +117,12 @@ export class JobPool {
   }
 
   private pump(): void {
-    while (this.running < this.parallelmax && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+    while (this.running < this.parallelmax) {
+      // the first queued job whose exclusive key is free
+      const at = this.queue.findIndex((j) => j.exclusiveKey === undefined || !this.busyKeys.has(j.exclusiveKey));
+      if (at < 0) return;
+      const job = this.queue.splice(at, 1)[0]!;
+      if (job.exclusiveKey !== undefined) this.busyKeys.add(job.exclusiveKey);
       this.running++;
       this.observer.jobStarted?.(job.label);
       let error: unknown;
@@ -124,6 +135,7 @@ export class JobPool {
         })
         .finally(() => {
           this.running--;
+          if (job.exclusiveKey !== undefined) this.busyKeys.delete(job.exclusiveKey);
           this.observer.jobFinished?.(job.label, error);
           this.pump();
           this.settleIfIdle();

@@ -95,24 +95,6 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     }
   };
 
-  // executions of an exclusive benchmark (per instance) never overlap: one in the pool at a time
-  const exclusive = new Map<string, { busy: boolean; waiting: Array<{ label: string; job: () => Promise<void> }> }>();
-  const enqueueExclusive = (key: string, label: string, job: () => Promise<void>) => {
-    let q = exclusive.get(key);
-    if (!q) exclusive.set(key, (q = { busy: false, waiting: [] }));
-    if (q.busy) q.waiting.push({ label, job });
-    else {
-      q.busy = true;
-      pool.add(label, job);
-    }
-  };
-  const exclusiveNext = (key: string) => {
-    const q = exclusive.get(key)!;
-    const next = q.waiting.shift();
-    if (next && !pool.isAborted) pool.add(next.label, next.job);
-    else q.busy = false;
-  };
-
   const submitFor = (instance: string, ctx: Context, run: BenchmarkRun) => {
     const groupKey = `${instance}\u0000${run.benchmark}`;
     let group = groups.get(groupKey);
@@ -148,12 +130,10 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
             else if (record.status === 'ok') log.debug(`${label}: ${text}`);
             else log.warning(`${label}: ${text}`);
           }
-          // an exclusive benchmark's next iteration is queued only once this one is done
-          if (run.exclusive) exclusiveNext(groupKey);
         }
       };
-      if (run.exclusive) enqueueExclusive(groupKey, label, job);
-      else pool.add(label, job);
+      // iterations of an exclusive benchmark never overlap (other benchmarks run beside them)
+      pool.add(label, job, run.exclusive ? { exclusiveKey: groupKey } : {});
     }
     if (skippedHere) log.debug(`${instance}/${run.benchmark}: ${skippedHere} iteration(s) already recorded`);
   };
