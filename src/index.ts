@@ -62,3 +62,4 @@ export { Kernels } from './targets/kernels.js';
 export { Prng, compressorWorkloads, expectedOutputWorkload, textInput } from './targets/workloads.js';
 export { selectBenchmarks, type SizeName } from './targets/selection.js';
 export { SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from './packages/llvm-passes.js';
+export { buildInputsDigest } from './core/build-inputs.js';

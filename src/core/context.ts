@@ -72,6 +72,12 @@ export class Context {
   /** Flags for linking libraries that are later linked statically into a binary (e.g. `-flto`). */
   libLdflags: string[] = [];
   /**
+   * Files the flags refer to whose contents change what a build produces (a pass plugin, a
+   * runtime library). Targets include their digest (`buildInputsDigest`) in the configuration
+   * they compare to decide whether to rebuild, so changing a pass rebuilds what uses it.
+   */
+  buildInputs: string[] = [];
+  /**
    * The GNU make jobserver shared by parallel builds, if any (see `makeJobs`). Commands run
    * with `run()` inherit it; it is shared, not copied, between instances.
    */
@@ -122,9 +128,13 @@ export class Context {
 function deepCopy<T>(value: T): T {
   if (Array.isArray(value)) return value.map(deepCopy) as T;
   if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, deepCopy(v)])) as T;
+  if (value instanceof Set) return new Set([...value].map(deepCopy)) as T;
   if (value && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return value; // class instances (packages) are shared
+    // instances of other classes (packages, loggers) are shared, not copied: they are not state
+    // an instance configures
+    if (proto !== Object.prototype && proto !== null) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = deepCopy(v);
     return out as T;
