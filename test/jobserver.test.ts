@@ -46,7 +46,7 @@ test('two parallel builds with -j 2 share 2 slots (plus one implicit slot per ma
   assert.ok(peak >= 2, `peak concurrency ${peak}: the builds ran in parallel`);
 });
 
-test('a serial build uses -j<jobs> itself', () => {
+test('a single build gets the whole budget of -j slots', () => {
   const dir = makeProject({ 'setup.ts': SETUP, Makefile: MAKEFILE });
   const r = runInfra(dir, ['-j', '3', 'build', 'busy', 'one']);
   assert.equal(r.code, 0, r.stderr);

@@ -39,8 +39,9 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
   const pool = new JobPool(opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1);
-  // parallel builds draw from one budget of ctx.jobs job slots
-  const jobserver = pool.parallelmax > 1 && instances.length > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;
+  // every make of every build draws from one budget of ctx.jobs job slots, so parallel builds
+  // (and targets that build several programs at once) share the cores without oversubscribing
+  const jobserver = ctx.jobs > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;
   const bctx = jobserver ? Object.assign(ctx.clone(), { jobserver }) : ctx;
   try {
     for (const inst of instances) pool.add(inst.name, () => buildWithInstance(bctx, target, inst));

@@ -234,7 +234,24 @@ export class ProgramSuite extends Target {
   }
 
   async build(ctx: Context, instance: Instance): Promise<void> {
-    for (const p of this.selectedPrograms(ctx)) await this.buildProgram(ctx, instance, p);
+    const programs = this.selectedPrograms(ctx);
+    // with a jobserver sharing the cores, programs build side by side (one's configure step
+    // overlaps another's compilation); without one, one after another with -j<jobs> each
+    const width = ctx.jobserver ? Math.max(1, Math.min(ctx.jobs, programs.length)) : 1;
+    const failures: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < programs.length) {
+        const p = programs[next++]!;
+        try {
+          await this.buildProgram(ctx, instance, p);
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: width }, worker));
+    if (failures.length) throw failures[0];
   }
 
   /** Builds one program for one instance unless it is built with the same configuration. */
