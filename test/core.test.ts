@@ -72,6 +72,8 @@ class Prog extends Target {
   async build(ctx: Context, instance: Instance) {
     const out = this.path(ctx, instance.name);
     mkdirSync(out, { recursive: true });
+    mark('prog start ' + instance.name);
+    if (process.env.SLOW_PROG) await run(ctx, ['sleep', process.env.SLOW_PROG]);
     await run(ctx, [ctx.cc, ...ctx.cflags, '-x', 'c', '-', '-o', join(out, 'prog')], {
       input: 'int main(void){return 0;}\n',
     });
@@ -295,4 +297,33 @@ test('parallel builds: one failing instance does not stop the other; failures ar
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /1 of 2 builds failed:\n  prog with alpha: program not found: 'no-such-compiler'/);
   assert.ok(existsSync(join(dir, 'build/targets/prog/beta/prog')), 'the other instance was built');
+});
+
+test('Ctrl-C stops a parallel build: no further instance or command starts', async () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  assert.equal(runInfra(dir, ['build', 'prog', 'alpha', '--deps-only']).code, 0);
+  const p = startInfra(dir, ['build', 'prog', 'alpha', 'beta', '--parallel', 'proc', '--parallelmax', '1'], { env: { SLOW_PROG: '20' } });
+  await waitFor(() => events(dir).includes('prog start alpha'), 20_000, 'the first build to start');
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  p.child.kill('SIGINT');
+  const r = await p.done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(Date.now() - t0 < 10_000, 'stopped promptly');
+  assert.ok(!events(dir).includes('prog start beta'), 'the queued build never started');
+  assert.doesNotMatch(r.stderr, /builds failed/);
+});
+
+test('Ctrl-C while waiting for the build lock exits at once', async () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const first = startInfra(dir, ['build', 'prog', 'alpha'], { env: { SLOW_TOOL: '4' } });
+  await waitFor(() => events(dir).includes('build tool start'), 20_000, 'the first build');
+  const second = startInfra(dir, ['build', 'prog', 'beta']);
+  await waitFor(() => second.output().includes('waiting'), 20_000, 'the second to wait');
+  second.child.kill('SIGINT');
+  const r = await second.done;
+  assert.equal(r.code, 130, r.stderr);
+  const a = await first.done;
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(!existsSync(join(dir, 'build/targets/prog/beta')), 'the interrupted build did nothing');
 });

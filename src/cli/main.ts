@@ -3,15 +3,10 @@ import { UserError, InterruptedError, isUserError } from '../core/errors.js';
 import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 import { killAll } from '../exec/children.js';
+import { interrupt, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
 import { createContext, type GlobalOptions } from './context.js';
 import { COMMANDS, type CommandDef } from './commands.js';
 
-let interrupted = false;
-
-/** True after Ctrl-C / SIGTERM: long-running commands stop scheduling new work. */
-export function wasInterrupted(): boolean {
-  return interrupted;
-}
 
 /**
  * The single place where errors become messages and exit statuses. A UserError prints its
@@ -19,11 +14,11 @@ export function wasInterrupted(): boolean {
  */
 export async function runCli(setup: Setup, argv: string[]): Promise<void> {
   const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) {
+    if (isInterrupted()) {
       killAll('SIGKILL');
       return;
     }
-    interrupted = true;
+    interrupt();
     process.stderr.write(`\ninfra: ${sig === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping running jobs (again to force)\n`);
     killAll(sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
@@ -31,9 +26,9 @@ export async function runCli(setup: Setup, argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
   try {
     await dispatch(setup, argv);
-    if (interrupted) throw new InterruptedError();
+    throwIfInterrupted();
   } catch (err) {
-    process.exitCode = reportError(interrupted && !(err instanceof CommanderError) ? asInterrupt(err) : err);
+    process.exitCode = reportError(isInterrupted() && !(err instanceof CommanderError) ? asInterrupt(err) : err);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

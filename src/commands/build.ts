@@ -5,6 +5,7 @@ import type { Instance } from '../core/instance.js';
 import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
 import { Jobserver } from '../exec/jobserver.js';
+import { onInterrupt, throwIfInterrupted } from '../exec/interrupt.js';
 import { JobPool } from '../parallel/pool.js';
 import { withBuildLock } from './lock.js';
 
@@ -43,12 +44,15 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   // (and targets that build several programs at once) share the cores without oversubscribing
   const jobserver = ctx.jobs > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;
   const bctx = jobserver ? Object.assign(ctx.clone(), { jobserver }) : ctx;
+  const stopOnInterrupt = onInterrupt(() => pool.abort());
   try {
     for (const inst of instances) pool.add(inst.name, () => buildWithInstance(bctx, target, inst));
     await pool.drain();
   } finally {
+    stopOnInterrupt();
     jobserver?.close();
   }
+  throwIfInterrupted();
   const failures = pool.failures;
   if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {

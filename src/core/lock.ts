@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from './log.js';
 import { processExists } from '../util/process.js';
+import { throwIfInterrupted } from '../exec/interrupt.js';
 
 /**
  * An exclusive lock on a build tree, so two `infra` processes never build into the same
@@ -37,7 +38,9 @@ export class BuildLock {
         this.log.warning(`the build directory is in use by ${who}; waiting for it to finish (lock: ${this.file})`);
         announced = true;
       }
+      throwIfInterrupted();
       await new Promise((r) => setTimeout(r, pollMs));
+      throwIfInterrupted();
     }
   }
 

@@ -5,6 +5,7 @@ import { buildEnv, type Context, type EnvValue } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { qjoin } from '../util/shell.js';
 import { track } from './children.js';
+import { isInterrupted, throwIfInterrupted } from './interrupt.js';
 
 export interface RunOptions {
   /** Working directory (never the process's own; there is no chdir). */
@@ -51,6 +52,7 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
     process.stdout.write(`${shown}\n`);
     return { argv: cmd, exitCode: 0, signal: null, stdout: '', stderr: '', output: '' };
   }
+  throwIfInterrupted();
   ctx.log.debug(`running: ${qjoin(cmd)}`);
   const stdinFd = options.stdinFile ? openSync(options.stdinFile, 'r') : undefined;
   const env = buildEnv(process.env, ctx.runenv, options.env);
@@ -88,7 +90,11 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
   };
   child.stdout!.on('data', (c: Buffer) => collect(out, c));
   child.stderr!.on('data', (c: Buffer) => collect(err, c));
-  if (options.input !== undefined) child.stdin!.end(options.input);
+  if (options.input !== undefined) {
+    // a command may exit without reading its input; that is its business, not a crash of ours
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(options.input);
+  }
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' && !existsSync(cwd)) {
@@ -110,6 +116,8 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
     output: all.join(''),
   };
   logCommand(ctx, shown, result, options.silent);
+  // a command that died with the interrupt did not fail on its own
+  if ((code !== 0 || signal) && isInterrupted()) throwIfInterrupted();
   if ((code !== 0 || signal) && !options.allowError) {
     const status = signal ? `killed by ${signal}` : `exit status ${code}`;
     const tail = result.output.trimEnd().split('\n').slice(-20).join('\n');
@@ -130,6 +138,7 @@ export function runDeferred(
   argv: readonly string[],
   options: RunOptions & { outfile?: string } = {},
 ): ChildProcess {
+  throwIfInterrupted();
   const cmd = argv.map(String);
   const cwd = options.cwd ?? ctx.paths.root;
   const shown = describe(cmd, cwd, envDelta(ctx, options.env));

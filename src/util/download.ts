@@ -9,6 +9,7 @@ import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { isSha256, sha256File, sha256Hasher } from './hash.js';
 import { processExists } from './process.js';
+import { interruptSignal, throwIfInterrupted } from '../exec/interrupt.js';
 
 export interface DownloadOptions {
   /**
@@ -152,8 +153,9 @@ export async function removeAbandoned(dir: string, prefix: string): Promise<void
 async function fetchTo(ctx: Context, url: string, tmp: string): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow' });
+    response = await fetch(url, { redirect: 'follow', signal: interruptSignal });
   } catch (err) {
+    throwIfInterrupted();
     throw new UserError(`could not download ${url}: ${describeFetchError(err)}; ${MIRROR_HINT}`, { cause: err });
   }
   if (!response.ok || !response.body) {
@@ -171,6 +173,7 @@ async function fetchTo(ctx: Context, url: string, tmp: string): Promise<string> 
   try {
     await pipeline(body, createWriteStream(tmp));
   } catch (err) {
+    throwIfInterrupted();
     throw new UserError(`download of ${url} was interrupted: ${describeFetchError(err)}; ${MIRROR_HINT}`, { cause: err });
   } finally {
     progress.done();
