@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 
@@ -33,28 +32,14 @@ export function addCompileAndLinkFlag(ctx: Context, ...flags: string[]): void {
   ctx.ldflags.push(...flags);
 }
 
-const versions = new Map<string, string>();
-
-/** First line of `<compiler> --version`, cached per program; '' when it cannot be run. */
-export function compilerVersion(program: string): string {
-  let v = versions.get(program);
-  if (v === undefined) {
-    try {
-      v = execFileSync(program, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
-    } catch {
-      v = '';
-    }
-    versions.set(program, v);
-  }
-  return v;
-}
-
-/** What every compiler instance records in a run's metadata. */
+/**
+ * What every compiler instance records in a run's metadata. The compiler's version is not here:
+ * the run command records it for every instance as `ccVersion`.
+ */
 export function describeCompiler(ctx: Context, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     cc: ctx.cc,
     cxx: ctx.cxx,
-    version: compilerVersion(ctx.cc),
     cflags: [...ctx.cflags],
     cxxflags: [...ctx.cxxflags],
     ldflags: [...ctx.ldflags],

@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { Package, type PkgConfigOption } from '../core/package.js';
 import { run } from '../exec/run.js';
+import { extractArchive } from '../util/archive.js';
+import { download } from '../util/download.js';
+import { applyPatch } from '../util/patch.js';
 
 export interface LLVMConfigureOptions {
   /** Link with lld (`-fuse-ld=lld`), needed for LTO with pass plugins. Default false. */
@@ -189,7 +192,10 @@ export interface LLVMSourceOptions {
   patches?: string[];
   /** Extra cmake arguments, e.g. `-DLLVM_ENABLE_ASSERTIONS=ON`. */
   buildFlags?: string[];
-  /** Download address; default the official GitHub release. A local path also works (offline). */
+  /**
+   * Download address; default the official GitHub release. A local path or `file:` URL also
+   * works. Either way the offline source mirrors (`--source-mirror`) are searched first.
+   */
   url?: string;
 }
 
@@ -251,28 +257,21 @@ class SourceLLVM extends LLVM {
   }
 
   async fetch(ctx: Context): Promise<void> {
-    const tarball = this.tarball(ctx);
     const patches = this.options.patches.map((p) => (isAbsolute(p) ? p : resolve(ctx.paths.root, p)));
     for (const p of patches) if (!existsSync(p)) throw new UserError(`LLVM patch not found: ${p}`);
-    mkdirSync(this.path(ctx), { recursive: true });
-    const url = this.options.url;
-    if (!existsSync(tarball)) {
-      if (/^[a-z]+:\/\//.test(url)) await run(ctx, ['curl', '-fL', '--retry', '3', '-o', tarball + '.part', url]);
-      else await run(ctx, ['cp', resolve(ctx.paths.root, url), tarball + '.part']);
-      await run(ctx, ['mv', tarball + '.part', tarball]);
-    }
-    if (!ctx.args.dryRun) {
-      const actual = await sha256File(tarball);
-      if (actual !== this.options.sha256) {
-        throw new UserError(`checksum mismatch for ${tarball}: expected sha256 ${this.options.sha256}, got ${actual}; delete the file and retry, or fix the sha256`);
-      }
-    }
+    // offline mirrors first, then the network; the tarball appears only once verified
+    const tarball = await download(ctx, this.sourceUrl(ctx), { sha256: this.options.sha256, outfile: this.tarball(ctx) });
     const src = this.srcdir(ctx);
-    await run(ctx, ['rm', '-rf', src]);
-    await run(ctx, ['mkdir', '-p', src]);
-    await run(ctx, ['tar', '-xf', tarball, '-C', src, '--strip-components=1']);
-    for (const p of patches) await run(ctx, ['patch', '-p1', '-i', p], { cwd: src });
+    // replace: a previous, interrupted fetch may have left a partly patched tree
+    await extractArchive(ctx, tarball, src, { stripComponents: 1, replace: true });
+    for (const p of patches) await applyPatch(ctx, p, { cwd: src });
     if (!ctx.args.dryRun) writeFileSync(join(src, '.infra-fetched'), `${this.options.sha256}\n`);
+  }
+
+  /** The download address; a local path (relative to the setup's root) becomes a file: URL. */
+  private sourceUrl(ctx: Context): string {
+    const url = this.options.url;
+    return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : pathToFileURL(resolve(ctx.paths.root, url)).href;
   }
 
   /** The cmake configure command (exposed so it can be inspected and tested). */
@@ -325,14 +324,4 @@ class SourceLLVM extends LLVM {
     await run(ctx, ['ninja', '-C', this.objdir(ctx), 'install'], { cwd: this.path(ctx) });
     if (!ctx.args.dryRun) writeFileSync(this.path(ctx, 'install', '.infra-installed'), '');
   }
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => hash.update(d))
-      .on('error', reject)
-      .on('end', () => resolvePromise(hash.digest('hex')));
-  });
 }

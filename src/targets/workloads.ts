@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import type { CheckOutcome, ExecutionResult } from '../core/runner.js';
 import { run } from '../exec/run.js';
+import { sha256File } from '../util/hash.js';
 import type { SizeName } from './selection.js';
 import type { WorkloadDescription, WorkloadEnv } from './program.js';
 
@@ -103,16 +102,10 @@ export async function textInput(env: WorkloadEnv, bytes: number, seed: number): 
   mkdirSync(env.inputs, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   writeText(tmp, bytes, seed);
-  const sha256 = await sha256Of(tmp);
+  const sha256 = await sha256File(tmp);
   renameSync(tmp, path);
   writeFileSync(digestFile, `${sha256}\n`);
   return { path, sha256 };
-}
-
-export async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** How a compressor turns one file into another: argv and the file it writes. */
@@ -232,7 +225,7 @@ async function verifyRoundTrip(
 
 async function sameDigest(file: string, expected: string, _result: ExecutionResult): Promise<CheckOutcome | undefined> {
   if (!existsSync(file)) return { failure: `output ${file} is missing` };
-  const actual = await sha256Of(file);
+  const actual = await sha256File(file);
   if (actual !== expected) return { failure: `output differs from the original input (sha256 ${actual}, expected ${expected})` };
   return undefined;
 }
