@@ -14,11 +14,20 @@ export interface CommandDef {
   run(setup: Setup, ctx: Context, positional: unknown[], opts: Record<string, any>): Promise<void>;
   /** Unknown options are passed on as arguments (pkg-config's package-defined options). */
   looseOptions?: boolean;
+  /** The command's own options that take values (to find positionals before parsing). */
+  staticOptions?: OptionSpec[];
 }
+
+/** Global options that take a value (see src/cli/main.ts). */
+const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
+  { flags: '-j, --jobs <n>', description: '' },
+  { flags: '--source-mirror <dir>', description: '' },
+  { flags: '--setup <file>', description: '' },
+];
 
 export const parallelOptions: OptionSpec[] = [
   { flags: '--parallel <mode>', description: 'run jobs in parallel: proc (processes on this machine)', choices: ['proc'] },
-  { flags: '--parallelmax <n>', description: 'maximum parallel jobs (default: cores)', parse: positiveInt('--parallelmax') },
+  { flags: '--parallelmax <n>', description: 'maximum parallel jobs (default: the number of cores)', parse: positiveInt('--parallelmax') },
 ];
 
 export const buildFlagOptions: OptionSpec[] = [
@@ -30,7 +39,7 @@ export const buildFlagOptions: OptionSpec[] = [
 
 /** Options added by the named target and instances (for build: every instance's). */
 export function targetOptions(setup: Setup, argv: string[], kind: 'build' | 'run'): OptionSpec[] {
-  const positional = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && takesValue(argv[i - 1]!)));
+  const positional = positionals(argv, everyOption(setup, kind));
   const col = new OptionCollector();
   const targetName = positional[0];
   if (targetName !== undefined) {
@@ -49,9 +58,58 @@ export function targetOptions(setup: Setup, argv: string[], kind: 'build' | 'run
   return col.specs.filter((s) => (seen.has(s.flags) ? false : (seen.add(s.flags), true)));
 }
 
-function takesValue(flag: string): boolean {
-  return /^(-j|--jobs|--parallel|--parallelmax|--source-mirror|-i|--iterations|--resume|--timeout|--cpus)$/.test(flag);
+/** Every option any command, target or instance defines (to tell option values from names). */
+function everyOption(setup: Setup, kind: 'build' | 'run'): OptionSpec[] {
+  const col = new OptionCollector();
+  for (const t of setup.targets.values()) {
+    t.addBuildArgs(col);
+    if (kind === 'run') t.addRunArgs(col);
+  }
+  for (const i of setup.instances.values()) {
+    i.addBuildArgs(col);
+    if (kind === 'run') i.addRunArgs(col);
+  }
+  const command = COMMANDS.find((c) => c.name === kind);
+  return [...GLOBAL_VALUE_OPTIONS, ...(command?.staticOptions ?? []), ...col.specs];
 }
+
+/** The positional arguments of a command line, skipping options and their values. */
+export function positionals(argv: string[], specs: OptionSpec[]): string[] {
+  const takes = new Map<string, 'one' | 'many'>();
+  for (const spec of specs) {
+    const kind = /<[^>]*\.\.\.>|\[[^\]]*\.\.\.\]/.test(spec.flags) ? 'many' : /[<[]/.test(spec.flags) ? 'one' : undefined;
+    if (!kind) continue;
+    for (const flag of spec.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-'))) takes.set(flag, kind);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      out.push(a);
+      continue;
+    }
+    if (a.includes('=')) continue;
+    const kind = takes.get(a);
+    if (kind === 'one') i++;
+    else if (kind === 'many') while (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) i++;
+  }
+  return out;
+}
+
+const runOwnOptions: OptionSpec[] = [
+  { flags: '--build', description: 'build the target (and dependencies) first' },
+  { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
+  { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
+  { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
+  { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
+  { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
+  ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
+  ...parallelOptions,
+];
 
 function requireInstances(names: string[]): void {
   if (names.length === 0) throw new UserError('give at least one instance', { exitCode: 2 });
@@ -66,6 +124,7 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<instances...>', description: 'instances to build it with' },
     ],
     options: ({ setup, argv }) => [...buildFlagOptions, ...parallelOptions, ...targetOptions(setup, argv, 'build')],
+    staticOptions: [...buildFlagOptions, ...parallelOptions],
     run: async (setup, ctx, [target, instances], opts) => {
       requireInstances(instances as string[]);
       const { build } = await import('../commands/build.js');
@@ -89,17 +148,8 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<target>', description: 'target to run' },
       { spec: '<instances...>', description: 'instances to run it with' },
     ],
-    options: ({ setup, argv }) => [
-      { flags: '--build', description: 'build the target (and dependencies) first' },
-      { flags: '-i, --iterations <n>', description: 'executions of each benchmark', default: 1, parse: positiveInt('--iterations') },
-      { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory' },
-      { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
-      { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
-      { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
-      ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
-      ...parallelOptions,
-      ...targetOptions(setup, argv, 'run'),
-    ],
+    options: ({ setup, argv }) => [...runOwnOptions, ...targetOptions(setup, argv, 'run')],
+    staticOptions: runOwnOptions,
     run: async (setup, ctx, [target, instances], opts) => {
       requireInstances(instances as string[]);
       const { runCommand } = await import('../commands/run.js');

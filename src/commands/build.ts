@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { buildWithInstance, fetchTarget, installPackages, packagesFor } from '../core/build.js';
@@ -39,7 +40,7 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
-  const pool = new JobPool(opts.parallel ? Math.max(1, opts.parallelmax ?? ctx.jobs) : 1);
+  const pool = new JobPool(opts.parallel ? opts.parallelmax ?? availableParallelism() : 1);
   // every make of every build draws from one budget of ctx.jobs job slots, so parallel builds
   // (and targets that build several programs at once) share the cores without oversubscribing
   const jobserver = ctx.jobs > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;

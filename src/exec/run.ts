@@ -75,17 +75,14 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
     if (stdinFd !== undefined) closeSync(stdinFd);
   }
   track(child);
-  const out: string[] = [];
-  const err: string[] = [];
-  const all: string[] = [];
-  let kept = 0;
-  const collect = (sink: string[], chunk: Buffer) => {
+  // the end of a long output is what explains a failure: keep the last KEEP_BYTES of each
+  const out = new TailBuffer(KEEP_BYTES);
+  const err = new TailBuffer(KEEP_BYTES);
+  const all = new TailBuffer(KEEP_BYTES);
+  const collect = (sink: TailBuffer, chunk: Buffer) => {
     const s = chunk.toString();
-    if (kept < KEEP_BYTES) {
-      sink.push(s);
-      all.push(s);
-      kept += s.length;
-    }
+    sink.push(s);
+    all.push(s);
     if (options.teeout) process.stdout.write(s);
   };
   child.stdout!.on('data', (c: Buffer) => collect(out, c));
@@ -111,9 +108,9 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
     argv: cmd,
     exitCode: code,
     signal,
-    stdout: out.join(''),
-    stderr: err.join(''),
-    output: all.join(''),
+    stdout: out.text(),
+    stderr: err.text(),
+    output: all.text(),
   };
   logCommand(ctx, shown, result, options.silent);
   // a command that died with the interrupt did not fail on its own
@@ -195,3 +192,26 @@ function indent(s: string, pad: string): string {
   return s.split('\n').map((l) => pad + l).join('\n');
 }
 
+
+/** Keeps the last `limit` characters of a stream, noting how much was dropped before them. */
+class TailBuffer {
+  private chunks: string[] = [];
+  private size = 0;
+  private dropped = 0;
+  constructor(private readonly limit: number) {}
+
+  push(s: string): void {
+    this.chunks.push(s);
+    this.size += s.length;
+    while (this.size > this.limit && this.chunks.length > 1) {
+      const first = this.chunks.shift()!;
+      this.size -= first.length;
+      this.dropped += first.length;
+    }
+  }
+
+  text(): string {
+    const body = this.chunks.join('');
+    return this.dropped ? `[... ${this.dropped} earlier characters not kept ...]\n${body}` : body;
+  }
+}
