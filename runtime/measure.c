@@ -1,8 +1,8 @@
 /*
  * measure: runs one benchmark execution and measures it.
  *
- *   measure [--timeout SECS] [--cpus LIST] [--nothp] [--no-cgroup] [--stdin FILE]
- *           --stdout FILE --stderr FILE --result FILE -- argv...
+ *   measure [--timeout SECS] [--linger SECS] [--cpus LIST] [--nothp] [--no-cgroup] [--stdin FILE]
+ *           --stdout FILE --stderr FILE --result FILE|- -- argv...
  *
  * Why a separate C helper: ru_maxrss survives exec, so a child forked from a large process
  * (node) reports the parent's size. This helper is small and static; it forks the benchmark,
@@ -10,7 +10,24 @@
  * one of them has been reaped. Where a cgroup memory controller is usable the tree also gets
  * a fresh cgroup whose kernel-measured peak is reported.
  *
- * The result is one JSON object written to --result (atomically: temp name + rename).
+ * What the figures mean:
+ *   runtime    wall-clock seconds from just before the benchmark's exec until the main process
+ *              is reaped (joining the cgroup, which can take milliseconds, is not included;
+ *              descendants that outlive the main process are not included either)
+ *   utime, stime, minflt, majflt, nvcsw, nivcsw
+ *              sums over every process of the tree that was waited for (RUSAGE_CHILDREN)
+ *   maxrss     KiB: the peak resident set size of the largest single process of the tree
+ *              (RUSAGE_CHILDREN semantics: a maximum over processes, not a sum; two 50 MiB
+ *              processes running at once report 50 MiB)
+ *   cgroupPeak KiB, where a cgroup memory controller is usable: the peak memory of the whole
+ *              tree together, as the kernel charged it to the execution's cgroup; it includes
+ *              page cache (e.g. files the benchmark wrote) and kernel memory
+ *   lingering  processes still running `--linger` seconds (default 10) after the main process
+ *              exited, which were then killed; descendants that finish within the grace
+ *              period are simply waited for
+ *
+ * The result is one JSON object, written to --result (atomically: temp name + rename) or, with
+ * `--result -`, to the helper's standard output (the benchmark's output goes to its files).
  * Exit status of the helper itself: 0 when a result was written, 2 for usage errors,
  * 3 when the result could not be written.
  */
@@ -44,9 +61,12 @@
 #define INTERRUPT_GRACE_SECONDS 2.0
 /* Interval at which a tree that was killed is killed again until every process is reaped. */
 #define REKILL_INTERVAL_SECONDS 0.05
+/* Default grace period for descendants still running after the main process exited. */
+#define DEFAULT_LINGER_SECONDS 10.0
 
 struct options {
     double timeout; /* 0: none */
+    double linger;
     const char *cpus;
     int nothp;
     int nocgroup;
@@ -68,8 +88,8 @@ struct cgroup {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: measure [--timeout SECS] [--cpus LIST] [--nothp] [--no-cgroup] [--stdin FILE]\n"
-            "               --stdout FILE --stderr FILE --result FILE -- argv...\n");
+            "usage: measure [--timeout SECS] [--linger SECS] [--cpus LIST] [--nothp] [--no-cgroup]\n"
+            "               [--stdin FILE] --stdout FILE --stderr FILE --result FILE|- -- argv...\n");
 }
 
 static double now(void) {
@@ -80,6 +100,7 @@ static double now(void) {
 
 static int parse_options(int argc, char **argv, struct options *o) {
     memset(o, 0, sizeof *o);
+    o->linger = DEFAULT_LINGER_SECONDS;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -97,6 +118,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
             char *end;
             o->timeout = strtod(next, &end);
             if (*end || o->timeout < 0) return -1;
+            i++;
+        } else if (strcmp(a, "--linger") == 0) {
+            char *end;
+            o->linger = strtod(next, &end);
+            if (*end || end == next || o->linger < 0) return -1;
             i++;
         } else if (strcmp(a, "--cpus") == 0) {
             o->cpus = next, i++;
@@ -154,12 +180,15 @@ static int exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-/* Finds the mount point of the cgroup2 hierarchy or of the v1 memory controller. */
-static int find_mount(int v2, char *out, size_t size) {
+/*
+ * Mount points of the cgroup2 hierarchy and of the v1 memory controller ("" where absent),
+ * from one read of /proc/self/mountinfo.
+ */
+static void find_mounts(char *v2, char *v1, size_t size) {
+    v2[0] = v1[0] = 0;
     FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f) return -1;
+    if (!f) return;
     char line[4096];
-    int found = -1;
     while (fgets(line, sizeof line, f)) {
         /* id parent major:minor root mountpoint options [optional...] - fstype source superoptions */
         char *sep = strstr(line, " - ");
@@ -167,24 +196,19 @@ static int find_mount(int v2, char *out, size_t size) {
         char mnt[1024], fstype[64], source[512], super[1024] = "";
         if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1) continue;
         if (sscanf(sep + 3, "%63s %511s %1023s", fstype, source, super) < 2) continue;
-        int match = v2 ? strcmp(fstype, "cgroup2") == 0
-                       : strcmp(fstype, "cgroup") == 0 && strstr(super, "memory") != NULL;
-        if (match) {
-            snprintf(out, size, "%s", mnt);
-            found = 0;
-            break;
-        }
+        if (!v2[0] && strcmp(fstype, "cgroup2") == 0) snprintf(v2, size, "%s", mnt);
+        if (!v1[0] && strcmp(fstype, "cgroup") == 0 && strstr(super, "memory")) snprintf(v1, size, "%s", mnt);
     }
     fclose(f);
-    return found;
 }
 
-/* Our own cgroup path in a hierarchy, from /proc/self/cgroup ("0::" for v2, "memory" for v1). */
-static int own_cgroup(int v2, char *out, size_t size) {
+/* Our own cgroup paths ("/" where not listed), from /proc/self/cgroup ("0::" for v2, "memory" for v1). */
+static void own_cgroups(char *v2, char *v1, size_t size) {
+    snprintf(v2, size, "/");
+    snprintf(v1, size, "/");
     FILE *f = fopen("/proc/self/cgroup", "re");
-    if (!f) return -1;
+    if (!f) return;
     char line[4096];
-    int found = -1;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
         char *c1 = strchr(line, ':');
@@ -193,22 +217,15 @@ static int own_cgroup(int v2, char *out, size_t size) {
         if (!c2) continue;
         *c2 = 0;
         const char *controllers = c1 + 1;
-        int match = v2 ? strncmp(line, "0:", 2) == 0 && *controllers == 0
-                       : strstr(controllers, "memory") != NULL;
-        if (match) {
-            snprintf(out, size, "%s", c2 + 1);
-            found = 0;
-            break;
-        }
+        if (strncmp(line, "0:", 2) == 0 && *controllers == 0) snprintf(v2, size, "%s", c2 + 1);
+        else if (strstr(controllers, "memory")) snprintf(v1, size, "%s", c2 + 1);
     }
     fclose(f);
-    return found;
 }
 
-static int try_cgroup(struct cgroup *cg, int v2) {
-    char mnt[1024], own[2048], base[3072];
-    if (find_mount(v2, mnt, sizeof mnt) < 0) return -1;
-    if (own_cgroup(v2, own, sizeof own) < 0) strcpy(own, "/");
+static int try_cgroup(struct cgroup *cg, int v2, const char *mnt, const char *own) {
+    char base[3072];
+    if (!mnt[0]) return -1;
     snprintf(base, sizeof base, "%s%s", mnt, own);
     /* in a namespace the listed path may not exist under the mount: use the mount itself */
     if (!exists(base)) snprintf(base, sizeof base, "%s", mnt);
@@ -233,10 +250,12 @@ static int try_cgroup(struct cgroup *cg, int v2) {
 static void cgroup_setup(struct cgroup *cg, int disabled) {
     cg->kind = CG_NONE;
     if (disabled) return;
-    if (try_cgroup(cg, 1) == 0) return;
-    try_cgroup(cg, 0);
+    char mnt2[1024], mnt1[1024], own2[2048], own1[2048];
+    find_mounts(mnt2, mnt1, sizeof mnt2);
+    own_cgroups(own2, own1, sizeof own2);
+    if (try_cgroup(cg, 1, mnt2, own2) == 0) return;
+    try_cgroup(cg, 0, mnt1, own1);
 }
-
 /* Peak in KiB, or -1. */
 static long long cgroup_peak(const struct cgroup *cg) {
     char buf[64];
@@ -256,11 +275,83 @@ static void cgroup_remove(const struct cgroup *cg) {
 /* ---- the process tree -------------------------------------------------------------- */
 
 /*
- * Kills the main child's process group, every process still in the cgroup, and every
- * orphan that was reparented to us (and its group, as it may have made a new one).
+ * The live (not zombie) descendants of this process. As the subreaper, every orphan of the
+ * tree is reparented to us, so following parent links from /proc finds the whole tree,
+ * including daemons that left the process group and the session. Returns how many were
+ * stored in pids/groups (at most max).
  */
-static void kill_tree(pid_t child, int sig, const struct cgroup *cg) {
+struct proc_entry {
+    pid_t pid, ppid, pgrp;
+    char state;
+};
+
+static int descendants(pid_t *pids, pid_t *groups, int max) {
+    static struct proc_entry all[32768];
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < (int)(sizeof all / sizeof all[0])) {
+        if (!isdigit((unsigned char)e->d_name[0])) continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        if (read_file(path, buf, sizeof buf) <= 0) continue;
+        char *rp = strrchr(buf, ')'); /* the command name may contain spaces and parens */
+        if (!rp) continue;
+        struct proc_entry *p = &all[n];
+        int ppid, pgrp;
+        if (sscanf(rp + 1, " %c %d %d", &p->state, &ppid, &pgrp) != 3) continue;
+        p->pid = (pid_t)atoi(e->d_name);
+        p->ppid = (pid_t)ppid;
+        p->pgrp = (pid_t)pgrp;
+        n++;
+    }
+    closedir(d);
+    /* index by pid (open addressing), then follow each process's parent links up to us */
+    static int slot[65536];
+    memset(slot, -1, sizeof slot);
+    for (int i = 0; i < n; i++) {
+        unsigned h = (unsigned)all[i].pid & 65535u;
+        while (slot[h] >= 0) h = (h + 1) & 65535u;
+        slot[h] = i;
+    }
+    pid_t self = getpid();
+    static unsigned char in_tree[sizeof all / sizeof all[0]];
+    for (int i = 0; i < n; i++) {
+        in_tree[i] = 0;
+        pid_t up = all[i].ppid;
+        for (int depth = 0; up > 1 && depth < 256; depth++) {
+            if (up == self) {
+                in_tree[i] = 1;
+                break;
+            }
+            unsigned h = (unsigned)up & 65535u;
+            while (slot[h] >= 0 && all[slot[h]].pid != up) h = (h + 1) & 65535u;
+            if (slot[h] < 0) break;
+            up = all[slot[h]].ppid;
+        }
+    }
+    int count = 0;
+    for (int i = 0; i < n && count < max; i++) {
+        if (!in_tree[i] || all[i].state == 'Z' || all[i].state == 'X') continue;
+        pids[count] = all[i].pid;
+        groups[count] = all[i].pgrp;
+        count++;
+    }
+    return count;
+}
+
+#define MAX_TREE 4096
+
+/*
+ * Kills the main child's process group, every process still in the cgroup, and every live
+ * descendant (and its group, as it may have made a new one). Returns how many live
+ * descendants there were.
+ */
+static int kill_tree(pid_t child, int sig, const struct cgroup *cg) {
     pid_t self = getpid(), own_group = getpgrp();
+    static pid_t pids[MAX_TREE], groups[MAX_TREE];
+    int n = descendants(pids, groups, MAX_TREE); /* before killing, so the count is of the living */
     kill(-child, sig);
     kill(child, sig);
     if (cg->kind != CG_NONE) {
@@ -272,24 +363,11 @@ static void kill_tree(pid_t child, int sig, const struct cgroup *cg) {
             fclose(f);
         }
     }
-    DIR *d = opendir("/proc");
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!isdigit((unsigned char)e->d_name[0])) continue;
-        char path[300], buf[1024];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        if (read_file(path, buf, sizeof buf) <= 0) continue;
-        char *rp = strrchr(buf, ')'); /* the command name may contain spaces and parens */
-        if (!rp) continue;
-        char state;
-        int ppid, pgrp;
-        if (sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) != 3 || ppid != self) continue;
-        pid_t pid = (pid_t)atoi(e->d_name);
-        if (pgrp > 1 && pgrp != own_group) kill(-pgrp, sig);
-        kill(pid, sig);
+    for (int i = 0; i < n; i++) {
+        if (groups[i] > 1 && groups[i] != own_group) kill(-groups[i], sig);
+        kill(pids[i], sig);
     }
-    closedir(d);
+    return n;
 }
 
 /* Child side: report a setup problem to the parent over the status pipe. */
@@ -338,6 +416,10 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
     redirect(status_fd, o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2, "opening the standard error file");
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
+    /* the clock starts here, after the setup above (joining a cgroup can take milliseconds) */
+    char stamp[64];
+    int len = snprintf(stamp, sizeof stamp, "T%.9f\n", now());
+    if (write(status_fd, stamp, (size_t)len) < 0) { /* the parent then uses the fork time */ }
     execvp(o->argv[0], o->argv);
     char what[600];
     snprintf(what, sizeof what, "cannot execute '%s'", o->argv[0]);
@@ -401,7 +483,7 @@ int main(int argc, char **argv) {
     }
 
     pid_t self = getpid();
-    double start = now();
+    double start = now(); /* replaced by the child's time stamp right before exec */
     pid_t child = fork();
     if (child < 0) {
         perror("measure: fork");
@@ -431,12 +513,18 @@ int main(int argc, char **argv) {
     messages[got] = 0;
     int cgroup_failed = 0;
     for (char *line = strtok(messages, "\n"); line; line = strtok(NULL, "\n")) {
-        if (line[0] == 'W') cgroup_failed = 1;
+        if (line[0] == 'T') start = strtod(line + 1, NULL);
+        else if (line[0] == 'W') cgroup_failed = 1;
         else if (line[0] == 'E' && !exec_error[0]) snprintf(exec_error, sizeof exec_error, "%s", line + 1);
     }
 
-    double end = 0, kill_at = o.timeout > 0 ? start + o.timeout : 0;
-    int main_status = 0, main_done = 0, timed_out = 0, interrupted = 0, killing = 0;
+    /*
+     * Wait for the whole tree. Deadlines: the timeout (from the start), the end of the grace
+     * period for descendants still running after the main process exited, the end of the
+     * grace period after an interrupt, and then re-kills until everything is reaped.
+     */
+    double end = 0, timeout_at = o.timeout > 0 ? start + o.timeout : 0, kill_at = timeout_at;
+    int main_status = 0, main_done = 0, timed_out = 0, interrupted = 0, killing = 0, lingering = 0;
     for (;;) {
         int st;
         pid_t p = waitpid(-1, &st, WNOHANG);
@@ -445,6 +533,8 @@ int main(int argc, char **argv) {
                 end = now();
                 main_status = st;
                 main_done = 1;
+                double linger_at = end + o.linger;
+                if (!killing && !interrupted && (kill_at == 0 || linger_at < kill_at)) kill_at = linger_at;
             }
             continue;
         }
@@ -453,9 +543,13 @@ int main(int argc, char **argv) {
 
         double t = now();
         if (kill_at > 0 && t >= kill_at) {
-            if (!killing && !interrupted) timed_out = 1;
+            int live = kill_tree(child, SIGKILL, &cg);
+            if (!killing && !interrupted) {
+                /* once the main process is done, what is left is lingering, not a timeout */
+                if (main_done) lingering = live;
+                else timed_out = 1;
+            }
             killing = 1;
-            kill_tree(child, SIGKILL, &cg);
             kill_at = t + REKILL_INTERVAL_SECONDS;
             continue;
         }
@@ -483,9 +577,11 @@ int main(int argc, char **argv) {
     long long peak = cgroup_failed ? -1 : cgroup_peak(&cg);
     cgroup_remove(&cg);
 
+    /* to standard output (one write when the buffer is flushed), or to a file atomically */
+    int to_stdout = strcmp(o.result_path, "-") == 0;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", o.result_path, (int)getpid());
-    FILE *f = fopen(tmp, "we");
+    FILE *f = to_stdout ? stdout : fopen(tmp, "we");
     if (!f) {
         fprintf(stderr, "measure: cannot write %s: %s\n", tmp, strerror(errno));
         return 3;
@@ -520,7 +616,14 @@ int main(int argc, char **argv) {
     else fputs("null", f);
     fputs(",\"cgroup\":", f);
     json_string(f, cg.kind == CG_V2 ? "v2" : cg.kind == CG_V1 ? "v1" : NULL);
-    fputs("}\n", f);
+    fprintf(f, ",\"lingering\":%d}\n", lingering);
+    if (to_stdout) {
+        if (fflush(f) != 0) {
+            fprintf(stderr, "measure: cannot write the result to standard output: %s\n", strerror(errno));
+            return 3;
+        }
+        return 0;
+    }
     if (fclose(f) != 0 || rename(tmp, o.result_path) != 0) {
         fprintf(stderr, "measure: cannot write %s: %s\n", o.result_path, strerror(errno));
         unlink(tmp);

@@ -125,6 +125,86 @@ int main(void) {
     assert.ok(r.measurement!.runtime < 0.2, `runtime ${r.measurement!.runtime}`);
   });
 
+  test('maxrss is the largest single process, cgroupPeak the whole tree', async () => {
+    // two processes of 60 MiB each, resident at the same time (a pipe makes them meet)
+    const twins = compile(
+      'twins',
+      `#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  int ready[2], hold[2];
+  if (pipe(ready) || pipe(hold)) return 2;
+  size_t n = 60u << 20;
+  pid_t pid = fork();
+  volatile char *p = malloc(n);
+  memset((char *)p, 1, n);
+  char c = 0;
+  if (pid == 0) {
+    if (write(ready[1], "x", 1) != 1) return 2;
+    return read(hold[0], &c, 1) == 1 ? p[7] - 1 : 2;
+  }
+  if (read(ready[0], &c, 1) != 1) return 2;
+  if (write(hold[1], "x", 1) != 1) return 2;
+  int st;
+  waitpid(pid, &st, 0);
+  return WEXITSTATUS(st) | (p[7] - 1);
+}`,
+    );
+    const r = await executeMeasured(spec('twins', [twins]), helper);
+    assert.equal(r.status, 'ok', r.reason);
+    const m = r.measurement!;
+    assert.ok(m.maxrss >= 60 * 1024 && m.maxrss < 90 * 1024, `maxrss ${m.maxrss} KiB: one process, not the sum`);
+    if (m.cgroupPeak !== undefined) assert.ok(m.cgroupPeak >= 115 * 1024, `cgroupPeak ${m.cgroupPeak} KiB covers both`);
+  });
+
+  // a daemon: double fork, new session, so neither the process group nor the parent link holds it
+  const DAEMON = `#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (fork() == 0) {
+    setsid();
+    if (fork() == 0) {
+      FILE *f = fopen(argv[1], "w");
+      fprintf(f, "%d", (int)getpid());
+      fclose(f);
+      sleep(60);
+      return 0;
+    }
+    return 0;
+  }
+  return 0;
+}`;
+
+  for (const noCgroup of [false, true]) {
+    test(`a daemon left running is killed after the grace period${noCgroup ? ' (no cgroup)' : ''}`, { timeout: 30_000 }, async () => {
+      const daemon = compile('daemon', DAEMON);
+      const pidfile = join(dir, `daemon-${noCgroup}.pid`);
+      const started = Date.now();
+      const r = await executeMeasured(spec('daemon', [daemon, pidfile], { linger: 1, noCgroup }), helper);
+      const elapsed = (Date.now() - started) / 1000;
+      assert.equal(r.status, 'ok', r.reason);
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.reason, 'ok, but killed 1 process left running 1 s after the main process exited');
+      assert.ok(elapsed >= 1 && elapsed < 5, `ended after ${elapsed} s`);
+      assert.ok(r.measurement!.runtime < 0.5, `runtime ${r.measurement!.runtime} is the main process's`);
+      const pid = Number(readFileSync(pidfile, 'utf8'));
+      assert.ok(pid > 0);
+      assert.equal(alive(pid), false, `daemon ${pid} must be gone`);
+    });
+  }
+
+  test('a timeout after the main process exited counts as lingering, not as a timeout', { timeout: 30_000 }, async () => {
+    const r = await executeMeasured(
+      spec('linger-timeout', ['sh', '-c', 'sleep 60 & sleep 60 & exit 4'], { linger: 30, timeout: 1 }),
+      helper,
+    );
+    assert.equal(r.status, 'failed');
+    assert.equal(r.reason, 'exit status 4; killed 2 processes left running 30 s after the main process exited');
+  });
+
   test('a missing program is an error that says why', async () => {
     const r = await executeMeasured(spec('missing', ['no-such-program-xyz', 'arg']), helper);
     assert.equal(r.status, 'error');

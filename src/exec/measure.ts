@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
@@ -22,6 +21,13 @@ export interface MeasureSpec {
   stderrPath: string;
   /** Seconds after which the whole process tree is killed. */
   timeout?: number;
+  /**
+   * Seconds that processes the benchmark leaves running (e.g. a daemon it forked) may go on
+   * after the main process exited before they are killed and the result notes it; descendants
+   * that finish within this grace period are waited for and measured. Default
+   * {@link DEFAULT_LINGER_SECONDS}.
+   */
+  linger?: number;
   /** CPU list for `sched_setaffinity`, e.g. `0,2-3`. */
   cpus?: string;
   /** Disable transparent huge pages for the process tree. */
@@ -30,7 +36,13 @@ export interface MeasureSpec {
   noCgroup?: boolean;
 }
 
-/** What the helper writes to its result file. */
+/** Default of {@link MeasureSpec.linger}. */
+export const DEFAULT_LINGER_SECONDS = 10;
+
+/**
+ * What the helper reports (one JSON object on its standard output). Sums and maxima are over
+ * every process of the tree that was waited for (RUSAGE_CHILDREN).
+ */
 interface HelperResult {
   exitCode: number | null;
   signal: string | null;
@@ -38,15 +50,26 @@ interface HelperResult {
   timedOut: boolean;
   interrupted: boolean;
   execError: string | null;
+  /** Wall-clock seconds from the benchmark's exec until the main process exited. */
   runtime: number;
   utime: number;
   stime: number;
+  /**
+   * KiB: the peak resident set size of the largest single process of the tree, not a sum
+   * (two 50 MiB processes running at once report 50 MiB).
+   */
   maxrss: number;
   minflt: number;
   majflt: number;
   nvcsw: number;
   nivcsw: number;
+  /**
+   * KiB, where a cgroup memory controller is usable: the peak memory of the whole tree
+   * together, as charged to the execution's cgroup (including page cache and kernel memory).
+   */
   cgroupPeak: number | null;
+  /** Processes still running `linger` seconds after the main process exited, then killed. */
+  lingering: number;
 }
 
 /** The helper's C source, shipped in the package's `runtime/` directory. */
@@ -97,17 +120,6 @@ async function compileHelper(cc: string, path: string): Promise<string> {
   return path;
 }
 
-let scratch: string | undefined;
-let counter = 0;
-function resultFile(): string {
-  if (scratch === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'infra-measure-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    scratch = dir;
-  }
-  return join(scratch, `${process.pid}-${counter++}.json`);
-}
-
 const madeDirs = new Set<string>();
 function ensureDir(dir: string): void {
   if (madeDirs.has(dir) && existsSync(dir)) return;
@@ -119,28 +131,34 @@ function ensureDir(dir: string): void {
  * Runs one execution under the measurement helper and classifies it: 'ok' (exit 0),
  * 'failed' (non-zero exit), 'crashed' (killed by a signal), 'timeout', or 'error'
  * (the program could not be started). Never throws for a problem of the benchmark itself.
+ * Processes left running after the main process exited are killed after `spec.linger`
+ * seconds; `reason` then says so, also when the status is 'ok'.
  */
 export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
   ensureDir(dirname(spec.stdoutPath));
   ensureDir(dirname(spec.stderrPath));
-  const result = resultFile();
+  const linger = spec.linger ?? DEFAULT_LINGER_SECONDS;
   const args: string[] = [];
   if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
+  args.push('--linger', String(linger));
   if (spec.cpus) args.push('--cpus', spec.cpus);
   if (spec.noThp) args.push('--nothp');
   if (spec.noCgroup) args.push('--no-cgroup');
   if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
-  args.push('--stdout', spec.stdoutPath, '--stderr', spec.stderrPath, '--result', result, '--', ...spec.argv);
+  // the result comes back on the helper's standard output: no temporary file per execution
+  args.push('--stdout', spec.stdoutPath, '--stderr', spec.stderrPath, '--result', '-', '--', ...spec.argv);
 
   const base = { exitCode: null, signal: null, measurement: null, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath, cwd: spec.cwd };
   if (!existsSync(spec.cwd)) {
     return { ...base, status: 'error', reason: `working directory does not exist: ${spec.cwd}` };
   }
+  const helperOut: Buffer[] = [];
   const helperErr: string[] = [];
   const outcome = await new Promise<{ code: number | null; signal: string | null; spawnError?: Error }>((resolve) => {
     // own process group: an interrupt (killAll) reaches the helper, which passes it on
-    const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     track(child);
+    child.stdout!.on('data', (c: Buffer) => helperOut.push(c));
     child.stderr!.on('data', (c: Buffer) => helperErr.push(c.toString()));
     child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
     child.once('close', (code, signal) => resolve({ code, signal }));
@@ -150,17 +168,17 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   }
   let raw: HelperResult;
   try {
-    raw = JSON.parse(readFileSync(result, 'utf8')) as HelperResult;
-    unlinkSync(result);
+    if (outcome.code !== 0) throw new Error('no result');
+    raw = JSON.parse(Buffer.concat(helperOut).toString('utf8')) as HelperResult;
   } catch {
     const how = outcome.signal ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
     if (outcome.signal) return { ...base, status: 'error', reason: `measurement interrupted (${how})` };
     throw new Error(`measurement helper failed (${how}): ${helperErr.join('').trim() || 'no result written'}`);
   }
-  return classify(raw, base);
+  return classify(raw, base, linger);
 }
 
-function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>): ExecutionResult {
+function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>, linger: number): ExecutionResult {
   const measurement: Measurement = {
     runtime: raw.runtime,
     utime: raw.utime,
@@ -172,7 +190,16 @@ function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>): Exe
     nivcsw: raw.nivcsw,
   };
   if (raw.cgroupPeak !== null) measurement.cgroupPeak = raw.cgroupPeak;
-  const r: ExecutionResult = { ...base, status: 'ok', exitCode: raw.exitCode, signal: raw.signal, measurement };
+  const r = classifyStatus(raw, { ...base, status: 'ok', exitCode: raw.exitCode, signal: raw.signal, measurement });
+  if (raw.lingering > 0) {
+    const n = raw.lingering === 1 ? '1 process' : `${raw.lingering} processes`;
+    const note = `killed ${n} left running ${linger} s after the main process exited`;
+    r.reason = r.reason === undefined ? `ok, but ${note}` : `${r.reason}; ${note}`;
+  }
+  return r;
+}
+
+function classifyStatus(raw: HelperResult, r: ExecutionResult): ExecutionResult {
   if (raw.execError) {
     return { ...r, status: 'error', measurement: null, reason: raw.execError };
   }
