@@ -2,7 +2,9 @@
 // real processes (sh, make, cc).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeProject, runInfra, startInfra, waitFor } from './helpers.ts';
 
@@ -326,4 +328,15 @@ test('Ctrl-C while waiting for the build lock exits at once', async () => {
   const a = await first.done;
   assert.equal(a.code, 0, a.stderr);
   assert.ok(!existsSync(join(dir, 'build/targets/prog/beta')), 'the interrupted build did nothing');
+});
+
+test('a lock left by a process that died is taken over', () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const dead = spawnSync('true');
+  mkdirSync(join(dir, 'build/.infra'), { recursive: true });
+  writeFileSync(join(dir, 'build/.infra/lock'), JSON.stringify({ pid: dead.pid, host: hostname(), command: 'build prog alpha', since: '' }));
+  const r = runInfra(dir, ['build', 'prog', 'alpha']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`removed the stale lock of process ${dead.pid}`));
+  assert.ok(!existsSync(join(dir, 'build/.infra/lock')));
 });

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Logger } from './log.js';
@@ -16,32 +16,60 @@ export class BuildLock {
 
   async acquire(description: string, pollMs = 200): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true });
+    // the lock appears fully written or not at all: a temp file hard-linked into place
+    const mine = `${this.file}.${process.pid}`;
+    writeFileSync(mine, JSON.stringify({ pid: process.pid, host: hostname(), command: description, since: new Date().toISOString() }));
     let announced = false;
-    for (;;) {
-      try {
-        const fd = openSync(this.file, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), command: description, since: new Date().toISOString() }));
-        closeSync(fd);
-        this.held = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      for (;;) {
+        try {
+          linkSync(mine, this.file);
+          this.held = true;
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        const holder = this.readHolder(this.file);
+        if (holder && holder.host === hostname() && !processExists(holder.pid)) {
+          this.takeOverStale(holder.pid);
+          continue;
+        }
+        if (!announced) {
+          const who = holder ? `process ${holder.pid} (${holder.command})` : 'another infra process';
+          this.log.warning(`the build directory is in use by ${who}; waiting for it to finish (lock: ${this.file})`);
+          announced = true;
+        }
+        throwIfInterrupted();
+        await new Promise((r) => setTimeout(r, pollMs));
+        throwIfInterrupted();
       }
-      const holder = this.readHolder();
-      if (holder && holder.host === hostname() && !processExists(holder.pid)) {
-        this.log.warning(`removing stale lock of process ${holder.pid} (${holder.command}), which no longer runs`);
-        rmSync(this.file, { force: true });
-        continue;
-      }
-      if (!announced) {
-        const who = holder ? `process ${holder.pid} (${holder.command})` : 'another infra process';
-        this.log.warning(`the build directory is in use by ${who}; waiting for it to finish (lock: ${this.file})`);
-        announced = true;
-      }
-      throwIfInterrupted();
-      await new Promise((r) => setTimeout(r, pollMs));
-      throwIfInterrupted();
+    } finally {
+      rmSync(mine, { force: true });
     }
+  }
+
+  /**
+   * Moves a dead process's lock aside. Two waiters may race here: whoever moved a lock that
+   * turns out to be live (just taken by the other) puts it back.
+   */
+  private takeOverStale(stalePid: number): void {
+    const aside = `${this.file}.stale.${process.pid}`;
+    try {
+      renameSync(this.file, aside);
+    } catch {
+      return; // someone else moved it first
+    }
+    const moved = this.readHolder(aside);
+    if (moved && moved.pid !== stalePid) {
+      try {
+        linkSync(aside, this.file);
+      } catch {
+        // a third process holds the lock now; the one we moved will find its lock gone
+      }
+    } else {
+      this.log.warning(`removed the stale lock of process ${stalePid}, which no longer runs`);
+    }
+    rmSync(aside, { force: true });
   }
 
   release(): void {
@@ -50,9 +78,9 @@ export class BuildLock {
     rmSync(this.file, { force: true });
   }
 
-  private readHolder(): { pid: number; host: string; command: string } | null {
+  private readHolder(file: string): { pid: number; host: string; command: string } | null {
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8'));
+      return JSON.parse(readFileSync(file, 'utf8'));
     } catch {
       return null; // being written right now, or garbage: retry later
     }
