@@ -14,7 +14,8 @@ import { Progress } from '../src/parallel/progress.js';
 import { createRunner } from '../src/parallel/runner.js';
 import { executionKey, type ExecutionRecord, type RunMeta } from '../src/results/schema.js';
 import { bracketedChoice, compilerVersion, hostInfo, projectState } from '../src/results/system-info.js';
-import { createRunDirectory, openRunForResume, readRecords } from '../src/results/write.js';
+import { readRecords } from '../src/results/read.js';
+import { createRunDirectory, openRunForResume } from '../src/results/write.js';
 
 const root = mkdtempSync(join(tmpdir(), 'infra-runner-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -177,8 +178,28 @@ describe('results directory', () => {
       [...resumed.completed].sort(),
       [rec(0, 'ok'), rec(2, 'ok')].map(executionKey).sort(),
     );
-    resumed.dir.append(rec(1, 'ok'));
+    resumed.dir.append(rec(3, 'ok'));
     assert.equal(readRecords(dir.path).records.length, 4, 'the next record starts on its own line');
+  });
+
+  test('the last record of an execution replaces earlier ones (interrupted, then resumed)', () => {
+    const dir = createRunDirectory(join(root, 'results-superseded'), meta());
+    const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
+      schema: 1, target: 'demo', instance: 'plain', benchmark: 'b', iteration, host: 'h', status,
+      exitCode: status === 'ok' ? 0 : null, signal: status === 'crashed' ? 'SIGINT' : null,
+      start: new Date().toISOString(), fields: { runtime: 1 }, stdout: 'x', stderr: 'y',
+    });
+    dir.append(rec(0, 'ok'));
+    dir.append(rec(1, 'crashed')); // cut short by Ctrl-C
+    dir.append(rec(2, 'failed'));
+    assert.deepEqual(openRunForResume(dir.path, quiet()).completed, new Set([executionKey(rec(0, 'ok'))]));
+    dir.append(rec(1, 'ok')); // the resumed run executed it again
+    const read = readRecords(dir.path);
+    assert.deepEqual(read.records.map((r) => `${r.iteration}:${r.status}`), ['0:ok', '2:failed', '1:ok']);
+    assert.equal(read.superseded, 1);
+    const resumed = openRunForResume(dir.path, quiet());
+    assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(1, 'ok')].map(executionKey).sort());
+    assert.equal(resumed.records.length, 3);
   });
 
   test('resuming something that is not a run directory is a user error', () => {
@@ -231,7 +252,7 @@ describe('runner', () => {
 
     const { records } = readRecords(runDir.path);
     const sleepy = records.filter((r) => r.benchmark === 'sleepy');
-    assert.deepEqual(sleepy.map((r) => r.iteration), [0, 1, 2], 'records keep iteration order');
+    assert.deepEqual(sleepy.map((r) => r.iteration), [1, 2, 0], 'each record is written when it is final');
     for (const r of sleepy) {
       assert.equal(r.status, 'ok', r.reason);
       assert.equal(r.instance, 'plain');
@@ -289,6 +310,62 @@ describe('runner', () => {
     const after = openRunForResume(first.path, quiet());
     assert.equal(after.completed.size, 3);
     await backend.close();
+  });
+
+  test('a finished record is on disk at once, while earlier iterations still run', async () => {
+    const ctx = makeContext();
+    let seenEarly: boolean | undefined;
+    let runDirPath = '';
+    let n = 0;
+    const target = new DemoTarget([
+      {
+        benchmark: 'b',
+        argv: ['true'],
+        // iteration 0 waits (up to 5 s) for iteration 1's record to reach records.jsonl
+        prepare: async () => {
+          if (n++ !== 0) return;
+          const end = Date.now() + 5000;
+          const file = join(runDirPath, 'records.jsonl');
+          while (Date.now() < end && !readFileSync(file, 'utf8').includes('"iteration":1')) await new Promise((r) => setTimeout(r, 20));
+          seenEarly = Date.now() < end;
+        },
+      },
+    ]);
+    const runDir = createRunDirectory(join(root, 'results-early'), meta());
+    runDirPath = runDir.path;
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
+    const runner = createRunner({ runDir, target, backend, pool: new JobPool(2), iterations: 2, log: quiet() });
+    await target.run(ctx, undefined, runner.forInstance('plain'));
+    const summary = await runner.finish();
+    await backend.close();
+    assert.equal(summary.ok, 2);
+    assert.equal(seenEarly, true, 'iteration 1 was recorded while iteration 0 was still running');
+  });
+
+  test('nothing runs before start(); instances are interleaved, their order rotating per iteration', async () => {
+    const ctx = makeContext();
+    const target = new DemoTarget([
+      { benchmark: 'x', argv: ['true'] },
+      { benchmark: 'y', argv: ['true'], exclusive: true },
+    ]);
+    const runDir = createRunDirectory(join(root, 'results-interleave'), meta());
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
+    const pool = new JobPool(1);
+    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
+    await target.run(ctx, undefined, runner.forInstance('base'));
+    await target.run(ctx, undefined, runner.forInstance('instr'));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(pool.activeCount + pool.pendingCount, 0, 'submissions are staged');
+    assert.equal(readRecords(runDir.path).records.length, 0);
+    const summary = await runner.finish();
+    await backend.close();
+    assert.equal(summary.ok, 12);
+    // one job at a time: records.jsonl is in execution order
+    assert.deepEqual(readRecords(runDir.path).records.map((r) => `${r.instance}/${r.benchmark}.${r.iteration}`), [
+      'base/x.0', 'instr/x.0', 'base/y.0', 'instr/y.0',
+      'instr/x.1', 'base/x.1', 'instr/y.1', 'base/y.1',
+      'base/x.2', 'instr/x.2', 'base/y.2', 'instr/y.2',
+    ]);
   });
 
   test('submit without an instance name is a bug, not a silent mislabel', async () => {

@@ -47,33 +47,51 @@ export interface RunSummary {
  * The run command's {@link Runner}. A target's `run` receives `forInstance(instance.name)`,
  * which knows which instance the submitted benchmarks belong to; `submit` on the object itself
  * reads the instance name from `ctx.args.instanceName` instead.
+ *
+ * Submissions are staged: nothing executes until {@link start}, so every instance's `run` can
+ * submit (or fail) before the first measurement, and executions can be interleaved.
  */
 export interface MeasuringRunner extends Runner {
   forInstance(instance: string): Runner;
   /**
-   * Waits for every submitted execution. Unless the pool was aborted, marks the run directory
-   * finished (meta.json: `interrupted` cleared, `finishedAt` set).
+   * Starts the staged executions interleaved: iteration by iteration, benchmark by benchmark,
+   * each instance in turn, with the instance order rotating every iteration, so slow drift of
+   * the machine (thermal state, background load) does not favour one instance. Submissions
+   * after this start at once.
+   */
+  start(): void;
+  /**
+   * Starts what is staged, then waits for every execution. Unless the pool was aborted, marks
+   * the run directory finished (meta.json: `interrupted` cleared, `finishedAt` set).
    */
   finish(): Promise<RunSummary>;
 }
 
-/** Orders records of one (instance, benchmark) by iteration, whatever order they finish in. */
-interface RecordGroup {
-  nextIteration: number;
-  order: number[];
-  position: number;
-  held: Map<number, ExecutionRecord | null>;
+/** One execution waiting for {@link MeasuringRunner.start}. */
+interface Staged {
+  instance: string;
+  ctx: Context;
+  run: BenchmarkRun;
+  iteration: number;
+  /** Which repetition of its submission this is (0-based); executions are interleaved by it. */
+  round: number;
+  /** Submission order, for ties. */
+  seq: number;
 }
 
 /**
  * Creates the runner: each submitted benchmark is expanded into its iterations, each
  * iteration becomes a pool job that prepares, executes (through the backend's measurement
- * helper), checks, parses and records it. Records of one (instance, benchmark) are appended
- * in iteration order; iterations start in submission order.
+ * helper), checks, parses and records it. Every record is appended as soon as it is final
+ * (records of one benchmark may therefore be out of iteration order; readers sort).
  */
 export function createRunner(options: RunnerOptions): MeasuringRunner {
-  const { runDir, target, backend, pool, log, progress } = options;
-  const groups = new Map<string, RecordGroup>();
+  const { runDir, target, pool, log, progress } = options;
+  const nextIteration = new Map<string, number>();
+  const instanceOrder = new Map<string, number>();
+  const benchmarkOrder = new Map<string, number>();
+  let staged: Staged[] = [];
+  let started = false;
   const failed: ExecutionRecord[] = [];
   let total = 0;
   let ok = 0;
@@ -85,57 +103,69 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     else failed.push(record);
   };
 
-  const settle = (group: RecordGroup, iteration: number, record: ExecutionRecord | null) => {
-    group.held.set(iteration, record);
-    while (group.position < group.order.length && group.held.has(group.order[group.position]!)) {
-      const it = group.order[group.position++]!;
-      const r = group.held.get(it)!;
-      group.held.delete(it);
-      if (r) write(r);
-    }
+  const enqueue = ({ instance, ctx, run, iteration }: Staged) => {
+    if (pool.isAborted) return;
+    total++;
+    const label = `${instance}/${run.benchmark}.${iteration}`;
+    const job = async () => {
+      let record: ExecutionRecord | null = null;
+      try {
+        record = await executeOne(options, ctx, run, instance, iteration);
+      } catch (e) {
+        record = errorRecord(options, run, instance, iteration, e);
+        throw e;
+      } finally {
+        if (record) {
+          write(record);
+          const text = record.status === 'ok' ? describeOk(record) : `${record.status}: ${record.reason ?? ''}`;
+          if (progress) progress.report(label, record.status === 'ok', text);
+          else if (record.status === 'ok') log.debug(`${label}: ${text}`);
+          else log.warning(`${label}: ${text}`);
+        }
+      }
+    };
+    // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
+    pool.add(label, job, run.exclusive ? { exclusiveKey: `${instance}\u0000${run.benchmark}` } : {});
   };
 
   const submitFor = (instance: string, ctx: Context, run: BenchmarkRun) => {
+    if (!instanceOrder.has(instance)) instanceOrder.set(instance, instanceOrder.size);
+    if (!benchmarkOrder.has(run.benchmark)) benchmarkOrder.set(run.benchmark, benchmarkOrder.size);
     const groupKey = `${instance}\u0000${run.benchmark}`;
-    let group = groups.get(groupKey);
-    if (!group) groups.set(groupKey, (group = { nextIteration: 0, order: [], position: 0, held: new Map() }));
     const count = run.iterations ?? options.iterations;
     let skippedHere = 0;
-    for (let n = 0; n < count; n++) {
+    for (let round = 0; round < count; round++) {
       // a benchmark submitted twice continues its numbering, so keys stay unique
-      const iteration = group.nextIteration++;
+      const iteration = nextIteration.get(groupKey) ?? 0;
+      nextIteration.set(groupKey, iteration + 1);
       const key = executionKey({ target: target.name, instance, benchmark: run.benchmark, iteration });
       if (options.skipKeys?.has(key)) {
         skipped++;
         skippedHere++;
         continue;
       }
-      if (pool.isAborted) continue;
-      group.order.push(iteration);
-      total++;
-      const label = `${instance}/${run.benchmark}.${iteration}`;
-      const g = group;
-      const job = async () => {
-        let record: ExecutionRecord | null = null;
-        try {
-          record = await executeOne(options, ctx, run, instance, iteration);
-        } catch (e) {
-          record = errorRecord(options, run, instance, iteration, e);
-          throw e;
-        } finally {
-          settle(g, iteration, record);
-          if (record) {
-            const text = record.status === 'ok' ? describeOk(record) : `${record.status}: ${record.reason ?? ''}`;
-            if (progress) progress.report(label, record.status === 'ok', text);
-            else if (record.status === 'ok') log.debug(`${label}: ${text}`);
-            else log.warning(`${label}: ${text}`);
-          }
-        }
-      };
-      // iterations of an exclusive benchmark never overlap (other benchmarks run beside them)
-      pool.add(label, job, run.exclusive ? { exclusiveKey: groupKey } : {});
+      const s: Staged = { instance, ctx, run, iteration, round, seq: staged.length };
+      if (started) enqueue(s);
+      else staged.push(s);
     }
     if (skippedHere) log.debug(`${instance}/${run.benchmark}: ${skippedHere} iteration(s) already recorded`);
+  };
+
+  const start = () => {
+    if (started) return;
+    started = true;
+    const instances = instanceOrder.size;
+    // round r puts instance (r mod n) first: A B, B A, A B... per benchmark
+    const turn = (s: Staged) => (instanceOrder.get(s.instance)! - (s.round % instances) + instances) % instances;
+    const order = staged.sort(
+      (a, b) =>
+        a.round - b.round ||
+        benchmarkOrder.get(a.run.benchmark)! - benchmarkOrder.get(b.run.benchmark)! ||
+        turn(a) - turn(b) ||
+        a.seq - b.seq,
+    );
+    staged = [];
+    for (const s of order) enqueue(s);
   };
 
   return {
@@ -147,18 +177,13 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       submitFor(instance, ctx, run);
     },
     forInstance(instance) {
+      if (!instanceOrder.has(instance)) instanceOrder.set(instance, instanceOrder.size);
       return { submit: (ctx, run) => submitFor(instance, ctx, run) };
     },
+    start,
     async finish() {
+      start();
       await pool.drain();
-      // after an abort, earlier iterations may never come: write what is held, in order
-      for (const group of groups.values()) {
-        for (const it of [...group.held.keys()].sort((a, b) => a - b)) {
-          const r = group.held.get(it);
-          if (r) write(r);
-        }
-        group.held.clear();
-      }
       if (!pool.isAborted) runDir.finish();
       progress?.close();
       return { total, ok, failed, skipped, errors: [...pool.failures], dropped: pool.droppedCount };

@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import type { ExecutionStatus, FieldValue } from '../core/runner.js';
 import { Target } from '../core/target.js';
 import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
-import { RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
+import { executionKey, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
 
 export interface ResultSet {
   records: ExecutionRecord[];
@@ -35,7 +36,7 @@ export async function readResults(ctx: Context, target: Target, paths: string[])
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      set.records.push(...(await readRecordsFile(ctx, path)));
+      set.records.push(...readRecordsForReport(ctx, path));
       set.runDirs.push(path);
     } else {
       found = await visit(ctx, target, path, 0, seen, set);
@@ -61,7 +62,7 @@ async function visit(
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    set.records.push(...(await readRecordsFile(ctx, join(dir, RECORDS_FILE))));
+    set.records.push(...readRecordsForReport(ctx, join(dir, RECORDS_FILE)));
     set.runDirs.push(dir);
     return true;
   }
@@ -94,28 +95,69 @@ async function looksLegacy(dir: string): Promise<boolean> {
   return entries.some((e) => e.isDirectory());
 }
 
-/** Reads records.jsonl; corrupt lines (e.g. a torn last line) are skipped with a warning. */
-export async function readRecordsFile(ctx: Context, file: string): Promise<ExecutionRecord[]> {
-  const text = await readFile(file, 'utf8');
-  const records: ExecutionRecord[] = [];
-  let bad = 0;
-  let lineNo = 0;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    lineNo++;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    if (!line) continue;
-    const problem = parseRecordLine(line, records);
-    if (problem) {
-      bad++;
-      if (bad <= MAX_LINE_WARNINGS) ctx.log.warning(`${file}:${lineNo}: skipped a corrupt record (${problem})`);
-    }
+export interface RecordsRead {
+  /** The last record of each execution (see {@link latestRecords}), in the order they were written. */
+  records: ExecutionRecord[];
+  /** Line numbers (1-based) that could not be read. */
+  badLines: number[];
+  /** Earlier records of executions that were recorded again (e.g. interrupted, then resumed). */
+  superseded: number;
+}
+
+/**
+ * Reads one records.jsonl: the only parser of that format (reports and `run --resume` both use
+ * it). Corrupt lines, such as a torn last line of a run that was killed while writing, are
+ * skipped with a warning naming the file and line. Within one file, a later record of the same
+ * execution replaces an earlier one.
+ */
+export function readRecordsFile(file: string, log?: Logger): RecordsRead {
+  if (!existsSync(file)) return { records: [], badLines: [], superseded: 0 };
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const all: ExecutionRecord[] = [];
+  const badLines: number[] = [];
+  let lastLine = 0;
+  lines.forEach((line, i) => {
+    if (line.trim()) lastLine = i + 1;
+  });
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const problem = parseRecordLine(line, all);
+    if (!problem) return;
+    badLines.push(i + 1);
+    if (badLines.length > MAX_LINE_WARNINGS) return;
+    const torn = i + 1 === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
+    log?.warning(`${file}:${i + 1}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+  });
+  if (badLines.length > MAX_LINE_WARNINGS) log?.warning(`${file}: skipped ${badLines.length} corrupt records in all`);
+  const records = latestRecords(all);
+  return { records, badLines, superseded: all.length - records.length };
+}
+
+/** Reads `<runDir>/records.jsonl` (see {@link readRecordsFile}). */
+export function readRecords(runDir: string, log?: Logger): RecordsRead {
+  return readRecordsFile(join(runDir, RECORDS_FILE), log);
+}
+
+/**
+ * Keeps the last record of each execution (by `executionKey`): an execution cut short by an
+ * interrupt is recorded as crashed, and `run --resume` records it again; only the later record
+ * describes the run.
+ */
+export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRecord[] {
+  const latest = new Map<string, ExecutionRecord>();
+  for (const r of records) {
+    const key = executionKey(r);
+    latest.delete(key); // re-inserted at the end: the order is that of the final records
+    latest.set(key, r);
   }
-  if (bad > MAX_LINE_WARNINGS) ctx.log.warning(`${file}: skipped ${bad} corrupt records in all`);
-  if (bad && !records.length) {
+  return [...latest.values()];
+}
+
+/** {@link readRecordsFile} for reports: a file with nothing readable is not a records file. */
+function readRecordsForReport(ctx: Context, file: string): ExecutionRecord[] {
+  const { records, badLines } = readRecordsFile(file, ctx.log);
+  if (badLines.length && !records.length) {
     throw new UserError(`cannot read any record from '${file}': it is not a ${RECORDS_FILE} file of result records`);
   }
   return records;

@@ -78,6 +78,27 @@ export interface RunMeta {
     governor: string | null;
   };
   instances: InstanceMeta[];
+  /** What the run was asked to do, so `run --resume` continues the same experiment. */
+  settings?: RunSettings;
+}
+
+/**
+ * The effective options of a run (everything but build flags and `--resume`). `run --resume`
+ * restores them; options given again must agree with them.
+ */
+export interface RunSettings {
+  /** Instance names, in command-line order. */
+  instances: string[];
+  iterations: number;
+  timeout?: number;
+  cpus?: string;
+  nothp: boolean;
+  /** `--parallel` mode, absent for a serial run. */
+  parallel?: string;
+  /** Executions at once (1 for a serial run). */
+  parallelmax: number;
+  /** The target's and instances' own options as parsed into `ctx.args` (JSON values). */
+  args: Record<string, unknown>;
 }
 
 /** Fields the framework measures for every execution, with descriptions for --help-fields. */

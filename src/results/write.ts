@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlin
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { readRecords } from './read.js';
 import { executionKey, META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
 /** An open results directory that executions are recorded in. */
@@ -64,42 +65,6 @@ export function updateLastLink(resultsRoot: string, name: string): void {
   }
 }
 
-export interface ReadRecordsResult {
-  records: ExecutionRecord[];
-  /** Line numbers (1-based) that could not be parsed. */
-  badLines: number[];
-}
-
-/** Reads records.jsonl, skipping lines that are not complete JSON (a torn last line after a crash). */
-export function readRecords(runDir: string, log?: Logger): ReadRecordsResult {
-  const file = join(runDir, RECORDS_FILE);
-  if (!existsSync(file)) return { records: [], badLines: [] };
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const records: ExecutionRecord[] = [];
-  const badLines: number[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      records.push(JSON.parse(line) as ExecutionRecord);
-    } catch {
-      badLines.push(i + 1);
-    }
-  });
-  if (badLines.length) {
-    const torn = badLines.length === 1 && badLines[0] === lastNonEmptyLine(lines);
-    log?.warning(
-      `${file}: skipped ${torn ? 'a torn last line' : `unreadable line(s) ${badLines.join(', ')}`}` +
-        ' (the run was probably killed while writing); those executions will count as missing',
-    );
-  }
-  return { records, badLines };
-}
-
-function lastNonEmptyLine(lines: string[]): number {
-  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.trim()) return i + 1;
-  return 0;
-}
-
 export interface ResumedRun {
   dir: RunDirectory;
   records: ExecutionRecord[];
@@ -113,27 +78,32 @@ export interface ResumedRun {
  * skipped with a warning and, so the next record starts on its own line, ended with a newline.
  */
 export function openRunForResume(path: string, log?: Logger): ResumedRun {
-  const metaFile = join(path, META_FILE);
-  if (!existsSync(metaFile)) {
-    throw new UserError(`cannot resume '${path}': it is not a results directory (no ${META_FILE})`);
-  }
-  let meta: RunMeta;
-  try {
-    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as RunMeta;
-  } catch (e) {
-    throw new UserError(`cannot resume '${path}': ${META_FILE} is not valid JSON (${(e as Error).message})`);
-  }
+  const meta = readRunMeta(path);
   const { records } = readRecords(path, log);
   const recordsFile = join(path, RECORDS_FILE);
   if (existsSync(recordsFile)) {
     const text = readFileSync(recordsFile, 'utf8');
     if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
   }
+  // the last record of each execution counts: one cut short by an interrupt and run again is complete
   const completed = new Set(records.filter((r) => r.status === 'ok').map(executionKey));
   const dir = openDirectory(path, { ...meta, interrupted: true });
   delete dir.meta.finishedAt;
   dir.saveMeta();
   return { dir, records, completed };
+}
+
+/** The meta.json of a run directory; a UserError if `path` is not one. */
+export function readRunMeta(path: string): RunMeta {
+  const metaFile = join(path, META_FILE);
+  if (!existsSync(metaFile)) {
+    throw new UserError(`cannot resume '${path}': it is not a results directory (no ${META_FILE})`);
+  }
+  try {
+    return JSON.parse(readFileSync(metaFile, 'utf8')) as RunMeta;
+  } catch (e) {
+    throw new UserError(`cannot resume '${path}': ${META_FILE} is not valid JSON (${(e as Error).message})`);
+  }
 }
 
 function openDirectory(path: string, meta: RunMeta): RunDirectory {
