@@ -65,6 +65,8 @@ export class Gperftools extends Package {
     // kept even where the linker defaults to --as-needed and LDFLAGS come before the objects
     const link = `-Wl,--push-state,--no-as-needed,-L${libdir},-ltcmalloc,--pop-state`;
     if (!ctx.ldflags.includes(link)) ctx.ldflags.push(link);
+    const so = join(libdir, 'libtcmalloc.so');
+    if (!ctx.buildInputs.includes(so)) ctx.buildInputs.push(so);
   }
 
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {

@@ -166,7 +166,7 @@ export class LLVMPasses extends Package {
     const stale = this.staleUnits(ctx, units, stamp);
     const cxx = this.llvm.tool(ctx, 'clang++');
     await inParallel(ctx.jobs, stale, async (u) => {
-      mkdirSync(join(u.object, '..'), { recursive: true });
+      if (!ctx.args.dryRun) mkdirSync(join(u.object, '..'), { recursive: true });
       ctx.log.info(`compiling ${basename(u.source)} (${this.ident()})`);
       await run(ctx, [cxx, ...flags, '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
     });
@@ -186,6 +186,10 @@ export class LLVMPasses extends Package {
 
   async install(ctx: Context): Promise<void> {
     const dest = this.pluginPath(ctx);
+    if (ctx.args.dryRun) {
+      process.stdout.write(`install ${join(this.objdir(ctx), 'libpasses.so')} -> ${dest}\n`);
+      return;
+    }
     mkdirSync(join(dest, '..'), { recursive: true });
     // copy then rename, so a compiler that has the old plugin loaded keeps a valid file
     copyFileSync(join(this.objdir(ctx), 'libpasses.so'), dest + '.tmp');
@@ -198,6 +202,8 @@ export class LLVMPasses extends Package {
    */
   configure(ctx: Context, options: PassesConfigureOptions = {}): void {
     const so = this.pluginPath(ctx);
+    // a rebuilt plugin changes what the compiler emits, so targets rebuild when it changes
+    if (!ctx.buildInputs.includes(so)) ctx.buildInputs.push(so);
     if (options.compileTime ?? true) ctx.addCFlag(`-fpass-plugin=${so}`);
     if (options.linkTime) {
       ctx.addCFlag('-flto');
@@ -249,6 +255,8 @@ export class LLVMPasses extends Package {
       ctx.cxx = SIZEOF_TYPES_CXX;
     }
     LLVMPasses.runPasses(ctx, 'start', 'sizeof-types');
+    // the wrappers decide what the pass sees (the side table of sizeof types)
+    for (const f of [SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX]) if (!ctx.buildInputs.includes(f)) ctx.buildInputs.push(f);
   }
 
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {

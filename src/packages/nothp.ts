@@ -29,14 +29,14 @@ export class Nothp extends Package {
     return existsSync(this.path(ctx, 'obj', 'nothp'));
   }
   async build(ctx: Context): Promise<void> {
-    mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
     await run(ctx, ['cc', '-O2', '-o', this.path(ctx, 'obj', 'nothp'), SOURCE]);
   }
   isInstalled(ctx: Context): boolean {
     return existsSync(this.wrapperPath(ctx));
   }
   async install(ctx: Context): Promise<void> {
-    mkdirSync(this.path(ctx, 'install', 'bin'), { recursive: true });
+    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'install', 'bin'), { recursive: true });
     await run(ctx, ['cp', this.path(ctx, 'obj', 'nothp'), this.wrapperPath(ctx) + '.tmp']);
     if (!ctx.args.dryRun) renameSync(this.wrapperPath(ctx) + '.tmp', this.wrapperPath(ctx));
   }

@@ -87,7 +87,7 @@ export class RuntimeLibrary extends Package {
     const llvm = this.options.llvm;
     const cc = llvm ? llvm.tool(ctx, 'clang') : 'cc';
     const cxx = llvm ? llvm.tool(ctx, 'clang++') : 'c++';
-    mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
     const stale = units.filter((u) => !upToDate(u.object, unitInputs(u)));
     await inParallel(ctx.jobs, stale, async (u) => {
       const compiler = u.source.endsWith('.c') ? cc : cxx;
@@ -100,7 +100,7 @@ export class RuntimeLibrary extends Package {
 
   async install(ctx: Context): Promise<void> {
     const dest = this.libraryPath(ctx);
-    mkdirSync(join(dest, '..'), { recursive: true });
+    if (!ctx.args.dryRun) mkdirSync(join(dest, '..'), { recursive: true });
     await run(ctx, ['cp', this.path(ctx, 'obj', basename(dest)), dest + '.tmp']);
     if (!ctx.args.dryRun) renameSync(dest + '.tmp', dest);
   }
@@ -110,10 +110,16 @@ export class RuntimeLibrary extends Package {
     return `-Wl,--whole-archive,${this.libraryPath(ctx)},--no-whole-archive`;
   }
 
-  /** Links the library into every binary the target builds (call from an instance's or target's configure). */
+  /**
+   * Links the library into every binary the target builds (call from an instance's or target's
+   * configure), and adds it to `ctx.buildInputs` so that targets relink when it changes.
+   */
   configure(ctx: Context): void {
     const flag = this.linkFlag(ctx);
     if (!ctx.ldflags.includes(flag)) ctx.ldflags.push(flag);
+    // a rebuilt library must be linked again into the binaries that contain it
+    const lib = this.libraryPath(ctx);
+    if (!ctx.buildInputs.includes(lib)) ctx.buildInputs.push(lib);
   }
 
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {

@@ -6,6 +6,7 @@ import type { Instance } from '../core/instance.js';
 import type { ArgParser } from '../core/options.js';
 import type { ExecutionResult, Runner } from '../core/runner.js';
 import { run } from '../exec/run.js';
+import { buildInputsDigest } from '../core/build-inputs.js';
 import { configHash, readStamp, writeStamp } from './stamp.js';
 import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
 
@@ -102,9 +103,10 @@ export class Kernels extends Target {
 
   async build(ctx: Context, instance: Instance): Promise<void> {
     const dir = this.binDir(ctx, instance);
-    mkdirSync(dir, { recursive: true });
+    const dryRun = Boolean(ctx.args.dryRun);
+    if (!dryRun) mkdirSync(dir, { recursive: true });
     const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
-    const hash = configHash({ cc: ctx.cc, cflags, ldflags: ctx.ldflags, sources: sourceDigest() });
+    const hash = configHash({ cc: ctx.cc, cflags, ldflags: ctx.ldflags, sources: sourceDigest(), inputs: buildInputsDigest(ctx) });
     await Promise.all(
       this.selected(ctx).map(async (kernel) => {
         const binary = `${dir}/${kernel}`;
@@ -114,7 +116,8 @@ export class Kernels extends Target {
         }
         ctx.log.info(`building ${this.name}/${kernel} for ${instance.name}`);
         await run(ctx, [ctx.cc, ...cflags, '-o', binary, `${SOURCES}${kernel}.c`, ...ctx.ldflags], { cwd: dir });
-        writeStamp(`${binary}.stamp`, hash);
+        // a dry run compiled nothing: a stamp now would vouch for a stale binary later
+        if (!dryRun) writeStamp(`${binary}.stamp`, hash);
       }),
     );
   }

@@ -15,6 +15,7 @@ import { requireProgram } from '../util/programs.js';
 import { configHash, readStamp, writeStamp } from './stamp.js';
 import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
 import { makeJobs } from '../exec/jobserver.js';
+import { buildInputsDigest } from '../core/build-inputs.js';
 
 /** Where a program's source comes from: a release tarball pinned by its sha256. */
 export interface SourceDescription {
@@ -258,7 +259,13 @@ export class ProgramSuite extends Target {
   async buildProgram(ctx: Context, instance: Instance, p: ProgramDescription): Promise<void> {
     const dir = this.programDir(ctx, instance, p);
     const tc = toolchain(ctx, p);
-    const hash = configHash({ recipe: RECIPE_VERSION, sha256: p.source.sha256, build: describeRecipe(p.build), tc: { ...tc, jobs: 0 } });
+    const hash = configHash({
+      recipe: RECIPE_VERSION,
+      sha256: p.source.sha256,
+      build: describeRecipe(p.build),
+      tc: { ...tc, jobs: 0 },
+      inputs: buildInputsDigest(ctx),
+    });
     const binaries = Object.values(this.programBinaries(ctx, instance, p));
     if (readStamp(join(dir, STAMP)) === hash && binaries.every((b) => existsSync(b))) {
       ctx.log.debug(`${this.name}/${instance.name}: ${p.name} is up to date`);
@@ -266,14 +273,20 @@ export class ProgramSuite extends Target {
     }
     for (const prog of p.buildRequires ?? []) requireProgram(ctx, prog);
     ctx.log.info(`building ${p.name} ${p.version} for ${instance.name}`);
-    // a fresh tree: stale objects built with other flags must never end up in the binary
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
+    // a dry run only prints the commands (run, download and extractArchive do so) and
+    // leaves the existing tree, binaries and stamp exactly as they are
+    const dryRun = Boolean(ctx.args.dryRun);
+    if (!dryRun) {
+      // a fresh tree: stale objects built with other flags must never end up in the binary
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
     const src = join(dir, 'src');
     const archive = this.archivePath(ctx, p);
     if (!existsSync(archive)) await download(ctx, p.source.url, { sha256: p.source.sha256, outfile: archive });
     await extractArchive(ctx, archive, src, { stripComponents: p.source.stripComponents ?? 1 });
     await runRecipe(ctx, p.build, tc, src, join(dir, 'build'));
+    if (dryRun) return;
     for (const b of binaries) {
       if (!existsSync(b)) throw new UserError(`${p.name}: the build finished but did not produce ${b}`);
     }
