@@ -1,7 +1,7 @@
 #!/usr/bin/env -S infra --setup
 // The project's setup script: it registers what can be built (targets), how (instances), and
 // hands the command line to the framework. Run it with `infra <command>` in this directory.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Clang,
@@ -43,13 +43,8 @@ class LibcallCount extends Clang {
     passes.configure(ctx); // load the plugin in clang
     LLVMPasses.runPasses(ctx, 'start', 'libcallcount'); // run our pass before optimization
     runtime.configure(ctx); // link the runtime library
+    // both configure calls also list their file in ctx.buildInputs, so targets rebuild when it changes
   }
-}
-
-/** Absolute paths of files named in flags (plugins, libraries): when they change, rebuild. */
-function filesIn(flags: string[]): string[] {
-  const paths = flags.flatMap((f) => f.split(/[=,]/)).filter((p) => p.startsWith('/'));
-  return [...new Set(paths)].filter((p) => existsSync(p) && statSync(p).isFile());
 }
 
 /** Writes `text` to `file` only when it differs, so make sees a change only when there is one. */
@@ -79,8 +74,8 @@ class HelloWorld extends Target {
         `CC=${ctx.cc}`,
         `CFLAGS=${ctx.cflags.join(' ')}`,
         `LDFLAGS=${ctx.ldflags.join(' ')}`,
-        `COMPILE_DEPS=${filesIn(ctx.cflags).join(' ')}`,
-        `LINK_DEPS=${filesIn(ctx.ldflags).join(' ')}`,
+        // the plugin and runtime library the instance's configure named: make rebuilds when they change
+        `BUILD_INPUTS=${ctx.buildInputs.join(' ')}`,
       ],
       { cwd: join(here, 'hello-world') },
     );
