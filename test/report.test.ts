@@ -179,6 +179,25 @@ test('failed, crashed and timed-out executions are counted and shown, not aggreg
   assert.match(warnings.join(''), /unsuccessful executions \(shown, not aggregated\): lua \[asan\]: 1 crashed, 2 failed; sqlite \[clang\]: 1 timeout/);
 });
 
+test('a record superseded by a later one of the same execution (a resumed run) is not counted', async () => {
+  const root = tmp();
+  const records = standardRecords(3);
+  const interrupted = rec('asan', 'lua', 1, 0.2, { status: 'crashed', signal: 'SIGINT', exitCode: null, reason: 'killed by SIGINT after an interrupt' });
+  const rerun = records.findIndex((r) => r.instance === 'asan' && r.benchmark === 'lua' && r.iteration === 1);
+  records.splice(rerun, 0, interrupted); // recorded before its re-run
+  records.push(rec('asan', 'lua', 3, 99, { status: 'failed', exitCode: 1 }));
+  const dir = writeRun(join(root, 'r'), records);
+  const { ctx } = makeCtx(root);
+  const rows = parseCsv(await run(ctx, { rundirs: [dir], field: ['runtime:count'], table: 'csv' }));
+  const lua = rows.find((r) => r.benchmark === 'lua')!;
+  assert.equal(lua['asan/runtime:count'], '3');
+  assert.equal(lua['asan/unsuccessful'], '1 failed', 'the crashed record was replaced by its re-run');
+  // the same execution in two run directories is two executions
+  const again = writeRun(join(root, 'r2'), records);
+  const both = parseCsv(await run(ctx, { rundirs: [dir, again], field: ['runtime:count'], table: 'csv' }));
+  assert.equal(both.find((r) => r.benchmark === 'lua')!['asan/runtime:count'], '6');
+});
+
 test('a torn line in records.jsonl is skipped with a warning naming file and line', async () => {
   const root = tmp();
   const dir = writeRun(join(root, 'r'), standardRecords(3), '{"schema":1,"target":"toy","inst');

@@ -18,9 +18,9 @@ const PROGRAMS: Record<string, string> = {
 };
 
 const SETUP = String.raw`
-import { readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Setup, Target, Instance, run, type Context, type Runner, type ArgParser } from 'instrumentation-infra';
+import { Setup, Target, Instance, UserError, run, type Context, type Runner, type ArgParser } from 'instrumentation-infra';
 
 const src = join(import.meta.dirname, 'src');
 const names = ['ok', 'segv', 'hang', 'forker', 'answer', 'slow'];
@@ -40,6 +40,7 @@ class Faults extends Target {
     for (const n of names) await run(ctx, [ctx.cc, ...ctx.cflags, join(src, n + '.c'), '-o', join(out, n)]);
   }
   run(ctx: Context, instance: Instance, runner: Runner) {
+    if (!existsSync(this.path(ctx, instance.name, 'ok'))) throw new UserError('faults is not built with ' + instance.name);
     for (const n of ctx.args.benchmarks as string[]) {
       if (!names.includes(n)) throw new Error('bad benchmark ' + n);
       runner.submit(ctx, {
@@ -64,6 +65,7 @@ const setup = new Setup(import.meta.url);
 setup.addTarget(new Faults());
 setup.addInstance(new Cc('base', 'gcc', '-O2'));
 setup.addInstance(new Cc('slow', 'gcc', '-O0'));
+setup.addInstance(new Cc('fresh', 'gcc', '-O1'));
 await setup.main();
 `;
 
@@ -140,9 +142,9 @@ test('crashes, timeouts and wrong outputs are recorded failures; the run exits n
   assert.match(rep.stdout + rep.stderr, /failed|crashed|timeout/);
 });
 
-test('Ctrl-C mid-run keeps finished records; --resume completes only what is missing', async () => {
+test('Ctrl-C mid-run keeps finished records; the printed --resume command completes the same experiment', async () => {
   const dir = project();
-  const p = startInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'slow', '-i', '12']);
+  const p = startInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'slow', '-i', '6']);
   await waitFor(() => {
     const f = join(dir, 'results/last/records.jsonl');
     return existsSync(f) && readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2;
@@ -151,15 +153,47 @@ test('Ctrl-C mid-run keeps finished records; --resume completes only what is mis
   const r = await p.done;
   assert.equal(r.code, 130, r.stderr);
   const runName = readlinkSync(join(dir, 'results/last'));
-  assert.match(r.stderr, new RegExp(`--resume results/${runName.replace(/\./g, '\\.')}`));
+  const resume = /complete the run with: infra (.*)$/m.exec(r.stderr);
+  assert.ok(resume, r.stderr);
+  assert.deepEqual(resume[1]!.split(' '), ['run', 'faults', 'base', '--resume', `results/${runName}`]);
   const before = records(dir, runName);
-  assert.ok(before.length >= 2 && before.length < 12, `${before.length} records`);
+  assert.ok(before.length >= 2 && before.length < 6, `${before.length} records`);
   assert.equal(JSON.parse(readFileSync(join(dir, 'results', runName, 'meta.json'), 'utf8')).interrupted, true);
-  const again = runInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'slow', '-i', '12', '--resume', join('results', runName)]);
+
+  // options that contradict the run are refused before anything runs
+  const at = ['--resume', `results/${runName}`];
+  let bad = runInfra(dir, ['run', 'faults', 'base', '-i', '3', ...at]);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /--iterations 3 \(the run used 6\)/);
+  bad = runInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'answer', ...at]);
+  assert.match(bad.stderr, /--benchmarks answer \(the run used slow\)/);
+  bad = runInfra(dir, ['run', 'faults', 'base', 'slow', ...at]);
+  assert.match(bad.stderr, /the run has base, the command line base slow/);
+  assert.equal(records(dir, runName).length, before.length, 'the refused resumes ran nothing');
+
+  const again = runInfra(dir, resume[1]!.split(' '));
   assert.equal(again.code, 0, again.stderr);
-  const after = records(dir, runName).filter((x) => x.status === 'ok');
-  assert.deepEqual(after.map((x) => x.iteration).sort((a, b) => a - b), [...Array(12).keys()]);
+  const all = records(dir, runName);
+  assert.deepEqual([...new Set(all.map((x) => `${x.instance}/${x.benchmark}`))], ['base/slow'], 'nothing else was run');
+  const ok = all.filter((x) => x.status === 'ok');
+  assert.deepEqual(ok.map((x) => x.iteration).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
   assert.equal(readdirSync(join(dir, 'results')).filter((n) => n.startsWith('run.')).length, 1, 'no new run directory');
+  // the execution cut short by Ctrl-C (if any) is replaced by its re-run in reports
+  const rep = runInfra(dir, ['report', 'faults', `results/${runName}`, '--raw', '-f', 'iteration', 'status', '--table', 'csv']);
+  assert.equal(rep.code, 0, rep.stderr);
+  const rows = rep.stdout.trim().split('\n').slice(1);
+  assert.equal(rows.length, 6, rep.stdout);
+  assert.ok(rows.every((row) => row.endsWith(',ok')), rep.stdout);
+});
+
+test('an instance that cannot submit stops the run before any execution', () => {
+  const dir = project();
+  const started = Date.now();
+  const r = runInfra(dir, ['run', 'faults', 'base', 'fresh', '--benchmarks', 'slow', '-i', '5']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /faults is not built with fresh/);
+  assert.equal(records(dir).length, 0, 'no execution of base ran');
+  assert.ok(Date.now() - started < 20_000);
 });
 
 test('kill -9 mid-run leaves readable results; a torn record line is skipped with a warning', async () => {

@@ -5,24 +5,31 @@ import { instanceContext } from '../core/build.js';
 import type { Context } from '../core/context.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import type { Instance } from '../core/instance.js';
+import { OptionCollector } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
+import { killAll } from '../exec/children.js';
 import { createLocalBackend } from '../parallel/local.js';
 import { JobPool } from '../parallel/pool.js';
 import { Progress } from '../parallel/progress.js';
 import { createRunner, type RunSummary } from '../parallel/runner.js';
-import { SCHEMA_VERSION, type RunMeta } from '../results/schema.js';
+import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
 import { compilerVersion, hostInfo, projectState } from '../results/system-info.js';
-import { createRunDirectory, openRunForResume, type RunDirectory } from '../results/write.js';
+import { qjoin } from '../util/shell.js';
+import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
 import { withBuildLock } from './lock.js';
 
 export interface RunOptions extends BuildOptions {
   /** Build the target (and its dependencies) first. */
   build?: boolean;
-  /** Executions per benchmark (default 1). */
+  /** Executions per benchmark (default 1; on --resume, the run's own). */
   iterations?: number;
-  /** Complete this interrupted results directory instead of starting a new one. */
+  /**
+   * Complete this interrupted results directory instead of starting a new one. The run's own
+   * options (iterations, timeout, CPUs, parallelism, the target's and instances' options) are
+   * restored; options given again must agree with them, and the instances must be the same.
+   */
   resume?: string;
   /** Seconds after which an execution's whole process tree is killed. */
   timeout?: number;
@@ -30,30 +37,37 @@ export interface RunOptions extends BuildOptions {
   cpus?: string;
   /** Run with transparent huge pages disabled. */
   nothp?: boolean;
+  /** Executions at once with --parallel (default: the number of cores; 1 without --parallel). */
+  parallelmax?: number;
 }
+
+const DEFAULT_ITERATIONS = 1;
 
 /**
  * `infra run TARGET INSTANCE...`: every benchmark the target submits is executed
  * `--iterations` times per instance, measured by the framework and recorded in a new results
- * directory (or the one given to --resume). Failed executions are recorded and listed; the
- * command then exits non-zero.
+ * directory (or the one given to --resume). Every instance's benchmarks are submitted before
+ * the first execution starts, and executions of different instances are interleaved. Failed
+ * executions are recorded and listed; the command then exits non-zero.
  */
 export async function runCommand(setup: Setup, ctx: Context, targetName: string, instanceNames: string[], opts: RunOptions): Promise<void> {
   const target = setup.getTarget(targetName);
   const instances = instanceNames.map((n) => setup.getInstance(n));
+  const settings = opts.resume
+    ? resumedSettings(opts.resume, readRunMeta(opts.resume), ctx, target, instances, opts)
+    : currentSettings(ctx, instanceNames, opts);
   if (opts.build) {
     await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
   }
   if (opts.dryRun) return;
-  const parallelmax = opts.parallel ? opts.parallelmax ?? availableParallelism() : 1;
-  const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax });
+  const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: settings.parallelmax });
   const contexts = new Map<Instance, Context>();
   for (const inst of instances) {
     const ictx = await instanceContext(ctx, target, inst);
     await inst.prepareRun(ictx);
     contexts.set(inst, ictx);
   }
-  const runDir = await openResults(ctx, target, instances, contexts, opts, parallelmax);
+  const runDir = await openResults(ctx, target, instances, contexts, opts, settings);
   const progress = new Progress();
   const pool = new JobPool(backend.capacity, progress);
   const onSignal = () => pool.abort();
@@ -66,18 +80,28 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
       target,
       backend,
       pool,
-      iterations: opts.iterations ?? 1,
-      timeout: opts.timeout,
-      cpus: opts.cpus,
-      noThp: opts.nothp,
+      iterations: settings.iterations,
+      timeout: settings.timeout,
+      cpus: settings.cpus,
+      noThp: settings.nothp,
       skipKeys: runDir.completed,
       log: ctx.log,
       progress,
     });
-    for (const inst of instances) {
-      const ictx = contexts.get(inst)!;
-      await runHooks(ictx, target, inst, 'preRun');
-      await target.run(ictx, inst, runner.forInstance(inst.name));
+    try {
+      // every instance submits before anything runs: one that cannot (e.g. not built) stops the run
+      for (const inst of instances) {
+        const ictx = contexts.get(inst)!;
+        await runHooks(ictx, target, inst, 'preRun');
+        await target.run(ictx, inst, runner.forInstance(inst.name));
+      }
+      runner.start();
+    } catch (e) {
+      pool.abort();
+      killAll();
+      await pool.drain();
+      progress.close();
+      throw e;
     }
     summary = await runner.finish();
     if (!pool.isAborted) {
@@ -94,9 +118,10 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
   }
   const where = relative(process.cwd(), runDir.dir.path) || runDir.dir.path;
   if (pool.isAborted) {
+    // the run's options are stored with it, so the command needs none of them
     throw new InterruptedError(
       `interrupted after ${summary.ok} successful executions; finished results are in ${where}; ` +
-        `complete the run with: infra run ${targetName} ${instanceNames.join(' ')} --resume ${where}`,
+        `complete the run with: ${qjoin(['infra', 'run', targetName, ...instanceNames, '--resume', where])}`,
     );
   }
   const skipped = summary.skipped ? `, ${summary.skipped} already recorded` : '';
@@ -111,6 +136,120 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
   }
 }
 
+/** Keys of `ctx.args` that are not the target's or instances' own options. */
+const NOT_TARGET_ARGS = new Set([
+  'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly', 'sourceMirror', 'instanceName',
+  'iterations', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax',
+]);
+
+/** What this invocation asks for (a new run). */
+function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions): RunSettings {
+  const settings: RunSettings = {
+    instances: [...instanceNames],
+    iterations: opts.iterations ?? DEFAULT_ITERATIONS,
+    nothp: !!opts.nothp,
+    parallelmax: opts.parallel ? opts.parallelmax ?? availableParallelism() : 1,
+    args: {},
+  };
+  if (opts.timeout !== undefined) settings.timeout = opts.timeout;
+  if (opts.cpus !== undefined) settings.cpus = opts.cpus;
+  if (opts.parallel !== undefined) settings.parallel = opts.parallel;
+  for (const [key, value] of Object.entries(ctx.args)) {
+    if (!NOT_TARGET_ARGS.has(key) && value !== undefined) settings.args[key] = value;
+  }
+  return settings;
+}
+
+/**
+ * The settings of the run being resumed. Options not given (or left at their defaults) take
+ * the run's values, which are written into `ctx.args` for the target and instances to read;
+ * options given with other values, or other instances, are a UserError listing the differences.
+ */
+function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Target, instances: Instance[], opts: RunOptions): RunSettings {
+  if (meta.target !== target.name) {
+    throw new UserError(`cannot resume ${path}: it holds results of target '${meta.target}', not '${target.name}'`);
+  }
+  const names = instances.map((i) => i.name);
+  const stored = meta.settings ?? legacySettings(meta, ctx, opts);
+  if (stored.instances.join(' ') !== names.join(' ')) {
+    throw new UserError(
+      `cannot resume ${path} with other instances: the run has ${stored.instances.join(' ')}, the command line ${names.join(' ')}; ` +
+        `resume with: ${qjoin(['infra', 'run', target.name, ...stored.instances, '--resume', path])}`,
+    );
+  }
+  const conflicts: string[] = [];
+  const check = (flag: string, given: unknown, kept: unknown) => {
+    if (given !== undefined && !sameValue(given, kept)) conflicts.push(`${flag} ${show(given)} (the run used ${show(kept)})`);
+  };
+  // the CLI may fill in the default iteration count; that is not a request for another count
+  check('--iterations', opts.iterations === DEFAULT_ITERATIONS ? undefined : opts.iterations, stored.iterations);
+  check('--timeout', opts.timeout, stored.timeout);
+  check('--cpus', opts.cpus, stored.cpus);
+  check('--nothp', opts.nothp || undefined, stored.nothp);
+  check('--parallel', opts.parallel, stored.parallel);
+  check('--parallelmax', opts.parallelmax, stored.parallelmax);
+
+  const defaults = optionDefaults(target, instances);
+  const args: Record<string, unknown> = {};
+  const keys = new Set([...Object.keys(stored.args), ...Object.keys(ctx.args).filter((k) => !NOT_TARGET_ARGS.has(k))]);
+  for (const key of keys) {
+    const kept = stored.args[key];
+    const given = ctx.args[key];
+    if (given !== undefined && !sameValue(given, kept) && !(defaults.has(key) && sameValue(given, defaults.get(key)))) {
+      conflicts.push(`--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${show(given)} (the run used ${show(kept)})`);
+    }
+    if (kept !== undefined) args[key] = kept;
+  }
+  if (conflicts.length) {
+    throw new UserError(
+      `cannot resume ${path} with other options: ${conflicts.join('; ')}; ` +
+        `leave them out to continue the run as it was started: ${qjoin(['infra', 'run', target.name, ...names, '--resume', path])}`,
+    );
+  }
+  // an option the run did not have (e.g. added to the setup since) keeps its default
+  Object.assign(ctx.args, args);
+  ctx.log.debug(`resuming ${path} with its own options: ${JSON.stringify({ ...stored, args })}`);
+  return { ...stored, args };
+}
+
+/** A run directory written before settings were stored: what meta.json has, the rest as given. */
+function legacySettings(meta: RunMeta, ctx: Context, opts: RunOptions): RunSettings {
+  const settings = currentSettings(ctx, meta.instances.map((i) => i.name), opts);
+  settings.iterations = opts.iterations ?? meta.iterations;
+  settings.parallelmax = meta.parallelmax;
+  if (meta.parallel !== 'serial') settings.parallel = meta.parallel;
+  return settings;
+}
+
+/** Defaults of the target's and instances' options, by `ctx.args` key. */
+function optionDefaults(target: Target, instances: Instance[]): Map<string, unknown> {
+  const col = new OptionCollector();
+  target.addBuildArgs(col);
+  target.addRunArgs(col);
+  for (const inst of instances) {
+    inst.addBuildArgs(col);
+    inst.addRunArgs(col);
+  }
+  const out = new Map<string, unknown>();
+  for (const spec of col.specs) {
+    const long = /--([\w-]+)/.exec(spec.flags)?.[1];
+    if (!long) continue;
+    const negated = long.startsWith('no-');
+    const key = (negated ? long.slice(3) : long).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    if (!out.has(key)) out.set(key, spec.default ?? (negated ? true : undefined));
+  }
+  return out;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'none';
+  return Array.isArray(v) ? v.map(String).join(' ') : String(v);
+}
+
 async function runHooks(ctx: Context, target: Target, inst: Instance, which: 'preRun' | 'postRun'): Promise<void> {
   const hooks = ctx.hooks[which];
   if (hooks.length === 0) return;
@@ -123,13 +262,12 @@ async function openResults(
   instances: Instance[],
   contexts: Map<Instance, Context>,
   opts: RunOptions,
-  parallelmax: number,
+  settings: RunSettings,
 ): Promise<{ dir: RunDirectory; completed: Set<string> }> {
   if (opts.resume) {
     const resumed = openRunForResume(opts.resume, ctx.log);
-    if (resumed.dir.meta.target !== target.name) {
-      throw new UserError(`cannot resume ${opts.resume}: it holds results of target '${resumed.dir.meta.target}', not '${target.name}'`);
-    }
+    resumed.dir.meta.settings = settings;
+    resumed.dir.saveMeta();
     ctx.log.info(`resuming ${opts.resume}: ${resumed.completed.size} executions already recorded`);
     return { dir: resumed.dir, completed: resumed.completed };
   }
@@ -141,9 +279,9 @@ async function openResults(
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
     target: target.name,
-    iterations: opts.iterations ?? 1,
-    parallel: opts.parallel ?? 'serial',
-    parallelmax,
+    iterations: settings.iterations,
+    parallel: settings.parallel ?? 'serial',
+    parallelmax: settings.parallelmax,
     project,
     host,
     instances: await Promise.all(
@@ -158,6 +296,7 @@ async function openResults(
         };
       }),
     ),
+    settings,
   };
   return { dir: createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
 }
