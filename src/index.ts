@@ -35,7 +35,7 @@ export { sha256File } from './util/hash.js';
 export { extractArchive, type ExtractOptions } from './util/archive.js';
 export { applyPatch, type PatchOptions } from './util/patch.js';
 export { findProgram, requireProgram } from './util/programs.js';
-export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './report/legacy.js';
+export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './core/report-blocks.js';
 export { mannWhitneyU, geomean } from './report/stats.js';
 export { makeJobs } from './exec/jobserver.js';
 export { LLVMPasses, PASSES_DIR, type LLVMPassesOptions, type PassesConfigureOptions, type PassPoint } from './packages/llvm-passes.js';

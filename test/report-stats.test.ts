@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AGGREGATIONS } from '../src/report/aggregate.js';
-import { formatReportBlock, parseReportBlocks } from '../src/report/legacy.js';
+import { formatReportBlock, parseReportBlocks } from '../src/core/report-blocks.js';
 import * as stats from '../src/report/stats.js';
 
 const close = (actual: number, expected: number, tol = 1e-9) =>

@@ -229,7 +229,7 @@ export const COMMANDS: CommandDef[] = [
     options: () => [],
     run: async (setup, _ctx, [shell]) => {
       const { completion } = await import('../commands/completion.js');
-      process.stdout.write(completion(setup, shell as string));
+      process.stdout.write(completion(setup, shell as string, ['init', ...COMMANDS.map((c) => c.name)]));
     },
   },
 ];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { lastSetup } from '../core/setup.js';
+import { lastSetup, setLaunchArgs } from '../core/setup.js';
 import { reportError } from './main.js';
 
 const SETUP_NAMES = ['setup.ts', 'setup.mts', 'setup.js', 'setup.mjs'];
@@ -41,7 +41,7 @@ export async function launch(argv: string[]): Promise<void> {
       );
     }
     if (!existsSync(setupFile)) throw new UserError(`setup script not found: ${setupFile}`, { exitCode: 2 });
-    process.argv = [process.argv[0]!, setupFile, ...args];
+    setLaunchArgs(args);
     const { loadSetupScript } = await import('./load-setup.js');
     await loadSetupScript(setupFile);
     const setup = lastSetup();

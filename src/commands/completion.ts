@@ -1,15 +1,13 @@
 import { UserError } from '../core/errors.js';
 import type { Setup } from '../core/setup.js';
 
-const COMMAND_NAMES = ['build', 'pkg-build', 'run', 'report', 'clean', 'config', 'pkg-config', 'exec-hook', 'init', 'completion'];
-
 /**
  * A completion script for bash or zsh. Commands and the setup's target and instance names are
  * completed; install with `infra completion bash > ~/.local/share/bash-completion/completions/infra`
  * or `source <(infra completion zsh)`.
  */
-export function completion(setup: Setup, shell: string): string {
-  const commands = [...COMMAND_NAMES, ...setup.commands.keys()].join(' ');
+export function completion(setup: Setup, shell: string, commandNames: string[]): string {
+  const commands = [...commandNames, ...setup.commands.keys()].join(' ');
   const targets = [...setup.targets.keys()].join(' ');
   const instances = [...setup.instances.keys()].join(' ');
   if (shell === 'bash') {

@@ -17,6 +17,12 @@ export interface Command {
 }
 
 let lastCreated: Setup | undefined;
+let launchArgs: string[] | undefined;
+
+/** @internal the `infra` launcher's command line, used by main() when called without arguments. */
+export function setLaunchArgs(args: string[]): void {
+  launchArgs = args;
+}
 
 /**
  * The registry of a project's targets, instances and commands. A setup script creates one,
@@ -79,7 +85,7 @@ export class Setup {
    * here (one place): a UserError prints its message, anything else a stack trace; both exit
    * non-zero. Resolves when the command is done; never throws.
    */
-  async main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  async main(argv: string[] = launchArgs ?? process.argv.slice(2)): Promise<void> {
     this.mainStarted = true;
     const { runCli } = await import('../cli/main.js');
     await runCli(this, argv);

@@ -6,7 +6,7 @@ import type { Instance } from './instance.js';
 import type { ArgParser } from './options.js';
 import type { Awaitable, Package } from './package.js';
 import type { FieldValue, Runner } from './runner.js';
-import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
+import { CACHED_BLOCK, parseReportBlocks } from './report-blocks.js';
 
 /**
  * A program or suite to build (once per instance) and run. Built-in targets use exactly this
