@@ -56,7 +56,7 @@ export function reportError(err: unknown): number {
 async function dispatch(setup: Setup, argv: string[]): Promise<void> {
   const program = new Commander('infra')
     .description('Build, run and measure instrumented programs, and report their overheads.')
-    .option('-v, --verbosity', 'more output (repeat for more)', (_v: string, prev: number) => prev + 1, 0)
+    .option('-v, --verbosity', 'debug output on stderr (the debug log always has it)', (_v: string, prev: number) => prev + 1, 0)
     .option('-q, --quiet', 'only warnings and errors')
     .option('-j, --jobs <n>', 'parallel jobs for build systems (default: cores, at most 16)', positiveInt('--jobs'))
     .option(
