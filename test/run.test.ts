@@ -165,6 +165,8 @@ test('Ctrl-C mid-run keeps finished records; the printed --resume command comple
   let bad = runInfra(dir, ['run', 'faults', 'base', '-i', '3', ...at]);
   assert.equal(bad.code, 1, bad.stderr);
   assert.match(bad.stderr, /--iterations 3 \(the run used 6\)/);
+  bad = runInfra(dir, ['run', 'faults', 'base', '-i', '1', ...at]);
+  assert.match(bad.stderr, /--iterations 1 \(the run used 6\)/, 'an explicit -i 1 is not mistaken for the default');
   bad = runInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'answer', ...at]);
   assert.match(bad.stderr, /--benchmarks answer \(the run used slow\)/);
   bad = runInfra(dir, ['run', 'faults', 'base', 'slow', ...at]);

@@ -9,6 +9,7 @@ import { OptionCollector } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
 import { killAll } from '../exec/children.js';
+import { onInterrupt } from '../exec/interrupt.js';
 import { createLocalBackend } from '../parallel/local.js';
 import { JobPool } from '../parallel/pool.js';
 import { Progress } from '../parallel/progress.js';
@@ -70,9 +71,8 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
   const runDir = await openResults(ctx, target, instances, contexts, opts, settings);
   const progress = new Progress();
   const pool = new JobPool(backend.capacity, progress);
-  const onSignal = () => pool.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
+  const stopWatching = onInterrupt(() => pool.abort());
   let summary: RunSummary;
   try {
     const runner = createRunner({
@@ -112,8 +112,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopWatching();
     await backend.close();
   }
   const where = relative(process.cwd(), runDir.dir.path) || runDir.dir.path;
@@ -161,9 +160,10 @@ function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions
 }
 
 /**
- * The settings of the run being resumed. Options not given (or left at their defaults) take
- * the run's values, which are written into `ctx.args` for the target and instances to read;
- * options given with other values, or other instances, are a UserError listing the differences.
+ * The settings of the run being resumed. Options not given take the run's values, which are
+ * written into `ctx.args` for the target and instances to read; options given with other
+ * values, or other instances, are a UserError listing the differences. (A target's or
+ * instance's option given with its default value cannot be told from one not given.)
  */
 function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Target, instances: Instance[], opts: RunOptions): RunSettings {
   if (meta.target !== target.name) {
@@ -181,8 +181,7 @@ function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Targ
   const check = (flag: string, given: unknown, kept: unknown) => {
     if (given !== undefined && !sameValue(given, kept)) conflicts.push(`${flag} ${show(given)} (the run used ${show(kept)})`);
   };
-  // the CLI may fill in the default iteration count; that is not a request for another count
-  check('--iterations', opts.iterations === DEFAULT_ITERATIONS ? undefined : opts.iterations, stored.iterations);
+  check('--iterations', opts.iterations, stored.iterations);
   check('--timeout', opts.timeout, stored.timeout);
   check('--cpus', opts.cpus, stored.cpus);
   check('--nothp', opts.nothp || undefined, stored.nothp);
