@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { makeProject, runInfra } from './helpers.ts';
 
 const SETUP = String.raw`
-import { Setup, Gcc, Clang, LLVM } from 'instrumentation-infra';
-import { Kernels } from 'instrumentation-infra/targets/kernels.js';
+import { Setup, Gcc, Clang, Kernels, LLVM } from 'instrumentation-infra';
 
 const setup = new Setup(import.meta.url);
 setup.addTarget(new Kernels());
