@@ -189,6 +189,7 @@ test('clang with tcmalloc links libtcmalloc (or says how to install it)', async 
   const ctx = await configured(inst);
   const exe = await compile(ctx, '#include <stdlib.h>\nint main(void){ void *p = malloc(10); free(p); return 0; }\n', 'tc');
   assert.match(execFileSync('ldd', [exe], { encoding: 'utf8' }), /libtcmalloc/);
+  assert.deepEqual(ctx.buildInputs, [join(new Gperftools().libdir()!, 'libtcmalloc.so')], 'a different tcmalloc rebuilds');
   assert.equal(runExe(ctx, exe).status, 0);
 });
 

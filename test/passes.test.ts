@@ -163,6 +163,7 @@ test('passes run at compile time (-fpass-plugin) and in lld at link time', async
   LLVMPasses.runPasses(compile, 'start', 'marker');
   LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
   assert.ok(compile.cflags.includes(`-fpass-plugin=${so()}`));
+  assert.deepEqual(compile.buildInputs, [so()], 'targets rebuild when the plugin changes');
   await run(compile, [compile.cc, ...compile.cflags, '-c', src, '-o', join(root, 'prog.o')]);
   assert.match(execFileSync('llvm-nm-22', [join(root, 'prog.o')], { encoding: 'utf8' }), /R infra_changed_cc_2/);
 
@@ -173,6 +174,7 @@ test('passes run at compile time (-fpass-plugin) and in lld at link time', async
   LLVMPasses.addLinkTimeOptions(link, '-marker-tag=lld');
   assert.equal(link.runenv.INFRA_LTO_OPTIONS, '-infra-lto-passes=marker -marker-tag=lld');
   assert.ok(link.ldflags.includes(`-Wl,--load-pass-plugin=${so()}`) && link.ldflags.includes('-fuse-ld=lld'));
+  assert.deepEqual(link.buildInputs, [so()]);
   await run(link, [link.cc, ...link.cflags, ...link.ldflags, src, '-o', join(root, 'prog')]);
   assert.match(execFileSync('llvm-nm-22', [join(root, 'prog')], { encoding: 'utf8' }), /R infra_changed_lld_\d/);
 });

@@ -9,7 +9,7 @@ import { Logger } from '../src/core/log.js';
 import { run } from '../src/exec/run.js';
 import { Clang } from '../src/instances/clang.js';
 import { LLVM } from '../src/packages/llvm.js';
-import { LLVMPasses, SIZEOF_TYPES_CC } from '../src/packages/llvm-passes.js';
+import { LLVMPasses, SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from '../src/packages/llvm-passes.js';
 
 const llvm = LLVM.installed({ version: '22' });
 const root = mkdtempSync(join(tmpdir(), 'infra-sizeof-'));
@@ -86,6 +86,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 test('the three sizeof allocations get their type names, malloc(64) none', async () => {
   const c = await wrapped();
   assert.equal(c.cc, SIZEOF_TYPES_CC);
+  // a changed wrapper or plugin rebuilds the targets compiled through them
+  assert.deepEqual([...c.buildInputs].sort(), [passes.pluginPath(c), SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX].sort());
   const { ir, calls } = await compileIR(c, 'allocs.c', ALLOCS);
   assert.deepEqual(calls.map((x) => [x.call.replace(/%\w+/, 'n'), x.type]), [
     ['malloc(8)', 'struct point'],
