@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
+import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
 import { join } from 'node:path';
 import { buildEnv, type Context } from '../core/context.js';
 import type { Logger } from '../core/log.js';

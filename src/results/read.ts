@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionStatus, FieldValue } from '../core/runner.js';
 import { Target } from '../core/target.js';
-import { CACHED_BLOCK, parseReportBlocks } from '../report/legacy.js';
+import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
 import { executionKey, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
 
 export interface ResultSet {
