@@ -134,8 +134,9 @@ await pool.drain();
 const parallelPer = (performance.now() - t0) / 1000 / N;
 
 const SEQ = 200;
+const reported: number[] = [];
 let t1 = performance.now();
-for (let i = 0; i < SEQ; i++) await executeMeasured(spec(['/bin/true']), helper);
+for (let i = 0; i < SEQ; i++) reported.push((await executeMeasured(spec(['/bin/true']), helper)).measurement!.runtime);
 const measuredSeq = (performance.now() - t1) / 1000 / SEQ;
 t1 = performance.now();
 for (let i = 0; i < SEQ; i++) await executeMeasured({ ...spec(['/bin/true']), noCgroup: true }, helper);
@@ -144,6 +145,10 @@ t1 = performance.now();
 for (let i = 0; i < SEQ; i++) await spawnDirect(['/bin/true']);
 const directSeq = (performance.now() - t1) / 1000 / SEQ;
 const hfTrue = hyperfine(['/bin/true'], 200);
+// the helper on its own, started by hyperfine: where its share of the cost goes
+const helperArgs = [helper, '--stdout', '/dev/null', '--stderr', '/dev/null', '--result', '-'];
+const hfHelperNoCg = hyperfine([...helperArgs, '--no-cgroup', '--', '/bin/true'], 200);
+const hfHelper = hyperfine([...helperArgs, '--', '/bin/true'], 200);
 console.log('\nper-execution cost of /bin/true');
 console.log(`  infra, ${N} runs, 2 in parallel     ${ms(parallelPer)} per execution (throughput)`);
 console.log(`  infra, ${SEQ} runs one at a time     ${ms(measuredSeq)} per execution (latency)`);
@@ -151,5 +156,7 @@ console.log(`  same without a cgroup              ${ms(measuredNoCg)}`);
 console.log(`  node spawn, ${SEQ} runs one at a time ${ms(directSeq)}`);
 console.log(`  hyperfine -N mean                  ${ms(hfTrue.mean)}`);
 console.log(`  overhead over spawning directly    ${ms(measuredSeq - directSeq)}`);
+console.log(`  helper alone (hyperfine -N mean)   ${ms(hfHelper.mean)}, without a cgroup ${ms(hfHelperNoCg.mean)}`);
+console.log(`  runtime reported for /bin/true     ${ms(median(reported))} median (hyperfine: ${ms(hfTrue.median)})`);
 
 rmSync(dir, { recursive: true, force: true });
