@@ -1,5 +1,5 @@
 #!/bin/sh
-# Fills DIR with the upstream source tarballs of the built-in open-source suite, taken from
+# Fills DIR with the upstream source tarballs of the built-in open-source suite and nginx, taken from
 # Debian's source archive (Debian's "orig" tarballs are the upstream release files byte for byte,
 # or a pinned repack where noted in src/targets/opensource/). Point --source-mirror DIR (or
 # INFRA_SOURCE_MIRROR=DIR) at the result to build the suite without network access.
@@ -22,6 +22,7 @@ lua5.4 lua5.4_5.4.4.orig.tar.gz
 sqlite3 sqlite3_3.40.1.orig.tar.xz
 libzstd libzstd_1.5.4+dfsg2.orig.tar.xz
 lz4 lz4_1.9.4.orig.tar.gz
+nginx nginx_1.22.1.orig.tar.gz
 "
 
 missing=

@@ -63,3 +63,16 @@ export { Prng, compressorWorkloads, expectedOutputWorkload, textInput } from './
 export { selectBenchmarks, type SizeName } from './targets/selection.js';
 export { SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from './packages/llvm-passes.js';
 export { buildInputsDigest } from './core/build-inputs.js';
+export { Nginx, type NginxOptions } from './targets/webserver/nginx.js';
+export {
+  WebServer,
+  fileContent,
+  SATURATION_THRESHOLD,
+  type WebServerRole,
+  type WebServerSettings,
+  type ServeSpec,
+  type ServerCommand,
+} from './targets/webserver/webserver.js';
+export { ServerProcess, type ServerStart, type ServerExit } from './targets/webserver/server.js';
+export { ServerSampler, processTree, type ServerStat, type ServerStats } from './targets/webserver/stats.js';
+export { parseWrkOutput, wrkArgv, type WrkLoad, type WrkReport } from './targets/webserver/wrk.js';

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildInputsDigest } from '../../core/build-inputs.js';
+import type { Context } from '../../core/context.js';
+import { UserError } from '../../core/errors.js';
+import type { Instance } from '../../core/instance.js';
+import type { ArgParser } from '../../core/options.js';
+import type { FieldValue } from '../../core/runner.js';
+import { positiveInt } from '../../core/options.js';
+import { makeJobs } from '../../exec/jobserver.js';
+import { run } from '../../exec/run.js';
+import { extractArchive } from '../../util/archive.js';
+import { download } from '../../util/download.js';
+import { requireProgram } from '../../util/programs.js';
+import { WebServer, type ServeSpec, type ServerCommand } from './webserver.js';
+
+/** Release tarballs by version; Debian's nginx_<version>.orig.tar.gz is the same file. */
+const RELEASES: Record<string, string> = {
+  '1.22.1': '9ebb333a9e82b952acd3e2b4aeb1d4ff6406f72491bab6cd9fe69f0dea737f31',
+};
+
+export interface NginxOptions {
+  /** Open-source release to build (default 1.22.1); other versions need `sha256`. */
+  version?: string;
+  /** sha256 of nginx-<version>.tar.gz, for a version not in the built-in table. */
+  sha256?: string;
+  /** Extra `./configure` arguments (e.g. `--with-http_ssl_module`). */
+  configureArgs?: string[];
+}
+
+/** Modules left out so the build needs no PCRE and no zlib. */
+const BASE_CONFIGURE_ARGS = ['--without-http_rewrite_module', '--without-http_gzip_module'];
+/** Bump when the build steps change in a way that needs a rebuild. */
+const RECIPE_VERSION = 1;
+const STAMP = '.infra-build';
+
+/**
+ * The nginx web server, built from its release tarball (sha256-pinned; offline mirrors are
+ * searched first) with the instance's compiler and flags, and installed into
+ * `build/targets/nginx/<instance>/install`. Each start gets a generated nginx.conf with
+ * `--workers` worker processes, `--worker-connections`, no access log, the port, and the
+ * benchmark file as its document root. See {@link WebServer} for the run roles and options.
+ */
+export class Nginx extends WebServer {
+  readonly name = 'nginx';
+  readonly version: string;
+  readonly sha256: string;
+  readonly configureArgs: readonly string[];
+
+  constructor(options: NginxOptions = {}) {
+    super();
+    this.version = options.version ?? '1.22.1';
+    const sha256 = options.sha256 ?? RELEASES[this.version];
+    if (!sha256) {
+      throw new UserError(
+        `Nginx: no checksum known for version ${this.version}; known versions: ${Object.keys(RELEASES).join(', ')} ` +
+          `(or give { version, sha256 } for another release)`,
+      );
+    }
+    this.sha256 = sha256;
+    this.configureArgs = options.configureArgs ?? [];
+  }
+
+  override addRunArgs(parser: ArgParser): void {
+    super.addRunArgs(parser);
+    parser.option('--worker-connections <n>', 'nginx worker_connections (default 1024)', { parse: positiveInt('--worker-connections') });
+  }
+
+  override reportableFields(): Record<string, string> {
+    return { ...super.reportableFields(), workerConnections: 'nginx worker_connections' };
+  }
+
+  protected override serverFields(ctx: Context): Record<string, FieldValue> {
+    return { workerConnections: workerConnections(ctx) };
+  }
+
+  private get sourceUrl(): string {
+    return `https://nginx.org/download/nginx-${this.version}.tar.gz`;
+  }
+
+  private get archive(): string {
+    return `nginx-${this.version}.tar.gz`;
+  }
+
+  isFetched(ctx: Context): boolean {
+    return existsSync(this.path(ctx, 'sources', this.archive));
+  }
+
+  async fetch(ctx: Context): Promise<void> {
+    await download(ctx, this.sourceUrl, { sha256: this.sha256, outfile: this.path(ctx, 'sources', this.archive) });
+  }
+
+  /** build/targets/nginx/<instance>/install */
+  installDir(ctx: Context, instance: Instance): string {
+    return this.path(ctx, instance.name, 'install');
+  }
+
+  serverBinary(ctx: Context, instance: Instance): string {
+    return join(this.installDir(ctx, instance), 'sbin', 'nginx');
+  }
+
+  async build(ctx: Context, instance: Instance): Promise<void> {
+    const dir = this.path(ctx, instance.name);
+    const src = join(dir, 'src');
+    const prefix = this.installDir(ctx, instance);
+    const cflags = ['-O2', ...ctx.cflags].join(' ');
+    const ldflags = ctx.ldflags.join(' ');
+    const configure = [
+      `--prefix=${prefix}`,
+      `--with-cc=${ctx.cc}`,
+      ...(ldflags ? [`--with-ld-opt=${ldflags}`] : []),
+      ...BASE_CONFIGURE_ARGS,
+      ...this.configureArgs,
+    ];
+    const hash = createHash('sha256')
+      .update(JSON.stringify({ recipe: RECIPE_VERSION, sha256: this.sha256, cflags, configure, inputs: buildInputsDigest(ctx) }))
+      .digest('hex');
+    const stamp = join(dir, STAMP);
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash && existsSync(this.serverBinary(ctx, instance))) {
+      ctx.log.debug(`nginx/${instance.name} is up to date`);
+      return;
+    }
+    requireProgram(ctx, 'make');
+    ctx.log.info(`building nginx ${this.version} for ${instance.name}`);
+    const dryRun = Boolean(ctx.args.dryRun);
+    if (!dryRun) {
+      // objects built with other flags must never end up in the binary
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
+    const archive = this.path(ctx, 'sources', this.archive);
+    if (!existsSync(archive)) await this.fetch(ctx);
+    await extractArchive(ctx, archive, src, { stripComponents: 1 });
+    // with CFLAGS in its environment, configure uses exactly those (no -Werror of its own,
+    // which new compilers' warnings would turn into failures)
+    const env = { CFLAGS: cflags };
+    await run(ctx, ['./configure', ...configure], { cwd: src, env });
+    await run(ctx, ['make', ...makeJobs(ctx)], { cwd: src, env });
+    await run(ctx, ['make', 'install'], { cwd: src, env });
+    if (dryRun) return;
+    if (!existsSync(this.serverBinary(ctx, instance))) {
+      throw new UserError(`nginx: the build finished but did not produce ${this.serverBinary(ctx, instance)}`);
+    }
+    writeFileSync(stamp, hash);
+  }
+
+  protected configureServer(ctx: Context, instance: Instance, spec: ServeSpec): ServerCommand {
+    const { settings: s, dir, docroot } = spec;
+    const errorLog = join(dir, 'logs', 'error.log');
+    const conf = [
+      // workers of a root master run as `nobody` by default and could not read the docroot
+      ...(process.getuid?.() === 0 ? ['user root;'] : []),
+      'daemon off;',
+      'master_process on;',
+      `worker_processes ${s.workers};`,
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${errorLog} warn;`,
+      `events { worker_connections ${workerConnections(ctx)}; }`,
+      'http {',
+      '  access_log off;',
+      '  sendfile on;',
+      '  tcp_nopush on;',
+      '  keepalive_requests 1000000;',
+      '  default_type application/octet-stream;',
+      `  client_body_temp_path ${join(dir, 'tmp', 'body')};`,
+      `  proxy_temp_path ${join(dir, 'tmp', 'proxy')};`,
+      `  fastcgi_temp_path ${join(dir, 'tmp', 'fastcgi')};`,
+      `  uwsgi_temp_path ${join(dir, 'tmp', 'uwsgi')};`,
+      `  scgi_temp_path ${join(dir, 'tmp', 'scgi')};`,
+      '  server {',
+      `    listen 127.0.0.1:${s.port};`,
+      `    root ${docroot};`,
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const file = join(dir, 'nginx.conf');
+    writeFileSync(file, conf);
+    return { argv: [this.serverBinary(ctx, instance), '-p', dir, '-e', errorLog, '-c', file], logs: [errorLog] };
+  }
+}
+
+function workerConnections(ctx: Context): number {
+  return ctx.args.workerConnections ?? 1024;
+}

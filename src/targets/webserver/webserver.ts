@@ -1,0 +1,387 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from '../../core/context.js';
+import { UserError } from '../../core/errors.js';
+import type { Instance } from '../../core/instance.js';
+import { positiveInt, type ArgParser } from '../../core/options.js';
+import type { Awaitable } from '../../core/package.js';
+import type { BenchmarkRun, CheckOutcome, ExecutionResult, FieldValue, Runner } from '../../core/runner.js';
+import { Target } from '../../core/target.js';
+import { run } from '../../exec/run.js';
+import { requireProgram } from '../../util/programs.js';
+import { accepts, describeExit, ServerProcess, sleep } from './server.js';
+import { SERVER_STATS, ServerSampler, type ServerStat, type ServerStats } from './stats.js';
+import { parseWrkOutput, WRK_FIELDS, wrkArgv } from './wrk.js';
+
+export type WebServerRole = 'bench' | 'serve' | 'test';
+
+/** The run options every web server target takes, parsed (see {@link WebServer.addRunArgs}). */
+export interface WebServerSettings {
+  role: WebServerRole;
+  port: number;
+  /** Size of the served file, bytes. */
+  filesize: number;
+  /** Seconds per measured load. */
+  duration: number;
+  /** wrk threads. */
+  threads: number;
+  /** One measured load per value and iteration. */
+  connections: number[];
+  /** Server worker processes. */
+  workers: number;
+  warmup: boolean;
+  restartBetweenRuns: boolean;
+  stats: ServerStat[];
+  /** Seconds between samples. */
+  statsInterval: number;
+  /** Seconds to wait between loads (connections in TIME_WAIT drain, the server settles). */
+  cleanupTime: number;
+}
+
+/** What a concrete server needs to write its configuration for one start. */
+export interface ServeSpec {
+  settings: WebServerSettings;
+  /** Private directory of this instance's server: configuration, logs, pid file. */
+  dir: string;
+  /** Directory served as `/`; holds the benchmark file. */
+  docroot: string;
+}
+
+/** How to start a configured server in the foreground. */
+export interface ServerCommand {
+  argv: string[];
+  /** Log files worth showing when the server fails. */
+  logs?: string[];
+}
+
+/** Name of the served file. */
+export const SERVED_FILE = 'file';
+/** Below this share of its cores the server is not saturated and overheads are hidden. */
+export const SATURATION_THRESHOLD = 0.8;
+
+/**
+ * A web server benchmarked with a load generator, like the original's web server targets.
+ * `run -t bench` starts the instance's server, waits until it accepts connections, warms it
+ * up, and submits one wrk load per `--connections` value to the runner; each load is a
+ * measured execution whose check turns wrk's report and the server's CPU and memory (sampled
+ * from /proc during the load) into fields. `-t test` checks a few GETs; `-t serve` serves
+ * until Ctrl-C. Subclasses build the server and write its configuration.
+ *
+ * One server runs at a time (all use the same port): when executions of another instance
+ * come next, the running server is stopped and the other instance's started.
+ */
+export abstract class WebServer extends Target {
+  /** The server binary built for an instance. */
+  abstract serverBinary(ctx: Context, instance: Instance): string;
+
+  /** Writes the server's configuration for one start and says how to start it. */
+  protected abstract configureServer(ctx: Context, instance: Instance, spec: ServeSpec): Awaitable<ServerCommand>;
+
+  /** Fields describing the server's own settings, stored with every execution. */
+  protected serverFields(_ctx: Context): Record<string, FieldValue> {
+    return {};
+  }
+
+  private current: { instance: string; server: ServerProcess; loads: number } | null = null;
+  private sampler: ServerSampler | null = null;
+  private lastLoadEnd = 0;
+  private readonly warned = new Set<string>();
+
+  override addRunArgs(parser: ArgParser): void {
+    const cores = availableParallelism();
+    const half = Math.max(1, Math.floor(cores / 2));
+    parser.option('-t, --type <role>', 'bench: measure with wrk; test: check a few requests; serve: serve until Ctrl-C', { choices: ['bench', 'test', 'serve'], default: 'bench' });
+    parser.option('--port <n>', 'TCP port on 127.0.0.1 (default 20000)', { parse: positiveInt('--port') });
+    parser.option('--filesize <bytes>', 'size of the file each request fetches (default 64)', { parse: nonNegativeInt('--filesize') });
+    parser.option('--duration <seconds>', 'seconds per measured load (default 10)', { parse: positiveInt('--duration') });
+    parser.option('--threads <n>', `wrk threads (default ${half}: half the cores, the other half serves)`, { parse: positiveInt('--threads') });
+    parser.option('--connections <n...>', 'open connections; one measured load per value (default 64)', { parse: intList('--connections') });
+    parser.option('--workers <n>', `server worker processes (default ${half})`, { parse: positiveInt('--workers') });
+    parser.option('--disable-warmup', 'do not warm the server up after starting it');
+    parser.option('--restart-server-between-runs', 'start a fresh server for every measured load');
+    parser.option('--collect-stats <stats...>', 'server statistics sampled during each load: cpu, rss, none (default cpu rss)', { choices: [...SERVER_STATS, 'none'] });
+    parser.option('--collect-stats-interval <seconds>', 'seconds between samples (default 1)', { parse: positiveNumber('--collect-stats-interval') });
+    parser.option('--cleanup-time <seconds>', 'seconds to wait between loads (default 1)', { parse: nonNegativeNumber('--cleanup-time') });
+  }
+
+  /** The run options with their defaults. */
+  settings(ctx: Context): WebServerSettings {
+    const a = ctx.args;
+    const half = Math.max(1, Math.floor(availableParallelism() / 2));
+    const stats: string[] = a.collectStats ?? ['cpu', 'rss'];
+    return {
+      role: a.type ?? 'bench',
+      port: a.port ?? 20000,
+      filesize: a.filesize ?? 64,
+      duration: a.duration ?? 10,
+      threads: a.threads ?? half,
+      connections: a.connections?.length ? a.connections : [64],
+      workers: a.workers ?? half,
+      warmup: !a.disableWarmup,
+      restartBetweenRuns: !!a.restartServerBetweenRuns,
+      stats: stats.filter((s): s is ServerStat => (SERVER_STATS as readonly string[]).includes(s)),
+      statsInterval: a.collectStatsInterval ?? 1,
+      cleanupTime: a.cleanupTime ?? 1,
+    };
+  }
+
+  override reportableFields(): Record<string, string> {
+    return {
+      ...WRK_FIELDS,
+      connections: 'open connections of the load',
+      threads: 'wrk threads',
+      workers: 'server worker processes',
+      filesize: 'size of the fetched file, bytes',
+      duration: 'requested seconds of load',
+      serverCpu: 'median server CPU use during the load, % of one core',
+      serverCpuMean: 'server CPU use over the whole load, % of one core',
+      serverUtilization: 'serverCpu as a share of the cores the server was given (1 = saturated)',
+      serverMaxRss: 'largest resident set size of all server processes together, KiB',
+    };
+  }
+
+  override binaryPaths(ctx: Context, instance: Instance): string[] {
+    return [this.serverBinary(ctx, instance)];
+  }
+
+  async run(ctx: Context, instance: Instance, runner: Runner): Promise<void> {
+    const s = this.settings(ctx);
+    const binary = this.serverBinary(ctx, instance);
+    if (!existsSync(binary)) {
+      throw new UserError(`${this.name}: ${binary} is not built for ${instance.name}; build it first (or use run --build)`);
+    }
+    if (s.role === 'serve') return this.serve(ctx, instance, s);
+    if (ctx.args.parallel) {
+      throw new UserError(`${this.name}: web server loads must not overlap; run without --parallel`);
+    }
+    if (s.role === 'bench') requireProgram(ctx, 'wrk', 'install it with: apt-get install wrk');
+    // the load generator is not the program under test: the instance's run wrapper and
+    // environment (sanitizer options, preloaded allocators) apply to the server only
+    const client = ctx.clone();
+    client.targetRunWrapper = [];
+    client.runenv = {};
+    // the server is stopped once every execution is done (build hooks run after the runner finishes)
+    ctx.hooks.postRun.push(async () => this.stopServer(instance.name));
+    const base = { port: s.port, filesize: s.filesize, workers: s.workers, ...this.serverFields(ctx) };
+    if (s.role === 'test') {
+      runner.submit(client, this.testRun(ctx, instance, s, base));
+      return;
+    }
+    for (const connections of s.connections) {
+      runner.submit(client, {
+        benchmark: `c${connections}`,
+        argv: wrkArgv({ url: this.fileUrl(s), duration: s.duration, connections, threads: s.threads }),
+        timeout: s.duration + 60,
+        fields: { ...base, connections, threads: Math.min(s.threads, connections), duration: s.duration },
+        exclusive: true,
+        prepare: () => this.beforeLoad(ctx, instance, s),
+        check: (result) => this.afterLoad(ctx, instance, s, connections, result),
+      });
+    }
+  }
+
+  /** `-t test`: a few GETs of the served file, and one of a missing file, checked. */
+  private testRun(ctx: Context, instance: Instance, s: WebServerSettings, fields: Record<string, FieldValue>): BenchmarkRun {
+    const content = fileContent(s.filesize);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const requests = 5;
+    return {
+      benchmark: 'test',
+      argv: [process.execPath, '--input-type=module', '-e', HTTP_CHECK, this.fileUrl(s), String(s.filesize), digest, String(requests)],
+      timeout: 60,
+      fields,
+      prepare: async () => {
+        await this.ensureServer(ctx, instance, s, false);
+      },
+      check: (result) => {
+        const out = readFileSync(result.stdoutPath, 'utf8');
+        if (!out.includes(`${requests} of ${requests} requests ok`)) return { failure: `HTTP check failed:\n${out}` };
+        return { fields: { requests } };
+      },
+    };
+  }
+
+  /** The URL of the served file. */
+  fileUrl(s: WebServerSettings): string {
+    return `http://127.0.0.1:${s.port}/${SERVED_FILE}`;
+  }
+
+  /** Before a measured load: a ready (and warm) server, a settled machine, sampling started. */
+  private async beforeLoad(ctx: Context, instance: Instance, s: WebServerSettings): Promise<void> {
+    this.sampler?.stop();
+    this.sampler = null;
+    const fresh = s.restartBetweenRuns && (this.current?.loads ?? 0) > 0;
+    const server = await this.ensureServer(ctx, instance, s, fresh);
+    const wait = this.lastLoadEnd + s.cleanupTime * 1000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    if (s.stats.length) {
+      this.sampler = new ServerSampler(server.pid, s.stats, s.statsInterval);
+      this.sampler.start();
+    }
+    this.current!.loads++;
+  }
+
+  /** A measured load's check: wrk's report and the server's statistics as fields. */
+  private afterLoad(ctx: Context, instance: Instance, s: WebServerSettings, connections: number, result: ExecutionResult): CheckOutcome {
+    this.lastLoadEnd = Date.now();
+    const stats: ServerStats | null = this.sampler?.stop() ?? null;
+    this.sampler = null;
+    const server = this.current?.server;
+    if (!server || !server.alive) {
+      const how = server?.exited ? describeExit(server.exited) : 'not running';
+      return { failure: `${this.name} stopped during the load (${how})\n${server?.logTail() ?? ''}` };
+    }
+    const output = readFileSync(result.stdoutPath, 'utf8');
+    let report;
+    try {
+      report = parseWrkOutput(output);
+    } catch (e) {
+      return { failure: `${(e as Error).message}; wrk printed:\n${output.trim().slice(0, 2000)}` };
+    }
+    if (report.requests === 0) return { failure: 'wrk completed no request' };
+    if (report.badResponses > 0) return { failure: `${report.badResponses} responses had a status other than 2xx/3xx` };
+    const fields: Record<string, FieldValue> = { ...report };
+    if (stats) {
+      if (stats.serverCpu !== null) fields.serverCpu = stats.serverCpu;
+      if (stats.serverCpuMean !== null) fields.serverCpuMean = stats.serverCpuMean;
+      if (stats.serverMaxRss !== null) fields.serverMaxRss = stats.serverMaxRss;
+      if (stats.serverCpu !== null) {
+        const cores = Math.min(s.workers, availableParallelism());
+        const utilization = Math.round((stats.serverCpu / (100 * cores)) * 100) / 100;
+        fields.serverUtilization = utilization;
+        const key = `${instance.name}/${connections}`;
+        if (utilization < SATURATION_THRESHOLD && !this.warned.has(key)) {
+          this.warned.add(key);
+          ctx.log.warning(
+            `${this.name}/${instance.name} with ${connections} connections: the server used ${stats.serverCpu}% CPU of the ${cores * 100}% ` +
+              `its ${cores} worker(s) could use; it is not saturated, so overheads measured here are hidden by idle CPU ` +
+              `(raise --connections or --threads, or lower --workers)`,
+          );
+        }
+      }
+    }
+    return { fields };
+  }
+
+  /** The instance's server, started (and warmed up) unless it already runs and `fresh` is false. */
+  private async ensureServer(ctx: Context, instance: Instance, s: WebServerSettings, fresh: boolean): Promise<ServerProcess> {
+    const cur = this.current;
+    if (cur && cur.instance === instance.name && cur.server.alive && !fresh) return cur.server;
+    if (cur) await this.stopServer(cur.instance);
+    const server = await this.startServer(ctx, instance, s);
+    this.current = { instance: instance.name, server, loads: 0 };
+    if (s.role === 'bench' && s.warmup) await this.warmup(ctx, s);
+    return server;
+  }
+
+  private async startServer(ctx: Context, instance: Instance, s: WebServerSettings): Promise<ServerProcess> {
+    if (await accepts(s.port)) {
+      throw new UserError(`${this.name}: port ${s.port} on 127.0.0.1 is already in use; choose another with --port`);
+    }
+    const dir = this.path(ctx, instance.name, 'serve');
+    const docroot = join(dir, 'www');
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    mkdirSync(docroot, { recursive: true });
+    writeFileSync(join(docroot, SERVED_FILE), fileContent(s.filesize));
+    const command = await this.configureServer(ctx, instance, { settings: s, dir, docroot });
+    ctx.log.debug(`${this.name}: starting the server of ${instance.name} on port ${s.port}`);
+    return ServerProcess.start(ctx, {
+      label: `${this.name} (${instance.name})`,
+      argv: [...ctx.targetRunWrapper, ...command.argv],
+      cwd: dir,
+      outfile: join(dir, 'logs', 'server.out'),
+      logs: command.logs,
+      port: s.port,
+    });
+  }
+
+  /** A short unmeasured load, so the measured ones find the server's caches and pools warm. */
+  private async warmup(ctx: Context, s: WebServerSettings): Promise<void> {
+    const connections = Math.max(...s.connections);
+    const argv = wrkArgv({ url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads });
+    const client = ctx.clone();
+    client.runenv = {};
+    await run(client, argv);
+  }
+
+  private async stopServer(instance: string): Promise<void> {
+    if (this.current?.instance !== instance) return;
+    this.sampler?.stop();
+    this.sampler = null;
+    const { server } = this.current;
+    this.current = null;
+    await server.stop();
+  }
+
+  /** `-t serve`: the server in the foreground until Ctrl-C (or until it stops by itself). */
+  private async serve(ctx: Context, instance: Instance, s: WebServerSettings): Promise<void> {
+    const server = await this.startServer(ctx, instance, s);
+    ctx.log.info(`${this.name} (${instance.name}) serves ${this.fileUrl(s)}; press Ctrl-C to stop it`);
+    const exit = await server.wait();
+    throw new UserError(`${this.name} (${instance.name}) stopped (${describeExit(exit)})\n${server.logTail()}`);
+  }
+}
+
+/** `size` bytes of printable text ending in a newline (the same for every instance). */
+export function fileContent(size: number): Buffer {
+  const pattern = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n');
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = pattern[i % pattern.length]!;
+  return out;
+}
+
+/**
+ * The `-t test` client: GETs the file `count` times (checking status, length and digest) and
+ * a missing file once (expecting 404). Prints one line per request and a summary.
+ */
+const HTTP_CHECK = String.raw`
+import { createHash } from 'node:crypto';
+const [url, size, digest, count] = process.argv.slice(1);
+let ok = 0;
+for (let i = 0; i < Number(count); i++) {
+  const res = await fetch(url);
+  const body = Buffer.from(await res.arrayBuffer());
+  const sum = createHash('sha256').update(body).digest('hex');
+  const good = res.status === 200 && body.length === Number(size) && sum === digest;
+  console.log('GET ' + url + ' -> ' + res.status + ', ' + body.length + ' bytes, ' + (good ? 'ok' : 'WRONG CONTENT'));
+  if (good) ok++;
+}
+const missing = await fetch(url + '-missing');
+await missing.arrayBuffer();
+console.log('GET ' + url + '-missing -> ' + missing.status + (missing.status === 404 ? ', ok' : ', expected 404'));
+if (missing.status !== 404) ok = -1;
+console.log(ok + ' of ' + count + ' requests ok');
+process.exit(ok === Number(count) ? 0 : 1);
+`;
+
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UserError(`${name} must be a positive number of seconds, got '${v}'`);
+    return n;
+  };
+}
+
+function nonNegativeNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UserError(`${name} must be a non-negative number of seconds, got '${v}'`);
+    return n;
+  };
+}
+
+/** A repeatable integer option (`--connections 8 16 32`). */
+function intList(name: string) {
+  const one = positiveInt(name);
+  return (v: string, previous: unknown): number[] => [...(Array.isArray(previous) ? previous : []), one(v)];
+}
