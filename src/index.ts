@@ -76,3 +76,4 @@ export {
 export { ServerProcess, type ServerStart, type ServerExit } from './targets/webserver/server.js';
 export { ServerSampler, processTree, type ServerStat, type ServerStats } from './targets/webserver/stats.js';
 export { parseWrkOutput, wrkArgv, type WrkLoad, type WrkReport } from './targets/webserver/wrk.js';
+export { SpecCpu, SPEC2006, SPEC2017, CPU2006, CPU2017, parseResults as parseSpecResults, type SpecOptions, type SpecSourceType, type SpecVersion, type SpecBenchmark, type SpecResult } from './targets/spec/index.js';
