@@ -77,3 +77,4 @@ export { ServerProcess, type ServerStart, type ServerExit } from './targets/webs
 export { ServerSampler, processTree, type ServerStat, type ServerStats } from './targets/webserver/stats.js';
 export { parseWrkOutput, wrkArgv, type WrkLoad, type WrkReport } from './targets/webserver/wrk.js';
 export { SpecCpu, SPEC2006, SPEC2017, CPU2006, CPU2017, parseResults as parseSpecResults, type SpecOptions, type SpecSourceType, type SpecVersion, type SpecBenchmark, type SpecResult } from './targets/spec/index.js';
+export { Juliet, julietPassed, CWE_ALIASES, type JulietOptions, type JulietKind } from './targets/juliet/index.js';
