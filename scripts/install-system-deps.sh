@@ -7,6 +7,7 @@ SUDO=""
 pkgs=(build-essential make cmake ninja-build patch xz-utils bzip2 unzip time hyperfine
       clang-22 llvm-22-dev lld-22 libclang-rt-22-dev
       libgoogle-perftools-dev zstd zip python3 tcl
+      openssh-server openssh-client slurmctld slurmd slurm-client munge
       dpkg-dev)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -16,5 +17,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
+  # daemons (sshd, munged, slurm) must not start on installation: the tests start their own on loopback
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+  fi
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$policy" ] || $SUDO rm -f "$policy"
 fi
