@@ -26,8 +26,19 @@ const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
 ];
 
 export const parallelOptions: OptionSpec[] = [
-  { flags: '--parallel <mode>', description: 'run jobs in parallel: proc (processes on this machine)', choices: ['proc'] },
-  { flags: '--parallelmax <n>', description: 'maximum parallel jobs (default: the number of cores)', parse: positiveInt('--parallelmax') },
+  {
+    flags: '--parallel <mode>',
+    description: 'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
+    choices: ['proc', 'ssh', 'slurm', 'prun'],
+  },
+  {
+    flags: '--parallelmax <n>',
+    description: 'maximum parallel jobs (default: the cores for proc, 1 per node for ssh, 64 for slurm and prun)',
+    parse: positiveInt('--parallelmax'),
+  },
+  { flags: '--ssh-nodes <hosts...>', description: 'machines for --parallel ssh: HOST, HOST:PORT or USER@HOST (~/.ssh/config applies)' },
+  { flags: '--slurm-opts <options>', description: 'extra sbatch options for --parallel slurm, e.g. "--partition=fast --exclusive"' },
+  { flags: '--prun-opts <options>', description: 'extra prun options for --parallel prun, e.g. "-asocial -t 30:00"' },
 ];
 
 export const buildFlagOptions: OptionSpec[] = [

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { instanceContext } from '../core/build.js';
@@ -10,7 +9,7 @@ import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
 import { killAll } from '../exec/children.js';
 import { onInterrupt } from '../exec/interrupt.js';
-import { createLocalBackend } from '../parallel/local.js';
+import { createBackend, defaultParallelmax, type RemoteOptions } from '../parallel/backends.js';
 import { JobPool } from '../parallel/pool.js';
 import { Progress } from '../parallel/progress.js';
 import { createRunner, type RunSummary } from '../parallel/runner.js';
@@ -21,7 +20,7 @@ import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } 
 import { buildTarget, type BuildOptions } from './build.js';
 import { withBuildLock } from './lock.js';
 
-export interface RunOptions extends BuildOptions {
+export interface RunOptions extends BuildOptions, RemoteOptions {
   /** Build the target (and its dependencies) first. */
   build?: boolean;
   /** Executions per benchmark (default 1; on --resume, the run's own). */
@@ -38,7 +37,10 @@ export interface RunOptions extends BuildOptions {
   cpus?: string;
   /** Run with transparent huge pages disabled. */
   nothp?: boolean;
-  /** Executions at once with --parallel (default: the number of cores; 1 without --parallel). */
+  /**
+   * Executions at once with --parallel (default: the number of cores for proc, 1 per node for
+   * ssh, 64 jobs for slurm and prun; 1 without --parallel).
+   */
   parallelmax?: number;
 }
 
@@ -61,7 +63,14 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
     await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
   }
   if (opts.dryRun) return;
-  const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: settings.parallelmax });
+  const backend = await createBackend(settings.parallel, {
+    buildroot: ctx.paths.buildroot,
+    parallelmax: settings.parallelmax,
+    sshNodes: opts.sshNodes,
+    slurmOpts: opts.slurmOpts,
+    prunOpts: opts.prunOpts,
+    log: ctx.log,
+  });
   const contexts = new Map<Instance, Context>();
   for (const inst of instances) {
     const ictx = await instanceContext(ctx, target, inst);
@@ -138,7 +147,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
 /** Keys of `ctx.args` that are not the target's or instances' own options. */
 const NOT_TARGET_ARGS = new Set([
   'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly', 'sourceMirror', 'instanceName',
-  'iterations', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax',
+  'iterations', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
 ]);
 
 /** What this invocation asks for (a new run). */
@@ -147,7 +156,7 @@ function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions
     instances: [...instanceNames],
     iterations: opts.iterations ?? DEFAULT_ITERATIONS,
     nothp: !!opts.nothp,
-    parallelmax: opts.parallel ? opts.parallelmax ?? availableParallelism() : 1,
+    parallelmax: opts.parallel ? opts.parallelmax ?? defaultParallelmax(opts.parallel) : 1,
     args: {},
   };
   if (opts.timeout !== undefined) settings.timeout = opts.timeout;

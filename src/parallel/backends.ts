@@ -1,0 +1,85 @@
+import { availableParallelism } from 'node:os';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { createLocalBackend } from './local.js';
+import type { ExecutionBackend } from './pool.js';
+
+/** The `--parallel` modes: where executions run. */
+export const PARALLEL_MODES = ['proc', 'ssh', 'slurm', 'prun'] as const;
+export type ParallelMode = (typeof PARALLEL_MODES)[number];
+
+/** Options of the remote modes, as the run and build commands receive them. */
+export interface RemoteOptions {
+  /** `--ssh-nodes`: machines for `--parallel ssh`, as `[user@]host[:port]`. */
+  sshNodes?: string[];
+  /** `--slurm-opts`: extra sbatch options for `--parallel slurm`. */
+  slurmOpts?: string;
+  /** `--prun-opts`: extra prun options for `--parallel prun`. */
+  prunOpts?: string;
+}
+
+export interface BackendOptions extends RemoteOptions {
+  buildroot: string;
+  /** Executions at once: in total (proc, slurm, prun) or per node (ssh). */
+  parallelmax: number;
+  log: Logger;
+}
+
+/**
+ * `--parallelmax` when not given: the cores (proc), one per node (ssh), or 64 jobs in the
+ * queue (slurm, prun, as the DAS-5 setup of the original tool); 1 for a serial run.
+ */
+export function defaultParallelmax(mode: string | undefined): number {
+  switch (mode) {
+    case undefined:
+      return 1;
+    case 'proc':
+      return availableParallelism();
+    case 'ssh':
+      return 1;
+    default:
+      return 64;
+  }
+}
+
+/**
+ * The execution backend for `--parallel MODE` (none: local, serial). Options that belong
+ * to another mode are refused, so a forgotten `--parallel ssh` does not silently run locally.
+ * Only runs use these backends; builds always happen on this machine.
+ */
+export async function createBackend(mode: string | undefined, options: BackendOptions): Promise<ExecutionBackend> {
+  checkModeOptions(mode, options);
+  switch (mode) {
+    case undefined:
+    case 'proc':
+      return createLocalBackend({ buildroot: options.buildroot, parallelmax: options.parallelmax });
+    case 'ssh': {
+      const { createSshBackend } = await import('./ssh.js');
+      return createSshBackend({ nodes: options.sshNodes ?? [], perNode: options.parallelmax, log: options.log });
+    }
+    case 'slurm': {
+      const { createSlurmBackend } = await import('./slurm.js');
+      return createSlurmBackend({ buildroot: options.buildroot, parallelmax: options.parallelmax, slurmOpts: options.slurmOpts, log: options.log });
+    }
+    case 'prun': {
+      const { createPrunBackend } = await import('./prun.js');
+      return createPrunBackend({ buildroot: options.buildroot, parallelmax: options.parallelmax, prunOpts: options.prunOpts, log: options.log });
+    }
+    default:
+      throw new UserError(`unknown --parallel mode '${mode}'; valid modes: ${PARALLEL_MODES.join(', ')}`);
+  }
+}
+
+/** Refuses e.g. `--ssh-nodes` without `--parallel ssh`. */
+export function checkModeOptions(mode: string | undefined, options: RemoteOptions): void {
+  const given: Array<[string, ParallelMode, unknown]> = [
+    ['--ssh-nodes', 'ssh', options.sshNodes],
+    ['--slurm-opts', 'slurm', options.slurmOpts],
+    ['--prun-opts', 'prun', options.prunOpts],
+  ];
+  for (const [flag, owner, value] of given) {
+    if (value !== undefined && mode !== owner) {
+      throw new UserError(`${flag} is only used with --parallel ${owner} (this command has ${mode ? `--parallel ${mode}` : 'no --parallel'})`);
+    }
+  }
+}

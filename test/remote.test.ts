@@ -1,0 +1,214 @@
+// End-to-end tests of the remote execution backends against real services on this machine:
+// sshd on 127.0.0.1:2222 and a single-node Slurm cluster (started by
+// scripts/start-test-services.sh), and prun through a fixture that imitates it.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { makeProject, REPO, runInfra } from './helpers.ts';
+
+const isRoot = process.getuid?.() === 0;
+const SKIP = isRoot ? false : 'needs root to start sshd and Slurm (scripts/start-test-services.sh); CI runs as root';
+
+const PROGRAMS: Record<string, string> = {
+  // prints a result block with its argument and an environment variable set by the instance
+  'src/probe.c': String.raw`#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  unsigned long s = 1;
+  for (unsigned long i = 0; i < 20000000UL; i++) s = s * 31 + (i ^ (s >> 7));
+  const char *g = getenv("PROBE_GREETING");
+  printf("checksum %lu\n", s & 0xff);
+  printf("[setup-report] begin probe\n[setup-report] value: %d\n[setup-report] greeting: %s\n[setup-report] end probe\n",
+         argc > 1 ? atoi(argv[1]) : 7, g ? g : "none");
+  fprintf(stderr, "probe done\n");
+  return 0;
+}
+`,
+  'src/fail.c': 'int main(void){ return 3; }\n',
+};
+
+const SETUP = String.raw`
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Setup, Target, Instance, run, type Context, type Runner, type ArgParser } from 'instrumentation-infra';
+
+const src = join(import.meta.dirname, 'src');
+
+class Probe extends Target {
+  readonly name = 'probe';
+  override reportableFields() { return { value: 'the number printed', greeting: 'PROBE_GREETING as seen' }; }
+  override addRunArgs(p: ArgParser) { p.option('--benchmarks <names...>', 'programs to run', { default: ['probe'] }); }
+  isFetched() { return true; }
+  fetch() {}
+  async build(ctx: Context, instance: Instance) {
+    mkdirSync(this.path(ctx, instance.name), { recursive: true });
+    for (const n of ['probe', 'fail']) await run(ctx, [ctx.cc, '-O1', join(src, n + '.c'), '-o', this.path(ctx, instance.name, n)]);
+  }
+  run(ctx: Context, instance: Instance, runner: Runner) {
+    for (const n of ctx.args.benchmarks as string[]) {
+      runner.submit(ctx, { benchmark: n, argv: [this.path(ctx, instance.name, n), ...(n === 'probe' ? ['42'] : [])] });
+    }
+  }
+}
+
+class Cc extends Instance {
+  readonly name = 'cc';
+  override configure(ctx: Context) { ctx.cc = 'gcc'; ctx.runenv.PROBE_GREETING = 'hello from the instance'; }
+}
+
+const setup = new Setup(import.meta.url);
+setup.addTarget(new Probe());
+setup.addInstance(new Cc());
+await setup.main();
+`;
+
+function records(dir: string): any[] {
+  return readFileSync(join(dir, 'results', 'last', 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .sort((a, b) => a.benchmark.localeCompare(b.benchmark) || a.iteration - b.iteration);
+}
+
+/** What must not differ between backends: record keys, field names, the log files. */
+function layout(dir: string) {
+  const recs = records(dir);
+  const logs = readdirSync(join(dir, 'results', 'last', 'logs', 'probe', 'cc')).sort();
+  return {
+    keys: recs.map((r) => Object.keys(r).sort().join(' ')),
+    fields: recs.map((r) => Object.keys(r.fields).sort().join(' ')),
+    paths: recs.map((r) => `${r.stdout} ${r.stderr}`),
+    logs,
+    meta: Object.keys(JSON.parse(readFileSync(join(dir, 'results', 'last', 'meta.json'), 'utf8'))).sort(),
+  };
+}
+
+/** Three probe executions recorded as ok, measured, with the program's own fields. */
+function assertThreeOk(dir: string, host: string) {
+  const recs = records(dir);
+  assert.equal(recs.length, 3, JSON.stringify(recs));
+  for (const r of recs) {
+    assert.equal(r.status, 'ok', JSON.stringify(r));
+    assert.equal(r.host, host);
+    assert.ok(r.fields.runtime > 0 && r.fields.utime >= 0 && r.fields.maxrss > 0, JSON.stringify(r.fields));
+    assert.equal(r.fields.value, 42);
+    assert.equal(r.fields.greeting, 'hello from the instance');
+    assert.match(readFileSync(join(dir, 'results', 'last', r.stdout), 'utf8'), /^checksum \d+$/m);
+    assert.equal(readFileSync(join(dir, 'results', 'last', r.stderr), 'utf8'), 'probe done\n');
+  }
+  assert.deepEqual(recs.map((r) => r.iteration), [0, 1, 2]);
+}
+
+describe('remote execution backends', { skip: SKIP }, () => {
+  let dir: string;
+  let slurmEnv: Record<string, string>;
+  let localLayout: ReturnType<typeof layout>;
+
+  before(() => {
+    const s = spawnSync('bash', [join(REPO, 'scripts', 'start-test-services.sh')], { encoding: 'utf8', timeout: 90_000 });
+    assert.equal(s.status, 0, `start-test-services.sh failed:\n${s.stdout}\n${s.stderr}`);
+    const conf = /export SLURM_CONF=(\S+)/.exec(s.stdout)?.[1];
+    assert.ok(conf, s.stdout);
+    slurmEnv = { SLURM_CONF: conf };
+    dir = makeProject({ 'setup.ts': SETUP, ...PROGRAMS }, 'infra-remote-');
+    const b = runInfra(dir, ['build', 'probe', 'cc']);
+    assert.equal(b.code, 0, b.stderr);
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'proc']);
+    assert.equal(r.code, 0, r.stderr);
+    assertThreeOk(dir, hostname());
+    localLayout = layout(dir);
+  });
+
+  test('--parallel ssh runs every iteration on the node and records it like a local run', () => {
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'ssh', '--ssh-nodes', '127.0.0.1:2222', '--parallelmax', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 of 3 executions succeeded/);
+    assertThreeOk(dir, hostname());
+    assert.deepEqual(layout(dir), localLayout);
+    const meta = JSON.parse(readFileSync(join(dir, 'results', 'last', 'meta.json'), 'utf8'));
+    assert.equal(meta.parallel, 'ssh');
+    // nothing of the transfer is left beside the logs
+    assert.ok(!readdirSync(join(dir, 'results', 'last', 'logs', 'probe', 'cc')).some((f) => f.startsWith('.remote-')));
+  });
+
+  test('--parallel ssh records an unreachable node as error records and exits non-zero', () => {
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'ssh', '--ssh-nodes', '127.0.0.1:1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /ssh node 127\.0\.0\.1:1 is not used: cannot connect: .*Connection refused/);
+    assert.match(r.stderr, /3 executions failed/);
+    const recs = records(dir);
+    assert.equal(recs.length, 3);
+    for (const rec of recs) {
+      assert.equal(rec.status, 'error');
+      assert.equal(rec.host, '127.0.0.1:1');
+      assert.match(rec.reason, /no ssh node could be used \(127\.0\.0\.1:1: cannot connect: .*port 1: Connection refused\)/);
+    }
+  });
+
+  test('--parallel ssh with one dead node runs everything on the live one', () => {
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'ssh', '--ssh-nodes', '127.0.0.1:1', 'root@127.0.0.1:2222']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /127\.0\.0\.1:1 is not used/);
+    assertThreeOk(dir, hostname());
+  });
+
+  test('--parallel slurm runs every iteration as a batch job', () => {
+    const r = runInfra(
+      dir,
+      ['run', 'probe', 'cc', '-i', '3', '--benchmarks', 'probe', 'fail', '--parallel', 'slurm', '--parallelmax', '4', '--slurm-opts', '--job-name "infra test"'],
+      { env: slurmEnv },
+    );
+    assert.notEqual(r.code, 0, 'the failing program fails the run');
+    assert.match(r.stderr, /3 executions failed/);
+    const recs = records(dir);
+    const probe = recs.filter((x) => x.benchmark === 'probe');
+    const fail = recs.filter((x) => x.benchmark === 'fail');
+    assert.equal(fail.length, 3);
+    for (const f of fail) {
+      assert.equal(f.status, 'failed', JSON.stringify(f));
+      assert.equal(f.exitCode, 3);
+      assert.equal(f.reason, 'exit status 3');
+      assert.ok(f.fields.runtime >= 0);
+    }
+    assert.equal(probe.length, 3);
+    for (const p of probe) {
+      assert.equal(p.status, 'ok', JSON.stringify(p));
+      assert.equal(p.host, hostname());
+      assert.equal(p.fields.greeting, 'hello from the instance', 'the benchmark gets the instance environment, not the job\'s');
+    }
+    // job files are removed when the run ends
+    assert.deepEqual(readdirSync(join(dir, 'build', '.infra')).filter((f) => f.startsWith('slurm-jobs-')), []);
+  });
+
+  test('--parallel slurm: the same three ok records as a local run', () => {
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'slurm', '--parallelmax', '3'], { env: slurmEnv });
+    assert.equal(r.code, 0, r.stderr);
+    assertThreeOk(dir, hostname());
+    assert.deepEqual(layout(dir), localLayout);
+  });
+
+  test('--parallel prun (through a prun fixture, not a real cluster) reserves one node per execution', () => {
+    const log = join(dir, 'prun-calls.log');
+    const env = { PATH: `${join(REPO, 'test', 'fixtures')}:${process.env.PATH}`, PRUN_FIXTURE_LOG: log };
+    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'prun', '--parallelmax', '2', '--timeout', '30', '--prun-opts', '-asocial -no-panda'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assertThreeOk(dir, hostname());
+    assert.deepEqual(layout(dir), localLayout);
+    const calls = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('/bin/sh'));
+    assert.equal(calls.length, 3);
+    for (const c of calls) assert.match(c, /^-np 1 -t 0:01:40 -asocial -no-panda \/bin\/sh \S+\/job\.sh$/);
+  });
+
+  test('remote options are refused without their mode', () => {
+    const r = runInfra(dir, ['run', 'probe', 'cc', '--ssh-nodes', '127.0.0.1:2222']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--ssh-nodes is only used with --parallel ssh/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'a user error, no stack trace');
+    const n = runInfra(dir, ['run', 'probe', 'cc', '--parallel', 'ssh']);
+    assert.notEqual(n.code, 0);
+    assert.match(n.stderr, /--parallel ssh needs the machines to run on: --ssh-nodes/);
+  });
+});
