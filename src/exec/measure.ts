@@ -32,7 +32,7 @@ export interface MeasureSpec {
   cpus?: string;
   /** Disable transparent huge pages for the process tree. */
   noThp?: boolean;
-  /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about a millisecond). */
+  /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about half a millisecond). */
   noCgroup?: boolean;
 }
 
