@@ -10,5 +10,9 @@ fi
 export INFRA_SOURCE_MIRROR="${INFRA_SOURCE_MIRROR:-$PWD/.cache/sources}"
 sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR"
 npm run build --silent
+# sshd and a single-node Slurm on loopback for test/remote.test.ts (idempotent; left running)
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/start-test-services.sh || echo "test.sh: the remote-execution services did not start; test/remote.test.ts will fail" >&2
+fi
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi
 exec node --test --test-concurrency=2 --import tsx "${files[@]}"
