@@ -8,7 +8,7 @@ pkgs=(build-essential make cmake ninja-build patch xz-utils bzip2 unzip time hyp
       clang-22 llvm-22-dev lld-22 libclang-rt-22-dev
       libgoogle-perftools-dev zstd zip python3 tcl
       openssh-server openssh-client slurmctld slurmd slurm-client munge
-      dpkg-dev)
+      dpkg-dev wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

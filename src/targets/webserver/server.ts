@@ -88,9 +88,14 @@ export class ServerProcess {
     return this.exited === null;
   }
 
-  /** Resolves when the server has exited. */
-  wait(): Promise<ServerExit> {
-    return this.exitPromise;
+  /** Resolves when the server has exited; the framework's process stays alive meanwhile. */
+  async wait(): Promise<ServerExit> {
+    this.child.ref();
+    try {
+      return await this.exitPromise;
+    } finally {
+      this.child.unref();
+    }
   }
 
   /** Asks the server (its whole process group) to stop; kills it after `graceSeconds`. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../../core/context.js';
@@ -88,6 +88,8 @@ export abstract class WebServer extends Target {
   private sampler: ServerSampler | null = null;
   private lastLoadEnd = 0;
   private readonly warned = new Set<string>();
+  /** Instances whose server failed to start in this run, with the reason. */
+  private readonly startFailures = new Map<string, string>();
 
   override addRunArgs(parser: ArgParser): void {
     const cores = availableParallelism();
@@ -277,24 +279,33 @@ export abstract class WebServer extends Target {
   }
 
   private async startServer(ctx: Context, instance: Instance, s: WebServerSettings): Promise<ServerProcess> {
+    const earlier = this.startFailures.get(instance.name);
+    if (earlier) throw new UserError(`${earlier.split('\n')[0]} (earlier in this run; not retried)`);
     if (await accepts(s.port)) {
       throw new UserError(`${this.name}: port ${s.port} on 127.0.0.1 is already in use; choose another with --port`);
     }
     const dir = this.path(ctx, instance.name, 'serve');
     const docroot = join(dir, 'www');
+    // logs of earlier starts would only confuse the explanation of a failing one
+    rmSync(join(dir, 'logs'), { recursive: true, force: true });
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mkdirSync(docroot, { recursive: true });
     writeFileSync(join(docroot, SERVED_FILE), fileContent(s.filesize));
     const command = await this.configureServer(ctx, instance, { settings: s, dir, docroot });
     ctx.log.debug(`${this.name}: starting the server of ${instance.name} on port ${s.port}`);
-    return ServerProcess.start(ctx, {
-      label: `${this.name} (${instance.name})`,
-      argv: [...ctx.targetRunWrapper, ...command.argv],
-      cwd: dir,
-      outfile: join(dir, 'logs', 'server.out'),
-      logs: command.logs,
-      port: s.port,
-    });
+    try {
+      return await ServerProcess.start(ctx, {
+        label: `${this.name} (${instance.name})`,
+        argv: [...ctx.targetRunWrapper, ...command.argv],
+        cwd: dir,
+        outfile: join(dir, 'logs', 'server.out'),
+        logs: command.logs,
+        port: s.port,
+      });
+    } catch (e) {
+      this.startFailures.set(instance.name, (e as Error).message);
+      throw e;
+    }
   }
 
   /** A short unmeasured load, so the measured ones find the server's caches and pools warm. */
