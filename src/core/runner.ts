@@ -10,13 +10,16 @@ export interface Measurement {
   /** User and system CPU seconds of the whole process tree. */
   utime: number;
   stime: number;
-  /** Peak resident set size of the process tree, KiB. */
+  /** Peak resident set size of the largest single process of the tree, KiB (a maximum, not a sum). */
   maxrss: number;
   minflt: number;
   majflt: number;
   nvcsw: number;
   nivcsw: number;
-  /** Peak memory of the execution's cgroup, KiB, where a cgroup memory controller exists. */
+  /**
+   * Peak memory of the whole process tree together as charged to its cgroup, KiB, page cache
+   * and kernel memory included, where a cgroup memory controller exists.
+   */
   cgroupPeak?: number;
 }
 
@@ -31,7 +34,7 @@ export interface ExecutionResult {
   stdoutPath: string;
   stderrPath: string;
   cwd: string;
-  /** Human-readable reason when status is not 'ok'. */
+  /** Why the status is not 'ok', or a note on an 'ok' execution (e.g. processes killed after the grace period). */
   reason?: string;
 }
 

@@ -106,10 +106,10 @@ export const MEASURED_FIELDS: Record<string, string> = {
   runtime: 'wall-clock time of the execution, seconds',
   utime: 'user CPU time of the process tree, seconds',
   stime: 'system CPU time of the process tree, seconds',
-  maxrss: 'peak resident set size of the process tree, KiB',
+  maxrss: 'peak resident set size of the largest single process of the tree, KiB (a maximum, not a sum)',
   minflt: 'minor page faults',
   majflt: 'major page faults',
   nvcsw: 'voluntary context switches',
   nivcsw: 'involuntary context switches',
-  cgroupPeak: 'peak memory of the execution cgroup, KiB (where available)',
+  cgroupPeak: 'peak memory of the whole process tree together as charged to its cgroup, KiB, page cache and kernel memory included (where available)',
 };
