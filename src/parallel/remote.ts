@@ -152,9 +152,13 @@ export interface ClientResult {
 
 /**
  * Runs a local client program and collects its output. It gets its own process group and is
- * tracked, so an interrupt stops it with everything else.
+ * tracked, so an interrupt stops it with everything else (`untracked`: except this one, e.g.
+ * the scancel that an interrupt starts).
  */
-export function runClient(argv: string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ClientResult> {
+export function runClient(
+  argv: string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; untracked?: boolean } = {},
+): Promise<ClientResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
@@ -162,7 +166,7 @@ export function runClient(argv: string[], options: { input?: string | Buffer; en
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
-    track(child);
+    if (!options.untracked) track(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => out.push(c));
@@ -269,7 +273,8 @@ export function prepareJob(root: string, id: number, spec: MeasureSpec, helper: 
     output: join(dir, 'job.out'),
   };
   const script = jobScript(spec, helper, { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: job.result }, job.host);
-  writeFileSync(job.script, script, { mode: 0o755 });
+  // it holds the benchmark's environment: readable by the owner only
+  writeFileSync(job.script, script, { mode: 0o700 });
   return job;
 }
 

@@ -88,7 +88,7 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
       timer ??= setTimeout(() => void poll(), options.pollInterval ?? 250);
     });
   const cancelAll = async () => {
-    if (watched.size > 0) await runClient(['scancel', ...watched.keys()]);
+    if (watched.size > 0) await runClient(['scancel', ...watched.keys()], { untracked: true });
   };
   // the helper in a cancelled job gets SIGTERM and still writes its result
   const stopWatching = onInterrupt(() => void cancelAll());

@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionResult } from '../core/runner.js';
 import { track } from '../exec/children.js';
+import { isInterrupted } from '../exec/interrupt.js';
 import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
@@ -169,9 +170,10 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
 }
 
 /**
- * One execution: a shell script on the node runs the helper with the benchmark's exact
- * environment in a fresh temporary directory and streams that directory back as a tar
- * archive, which is unpacked locally beside the execution's log files. When the local ssh
+ * One execution: a shell script on the node (sent as the connection's first input) runs the
+ * helper with the benchmark's exact environment in a fresh temporary directory and streams
+ * that directory back as a tar archive, which is unpacked locally beside the execution's log
+ * files. When the local ssh
  * is killed (an interrupt), the node sees its input close and stops the helper, which
  * stops the benchmark.
  */
@@ -204,13 +206,17 @@ async function executeOnNode(node: SshNode, spec: MeasureSpec, sshArgv: SshArgv)
   mkdirSync(dirname(spec.stderrPath), { recursive: true });
   const unpack = mkdtempSync(join(logDir, '.remote-'));
   try {
-    const outcome = await streamToTar(sshArgv(node, script), unpack);
+    // the script (with the environment) goes over the connection, not into the node's process list
+    const bytes = Buffer.from(script, 'utf8');
+    const outcome = await streamToTar(sshArgv(node, `s=$(head -c ${bytes.length}) && eval "$s"`), bytes, unpack);
     const file = (name: string) => join(unpack, name);
     const read = (name: string) => (existsSync(file(name)) ? readFileSync(file(name), 'utf8') : undefined);
-    if (outcome.sshSignal) {
-      return errorResult(spec, `measurement interrupted (ssh to ${node.name} killed by ${outcome.sshSignal})`);
+    const incomplete = !existsSync(file('helper.status')) && !existsSync(file('error'));
+    if (incomplete && (outcome.sshSignal || isInterrupted())) {
+      // the node stops the helper when our ssh goes away
+      return errorResult(spec, `measurement interrupted (ssh to ${node.name} ${outcome.sshSignal ? `killed by ${outcome.sshSignal}` : 'stopped'})`);
     }
-    if (outcome.sshCode === 255 && !existsSync(file('helper.status')) && !existsSync(file('error'))) {
+    if (incomplete && outcome.sshCode === 255) {
       return errorResult(spec, `ssh to ${node.name} failed: ${tail(outcome.sshStderr, 2) || 'connection lost'}`);
     }
     const workdirError = read('error');
@@ -236,8 +242,8 @@ interface StreamOutcome {
   tarStderr: string;
 }
 
-/** Runs ssh with its output piped into `tar -x` in `dir`. */
-function streamToTar(argv: string[], dir: string): Promise<StreamOutcome> {
+/** Runs ssh with `input` (and then nothing, until it exits) as its input and its output piped into `tar -x` in `dir`. */
+function streamToTar(argv: string[], input: Buffer, dir: string): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const ssh = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     track(ssh);
@@ -245,6 +251,7 @@ function streamToTar(argv: string[], dir: string): Promise<StreamOutcome> {
     ssh.stdout!.pipe(tar.stdin!);
     // the node reads our end until the execution is over; closing it would stop the helper
     ssh.stdin!.on('error', () => {});
+    ssh.stdin!.write(input);
     tar.stdin!.on('error', () => {});
     let sshStderr = '';
     let tarStderr = '';
