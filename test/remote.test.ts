@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeProject, REPO, runInfra } from './helpers.ts';
+import { clockTime, splitWords } from '../src/parallel/remote.ts';
 
 const isRoot = process.getuid?.() === 0;
 const SKIP = isRoot ? false : 'needs root to start sshd and Slurm (scripts/start-test-services.sh); CI runs as root';
@@ -102,6 +103,16 @@ function assertThreeOk(dir: string, host: string) {
   assert.deepEqual(recs.map((r) => r.iteration), [0, 1, 2]);
 }
 
+test('option strings are split like a shell would, without expanding anything', () => {
+  assert.deepEqual(splitWords(` --partition=fast  -t 30:00 --comment "two words" 'it''s' a\\ b $HOME `, '--slurm-opts'), [
+    '--partition=fast', '-t', '30:00', '--comment', 'two words', 'its', 'a b', '$HOME',
+  ]);
+  assert.deepEqual(splitWords('', '--prun-opts'), []);
+  assert.throws(() => splitWords('--comment "open', '--slurm-opts'), /--slurm-opts: unterminated " quote/);
+  assert.equal(clockTime(100.2), '0:01:41');
+  assert.equal(clockTime(3 * 3600 + 5), '3:00:05');
+});
+
 describe('remote execution backends', { skip: SKIP }, () => {
   let dir: string;
   let slurmEnv: Record<string, string>;
@@ -146,6 +157,12 @@ describe('remote execution backends', { skip: SKIP }, () => {
       assert.equal(rec.host, '127.0.0.1:1');
       assert.match(rec.reason, /no ssh node could be used \(127\.0\.0\.1:1: cannot connect: .*port 1: Connection refused\)/);
     }
+    // the run is completed on a node that works, in the same results directory
+    const run = readdirSync(join(dir, 'results')).filter((f) => f.startsWith('run.')).sort().at(-1)!;
+    const resumed = runInfra(dir, ['run', 'probe', 'cc', '--resume', join('results', run), '--ssh-nodes', '127.0.0.1:2222']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const last = new Map(records(dir).map((x) => [x.iteration, x]));
+    assert.deepEqual([...last.values()].map((x) => `${x.iteration} ${x.status} ${x.host}`).sort(), ['0 ok ' + hostname(), '1 ok ' + hostname(), '2 ok ' + hostname()]);
   });
 
   test('--parallel ssh with one dead node runs everything on the live one', () => {
