@@ -1,10 +1,10 @@
 // End-to-end tests of the remote execution backends against real services on this machine:
 // sshd on 127.0.0.1:2222 and a single-node Slurm cluster (started by
 // scripts/start-test-services.sh), and prun through a fixture that imitates it.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeProject, REPO, runInfra } from './helpers.ts';
@@ -131,6 +131,9 @@ describe('remote execution backends', { skip: SKIP }, () => {
     assert.equal(r.code, 0, r.stderr);
     assertThreeOk(dir, hostname());
     localLayout = layout(dir);
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('--parallel ssh runs every iteration on the node and records it like a local run', () => {
