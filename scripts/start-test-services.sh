@@ -8,9 +8,9 @@
 # scripts/stop-test-services.sh finds them. Prints what it started and the environment the
 # Slurm commands need (SLURM_CONF).
 #
-# State directory: $INFRA_TEST_SERVICES_DIR (default /tmp/infra-remote-services).
+# State directory: $INFRA_TEST_SERVICES_DIR (default /tmp/infra-services).
 set -euo pipefail
-STATE="${INFRA_TEST_SERVICES_DIR:-/tmp/infra-remote-services}"
+STATE="${INFRA_TEST_SERVICES_DIR:-/tmp/infra-services}"
 SSH_PORT=2222
 if [ "$(id -u)" -ne 0 ]; then
   echo "start-test-services: must run as root (it starts sshd, munged and Slurm daemons)" >&2

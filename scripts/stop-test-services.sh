@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Stops the services scripts/start-test-services.sh started, by the PIDs it recorded
 # (nothing else is touched). State directory: $INFRA_TEST_SERVICES_DIR (default
-# /tmp/infra-remote-services).
+# /tmp/infra-services).
 set -euo pipefail
-STATE="${INFRA_TEST_SERVICES_DIR:-/tmp/infra-remote-services}"
+STATE="${INFRA_TEST_SERVICES_DIR:-/tmp/infra-services}"
 for name in slurmd slurmctld munged sshd; do
   pidfile="$STATE/pids/$name.pid"
   [ -f "$pidfile" ] || continue
