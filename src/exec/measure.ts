@@ -137,16 +137,8 @@ function ensureDir(dir: string): void {
 export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
   ensureDir(dirname(spec.stdoutPath));
   ensureDir(dirname(spec.stderrPath));
-  const linger = spec.linger ?? DEFAULT_LINGER_SECONDS;
-  const args: string[] = [];
-  if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
-  args.push('--linger', String(linger));
-  if (spec.cpus) args.push('--cpus', spec.cpus);
-  if (spec.noThp) args.push('--nothp');
-  if (spec.noCgroup) args.push('--no-cgroup');
-  if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
   // the result comes back on the helper's standard output: no temporary file per execution
-  args.push('--stdout', spec.stdoutPath, '--stderr', spec.stderrPath, '--result', '-', '--', ...spec.argv);
+  const args = helperArguments(spec, { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: '-' });
 
   const base = { exitCode: null, signal: null, measurement: null, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath, cwd: spec.cwd };
   if (!existsSync(spec.cwd)) {
@@ -166,19 +158,49 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   if (outcome.spawnError) {
     throw new Error(`cannot start the measurement helper ${helper}: ${outcome.spawnError.message}`);
   }
-  let raw: HelperResult;
-  try {
-    if (outcome.code !== 0) throw new Error('no result');
-    raw = JSON.parse(Buffer.concat(helperOut).toString('utf8')) as HelperResult;
-  } catch {
+  const result = outcome.code === 0 ? resultFromHelper(Buffer.concat(helperOut).toString('utf8'), spec) : null;
+  if (!result) {
     const how = outcome.signal ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
     if (outcome.signal) return { ...base, status: 'error', reason: `measurement interrupted (${how})` };
     throw new Error(`measurement helper failed (${how}): ${helperErr.join('').trim() || 'no result written'}`);
   }
-  return classify(raw, base, linger);
+  return result;
 }
 
-function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>, linger: number): ExecutionResult {
+/** Where the helper writes the benchmark's output and its own result ('-': its stdout). */
+export interface HelperFiles {
+  stdout: string;
+  stderr: string;
+  result: string;
+}
+
+/** The helper's arguments (after its own path) for one execution; the same on every backend. */
+export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[] {
+  const args: string[] = [];
+  if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
+  args.push('--linger', String(spec.linger ?? DEFAULT_LINGER_SECONDS));
+  if (spec.cpus) args.push('--cpus', spec.cpus);
+  if (spec.noThp) args.push('--nothp');
+  if (spec.noCgroup) args.push('--no-cgroup');
+  if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
+  args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
+  return args;
+}
+
+/**
+ * Classifies the helper's JSON result: 'ok', 'failed' (non-zero exit), 'crashed' (signal),
+ * 'timeout', or 'error' (the program could not start), with a note on processes killed after
+ * the grace period. Every backend uses this, so statuses never depend on where a run happened.
+ * Returns null when `text` is not a helper result.
+ */
+export function resultFromHelper(text: string, spec: MeasureSpec): ExecutionResult | null {
+  let raw: HelperResult;
+  try {
+    raw = JSON.parse(text) as HelperResult;
+    if (typeof raw !== 'object' || raw === null || typeof raw.runtime !== 'number') return null;
+  } catch {
+    return null;
+  }
   const measurement: Measurement = {
     runtime: raw.runtime,
     utime: raw.utime,
@@ -190,10 +212,19 @@ function classify(raw: HelperResult, base: Omit<ExecutionResult, 'status'>, ling
     nivcsw: raw.nivcsw,
   };
   if (raw.cgroupPeak !== null) measurement.cgroupPeak = raw.cgroupPeak;
-  const r = classifyStatus(raw, { ...base, status: 'ok', exitCode: raw.exitCode, signal: raw.signal, measurement });
+  const base: ExecutionResult = {
+    status: 'ok',
+    exitCode: raw.exitCode,
+    signal: raw.signal,
+    measurement,
+    stdoutPath: spec.stdoutPath,
+    stderrPath: spec.stderrPath,
+    cwd: spec.cwd,
+  };
+  const r = classifyStatus(raw, base);
   if (raw.lingering > 0) {
     const n = raw.lingering === 1 ? '1 process' : `${raw.lingering} processes`;
-    const note = `killed ${n} left running ${linger} s after the main process exited`;
+    const note = `killed ${n} left running ${spec.linger ?? DEFAULT_LINGER_SECONDS} s after the main process exited`;
     r.reason = r.reason === undefined ? `ok, but ${note}` : `${r.reason}; ${note}`;
   }
   return r;

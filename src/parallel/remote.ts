@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ExecutionResult, Measurement } from '../core/runner.js';
+import type { ExecutionResult } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import { track } from '../exec/children.js';
-import { DEFAULT_LINGER_SECONDS, type MeasureSpec } from '../exec/measure.js';
+import { helperArguments, resultFromHelper, type HelperFiles, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 
 /**
@@ -12,49 +12,9 @@ import { quote } from '../util/shell.js';
  * the meaning of its JSON result, job scripts, and running the local client programs
  * (ssh, sbatch, prun) as argv arrays.
  *
- * The helper's result format and its classification mirror `executeMeasured` in
- * src/exec/measure.ts, so a record does not depend on where the execution ran.
+ * The helper's arguments and the classification of its result come from src/exec/measure.ts,
+ * as for local executions, so a record does not depend on where the execution ran.
  */
-
-/** Where the helper writes the benchmark's output and its own result (paths or shell words). */
-export interface HelperFiles {
-  stdout: string;
-  stderr: string;
-  result: string;
-}
-
-/** The helper's arguments (after its own path) for one execution. */
-export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[] {
-  const args: string[] = [];
-  if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
-  args.push('--linger', String(spec.linger ?? DEFAULT_LINGER_SECONDS));
-  if (spec.cpus) args.push('--cpus', spec.cpus);
-  if (spec.noThp) args.push('--nothp');
-  if (spec.noCgroup) args.push('--no-cgroup');
-  if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
-  args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
-  return args;
-}
-
-/** The JSON object the helper writes (see runtime/measure.c). */
-interface HelperResult {
-  exitCode: number | null;
-  signal: string | null;
-  signalDescription?: string;
-  timedOut: boolean;
-  interrupted: boolean;
-  execError: string | null;
-  runtime: number;
-  utime: number;
-  stime: number;
-  maxrss: number;
-  minflt: number;
-  majflt: number;
-  nvcsw: number;
-  nivcsw: number;
-  cgroupPeak: number | null;
-  lingering: number;
-}
 
 /** An execution that produced no measurement (unreachable node, failed submission...). */
 export function errorResult(spec: MeasureSpec, reason: string): ExecutionResult {
@@ -68,58 +28,6 @@ export function errorResult(spec: MeasureSpec, reason: string): ExecutionResult 
     cwd: spec.cwd,
     reason,
   };
-}
-
-/**
- * Classifies the helper's result exactly as a local execution is classified: 'ok', 'failed'
- * (non-zero exit), 'crashed' (signal), 'timeout', or 'error' (could not start the program).
- * Returns null when `text` is not a helper result.
- */
-export function resultFromHelper(text: string, spec: MeasureSpec): ExecutionResult | null {
-  let raw: HelperResult;
-  try {
-    raw = JSON.parse(text) as HelperResult;
-    if (typeof raw !== 'object' || raw === null || typeof raw.runtime !== 'number') return null;
-  } catch {
-    return null;
-  }
-  const measurement: Measurement = {
-    runtime: raw.runtime,
-    utime: raw.utime,
-    stime: raw.stime,
-    maxrss: raw.maxrss,
-    minflt: raw.minflt,
-    majflt: raw.majflt,
-    nvcsw: raw.nvcsw,
-    nivcsw: raw.nivcsw,
-  };
-  if (raw.cgroupPeak !== null) measurement.cgroupPeak = raw.cgroupPeak;
-  const r: ExecutionResult = {
-    status: 'ok',
-    exitCode: raw.exitCode,
-    signal: raw.signal,
-    measurement,
-    stdoutPath: spec.stdoutPath,
-    stderrPath: spec.stderrPath,
-    cwd: spec.cwd,
-  };
-  if (raw.execError) {
-    Object.assign(r, { status: 'error', measurement: null, reason: raw.execError });
-  } else if (raw.timedOut) {
-    Object.assign(r, { status: 'timeout', reason: `timed out after ${raw.runtime.toFixed(1)} s; the process tree was killed` });
-  } else if (raw.signal) {
-    const words = raw.signalDescription ? ` (${raw.signalDescription.toLowerCase()})` : '';
-    const why = raw.interrupted ? ' after an interrupt' : '';
-    Object.assign(r, { status: 'crashed', reason: `killed by ${raw.signal}${words}${why}` });
-  } else if (raw.exitCode !== 0) {
-    Object.assign(r, { status: 'failed', reason: `exit status ${raw.exitCode}` });
-  }
-  if (raw.lingering > 0) {
-    const n = raw.lingering === 1 ? '1 process' : `${raw.lingering} processes`;
-    const note = `killed ${n} left running ${spec.linger ?? DEFAULT_LINGER_SECONDS} s after the main process exited`;
-    r.reason = r.reason === undefined ? `ok, but ${note}` : `${r.reason}; ${note}`;
-  }
-  return r;
 }
 
 /**

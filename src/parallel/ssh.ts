@@ -11,7 +11,8 @@ import { isInterrupted } from '../exec/interrupt.js';
 import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
-import { errorResult, helperArguments, resultFromHelper, runClient, tail } from './remote.js';
+import { errorResult, runClient, tail } from './remote.js';
+import { helperArguments, resultFromHelper } from '../exec/measure.js';
 
 export interface SshBackendOptions {
   /** `[user@]host[:port]` (or `[user@][ipv6]:port`); names from ~/.ssh/config work. */
