@@ -122,6 +122,13 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
     }
   } finally {
     stopWatching();
+    for (const [inst, ictx] of contexts) {
+      try {
+        await target.afterRun(ictx, inst);
+      } catch (e) {
+        ctx.log.warning(`${target.name}: cleaning up after ${inst.name} failed: ${(e as Error).message}`);
+      }
+    }
     await backend.close();
   }
   const where = relative(process.cwd(), runDir.dir.path) || runDir.dir.path;

@@ -53,6 +53,12 @@ export abstract class Target {
   abstract run(ctx: Context, instance: Instance, runner: Runner): Awaitable<void>;
 
   /**
+   * Called once per instance after all of the target's executions for it ended, also when the
+   * run was interrupted or failed: stop servers the target started, remove scratch files.
+   */
+  afterRun(_ctx: Context, _instance: Instance): Awaitable<void> {}
+
+  /**
    * Extracts reportable fields from a benchmark's output file. By default, reads
    * `[setup-report] begin/end` blocks (see `parseReportBlocks`).
    */

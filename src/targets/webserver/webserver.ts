@@ -148,6 +148,11 @@ export abstract class WebServer extends Target {
     return [this.serverBinary(ctx, instance)];
   }
 
+  /** The server of an instance is stopped once all its executions ended (or the run stopped). */
+  override async afterRun(_ctx: Context, instance: Instance): Promise<void> {
+    await this.stopServer(instance.name);
+  }
+
   async run(ctx: Context, instance: Instance, runner: Runner): Promise<void> {
     const s = this.settings(ctx);
     const binary = this.serverBinary(ctx, instance);
@@ -164,8 +169,6 @@ export abstract class WebServer extends Target {
     const client = ctx.clone();
     client.targetRunWrapper = [];
     client.runenv = {};
-    // the server is stopped once every execution is done (build hooks run after the runner finishes)
-    ctx.hooks.postRun.push(async () => this.stopServer(instance.name));
     const base = { port: s.port, filesize: s.filesize, workers: s.workers, ...this.serverFields(ctx) };
     if (s.role === 'test') {
       runner.submit(client, this.testRun(ctx, instance, s, base));
