@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { launch } from '../dist/cli/launch.js';
+import { launch } from '../dist/launch.js';
 
 await launch(process.argv.slice(2));

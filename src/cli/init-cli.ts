@@ -9,7 +9,6 @@ export async function initCommand(argv: string[]): Promise<void> {
     return;
   }
   if (rest.length !== 1 || rest[0]!.startsWith('-')) throw new UserError('usage: infra init DIR [--force]', { exitCode: 2 });
-  const mod = await import('../commands/init.js' as string).catch(() => null);
-  if (!mod) throw new UserError('infra init is not available in this build');
-  await mod.init({ dir: rest[0]!, force });
+  const { init } = await import('../commands/init.js');
+  await init({ dir: rest[0]!, force });
 }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { lastSetup, setLaunchArgs } from '../core/setup.js';
 import { reportError } from './main.js';
+import { packageFile } from '../paths.js';
 
 const SETUP_NAMES = ['setup.ts', 'setup.mts', 'setup.js', 'setup.mjs'];
 
@@ -16,7 +17,7 @@ export async function launch(argv: string[]): Promise<void> {
     const args = [...argv];
     if (args[0] === '--version' || args[0] === '-V') {
       const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8'));
       process.stdout.write(`${pkg.version}\n`);
       return;
     }

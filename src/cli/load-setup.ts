@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { UserError } from '../core/errors.js';
+import { packageFile } from '../paths.js';
 
 /** The compiled library entry that a setup script's `import ... from 'instrumentation-infra'` means. */
-const LIBRARY_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
-const LIBRARY_DIR = dirname(LIBRARY_ENTRY);
+const LIBRARY_ENTRY = packageFile('dist', 'index.js');
 
 interface CacheMeta {
   entry: string;
@@ -79,10 +79,11 @@ async function compile(setupPath: string, cacheDir: string, key: string, metaFil
           name: 'infra-library',
           setup(build) {
             // the library resolves to the very modules the CLI already loaded
-            build.onResolve({ filter: /^instrumentation-infra(\/.*)?$/ }, (args) => ({
-              path: args.path === 'instrumentation-infra' ? LIBRARY_ENTRY : resolve(LIBRARY_DIR, args.path.slice('instrumentation-infra/'.length)),
-              external: true,
-            }));
+            build.onResolve({ filter: /^instrumentation-infra(\/.*)?$/ }, (args) =>
+              args.path === 'instrumentation-infra'
+                ? { path: LIBRARY_ENTRY, external: true }
+                : { errors: [{ text: `import from 'instrumentation-infra' itself: '${args.path}' is not part of its API` }] },
+            );
             // each bundled file keeps its own location in import.meta
             build.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, (args) => {
               if (args.path.includes('/node_modules/')) return undefined;

@@ -1,10 +1,10 @@
 import { cpSync, existsSync, readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
+import { packageFile } from '../paths.js';
 
 /** The scaffold copied by `infra init` (templates/init next to src/ or dist/). */
-export const INIT_TEMPLATE = fileURLToPath(new URL('../../templates/init', import.meta.url));
+export const INIT_TEMPLATE = packageFile('templates', 'init');
 
 export interface InitOptions {
   /** Directory to create the project in; created if missing. */

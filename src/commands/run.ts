@@ -19,6 +19,7 @@ import { qjoin } from '../util/shell.js';
 import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
 import { withBuildLock } from './lock.js';
+import { packageFile } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, RemoteOptions {
   /** Build the target (and its dependencies) first. */
@@ -318,6 +319,6 @@ async function openResults(
 
 let version: string | undefined;
 function toolVersion(): string {
-  version ??= JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  version ??= JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).version as string;
   return version;
 }

@@ -2,10 +2,10 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import type { ExecutionResult, Measurement } from '../core/runner.js';
 import { track } from './children.js';
+import { packageFile } from '../paths.js';
 
 /**
  * One execution to measure, independent of where it runs. Backends (local, ssh, cluster)
@@ -73,7 +73,7 @@ interface HelperResult {
 }
 
 /** The helper's C source, shipped in the package's `runtime/` directory. */
-export const MEASURE_SOURCE = fileURLToPath(new URL('../../runtime/measure.c', import.meta.url));
+export const MEASURE_SOURCE = packageFile('runtime', 'measure.c');
 
 const building = new Map<string, Promise<string>>();
 

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { Package, type PkgConfigOption } from '../core/package.js';
 import { run } from '../exec/run.js';
 import { inParallel, unitInputs, upToDate, type CompileUnit } from './incremental.js';
 import type { LLVM } from './llvm.js';
+import { packageFile } from '../paths.js';
 
 /** The framework's pass sources and headers (passes/ next to src/ or dist/). */
-export const PASSES_DIR = fileURLToPath(new URL('../../passes', import.meta.url));
+export const PASSES_DIR = packageFile('passes');
 
 /** Compiler wrappers of the sizeof-types pass, for C and C++ (see {@link LLVMPasses.useSizeofTypes}). */
 export const SIZEOF_TYPES_CC = join(PASSES_DIR, 'sizeof-types', 'sizeof-cc.mjs');

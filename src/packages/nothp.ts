@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Context } from '../core/context.js';
 import { Package, type PkgConfigOption } from '../core/package.js';
 import { run } from '../exec/run.js';
+import { packageFile } from '../paths.js';
 
-const SOURCE = fileURLToPath(new URL('../../runtime/nothp/nothp.c', import.meta.url));
+const SOURCE = packageFile('runtime', 'nothp', 'nothp.c');
 
 /**
  * Runs benchmarks with transparent huge pages disabled: builds a tiny `nothp` wrapper

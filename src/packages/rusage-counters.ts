@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { RuntimeLibrary } from './runtime-library.js';
+import { packageFile } from '../paths.js';
 
 /** Field names and descriptions of the `rusage` report block (for `reportableFields`). */
 export const RUSAGE_FIELDS: Record<string, string> = {
@@ -23,6 +23,6 @@ export const RUSAGE_FIELDS: Record<string, string> = {
  */
 export class RusageCounters extends RuntimeLibrary {
   constructor() {
-    super({ name: 'rusage-counters', srcdir: fileURLToPath(new URL('../../runtime/rusage-counters', import.meta.url)) });
+    super({ name: 'rusage-counters', srcdir: packageFile('runtime', 'rusage-counters') });
   }
 }

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Target } from '../core/target.js';
 import type { Context } from '../core/context.js';
 import type { Instance } from '../core/instance.js';
@@ -9,6 +8,7 @@ import { run } from '../exec/run.js';
 import { buildInputsDigest } from '../core/build-inputs.js';
 import { configHash, readStamp, writeStamp } from './stamp.js';
 import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
+import { packageFile } from '../paths.js';
 
 /** One bundled kernel: its size argument per input size and the checksum it must print. */
 interface KernelSpec {
@@ -48,7 +48,7 @@ const KERNELS: Record<string, KernelSpec> = {
   },
 };
 
-const SOURCES = fileURLToPath(new URL('../../benchmarks/kernels/', import.meta.url));
+const SOURCES = packageFile('benchmarks', 'kernels') + '/';
 
 /** The default optimisation level; an instance's own `-O` flag comes later and wins. */
 const DEFAULT_CFLAGS = ['-O2'];

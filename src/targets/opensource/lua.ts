@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import type { ProgramDescription } from '../program.js';
 import { expectedOutputWorkload } from '../workloads.js';
+import { packageFile } from '../../paths.js';
 
 /** Lua scripts bundled with the framework (benchmarks/lua). */
-const SCRIPTS = fileURLToPath(new URL('../../../benchmarks/lua/', import.meta.url));
+const SCRIPTS = packageFile('benchmarks', 'lua') + '/';
 
 /** Lua 5.4.4; Debian's lua5.4_5.4.4.orig.tar.gz is this file byte for byte. */
 export const lua: ProgramDescription = {
