@@ -23,7 +23,7 @@ status=0
 for target in kernels opensource; do
   infra build "$target" clang asan --parallel proc
   # failed executions are recorded and shown in the report; the job still fails at the end
-  infra run "$target" clang asan --iterations "$iterations" || status=$?
+  infra run "$target" clang asan --iterations "$iterations" --warmup 1 || status=$?
   results="results/$(readlink results/last)"
   echo
   echo "== $target: overhead of asan relative to clang (results in examples/quickstart/$results)"

@@ -2,7 +2,7 @@
 // succeed, crash, hang, fork, or print a wrong answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, readlinkSync, appendFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, runInfra, startInfra, waitFor } from './helpers.ts';
 
@@ -233,4 +233,22 @@ test('report: bad input gives clear errors', () => {
   writeFileSync(join(dir, 'results/last/records.jsonl'), 'garbage\n');
   rep = runInfra(dir, ['report', 'faults', 'results/last']);
   assert.notEqual(rep.code, 0);
+});
+
+test('--warmup runs unrecorded executions of each benchmark first', () => {
+  const dir = project();
+  const r = runInfra(dir, ['run', 'faults', 'base', 'slow', '--warmup', '2', '-i', '2', '--benchmarks', 'answer']);
+  assert.equal(r.code, 0, r.stderr);
+  const recs = records(dir);
+  assert.equal(recs.length, 4, 'only the measured executions are recorded');
+  assert.deepEqual(recs.map((x) => x.iteration).sort(), [0, 0, 1, 1]);
+  const logs = join(dir, 'results/last/logs/faults');
+  for (const inst of ['base', 'slow']) {
+    assert.ok(existsSync(join(logs, inst, 'answer.warmup1.stdout')) && existsSync(join(logs, inst, 'answer.warmup2.stdout')));
+    // the warm-ups ran before the measured executions
+    const t = (f: string) => statSync(join(logs, inst, f)).mtimeMs;
+    assert.ok(t('answer.warmup2.stdout') <= t('answer.0.stdout'));
+  }
+  const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8'));
+  assert.equal(meta.settings.warmup, 2);
 });

@@ -1,6 +1,6 @@
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
-import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
+import { OptionCollector, nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 
 /** How a subcommand is declared; its implementation module is only loaded when it runs. */
@@ -114,6 +114,7 @@ export function positionals(argv: string[], specs: OptionSpec[]): string[] {
 const runOwnOptions: OptionSpec[] = [
   { flags: '--build', description: 'build the target (and dependencies) first' },
   { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
+  { flags: '--warmup <n>', description: 'unrecorded executions of each benchmark before the measured ones (default 0)', parse: nonNegativeInt('--warmup') },
   { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
   { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
   { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },

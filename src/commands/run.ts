@@ -34,6 +34,8 @@ export interface RunOptions extends BuildOptions, RemoteOptions {
   resume?: string;
   /** Seconds after which an execution's whole process tree is killed. */
   timeout?: number;
+  /** Unrecorded executions of each benchmark before the measured ones. */
+  warmup?: number;
   /** CPUs to pin executions to, e.g. "1" or "0,1". */
   cpus?: string;
   /** Run with transparent huge pages disabled. */
@@ -91,6 +93,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
       backend,
       pool,
       iterations: settings.iterations,
+      warmup: settings.warmup,
       timeout: settings.timeout,
       cpus: settings.cpus,
       noThp: settings.nothp,
@@ -155,7 +158,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
 /** Keys of `ctx.args` that are not the target's or instances' own options. */
 const NOT_TARGET_ARGS = new Set([
   'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly', 'sourceMirror', 'instanceName',
-  'iterations', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
+  'iterations', 'warmup', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
 ]);
 
 /** What this invocation asks for (a new run). */
@@ -168,6 +171,7 @@ function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions
     args: {},
   };
   if (opts.timeout !== undefined) settings.timeout = opts.timeout;
+  if (opts.warmup) settings.warmup = opts.warmup;
   if (opts.cpus !== undefined) settings.cpus = opts.cpus;
   if (opts.parallel !== undefined) settings.parallel = opts.parallel;
   for (const [key, value] of Object.entries(ctx.args)) {
@@ -200,6 +204,7 @@ function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Targ
   };
   check('--iterations', opts.iterations, stored.iterations);
   check('--timeout', opts.timeout, stored.timeout);
+  check('--warmup', opts.warmup || undefined, stored.warmup);
   check('--cpus', opts.cpus, stored.cpus);
   check('--nothp', opts.nothp || undefined, stored.nothp);
   check('--parallel', opts.parallel, stored.parallel);

@@ -39,3 +39,12 @@ export function positiveInt(name: string) {
     return n;
   };
 }
+
+/** Parses a non-negative integer option value, with a clear error otherwise. */
+export function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be a whole number (0 or more), got '${value}'`);
+    return n;
+  };
+}

@@ -19,6 +19,8 @@ export interface RunnerOptions {
   pool: JobPool;
   /** Executions per benchmark unless the benchmark sets its own. */
   iterations: number;
+  /** Unrecorded executions of each benchmark (per instance) before the measured ones. */
+  warmup?: number;
   /** Seconds, unless the benchmark sets its own. */
   timeout?: number;
   cpus?: string;
@@ -77,6 +79,8 @@ interface Staged {
   round: number;
   /** Submission order, for ties. */
   seq: number;
+  /** A warm-up execution: run and checked, but not recorded. */
+  warmup?: boolean;
 }
 
 /**
@@ -103,7 +107,22 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     else failed.push(record);
   };
 
-  const enqueue = ({ instance, ctx, run, iteration }: Staged) => {
+  const enqueueWarmup = ({ instance, ctx, run, iteration }: Staged) => {
+    if (pool.isAborted) return;
+    const label = `${instance}/${run.benchmark}.warmup${-iteration}`;
+    pool.add(
+      label,
+      async () => {
+        const r = await executeOne(options, ctx, run, instance, iteration);
+        if (r.status !== 'ok') log.warning(`${label} (not recorded): ${r.status}: ${r.reason ?? ''}`);
+      },
+      run.exclusive ? { exclusiveKey: `${instance}\u0000${run.benchmark}` } : {},
+    );
+  };
+
+  const enqueue = (s: Staged) => {
+    if (s.warmup) return enqueueWarmup(s);
+    const { instance, ctx, run, iteration } = s;
     if (pool.isAborted) return;
     total++;
     const label = `${instance}/${run.benchmark}.${iteration}`;
@@ -134,6 +153,14 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     const groupKey = `${instance}\u0000${run.benchmark}`;
     const count = run.iterations ?? options.iterations;
     let skippedHere = 0;
+    const wanted = (round: number) => !options.skipKeys?.has(executionKey({ target: target.name, instance, benchmark: run.benchmark, iteration: (nextIteration.get(groupKey) ?? 0) + round }));
+    // warm-ups (negative rounds: they start first) only when something is left to measure
+    const warmups = Array.from({ length: count }, (_, r) => r).some(wanted) ? options.warmup ?? 0 : 0;
+    for (let w = 0; w < warmups; w++) {
+      const s: Staged = { instance, ctx, run, iteration: -(w + 1), round: w - warmups, seq: staged.length, warmup: true };
+      if (started) enqueue(s);
+      else staged.push(s);
+    }
     for (let round = 0; round < count; round++) {
       // a benchmark submitted twice continues its numbering, so keys stay unique
       const iteration = nextIteration.get(groupKey) ?? 0;
@@ -197,7 +224,7 @@ function describeOk(r: ExecutionRecord): string {
 }
 
 function logPaths(runDirPath: string, target: string, instance: string, benchmark: string, iteration: number) {
-  const base = join(LOGS_DIR, target, instance, `${safeName(benchmark)}.${iteration}`);
+  const base = join(LOGS_DIR, target, instance, `${safeName(benchmark)}.${iteration < 0 ? `warmup${-iteration}` : iteration}`);
   return {
     stdout: `${base}.stdout`,
     stderr: `${base}.stderr`,

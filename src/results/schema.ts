@@ -90,6 +90,8 @@ export interface RunSettings {
   /** Instance names, in command-line order. */
   instances: string[];
   iterations: number;
+  /** Unrecorded warm-up executions per benchmark and instance. */
+  warmup?: number;
   timeout?: number;
   cpus?: string;
   nothp: boolean;
