@@ -1,11 +1,12 @@
 #!/bin/sh
-# Fills DIR with the upstream source tarballs of the built-in open-source suite and nginx, taken from
-# Debian's source archive (Debian's "orig" tarballs are the upstream release files byte for byte,
-# or a pinned repack where noted in src/targets/opensource/). Point --source-mirror DIR (or
-# INFRA_SOURCE_MIRROR=DIR) at the result to build the suite without network access.
+# Fills DIR with the source tarballs of the built-in open-source suite and nginx, taken from
+# Debian's archive (its "orig" tarballs are the upstream release files byte for byte, or a pinned
+# repack where noted in src/targets/). Point --source-mirror DIR (or INFRA_SOURCE_MIRROR=DIR) at
+# the result to build without access to the upstream sites. Nothing here is trusted blindly: the
+# infra finds a file in the mirror only by the sha256 it pins, so a damaged download is ignored.
 #
 # Usage: scripts/fetch-sources.sh DIR
-# Idempotent: returns at once when DIR already holds every tarball.
+# Idempotent: returns at once when DIR already holds every tarball. Changes no system settings.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -14,49 +15,29 @@ if [ $# -ne 1 ]; then
 fi
 dir=$1
 mkdir -p "$dir"
+archive=${DEBIAN_ARCHIVE:-http://deb.debian.org/debian}
 
-# source package (bookworm version) and the orig tarball it provides
-packages="
-bzip2 bzip2_1.0.8.orig.tar.gz
-lua5.4 lua5.4_5.4.4.orig.tar.gz
-sqlite3 sqlite3_3.40.1.orig.tar.xz
-libzstd libzstd_1.5.4+dfsg2.orig.tar.xz
-lz4 lz4_1.9.4.orig.tar.gz
-nginx nginx_1.22.1.orig.tar.gz
+# path in the archive's pool of each orig tarball (bookworm's versions)
+files="
+pool/main/b/bzip2/bzip2_1.0.8.orig.tar.gz
+pool/main/l/lua5.4/lua5.4_5.4.4.orig.tar.gz
+pool/main/s/sqlite3/sqlite3_3.40.1.orig.tar.xz
+pool/main/libz/libzstd/libzstd_1.5.4+dfsg2.orig.tar.xz
+pool/main/l/lz4/lz4_1.9.4.orig.tar.gz
+pool/main/n/nginx/nginx_1.22.1.orig.tar.gz
 "
 
-missing=
-set -- $packages
-while [ $# -ge 2 ]; do
-  [ -f "$dir/$2" ] || missing="$missing $1"
-  shift 2
-done
-[ -z "$missing" ] && exit 0
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "fetch-sources: apt-get not found; download these source packages by hand into $dir:$missing" >&2
-  exit 1
-fi
-
-sources=/etc/apt/sources.list.d/debian.sources
-if [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
-  sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
-  apt-get update -q >&2
-elif ! ls /var/lib/apt/lists/*_Sources* >/dev/null 2>&1; then
-  apt-get update -q >&2
-fi
-
-for pkg in $missing; do
-  (cd "$dir" && apt-get source -q --download-only "$pkg/bookworm" >&2)
-done
-
-set -- $packages
 status=0
-while [ $# -ge 2 ]; do
-  if [ ! -f "$dir/$2" ]; then
-    echo "fetch-sources: $2 is still missing after apt-get source $1/bookworm" >&2
+for path in $files; do
+  name=$(basename "$path")
+  [ -f "$dir/$name" ] && continue
+  echo "fetch-sources: $name" >&2
+  if curl -sSfL --retry 2 -o "$dir/.$name.part" "$archive/$path"; then
+    mv "$dir/.$name.part" "$dir/$name"
+  else
+    rm -f "$dir/.$name.part"
+    echo "fetch-sources: could not download $archive/$path" >&2
     status=1
   fi
-  shift 2
 done
 exit $status

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Installs the system packages the tool, its tests and its quick start need (Debian/Ubuntu, as root).
+# Installs the system packages the tool and its quick start need (Debian 12, as root or with
+# sudo); with --test also what the test suite needs (sshd, a single-node Slurm, wrk).
 # Idempotent: a second call with everything present returns in about a second.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's own nodejs is 18:" >&2
+  echo "install Node.js 20 (e.g. from nodejs.org or NodeSource) and run this again" >&2
+  exit 1
+fi
+
 pkgs=(build-essential make cmake ninja-build patch xz-utils bzip2 unzip time hyperfine
       clang-22 llvm-22-dev lld-22 libclang-rt-22-dev
-      libgoogle-perftools-dev zstd zip python3 tcl
-      openssh-server openssh-client slurmctld slurmd slurm-client munge
-      dpkg-dev wrk)
+      libgoogle-perftools-dev zstd zip python3 tcl dpkg-dev curl)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(openssh-server openssh-client slurmctld slurmd slurm-client munge wrk)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,13 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # daemons (sshd, munged, slurm) must not start on installation: the tests start their own on loopback
-  policy=""
+  # daemons (sshd, munged, slurm) must not start on installation: the tests start their own on
+  # loopback; the blocker is removed whatever happens
   if [ ! -e /usr/sbin/policy-rc.d ]; then
-    policy=/usr/sbin/policy-rc.d
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-    $SUDO chmod +x "$policy"
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
   fi
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ -z "$policy" ] || $SUDO rm -f "$policy"
 fi

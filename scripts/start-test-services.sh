@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for prog in /usr/sbin/sshd /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd sbatch sinfo; do
   command -v "$prog" >/dev/null || {
-    echo "start-test-services: $prog is missing; run scripts/install-system-deps.sh" >&2
+    echo "start-test-services: $prog is missing; run scripts/install-system-deps.sh --test" >&2
     exit 1
   }
 done

@@ -3,7 +3,7 @@
 # and runs the whole test suite. Usage: scripts/test.sh [test files...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-system-deps.sh
+bash scripts/install-system-deps.sh --test
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -1,14 +1,22 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const INFRA = join(REPO, 'bin', 'infra.js');
 
+const created: string[] = [];
+// projects are removed when the test file's process ends (kept with INFRA_KEEP_TMP=1, to look at)
+process.on('exit', () => {
+  if (process.env.INFRA_KEEP_TMP) return;
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh project directory with the given files (paths relative to it). */
 export function makeProject(files: Record<string, string>, prefix = 'infra-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(dirname(path), { recursive: true });

@@ -41,6 +41,12 @@ export const parallelOptions: OptionSpec[] = [
   { flags: '--prun-opts <options>', description: 'extra prun options for --parallel prun, e.g. "-asocial -t 30:00"' },
 ];
 
+/** Builds run on this machine: parallel jobs are processes sharing its cores. */
+export const buildParallelOptions: OptionSpec[] = [
+  { flags: '--parallel <mode>', description: 'build the instances as parallel jobs: proc (processes on this machine)', choices: ['proc'] },
+  { flags: '--parallelmax <n>', description: 'maximum parallel builds (default: the number of cores)', parse: positiveInt('--parallelmax') },
+];
+
 export const buildFlagOptions: OptionSpec[] = [
   { flags: '--deps-only', description: 'only build the dependencies of the target and instances' },
   { flags: '--force-rebuild-deps', description: 'rebuild dependencies even when they are installed' },
@@ -135,8 +141,8 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<target>', description: 'target to build' },
       { spec: '<instances...>', description: 'instances to build it with' },
     ],
-    options: ({ setup, argv }) => [...buildFlagOptions, ...parallelOptions, ...targetOptions(setup, argv, 'build')],
-    staticOptions: [...buildFlagOptions, ...parallelOptions],
+    options: ({ setup, argv }) => [...buildFlagOptions, ...buildParallelOptions, ...targetOptions(setup, argv, 'build')],
+    staticOptions: [...buildFlagOptions, ...buildParallelOptions],
     run: async (setup, ctx, [target, instances], opts) => {
       requireInstances(instances as string[]);
       const { build } = await import('../commands/build.js');
@@ -216,6 +222,10 @@ export const COMMANDS: CommandDef[] = [
     options: () => [],
     looseOptions: true,
     run: async (setup, ctx, [pkg, options], _opts) => {
+      if (pkg === '--help' || pkg === '-h') {
+        process.stdout.write('Usage: infra pkg-config PACKAGE [OPTION...]\n\nPrints what a build system needs to use a package; without options, lists the package\'s options.\nDefault options: --root, --prefix. Packages: see infra config --packages.\n');
+        return;
+      }
       const { pkgConfig } = await import('../commands/pkg-config.js');
       await pkgConfig(setup, ctx, pkg as string, (options as string[]) ?? []);
     },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +34,14 @@ export async function loadSetupScript(setupPath: string): Promise<void> {
     const e = err as Error;
     throw new UserError(`the setup script ${setupPath} failed while loading: ${e?.message ?? String(err)}` +
       (process.env.INFRA_DEBUG ? `\n${e?.stack}` : `\n  (set INFRA_DEBUG=1 for the stack trace)`), { cause: err });
+  }
+}
+
+function previousOutput(metaFile: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(metaFile, 'utf8')) as CacheMeta).output;
+  } catch {
+    return null;
   }
 }
 
@@ -113,8 +121,11 @@ async function compile(setupPath: string, cacheDir: string, key: string, metaFil
     return { path: abs, mtimeMs: st.mtimeMs, size: st.size };
   });
   const meta: CacheMeta = { entry: setupPath, output, inputs };
+  const previous = previousOutput(metaFile);
   const tmp = `${metaFile}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify(meta));
   renameSync(tmp, metaFile);
+  // the bundle this one replaces is no longer used (a process still running has it loaded)
+  if (previous && previous !== output) rmSync(previous, { force: true });
   return output;
 }

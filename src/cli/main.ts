@@ -140,5 +140,8 @@ function firstCommand(argv: string[]): string | undefined {
 
 function helpFooter(setup: Setup): string {
   const list = (m: Map<string, unknown>) => ([...m.keys()].sort().join(', ') || '(none)');
-  return `\nTargets: ${list(setup.targets)}\nInstances: ${list(setup.instances)}\nSetup script: ${setup.setupPath}\n`;
+  return (
+    `\nAlso: infra init DIR (a new project), infra --setup FILE COMMAND (another setup script), infra --version\n` +
+    `\nTargets: ${list(setup.targets)}\nInstances: ${list(setup.instances)}\nSetup script: ${setup.setupPath}\n`
+  );
 }

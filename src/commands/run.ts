@@ -75,12 +75,19 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
     log: ctx.log,
   });
   const contexts = new Map<Instance, Context>();
-  for (const inst of instances) {
-    const ictx = await instanceContext(ctx, target, inst);
-    await inst.prepareRun(ictx);
-    contexts.set(inst, ictx);
+  let runDir: Awaited<ReturnType<typeof openResults>>;
+  try {
+    for (const inst of instances) {
+      const ictx = await instanceContext(ctx, target, inst);
+      await inst.prepareRun(ictx);
+      contexts.set(inst, ictx);
+    }
+    runDir = await openResults(ctx, target, instances, contexts, opts, settings);
+  } catch (e) {
+    // e.g. an instance that cannot be configured: leave no connections or job files behind
+    await backend.close();
+    throw e;
   }
-  const runDir = await openResults(ctx, target, instances, contexts, opts, settings);
   const progress = new Progress();
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded

@@ -50,7 +50,7 @@ export async function installSpec(
       await runInstall(ctx, mediaRoot(media), dest);
       break;
     case 'git':
-      await run(ctx, [requireProgram(ctx, 'git'), 'clone', '--depth', '1', source, media], { cwd: workdir });
+      await run(ctx, [requireProgram(ctx, 'git'), 'clone', '--depth', '1', existsSync(src) ? src : source, media], { cwd: workdir });
       await runInstall(ctx, media, dest);
       break;
     case 'isofile': {

@@ -9,6 +9,7 @@ import { positiveInt, type ArgParser } from '../../core/options.js';
 import type { Awaitable } from '../../core/package.js';
 import type { BenchmarkRun, CheckOutcome, ExecutionResult, FieldValue, Runner } from '../../core/runner.js';
 import { Target } from '../../core/target.js';
+import { throwIfInterrupted } from '../../exec/interrupt.js';
 import { run } from '../../exec/run.js';
 import { requireProgram } from '../../util/programs.js';
 import { accepts, describeExit, ServerProcess, sleep } from './server.js';
@@ -334,6 +335,8 @@ export abstract class WebServer extends Target {
     const server = await this.startServer(ctx, instance, s);
     ctx.log.info(`${this.name} (${instance.name}) serves ${this.fileUrl(s)}; press Ctrl-C to stop it`);
     const exit = await server.wait();
+    // stopped by Ctrl-C: the normal end of serving (exit status 130 like any interrupt)
+    throwIfInterrupted();
     throw new UserError(`${this.name} (${instance.name}) stopped (${describeExit(exit)})\n${server.logTail()}`);
   }
 }
