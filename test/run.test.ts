@@ -15,6 +15,8 @@ const PROGRAMS: Record<string, string> = {
   'src/forker.c': '#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\nint main(void){ if (fork()==0) { char *p = malloc(50<<20); memset(p, 1, 50<<20); usleep(200000); return p[100]-1; } return 0; }\n',
   'src/answer.c': '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v){ printf("answer %d\\n", c > 1 ? atoi(v[1]) : 42); printf("[setup-report] begin answer\\n[setup-report] value: %d\\n[setup-report] end answer\\n", c > 1 ? atoi(v[1]) : 42); return 0; }\n',
   'src/slow.c': '#include <unistd.h>\nint main(void){ usleep(400000); return 0; }\n',
+  // leaves a daemon behind: a child in its own session that sleeps for a minute
+  'src/daemon.c': '#include <unistd.h>\nint main(void){ if (fork()==0) { setsid(); sleep(60); return 0; } return 0; }\n',
 };
 
 const SETUP = String.raw`
@@ -23,7 +25,7 @@ import { join } from 'node:path';
 import { Setup, Target, Instance, UserError, run, type Context, type Runner, type ArgParser } from 'instrumentation-infra';
 
 const src = join(import.meta.dirname, 'src');
-const names = ['ok', 'segv', 'hang', 'forker', 'answer', 'slow'];
+const names = ['ok', 'segv', 'hang', 'forker', 'answer', 'slow', 'daemon'];
 
 class Faults extends Target {
   readonly name = 'faults';
@@ -251,4 +253,17 @@ test('--warmup runs unrecorded executions of each benchmark first', () => {
   }
   const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8'));
   assert.equal(meta.settings.warmup, 2);
+});
+
+test('--linger: a process left running is killed after the grace period and noted', () => {
+  const dir = project();
+  const t0 = Date.now();
+  const r = runInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'daemon', '--linger', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Date.now() - t0 < 20_000, 'the run did not wait for the daemon');
+  const [rec] = records(dir);
+  assert.equal(rec.status, 'ok');
+  assert.match(rec.reason, /killed 1 process left running 1 s after the main process exited/);
+  const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8'));
+  assert.equal(meta.settings.linger, 1);
 });

@@ -125,6 +125,7 @@ const runOwnOptions: OptionSpec[] = [
   { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
   { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
   { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
+  { flags: '--linger <seconds>', description: 'kill processes a benchmark leaves running this long after it exits (default 10)', parse: nonNegativeInt('--linger') },
   ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
   ...parallelOptions,
 ];

@@ -36,6 +36,8 @@ export interface RunOptions extends BuildOptions, RemoteOptions {
   timeout?: number;
   /** Unrecorded executions of each benchmark before the measured ones. */
   warmup?: number;
+  /** Seconds processes left running after the main process exits get before they are killed. */
+  linger?: number;
   /** CPUs to pin executions to, e.g. "1" or "0,1". */
   cpus?: string;
   /** Run with transparent huge pages disabled. */
@@ -69,9 +71,10 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
   const backend = await createBackend(settings.parallel, {
     buildroot: ctx.paths.buildroot,
     parallelmax: settings.parallelmax,
-    sshNodes: opts.sshNodes,
-    slurmOpts: opts.slurmOpts,
-    prunOpts: opts.prunOpts,
+    // given again they win (e.g. other nodes for the rest of a run); else the run's own
+    sshNodes: opts.sshNodes ?? settings.remote?.sshNodes,
+    slurmOpts: opts.slurmOpts ?? settings.remote?.slurmOpts,
+    prunOpts: opts.prunOpts ?? settings.remote?.prunOpts,
     log: ctx.log,
   });
   const contexts = new Map<Instance, Context>();
@@ -104,6 +107,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
       timeout: settings.timeout,
       cpus: settings.cpus,
       noThp: settings.nothp,
+      linger: settings.linger,
       skipKeys: runDir.completed,
       log: ctx.log,
       progress,
@@ -165,7 +169,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
 /** Keys of `ctx.args` that are not the target's or instances' own options. */
 const NOT_TARGET_ARGS = new Set([
   'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly', 'sourceMirror', 'instanceName',
-  'iterations', 'warmup', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
+  'iterations', 'warmup', 'linger', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
 ]);
 
 /** What this invocation asks for (a new run). */
@@ -179,6 +183,9 @@ function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions
   };
   if (opts.timeout !== undefined) settings.timeout = opts.timeout;
   if (opts.warmup) settings.warmup = opts.warmup;
+  if (opts.linger !== undefined) settings.linger = opts.linger;
+  const remote = { sshNodes: opts.sshNodes, slurmOpts: opts.slurmOpts, prunOpts: opts.prunOpts };
+  if (Object.values(remote).some((v) => v !== undefined)) settings.remote = JSON.parse(JSON.stringify(remote));
   if (opts.cpus !== undefined) settings.cpus = opts.cpus;
   if (opts.parallel !== undefined) settings.parallel = opts.parallel;
   for (const [key, value] of Object.entries(ctx.args)) {
@@ -212,6 +219,7 @@ function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Targ
   check('--iterations', opts.iterations, stored.iterations);
   check('--timeout', opts.timeout, stored.timeout);
   check('--warmup', opts.warmup || undefined, stored.warmup);
+  check('--linger', opts.linger, stored.linger);
   check('--cpus', opts.cpus, stored.cpus);
   check('--nothp', opts.nothp || undefined, stored.nothp);
   check('--parallel', opts.parallel, stored.parallel);

@@ -25,6 +25,8 @@ export interface RunnerOptions {
   timeout?: number;
   cpus?: string;
   noThp?: boolean;
+  /** Grace period for processes left behind (default: the measurement helper's). */
+  linger?: number;
   /** `executionKey`s already recorded as ok (a resumed run); these are not run again. */
   skipKeys?: ReadonlySet<string>;
   log: Logger;
@@ -261,6 +263,7 @@ async function executeOne(
   if (timeout !== undefined) spec.timeout = timeout;
   if (options.cpus !== undefined) spec.cpus = options.cpus;
   if (options.noThp) spec.noThp = true;
+  if (options.linger !== undefined) spec.linger = options.linger;
 
   const result: BackendResult = await backend.execute(spec);
   let status: ExecutionStatus = result.status;

@@ -92,6 +92,10 @@ export interface RunSettings {
   iterations: number;
   /** Unrecorded warm-up executions per benchmark and instance. */
   warmup?: number;
+  /** Grace period for processes left running after the main process exits, seconds. */
+  linger?: number;
+  /** Where a remote run ran; a resumed run uses these unless given again. */
+  remote?: { sshNodes?: string[]; slurmOpts?: string; prunOpts?: string };
   timeout?: number;
   cpus?: string;
   nothp: boolean;
