@@ -109,3 +109,18 @@ test('pass criteria: good exits 0; bad is stopped (or exits with the mitigation 
   assert.equal(julietPassed('bad', 99, false, 99), true);
   assert.deepEqual(resolveCwes(['416', 'CWE121', 'spatial'], [121, 122, 416, 476]), [121, 122, 416]);
 });
+
+test('a build whose flags changed since is not run: the stale programs are reported', () => {
+  const setup = SETUP.replace(
+    "setup.addInstance(new Gcc({ optlevel: 0 }));",
+    "setup.addInstance(new Gcc({ optlevel: 0 }));\nclass Flagged extends Gcc {\n  override readonly name = 'flagged';\n  override configure(ctx: any) { super.configure(ctx); if (process.env.EXTRA_FLAG) ctx.addCFlag(process.env.EXTRA_FLAG); }\n}\nsetup.addInstance(new Flagged({ optlevel: 0 }));",
+  );
+  const d = makeProject({ 'setup.ts': setup }, 'infra-juliet-stale-');
+  cpSync(join(REPO, 'test/fixtures/juliet'), join(d, 'juliet'), { recursive: true });
+  assert.equal(runInfra(d, ['build', 'juliet', 'flagged', '--cwe', '416']).code, 0);
+  const stale = runInfra(d, ['run', 'juliet', 'flagged', '--cwe', '416'], { env: { EXTRA_FLAG: '-DSOMETHING' } });
+  assert.notEqual(stale.code, 0);
+  assert.match(stale.stderr, /juliet: the build for flagged is out of date/);
+  const ok = runInfra(d, ['run', 'juliet', 'flagged', '--cwe', '416']);
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -131,6 +131,12 @@ export class Juliet extends Target {
     return this.path(ctx, instance);
   }
 
+  /** What a build depends on besides the sources: compared at run time too, so stale programs are never run. */
+  private configuration(ctx: Context): string {
+    const toolchain = { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
+    return configHash({ toolchain, inputs: buildInputsDigest(ctx), suite: this.suiteDir(ctx), script: RUN_SCRIPT });
+  }
+
   binary(ctx: Context, instance: string, tc: JulietTestCase, kind: JulietKind): string {
     return join(this.binDir(ctx, instance), kind, tc.name);
   }
@@ -141,7 +147,7 @@ export class Juliet extends Target {
     if (!testcases.length) throw new UserError('juliet: no test cases selected (check --cwe and --variants)');
     const dir = this.binDir(ctx, instance.name);
     const toolchain = { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
-    const hash = configHash({ toolchain, inputs: buildInputsDigest(ctx), suite: this.suiteDir(ctx) });
+    const hash = this.configuration(ctx);
     const dryRun = Boolean(ctx.args.dryRun);
     if (readStamp(join(dir, '.stamp')) !== hash && !dryRun) rmSync(dir, { recursive: true, force: true });
     if (!dryRun) {
@@ -171,17 +177,25 @@ export class Juliet extends Target {
   run(ctx: Context, instance: Instance, runner: Runner): void {
     const { testcases } = this.selection(ctx);
     const dir = this.binDir(ctx, instance.name);
-    if (!existsSync(join(dir, '.stamp')) && !ctx.args.dryRun) {
+    const stamp = readStamp(join(dir, '.stamp'));
+    if (stamp === undefined && !ctx.args.dryRun) {
       throw new UserError(`juliet: not built for ${instance.name}; build it first (or use run --build)`);
+    }
+    if (stamp !== undefined && stamp !== this.configuration(ctx) && !ctx.args.dryRun) {
+      throw new UserError(`juliet: the build for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`);
     }
     // the run script puts the wrapper around the test program, not around itself
     const runCtx = ctx.clone();
     runCtx.targetRunWrapper = [];
     let submitted = 0;
+    const notBuilt: string[] = [];
     for (const tc of testcases) {
       for (const kind of ['good', 'bad'] as const) {
         const binary = this.binary(ctx, instance.name, tc, kind);
-        if (!existsSync(binary)) continue; // reported when it failed to build
+        if (!existsSync(binary)) {
+          notBuilt.push(`${tc.name} (${kind})`);
+          continue;
+        }
         const cwd = join(dir, 'run', kind, tc.name);
         mkdirSync(cwd, { recursive: true });
         submitted++;
@@ -197,6 +211,12 @@ export class Juliet extends Target {
       }
     }
     if (!submitted && !ctx.args.dryRun) throw new UserError(`juliet: none of the selected test cases is built for ${instance.name}; build first`);
+    if (notBuilt.length && !ctx.args.dryRun) {
+      ctx.log.warning(
+        `juliet: ${notBuilt.length} selected program(s) are not built for ${instance.name} and are not run ` +
+          `(they failed to build, or were not selected when building): ${notBuilt.slice(0, 5).join(', ')}${notBuilt.length > 5 ? ', ...' : ''}`,
+      );
+    }
   }
 
   /** Reads how the test program ended (from the run script's report) and whether that is a pass. */
@@ -204,7 +224,8 @@ export class Juliet extends Target {
     const block = parseReportBlocks(readFileSync(result.stdoutPath, 'utf8')).find((b) => b.name === 'juliet');
     const exitcode = block?.fields.exitcode;
     if (typeof exitcode !== 'number') return { failure: 'the run script reported no exit code' };
-    const hung = exitcode === 124 || exitcode === 137;
+    // the run script says whether the time limit was reached (older scripts: by the exit code)
+    const hung = typeof block?.fields.hung === 'number' ? block.fields.hung === 1 : exitcode === 124;
     const passed = julietPassed(kind, exitcode, hung, this.mitigationReturnCode);
     const fields: Record<string, FieldValue> = { exitcode, passed, hung };
     return { fields };
