@@ -130,3 +130,15 @@ test('a changed runtime library rebuilds the binaries that link it, and nothing 
   assert.equal(stderrOf(tiny('gcc-marker')), 'marker v2\n');
   assert.equal(stderrOf(kernel('gcc-marker')), 'marker v2\n');
 });
+
+test('a program built against an older runtime library is not run: the stale build is reported', () => {
+  build('tiny', 'gcc-marker');
+  // the runtime changes and is rebuilt through another target; tiny is not rebuilt
+  writeFileSync(join(dir, 'runtime/marker.c'), RUNTIME.replace('v1', 'v3'));
+  build('kernels', 'gcc-marker', '--benchmarks', 'sort');
+  const stale = runInfra(dir, ['run', 'tiny', 'gcc-marker']);
+  assert.notEqual(stale.code, 0);
+  assert.match(stale.stderr, /tiny\.hello: the build of tiny for gcc-marker is out of date/);
+  const fresh = runInfra(dir, ['run', 'tiny', 'gcc-marker', '--build']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+});

@@ -255,17 +255,22 @@ export class ProgramSuite extends Target {
     if (failures.length) throw failures[0];
   }
 
+  /** What a program's build depends on; compared again at run time, so stale binaries never run. */
+  private configuration(ctx: Context, p: ProgramDescription): string {
+    return configHash({
+      recipe: RECIPE_VERSION,
+      sha256: p.source.sha256,
+      build: describeRecipe(p.build),
+      tc: { ...toolchain(ctx, p), jobs: 0 },
+      inputs: buildInputsDigest(ctx),
+    });
+  }
+
   /** Builds one program for one instance unless it is built with the same configuration. */
   async buildProgram(ctx: Context, instance: Instance, p: ProgramDescription): Promise<void> {
     const dir = this.programDir(ctx, instance, p);
     const tc = toolchain(ctx, p);
-    const hash = configHash({
-      recipe: RECIPE_VERSION,
-      sha256: p.source.sha256,
-      build: describeRecipe(p.build),
-      tc: { ...tc, jobs: 0 },
-      inputs: buildInputsDigest(ctx),
-    });
+    const hash = this.configuration(ctx, p);
     const binaries = Object.values(this.programBinaries(ctx, instance, p));
     if (readStamp(join(dir, STAMP)) === hash && binaries.every((b) => existsSync(b))) {
       ctx.log.debug(`${this.name}/${instance.name}: ${p.name} is up to date`);
@@ -314,6 +319,11 @@ export class ProgramSuite extends Target {
         const missing = Object.values(bin).filter((b) => !existsSync(b));
         if (missing.length) {
           throw new UserError(`${benchmark}: ${missing.join(', ')} not built for ${instance.name}; build it first (or use run --build)`);
+        }
+        if (!ctx.args.dryRun && readStamp(join(this.programDir(ctx, instance, p), STAMP)) !== this.configuration(ctx, p)) {
+          throw new UserError(
+            `${benchmark}: the build of ${p.name} for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`,
+          );
         }
         const dir = join(this.programDir(ctx, instance, p), 'run', size, w.name);
         mkdirSync(dir, { recursive: true });
