@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Target } from '../core/target.js';
+import { UserError } from '../core/errors.js';
 import type { Context } from '../core/context.js';
 import type { Instance } from '../core/instance.js';
 import type { ArgParser } from '../core/options.js';
@@ -106,7 +107,7 @@ export class Kernels extends Target {
     const dryRun = Boolean(ctx.args.dryRun);
     if (!dryRun) mkdirSync(dir, { recursive: true });
     const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
-    const hash = configHash({ cc: ctx.cc, cflags, ldflags: ctx.ldflags, sources: sourceDigest(), inputs: buildInputsDigest(ctx) });
+    const hash = this.configuration(ctx);
     await Promise.all(
       this.selected(ctx).map(async (kernel) => {
         const binary = `${dir}/${kernel}`;
@@ -122,6 +123,12 @@ export class Kernels extends Target {
     );
   }
 
+  /** What a kernel's build depends on; compared again at run time, so stale binaries never run. */
+  private configuration(ctx: Context): string {
+    const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
+    return configHash({ cc: ctx.cc, cflags, ldflags: ctx.ldflags, sources: sourceDigest(), inputs: buildInputsDigest(ctx) });
+  }
+
   override binaryPaths(ctx: Context, instance: Instance): string[] {
     return this.selected(ctx).map((k) => `${this.binDir(ctx, instance)}/${k}`);
   }
@@ -129,6 +136,13 @@ export class Kernels extends Target {
   run(ctx: Context, instance: Instance, runner: Runner): void {
     const size = sizeFromArgs(ctx.args);
     const cwd = this.path(ctx, instance.name, 'run');
+    const hash = this.configuration(ctx);
+    const stale = this.selected(ctx).filter((k) => readStamp(`${this.binDir(ctx, instance)}/${k}.stamp`) !== hash);
+    if (stale.length && !ctx.args.dryRun) {
+      throw new UserError(
+        `${this.name}: ${stale.join(', ')} not built, or built with another compiler, flags or runtime, for ${instance.name}; build first (or use run --build)`,
+      );
+    }
     mkdirSync(cwd, { recursive: true });
     for (const kernel of this.selected(ctx)) {
       const { arg, checksum } = KERNELS[kernel]!.sizes[size];
