@@ -104,6 +104,12 @@ const setup = new Setup(import.meta.url);
 setup.addTarget(new Prog());
 setup.addInstance(new Flavour('alpha', 'gcc'));
 setup.addInstance(new Flavour('beta', 'clang-22'));
+setup.addCommand({
+  name: 'hello',
+  description: 'a command of the project',
+  addArgs(p) { p.option('--who <name>', 'whom to greet', { default: 'world' }); },
+  run(ctx) { console.log('hello ' + ctx.args.who + ' with -j ' + ctx.jobs); },
+});
 await setup.main();
 `;
 
@@ -114,6 +120,16 @@ test('config lists targets, instances and packages', () => {
   const r = runInfra(dir, ['config', '--targets', '--instances', '--packages']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['prog', 'alpha', 'beta', 'lib-2.0', 'tool-1.0']);
+});
+
+test('a command the setup adds runs with its own options, after global options', () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const r = runInfra(dir, ['-j', '3', 'hello', '--who', 'infra']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'hello infra with -j 3');
+  const bad = runInfra(dir, ['hello', '--whom', 'x']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /unknown option '--whom'/);
 });
 
 test('unknown names and options are clear errors that list the valid choices', () => {

@@ -7,7 +7,6 @@ import type { Setup } from '../core/setup.js';
 export interface CommandDef {
   name: string;
   description: string;
-  usage?: string;
   args?: Array<{ spec: string; description: string }>;
   /** Options, possibly depending on the target/instances named on the command line. */
   options(info: { setup: Setup; argv: string[] }): OptionSpec[] | Promise<OptionSpec[]>;
@@ -19,7 +18,7 @@ export interface CommandDef {
 }
 
 /** Global options that take a value (see src/cli/main.ts). */
-const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
+export const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
   { flags: '-j, --jobs <n>', description: '' },
   { flags: '--source-mirror <dir>', description: '' },
   { flags: '--setup <file>', description: '' },

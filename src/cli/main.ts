@@ -5,7 +5,7 @@ import type { Setup } from '../core/setup.js';
 import { killAll } from '../exec/children.js';
 import { interrupt, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
 import { createContext, type GlobalOptions } from './context.js';
-import { COMMANDS, type CommandDef } from './commands.js';
+import { COMMANDS, GLOBAL_VALUE_OPTIONS, positionals, type CommandDef } from './commands.js';
 
 
 /**
@@ -75,8 +75,7 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
     defs.push({
       name: cmd.name,
       description: cmd.description,
-      usage: '',
-      options: (c) => {
+      options: () => {
         const col = new OptionCollector();
         cmd.addArgs?.(col);
         return col.specs;
@@ -128,14 +127,9 @@ function addOptions(cmd: Commander, specs: OptionSpec[]): void {
   }
 }
 
+/** The command name: the first argument that is neither a global option nor its value. */
 function firstCommand(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-j' || a === '--jobs' || a === '--source-mirror') { i++; continue; }
-    if (a.startsWith('-')) continue;
-    return a;
-  }
-  return undefined;
+  return positionals(argv, GLOBAL_VALUE_OPTIONS)[0];
 }
 
 function helpFooter(setup: Setup): string {
