@@ -207,7 +207,7 @@ test('LLVM.fromSource builds with cmake + ninja (dry run)', async () => {
   const src = LLVM.fromSource({ version: '22.1.8', sha256: 'a'.repeat(64), buildFlags: ['-DLLVM_ENABLE_ASSERTIONS=ON'] });
   assert.equal(src.ident(), 'llvm-22.1.8');
   const ctx = makeCtx();
-  ctx.args.dryRun = true;
+  ctx.dryRun = true;
   const printed: string[] = [];
   const write = process.stdout.write;
   process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof process.stdout.write;
@@ -252,7 +252,7 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
 
   // the default (network) address, but the file is in the offline mirror: found by its sha256
   const ctx = makeCtx();
-  ctx.args.sourceMirror = mirror;
+  ctx.sourceMirrors = mirror;
   const pkg = LLVM.fromSource({ version: '22.1.8', sha256, patches: [patch], url: 'https://invalid.example/llvm-project-22.1.8.src.tar.xz' });
   await pkg.fetch(ctx);
   assert.equal(await pkg.isFetched(ctx), true);

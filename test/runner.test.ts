@@ -24,7 +24,7 @@ const quiet = () => new Logger('error');
 
 function makeContext(): Context {
   const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'test'), quiet());
-  ctx.args.instanceName = 'plain';
+  ctx.instanceName = 'plain';
   return ctx;
 }
 
@@ -370,7 +370,7 @@ describe('runner', () => {
 
   test('submit without an instance name is a bug, not a silent mislabel', async () => {
     const ctx = makeContext();
-    delete ctx.args.instanceName;
+    ctx.instanceName = undefined;
     const runDir = createRunDirectory(join(root, 'results-noinst'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
     const runner = createRunner({ runDir, target: new DemoTarget([]), backend, pool: new JobPool(1), iterations: 1, log: quiet() });

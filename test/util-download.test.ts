@@ -135,7 +135,7 @@ describe('download', () => {
     writeFileSync(join(mirror, 'unrelated.txt'), other);
     writeFileSync(join(mirror, 'pkg_1.0.orig.tar.gz'), payload); // Debian's name for the same bytes
     const ctx = makeCtx(dir);
-    ctx.args.sourceMirror = [mirror];
+    ctx.sourceMirrors = [mirror];
     const out = await download(ctx, `${DEAD}/dist/pkg-1.0.tar.gz`, { sha256: sha(payload), outfile: 'src.tar.gz' });
     assert.deepEqual(readFileSync(out), payload);
 
@@ -170,7 +170,7 @@ describe('download', () => {
     mkdirSync(mirror);
     writeFileSync(join(mirror, 'pkg-1.0.tar.gz'), other);
     const ctx = makeCtx(dir);
-    ctx.args.sourceMirror = mirror; // a single string is accepted too
+    ctx.sourceMirrors = mirror; // a single string is accepted too
 
     // without a server: the bad mirror file is not used, the network error explains mirrors
     await rejectsUser(
@@ -250,7 +250,7 @@ describe('download', () => {
   it('only prints what it would do with --dry-run', async () => {
     const dir = tempDir();
     const ctx = makeCtx(dir);
-    ctx.args.dryRun = true;
+    ctx.dryRun = true;
     const before = hits.length;
     const out = await download(ctx, `${base}/dist/pkg-1.0.tar.gz`, { sha256: sha(payload), outfile: 'dry/pkg.tar.gz' });
     assert.equal(out, join(dir, 'dry/pkg.tar.gz'));

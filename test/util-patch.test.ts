@@ -115,7 +115,7 @@ describe('applyPatch', () => {
   it('does nothing with --dry-run', async () => {
     const { dir, ctx, src } = setup();
     writeFileSync(join(dir, 'greeting.patch'), GOOD);
-    ctx.args.dryRun = true;
+    ctx.dryRun = true;
     const before = snapshot(src);
     assert.equal(await applyPatch(ctx, join(dir, 'greeting.patch'), { cwd: src }), true);
     assert.deepEqual(snapshot(src), before);

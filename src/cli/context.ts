@@ -21,7 +21,9 @@ export function createContext(setup: Setup, global: GlobalOptions, args: Record<
   const ctx = new Context(paths, log);
   ctx.loglevel = verbosity;
   if (global.jobs !== undefined) ctx.jobs = global.jobs;
-  ctx.args = { ...args, sourceMirror: global.sourceMirror ?? [] };
+  ctx.dryRun = args.dryRun === true;
+  ctx.sourceMirrors = global.sourceMirror ?? [];
+  ctx.args = { ...args };
   return ctx;
 }
 

@@ -17,7 +17,7 @@ const DEFAULT_ITERATIONS = 1;
 
 /** Keys of `ctx.args` that are not the target's or instances' own options. */
 const NOT_TARGET_ARGS = new Set([
-  'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly', 'sourceMirror', 'instanceName',
+  'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly',
   'iterations', 'warmup', 'linger', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
 ]);
 

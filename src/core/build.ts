@@ -21,7 +21,7 @@ export async function installPackages(ctx: Context, packages: Package[], force =
  */
 export async function instanceContext(base: Context, target: Target, instance: Instance): Promise<Context> {
   const ctx = base.clone();
-  ctx.args.instanceName = instance.name;
+  ctx.instanceName = instance.name;
   for (const pkg of packagesFor(target, [instance])) pkg.installEnv(ctx);
   await instance.configure(ctx);
   return ctx;

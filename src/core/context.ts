@@ -46,13 +46,24 @@ export class Context {
   log: Logger;
   /** Verbosity requested by the user (-v raises, -q lowers it). */
   loglevel = 0;
-  /** Parsed command-line options, camelCase keys; targets and instances add their own. */
+  /**
+   * The values of the options the target and instances declared (`addBuildArgs`/`addRunArgs`),
+   * by the camelCase name of the long flag: `--spec-benchmarks` is `args.specBenchmarks`. Only
+   * declared options are here; the framework's own options and state are typed fields.
+   */
   args: Record<string, any> = {};
+  /** `--dry-run`: print the commands that would run and change no file. */
+  dryRun = false;
+  /**
+   * Name of the instance this context belongs to; set in the private copy each instance
+   * builds or runs a target with, unset in the invocation's base context.
+   */
+  instanceName: string | undefined = undefined;
+  /** Directories searched by sha256 for source archives before any download (`--source-mirror`). */
+  sourceMirrors: string[] = [];
   hooks: ContextHooks = { preBuild: [], postBuild: [], preRun: [], postRun: [] };
   /** Environment added to every command run for targets and packages. */
   runenv: Record<string, EnvValue> = {};
-  /** When this invocation started. */
-  starttime = new Date();
   /** argv prefix put in front of each benchmark command (e.g. `['valgrind', '-q']`). */
   targetRunWrapper: string[] = [];
   /** Parallel jobs for build systems (`-j`): cores, at most 16, unless given. */

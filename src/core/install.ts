@@ -24,7 +24,7 @@ export async function ensureInstalled(ctx: Context, pkg: Package, options: Insta
     ctx.log.debug(`${ident}: already installed`);
     return false;
   }
-  const dry = Boolean(ctx.args.dryRun);
+  const dry = ctx.dryRun;
   if (!dry) rmSync(stamp, { force: true });
   const pctx = ctx.clone();
   for (const dep of dependenciesOf(pkg)) dep.installEnv(pctx);

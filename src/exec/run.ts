@@ -48,7 +48,7 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
   const cwd = options.cwd ?? ctx.paths.root;
   const delta = envDelta(ctx, options.env);
   const shown = describe(cmd, cwd, delta);
-  if (ctx.args.dryRun) {
+  if (ctx.dryRun) {
     process.stdout.write(`${shown}\n`);
     return { argv: cmd, exitCode: 0, signal: null, stdout: '', stderr: '', output: '' };
   }

@@ -166,7 +166,7 @@ export class LLVMPasses extends Package {
     const stale = this.staleUnits(ctx, units, stamp);
     const cxx = this.llvm.tool(ctx, 'clang++');
     await inParallel(ctx.jobs, stale, async (u) => {
-      if (!ctx.args.dryRun) mkdirSync(join(u.object, '..'), { recursive: true });
+      if (!ctx.dryRun) mkdirSync(join(u.object, '..'), { recursive: true });
       ctx.log.info(`compiling ${basename(u.source)} (${this.ident()})`);
       await run(ctx, [cxx, ...flags, '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
     });
@@ -178,7 +178,7 @@ export class LLVMPasses extends Package {
       ctx.log.info(`linking ${this.ident()}/libpasses.so`);
       await run(ctx, [cxx, '-shared', '-fPIC', ...units.map((u) => u.object), '-o', so, ...ldflags]);
     }
-    if (!ctx.args.dryRun) {
+    if (!ctx.dryRun) {
       writeFileSync(join(this.objdir(ctx), 'flags.sha256'), stamp + '\n');
       writeFileSync(join(this.objdir(ctx), 'objects.txt'), objectList(units));
     }
@@ -186,7 +186,7 @@ export class LLVMPasses extends Package {
 
   async install(ctx: Context): Promise<void> {
     const dest = this.pluginPath(ctx);
-    if (ctx.args.dryRun) {
+    if (ctx.dryRun) {
       process.stdout.write(`install ${join(this.objdir(ctx), 'libpasses.so')} -> ${dest}\n`);
       return;
     }

@@ -265,7 +265,7 @@ class SourceLLVM extends LLVM {
     // replace: a previous, interrupted fetch may have left a partly patched tree
     await extractArchive(ctx, tarball, src, { stripComponents: 1, replace: true });
     for (const p of patches) await applyPatch(ctx, p, { cwd: src });
-    if (!ctx.args.dryRun) writeFileSync(join(src, '.infra-fetched'), `${this.options.sha256}\n`);
+    if (!ctx.dryRun) writeFileSync(join(src, '.infra-fetched'), `${this.options.sha256}\n`);
   }
 
   /** The download address; a local path (relative to the setup's root) becomes a file: URL. */
@@ -313,7 +313,7 @@ class SourceLLVM extends LLVM {
   async build(ctx: Context): Promise<void> {
     await run(ctx, this.cmakeArgv(ctx), { cwd: this.path(ctx) });
     await run(ctx, this.ninjaArgv(ctx), { cwd: this.path(ctx) });
-    if (!ctx.args.dryRun) writeFileSync(join(this.objdir(ctx), '.infra-built'), '');
+    if (!ctx.dryRun) writeFileSync(join(this.objdir(ctx), '.infra-built'), '');
   }
 
   isInstalled(ctx: Context): boolean {
@@ -322,6 +322,6 @@ class SourceLLVM extends LLVM {
 
   async install(ctx: Context): Promise<void> {
     await run(ctx, ['ninja', '-C', this.objdir(ctx), 'install'], { cwd: this.path(ctx) });
-    if (!ctx.args.dryRun) writeFileSync(this.path(ctx, 'install', '.infra-installed'), '');
+    if (!ctx.dryRun) writeFileSync(this.path(ctx, 'install', '.infra-installed'), '');
   }
 }

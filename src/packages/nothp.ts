@@ -29,16 +29,16 @@ export class Nothp extends Package {
     return existsSync(this.path(ctx, 'obj', 'nothp'));
   }
   async build(ctx: Context): Promise<void> {
-    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
     await run(ctx, ['cc', '-O2', '-o', this.path(ctx, 'obj', 'nothp'), SOURCE]);
   }
   isInstalled(ctx: Context): boolean {
     return existsSync(this.wrapperPath(ctx));
   }
   async install(ctx: Context): Promise<void> {
-    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'install', 'bin'), { recursive: true });
+    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'install', 'bin'), { recursive: true });
     await run(ctx, ['cp', this.path(ctx, 'obj', 'nothp'), this.wrapperPath(ctx) + '.tmp']);
-    if (!ctx.args.dryRun) renameSync(this.wrapperPath(ctx) + '.tmp', this.wrapperPath(ctx));
+    if (!ctx.dryRun) renameSync(this.wrapperPath(ctx) + '.tmp', this.wrapperPath(ctx));
   }
   /** Puts the wrapper in front of every benchmark command (call from prepareRun or run). */
   configure(ctx: Context): void {

@@ -87,7 +87,7 @@ export class RuntimeLibrary extends Package {
     const llvm = this.options.llvm;
     const cc = llvm ? llvm.tool(ctx, 'clang') : 'cc';
     const cxx = llvm ? llvm.tool(ctx, 'clang++') : 'c++';
-    if (!ctx.args.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
     const stale = units.filter((u) => !upToDate(u.object, unitInputs(u)));
     await inParallel(ctx.jobs, stale, async (u) => {
       const compiler = u.source.endsWith('.c') ? cc : cxx;
@@ -100,9 +100,9 @@ export class RuntimeLibrary extends Package {
 
   async install(ctx: Context): Promise<void> {
     const dest = this.libraryPath(ctx);
-    if (!ctx.args.dryRun) mkdirSync(join(dest, '..'), { recursive: true });
+    if (!ctx.dryRun) mkdirSync(join(dest, '..'), { recursive: true });
     await run(ctx, ['cp', this.path(ctx, 'obj', basename(dest)), dest + '.tmp']);
-    if (!ctx.args.dryRun) renameSync(dest + '.tmp', dest);
+    if (!ctx.dryRun) renameSync(dest + '.tmp', dest);
   }
 
   /** The link flag that pulls in the whole library. */

@@ -50,7 +50,7 @@ export interface RunSummary {
 /**
  * The run command's {@link Runner}. A target's `run` receives `forInstance(instance.name)`,
  * which knows which instance the submitted benchmarks belong to; `submit` on the object itself
- * reads the instance name from `ctx.args.instanceName` instead.
+ * reads the instance name from `ctx.instanceName` instead.
  *
  * Submissions are staged: nothing executes until {@link start}, so every instance's `run` can
  * submit (or fail) before the first measurement, and executions can be interleaved.
@@ -199,9 +199,9 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
 
   return {
     submit(ctx, run) {
-      const instance = ctx.args.instanceName;
+      const instance = ctx.instanceName;
       if (typeof instance !== 'string' || !instance) {
-        throw new Error('runner.submit needs ctx.args.instanceName; use runner.forInstance(name) instead');
+        throw new Error('runner.submit needs ctx.instanceName; use runner.forInstance(name) instead');
       }
       submitFor(instance, ctx, run);
     },

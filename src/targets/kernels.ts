@@ -104,7 +104,7 @@ export class Kernels extends Target {
 
   async build(ctx: Context, instance: Instance): Promise<void> {
     const dir = this.binDir(ctx, instance);
-    const dryRun = Boolean(ctx.args.dryRun);
+    const dryRun = ctx.dryRun;
     if (!dryRun) mkdirSync(dir, { recursive: true });
     const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
     const hash = this.configuration(ctx);
@@ -138,7 +138,7 @@ export class Kernels extends Target {
     const cwd = this.path(ctx, instance.name, 'run');
     const hash = this.configuration(ctx);
     const stale = this.selected(ctx).filter((k) => readStamp(`${this.binDir(ctx, instance)}/${k}.stamp`) !== hash);
-    if (stale.length && !ctx.args.dryRun) {
+    if (stale.length && !ctx.dryRun) {
       throw new UserError(
         `${this.name}: ${stale.join(', ')} not built, or built with another compiler, flags or runtime, for ${instance.name}; build first (or use run --build)`,
       );

@@ -280,7 +280,7 @@ export class ProgramSuite extends Target {
     ctx.log.info(`building ${p.name} ${p.version} for ${instance.name}`);
     // a dry run only prints the commands (run, download and extractArchive do so) and
     // leaves the existing tree, binaries and stamp exactly as they are
-    const dryRun = Boolean(ctx.args.dryRun);
+    const dryRun = ctx.dryRun;
     if (!dryRun) {
       // a fresh tree: stale objects built with other flags must never end up in the binary
       rmSync(dir, { recursive: true, force: true });
@@ -320,7 +320,7 @@ export class ProgramSuite extends Target {
         if (missing.length) {
           throw new UserError(`${benchmark}: ${missing.join(', ')} not built for ${instance.name}; build it first (or use run --build)`);
         }
-        if (!ctx.args.dryRun && readStamp(join(this.programDir(ctx, instance, p), STAMP)) !== this.configuration(ctx, p)) {
+        if (!ctx.dryRun && readStamp(join(this.programDir(ctx, instance, p), STAMP)) !== this.configuration(ctx, p)) {
           throw new UserError(
             `${benchmark}: the build of ${p.name} for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`,
           );

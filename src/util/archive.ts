@@ -64,7 +64,7 @@ export async function extractArchive(
   archive = resolve(ctx.paths.root, archive);
   destDir = resolve(ctx.paths.root, destDir);
   const format = formatOf(archive);
-  if (ctx.args.dryRun) {
+  if (ctx.dryRun) {
     process.stdout.write(`extract ${archive} -> ${destDir}${strip ? ` (strip ${strip})` : ''}\n`);
     return;
   }

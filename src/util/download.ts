@@ -49,7 +49,7 @@ const MIRROR_HINT =
 export async function download(ctx: Context, url: string, options: DownloadOptions): Promise<string> {
   const expected = checkedDigest(url, options);
   const outfile = resolve(ctx.paths.root, options.outfile);
-  if (ctx.args.dryRun) {
+  if (ctx.dryRun) {
     process.stdout.write(`download ${url} -> ${outfile}${expected ? ` (sha256 ${expected})` : ''}\n`);
     return outfile;
   }
@@ -247,7 +247,7 @@ function urlBasename(url: string): string | undefined {
 
 /** Mirror directories in search order, without duplicates. */
 export function mirrorDirs(ctx: Context, extra: string[] = []): string[] {
-  const fromArgs = ctx.args.sourceMirror as string | string[] | undefined;
+  const fromArgs: string | string[] = ctx.sourceMirrors;
   const fromEnv = (process.env[MIRROR_ENV] ?? '').split(delimiter);
   const all = [...extra, ...(Array.isArray(fromArgs) ? fromArgs : fromArgs ? [fromArgs] : []), ...fromEnv];
   const dirs: string[] = [];

@@ -30,7 +30,7 @@ export async function applyPatch(ctx: Context, patchFile: string, options: Patch
   const file = resolve(ctx.paths.root, patchFile);
   const cwd = resolve(ctx.paths.root, options.cwd);
   const stamp = patchStamp(file, cwd);
-  if (ctx.args.dryRun) {
+  if (ctx.dryRun) {
     process.stdout.write(`apply patch ${file} in ${cwd} (-p${strip})\n`);
     return true;
   }

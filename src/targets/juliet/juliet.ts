@@ -110,7 +110,7 @@ export class Juliet extends Target {
     if (this.isArchive(ctx)) {
       await extractArchive(ctx, resolve(ctx.paths.root, this.source), this.path(ctx, 'src'), { replace: true });
     }
-    if (!ctx.args.dryRun && !this.isFetched(ctx)) {
+    if (!ctx.dryRun && !this.isFetched(ctx)) {
       throw new UserError(`juliet: ${this.suiteDir(ctx)} is not the Juliet suite (no testcasesupport/io.c); give the directory that holds testcases/ and testcasesupport/`);
     }
   }
@@ -148,7 +148,7 @@ export class Juliet extends Target {
     const dir = this.binDir(ctx, instance.name);
     const toolchain = { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
     const hash = this.configuration(ctx);
-    const dryRun = Boolean(ctx.args.dryRun);
+    const dryRun = ctx.dryRun;
     if (readStamp(join(dir, '.stamp')) !== hash && !dryRun) rmSync(dir, { recursive: true, force: true });
     if (!dryRun) {
       mkdirSync(join(dir, 'good'), { recursive: true });
@@ -178,10 +178,10 @@ export class Juliet extends Target {
     const { testcases } = this.selection(ctx);
     const dir = this.binDir(ctx, instance.name);
     const stamp = readStamp(join(dir, '.stamp'));
-    if (stamp === undefined && !ctx.args.dryRun) {
+    if (stamp === undefined && !ctx.dryRun) {
       throw new UserError(`juliet: not built for ${instance.name}; build it first (or use run --build)`);
     }
-    if (stamp !== undefined && stamp !== this.configuration(ctx) && !ctx.args.dryRun) {
+    if (stamp !== undefined && stamp !== this.configuration(ctx) && !ctx.dryRun) {
       throw new UserError(`juliet: the build for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`);
     }
     // the run script puts the wrapper around the test program, not around itself
@@ -210,8 +210,8 @@ export class Juliet extends Target {
         });
       }
     }
-    if (!submitted && !ctx.args.dryRun) throw new UserError(`juliet: none of the selected test cases is built for ${instance.name}; build first`);
-    if (notBuilt.length && !ctx.args.dryRun) {
+    if (!submitted && !ctx.dryRun) throw new UserError(`juliet: none of the selected test cases is built for ${instance.name}; build first`);
+    if (notBuilt.length && !ctx.dryRun) {
       ctx.log.warning(
         `juliet: ${notBuilt.length} selected program(s) are not built for ${instance.name} and are not run ` +
           `(they failed to build, or were not selected when building): ${notBuilt.slice(0, 5).join(', ')}${notBuilt.length > 5 ? ', ...' : ''}`,

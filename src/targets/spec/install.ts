@@ -34,7 +34,7 @@ export async function installSpec(
 ): Promise<void> {
   const src = resolve(ctx.paths.root, source);
   if (sourceType !== 'git' && !existsSync(src)) throw new UserError(`${version.target}: source ${src} does not exist`);
-  const dryRun = Boolean(ctx.args.dryRun);
+  const dryRun = ctx.dryRun;
   if (!dryRun) {
     rmSync(workdir, { recursive: true, force: true });
     mkdirSync(workdir, { recursive: true });
@@ -81,7 +81,7 @@ function mediaRoot(media: string): string {
 
 async function runInstall(ctx: Context, media: string, dest: string): Promise<void> {
   const script = join(media, 'install.sh');
-  if (!ctx.args.dryRun && !existsSync(script)) {
+  if (!ctx.dryRun && !existsSync(script)) {
     throw new UserError(`no install.sh in ${media}: is this the contents of a SPEC ISO? (use sourceType 'installed' for an installed SPEC)`);
   }
   ctx.log.info(`installing SPEC from ${media} into ${dest}`);

@@ -180,7 +180,7 @@ export class SpecCpu extends Target {
   private writeConfig(ctx: Context, instance: string): void {
     const file = this.configFile(ctx, instance);
     const text = this.config(ctx, instance, ctx.targetRunWrapper);
-    if (ctx.args.dryRun) {
+    if (ctx.dryRun) {
       process.stdout.write(`write ${file}:\n${text}`);
       return;
     }
@@ -231,7 +231,7 @@ export class SpecCpu extends Target {
           `full output in ${ctx.paths.runlog}, build logs in ${join(this.specDir(ctx), 'result')}\n    ${tail}`,
       );
     }
-    if (ctx.args.dryRun) return;
+    if (ctx.dryRun) return;
     mkdirSync(this.path(ctx, instance.name, 'built'), { recursive: true });
     for (const b of stale) writeStamp(this.stampFile(ctx, instance.name, b), this.buildHash(ctx, instance.name, b));
   }
@@ -247,7 +247,7 @@ export class SpecCpu extends Target {
   run(ctx: Context, instance: Instance, runner: Runner): void {
     const benchmarks = this.selectedBenchmarks(ctx);
     const unbuilt = benchmarks.filter((b) => readStamp(this.stampFile(ctx, instance.name, b)) !== this.buildHash(ctx, instance.name, b));
-    if (unbuilt.length && !ctx.args.dryRun) {
+    if (unbuilt.length && !ctx.dryRun) {
       throw new UserError(`${this.name}: ${unbuilt.join(' ')} not built (or built with other flags) for ${instance.name}; build first (or use run --build)`);
     }
     // the wrapper may be set only for running: the config carries it to the benchmark commands
@@ -281,8 +281,8 @@ function camel(flag: string): string {
 }
 
 function ctxInstance(ctx: Context): string {
-  const name = ctx.args.instanceName;
-  if (typeof name !== 'string') throw new Error('SPEC harness commands need ctx.args.instanceName');
+  const name = ctx.instanceName;
+  if (typeof name !== 'string') throw new Error('SPEC harness commands need ctx.instanceName');
   return name;
 }
 

@@ -123,7 +123,7 @@ export class Nginx extends WebServer {
     }
     requireProgram(ctx, 'make');
     ctx.log.info(`building nginx ${this.version} for ${instance.name}`);
-    const dryRun = Boolean(ctx.args.dryRun);
+    const dryRun = ctx.dryRun;
     if (!dryRun) {
       // objects built with other flags must never end up in the binary
       rmSync(dir, { recursive: true, force: true });
