@@ -4,7 +4,8 @@
  * The public API a setup script uses. Built-in targets, instances and packages are exported
  * here too and use nothing beyond this API.
  */
-export { Setup, type Command } from './core/setup.js';
+export { Setup } from './cli/setup.js';
+export type { Command, Setup as Registry } from './core/setup.js';
 export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue } from './core/context.js';
 export { Target } from './core/target.js';
 export { Instance } from './core/instance.js';

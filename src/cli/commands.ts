@@ -2,29 +2,55 @@ import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { OptionCollector, nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
+import type { CompletionCommand } from '../commands/completion.js';
+
+/** What a command's implementation receives besides the setup and the context. */
+export interface CommandInput {
+  /** Positional arguments as commander parsed them (variadic ones are arrays). */
+  positional: unknown[];
+  /** Values of the command's own options (never the target's or instances' options: those are in `ctx.args`). */
+  opts: Record<string, unknown>;
+}
 
 /** How a subcommand is declared; its implementation module is only loaded when it runs. */
 export interface CommandDef {
   name: string;
   description: string;
   args?: Array<{ spec: string; description: string }>;
-  /** Options, possibly depending on the target/instances named on the command line. */
-  options(info: { setup: Setup; argv: string[] }): OptionSpec[] | Promise<OptionSpec[]>;
-  run(setup: Setup, ctx: Context, positional: unknown[], opts: Record<string, any>): Promise<void>;
+  /** The command's own options. */
+  options?: readonly OptionSpec[] | (() => Promise<readonly OptionSpec[]>);
+  /**
+   * Options whose values go to `ctx.args`: 'build' and 'run' take those the named target and
+   * instances declare (`addBuildArgs`, for 'run' also `addRunArgs`); a list gives them as is
+   * (a setup script's own command).
+   */
+  declared?: 'build' | 'run' | readonly OptionSpec[];
   /** Unknown options are passed on as arguments (pkg-config's package-defined options). */
   looseOptions?: boolean;
-  /** The command's own options that take values (to find positionals before parsing). */
-  staticOptions?: OptionSpec[];
+  run(setup: Setup, ctx: Context, input: CommandInput): Promise<void>;
 }
 
-/** Global options that take a value (see src/cli/main.ts). */
-export const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
-  { flags: '-j, --jobs <n>', description: '' },
-  { flags: '--source-mirror <dir>', description: '' },
-  { flags: '--setup <file>', description: '' },
+/** Options every command takes, given before or after the command name. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    flags: '-v, --verbosity',
+    description: 'debug output on stderr (the debug log always has it)',
+    parse: (_v: string, prev: number) => prev + 1,
+    default: 0,
+  },
+  { flags: '-q, --quiet', description: 'only warnings and errors' },
+  { flags: '-j, --jobs <n>', description: 'parallel jobs for build systems (default: cores, at most 16)', parse: positiveInt('--jobs') },
+  {
+    flags: '--source-mirror <dir>',
+    description: 'directory searched (by sha256) for source archives before any download; repeatable (env INFRA_SOURCE_MIRROR)',
+    parse: (v: string, prev: string[] = []) => [...prev, v],
+  },
 ];
 
-export const parallelOptions: OptionSpec[] = [
+/** `--setup FILE` is taken by the launcher before the command line is parsed. */
+const LAUNCHER_OPTIONS: readonly OptionSpec[] = [{ flags: '--setup <file>', description: 'the setup script to use' }];
+
+export const parallelOptions: readonly OptionSpec[] = [
   {
     flags: '--parallel <mode>',
     description: 'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
@@ -41,21 +67,33 @@ export const parallelOptions: OptionSpec[] = [
 ];
 
 /** Builds run on this machine: parallel jobs are processes sharing its cores. */
-export const buildParallelOptions: OptionSpec[] = [
+const buildParallelOptions: readonly OptionSpec[] = [
   { flags: '--parallel <mode>', description: 'build the instances as parallel jobs: proc (processes on this machine)', choices: ['proc'] },
   { flags: '--parallelmax <n>', description: 'maximum parallel builds (default: the number of cores)', parse: positiveInt('--parallelmax') },
 ];
 
-export const buildFlagOptions: OptionSpec[] = [
-  { flags: '--deps-only', description: 'only build the dependencies of the target and instances' },
+const depsOnlyOption: OptionSpec = { flags: '--deps-only', description: 'only build the dependencies of the target and instances' };
+const rebuildOptions: readonly OptionSpec[] = [
   { flags: '--force-rebuild-deps', description: 'rebuild dependencies even when they are installed' },
   { flags: '--clean', description: "remove the target's generated files before building" },
   { flags: '--dry-run', description: 'print the commands that would run, run none' },
 ];
 
-/** Options added by the named target and instances (for build: every instance's). */
-export function targetOptions(setup: Setup, argv: string[], kind: 'build' | 'run'): OptionSpec[] {
-  const positional = positionals(argv, everyOption(setup, kind));
+const runOwnOptions: readonly OptionSpec[] = [
+  { flags: '--build', description: 'build the target (and dependencies) first' },
+  { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
+  { flags: '--warmup <n>', description: 'unrecorded executions of each benchmark before the measured ones (default 0)', parse: nonNegativeInt('--warmup') },
+  { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
+  { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
+  { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
+  { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
+  { flags: '--linger <seconds>', description: 'kill processes a benchmark leaves running this long after it exits (default 10)', parse: nonNegativeInt('--linger') },
+  ...rebuildOptions,
+  ...parallelOptions,
+];
+
+/** The options the named target and instances declare (for build: their build options). */
+export function declaredOptions(setup: Setup, positional: readonly string[], kind: 'build' | 'run'): OptionSpec[] {
   const col = new OptionCollector();
   const targetName = positional[0];
   if (targetName !== undefined) {
@@ -69,13 +107,11 @@ export function targetOptions(setup: Setup, argv: string[], kind: 'build' | 'run
     inst.addBuildArgs(col);
     if (kind === 'run') inst.addRunArgs(col);
   }
-  // two registrations of one flag (e.g. instances sharing an option) keep the first
-  const seen = new Set<string>();
-  return col.specs.filter((s) => (seen.has(s.flags) ? false : (seen.add(s.flags), true)));
+  return uniqueFlags(col.specs);
 }
 
-/** Every option any command, target or instance defines (to tell option values from names). */
-function everyOption(setup: Setup, kind: 'build' | 'run'): OptionSpec[] {
+/** Every option any target or instance declares for a command (to tell option values from names). */
+export function everyDeclaredOption(setup: Setup, kind: 'build' | 'run'): OptionSpec[] {
   const col = new OptionCollector();
   for (const t of setup.targets.values()) {
     t.addBuildArgs(col);
@@ -85,17 +121,28 @@ function everyOption(setup: Setup, kind: 'build' | 'run'): OptionSpec[] {
     i.addBuildArgs(col);
     if (kind === 'run') i.addRunArgs(col);
   }
-  const command = COMMANDS.find((c) => c.name === kind);
-  return [...GLOBAL_VALUE_OPTIONS, ...(command?.staticOptions ?? []), ...col.specs];
+  return uniqueFlags(col.specs);
+}
+
+/** Two registrations of one flag (e.g. instances sharing an option) keep the first. */
+function uniqueFlags(specs: OptionSpec[]): OptionSpec[] {
+  const seen = new Set<string>();
+  return specs.filter((s) => (seen.has(s.flags) ? false : (seen.add(s.flags), true)));
+}
+
+/** The options a command parses before it knows the target: its own, and the global ones. */
+export async function staticOptions(def: CommandDef): Promise<readonly OptionSpec[]> {
+  const own = typeof def.options === 'function' ? await def.options() : def.options ?? [];
+  return [...GLOBAL_OPTIONS, ...LAUNCHER_OPTIONS, ...own];
 }
 
 /** The positional arguments of a command line, skipping options and their values. */
-export function positionals(argv: string[], specs: OptionSpec[]): string[] {
+export function positionals(argv: readonly string[], specs: readonly OptionSpec[]): string[] {
   const takes = new Map<string, 'one' | 'many'>();
   for (const spec of specs) {
     const kind = /<[^>]*\.\.\.>|\[[^\]]*\.\.\.\]/.test(spec.flags) ? 'many' : /[<[]/.test(spec.flags) ? 'one' : undefined;
     if (!kind) continue;
-    for (const flag of spec.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-'))) takes.set(flag, kind);
+    for (const flag of optionFlags(spec)) takes.set(flag, kind);
   }
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -116,24 +163,32 @@ export function positionals(argv: string[], specs: OptionSpec[]): string[] {
   return out;
 }
 
-const runOwnOptions: OptionSpec[] = [
-  { flags: '--build', description: 'build the target (and dependencies) first' },
-  { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
-  { flags: '--warmup <n>', description: 'unrecorded executions of each benchmark before the measured ones (default 0)', parse: nonNegativeInt('--warmup') },
-  { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
-  { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
-  { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
-  { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
-  { flags: '--linger <seconds>', description: 'kill processes a benchmark leaves running this long after it exits (default 10)', parse: nonNegativeInt('--linger') },
-  ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
-  ...parallelOptions,
-];
+/** The flags of an option spec: `-i, --iterations <n>` gives `-i` and `--iterations`. */
+export function optionFlags(spec: OptionSpec): string[] {
+  return spec.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-'));
+}
+
+/** The command name: the first argument that is neither a global option nor its value. */
+export function commandName(argv: readonly string[]): string | undefined {
+  return positionals(argv, [...GLOBAL_OPTIONS, ...LAUNCHER_OPTIONS])[0];
+}
 
 function requireInstances(names: string[]): void {
   if (names.length === 0) throw new UserError('give at least one instance', { exitCode: 2 });
 }
 
-export const COMMANDS: CommandDef[] = [
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+/** Commands a setup script adds: their options are theirs, read from `ctx.args`. */
+export function setupCommandDefs(setup: Setup): CommandDef[] {
+  return [...setup.commands.values()].map((cmd) => {
+    const col = new OptionCollector();
+    cmd.addArgs?.(col);
+    return { name: cmd.name, description: cmd.description, declared: col.specs, run: async (s, ctx) => cmd.run(ctx, s) };
+  });
+}
+
+export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'build',
     description: 'build a target with one or more instances (dependencies first)',
@@ -141,22 +196,22 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<target>', description: 'target to build' },
       { spec: '<instances...>', description: 'instances to build it with' },
     ],
-    options: ({ setup, argv }) => [...buildFlagOptions, ...buildParallelOptions, ...targetOptions(setup, argv, 'build')],
-    staticOptions: [...buildFlagOptions, ...buildParallelOptions],
-    run: async (setup, ctx, [target, instances], opts) => {
-      requireInstances(instances as string[]);
+    options: [depsOnlyOption, ...rebuildOptions, ...buildParallelOptions],
+    declared: 'build',
+    run: async (setup, ctx, { positional: [target, instances], opts }) => {
+      requireInstances(strings(instances));
       const { build } = await import('../commands/build.js');
-      await build(setup, ctx, target as string, instances as string[], opts);
+      await build(setup, ctx, { ...opts, target: String(target), instances: strings(instances) });
     },
   },
   {
     name: 'pkg-build',
     description: 'build and install one package and its dependencies',
     args: [{ spec: '<package>', description: 'package ident (see config --packages)' }],
-    options: () => buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
-    run: async (setup, ctx, [pkg], opts) => {
+    options: rebuildOptions,
+    run: async (setup, ctx, { positional: [pkg], opts }) => {
       const { pkgBuild } = await import('../commands/pkg-build.js');
-      await pkgBuild(setup, ctx, pkg as string, opts);
+      await pkgBuild(setup, ctx, { ...opts, package: String(pkg) });
     },
   },
   {
@@ -166,12 +221,12 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<target>', description: 'target to run' },
       { spec: '<instances...>', description: 'instances to run it with' },
     ],
-    options: ({ setup, argv }) => [...runOwnOptions, ...targetOptions(setup, argv, 'run')],
-    staticOptions: runOwnOptions,
-    run: async (setup, ctx, [target, instances], opts) => {
-      requireInstances(instances as string[]);
+    options: runOwnOptions,
+    declared: 'run',
+    run: async (setup, ctx, { positional: [target, instances], opts }) => {
+      requireInstances(strings(instances));
       const { runCommand } = await import('../commands/run.js');
-      await runCommand(setup, ctx, target as string, instances as string[], opts);
+      await runCommand(setup, ctx, String(target), strings(instances), opts);
     },
   },
   {
@@ -182,19 +237,19 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<rundirs...>', description: 'results directories (e.g. results/last)' },
     ],
     options: async () => (await import('../commands/report.js')).reportOptionSpecs,
-    run: async (setup, ctx, [target, rundirs], opts) => {
+    run: async (setup, ctx, { positional: [target, rundirs], opts }) => {
       const { report } = await import('../commands/report.js');
-      await report(ctx, setup.getTarget(target as string), { ...opts, rundirs: rundirs as string[] } as any);
+      await report(ctx, setup.getTarget(String(target)), { ...opts, rundirs: strings(rundirs) });
     },
   },
   {
     name: 'clean',
     description: 'remove generated files of targets and packages',
-    options: () => [
+    options: [
       { flags: '-t, --targets <names...>', description: 'targets to clean' },
       { flags: '-p, --packages <idents...>', description: 'packages to clean' },
     ],
-    run: async (setup, ctx, _p, opts) => {
+    run: async (setup, ctx, { opts }) => {
       const { clean } = await import('../commands/clean.js');
       await clean(setup, ctx, opts);
     },
@@ -202,12 +257,12 @@ export const COMMANDS: CommandDef[] = [
   {
     name: 'config',
     description: 'list registered targets, instances or packages',
-    options: () => [
+    options: [
       { flags: '--targets', description: 'list targets' },
       { flags: '--instances', description: 'list instances' },
       { flags: '--packages', description: 'list packages (all dependencies of targets and instances)' },
     ],
-    run: async (setup, ctx, _p, opts) => {
+    run: async (setup, ctx, { opts }) => {
       const { config } = await import('../commands/config.js');
       await config(setup, ctx, opts);
     },
@@ -219,15 +274,16 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<package>', description: 'package ident' },
       { spec: '[options...]', description: 'package options such as --prefix, --root (none: list them)' },
     ],
-    options: () => [],
     looseOptions: true,
-    run: async (setup, ctx, [pkg, options], _opts) => {
+    run: async (setup, ctx, { positional: [pkg, options] }) => {
       if (pkg === '--help' || pkg === '-h') {
-        process.stdout.write('Usage: infra pkg-config PACKAGE [OPTION...]\n\nPrints what a build system needs to use a package; without options, lists the package\'s options.\nDefault options: --root, --prefix. Packages: see infra config --packages.\n');
+        process.stdout.write(
+          "Usage: infra pkg-config PACKAGE [OPTION...]\n\nPrints what a build system needs to use a package; without options, lists the package's options.\nDefault options: --root, --prefix. Packages: see infra config --packages.\n",
+        );
         return;
       }
       const { pkgConfig } = await import('../commands/pkg-config.js');
-      await pkgConfig(setup, ctx, pkg as string, (options as string[]) ?? []);
+      await pkgConfig(setup, ctx, { package: String(pkg), options: strings(options) });
     },
   },
   {
@@ -238,20 +294,24 @@ export const COMMANDS: CommandDef[] = [
       { spec: '<instance>', description: 'instance whose hooks to run' },
       { spec: '<files...>', description: 'binaries to pass to the hooks' },
     ],
-    options: () => [],
-    run: async (setup, ctx, [hook, instance, files], _opts) => {
+    run: async (setup, ctx, { positional: [hook, instance, files] }) => {
       const { execHook } = await import('../commands/exec-hook.js');
-      await execHook(setup, ctx, hook as string, instance as string, files as string[]);
+      await execHook(setup, ctx, { hook: String(hook), instance: String(instance), files: strings(files) });
     },
   },
   {
     name: 'completion',
     description: 'print a shell completion script (bash or zsh)',
     args: [{ spec: '<shell>', description: 'bash or zsh' }],
-    options: () => [],
-    run: async (setup, _ctx, [shell]) => {
-      const { completion } = await import('../commands/completion.js');
-      process.stdout.write(completion(setup, shell as string, ['init', ...COMMANDS.map((c) => c.name)]));
+    run: async (setup, ctx, { positional: [shell] }) => {
+      const { completion, positionalKinds } = await import('../commands/completion.js');
+      // `init` is the launcher's (it needs no setup script)
+      const commands: CompletionCommand[] = [{ name: 'init', options: [], positional: ['dir'], variadic: false }];
+      for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
+        const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
+        commands.push({ name: def.name, options: [...(await staticOptions(def)), ...declared], ...positionalKinds(def.args) });
+      }
+      await completion(setup, ctx, { shell: String(shell), commands });
     },
   },
 ];

@@ -11,7 +11,14 @@ export interface GlobalOptions {
 }
 
 /** A fresh context for one invocation: paths under the setup's root, logger, -j, -v. */
-export function createContext(setup: Setup, global: GlobalOptions, args: Record<string, unknown>): Context {
+/** What the command line sets in the context besides the global options. */
+export interface InvocationState {
+  dryRun: boolean;
+  /** Values of the options the target and instances (or a setup's command) declared. */
+  args: Record<string, unknown>;
+}
+
+export function createContext(setup: Setup, global: GlobalOptions, invocation: InvocationState): Context {
   const stamp = invocationStamp(new Date());
   const paths = makePaths(setup.root, setup.setupPath, stamp);
   const verbosity = (global.verbosity ?? 0) - (global.quiet ? 1 : 0);
@@ -21,9 +28,9 @@ export function createContext(setup: Setup, global: GlobalOptions, args: Record<
   const ctx = new Context(paths, log);
   ctx.loglevel = verbosity;
   if (global.jobs !== undefined) ctx.jobs = global.jobs;
-  ctx.dryRun = args.dryRun === true;
+  ctx.dryRun = invocation.dryRun;
   ctx.sourceMirrors = global.sourceMirror ?? [];
-  ctx.args = { ...args };
+  ctx.args = { ...invocation.args };
   return ctx;
 }
 

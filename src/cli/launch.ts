@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { lastSetup, setLaunchArgs } from '../core/setup.js';
+import { lastSetup, setLaunchArgs } from './setup.js';
 import { reportError } from './main.js';
 import { packageFile } from '../paths.js';
 

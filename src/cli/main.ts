@@ -1,11 +1,20 @@
 import { Command as Commander, CommanderError, Option } from 'commander';
 import { UserError, InterruptedError, isUserError } from '../core/errors.js';
-import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
+import { optionKey, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 import { killAll } from '../exec/children.js';
 import { interrupt, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
 import { createContext, type GlobalOptions } from './context.js';
-import { COMMANDS, GLOBAL_VALUE_OPTIONS, positionals, type CommandDef } from './commands.js';
+import {
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  commandName,
+  declaredOptions,
+  everyDeclaredOption,
+  positionals,
+  setupCommandDefs,
+  staticOptions,
+} from './commands.js';
 
 
 /**
@@ -56,51 +65,41 @@ export function reportError(err: unknown): number {
 async function dispatch(setup: Setup, argv: string[]): Promise<void> {
   const program = new Commander('infra')
     .description('Build, run and measure instrumented programs, and report their overheads.')
-    .option('-v, --verbosity', 'debug output on stderr (the debug log always has it)', (_v: string, prev: number) => prev + 1, 0)
-    .option('-q, --quiet', 'only warnings and errors')
-    .option('-j, --jobs <n>', 'parallel jobs for build systems (default: cores, at most 16)', positiveInt('--jobs'))
-    .option(
-      '--source-mirror <dir>',
-      'directory searched (by sha256) for source archives before any download; repeatable (env INFRA_SOURCE_MIRROR)',
-      (v: string, prev: string[] = []) => [...prev, v],
-    )
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false)
     .exitOverride();
-  program.configureOutput({ writeErr: () => {} , outputError: () => {} });
+  addOptions(program, GLOBAL_OPTIONS);
+  program.configureOutput({ writeErr: () => {}, outputError: () => {} });
 
-  const wanted = firstCommand(argv);
-  const defs: CommandDef[] = [...COMMANDS];
-  for (const cmd of setup.commands.values()) {
-    defs.push({
-      name: cmd.name,
-      description: cmd.description,
-      options: () => {
-        const col = new OptionCollector();
-        cmd.addArgs?.(col);
-        return col.specs;
-      },
-      run: async (s, ctx) => cmd.run(ctx, s),
-    });
-  }
-  for (const def of defs) {
+  const wanted = commandName(argv);
+  for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
     const sub = program.command(def.name).description(def.description).exitOverride();
     sub.configureOutput({ writeErr: () => {}, outputError: () => {} });
     for (const arg of def.args ?? []) sub.argument(arg.spec, arg.description);
     if (def.looseOptions) sub.allowUnknownOption().helpOption(false);
-    if (def.name === wanted) {
-      // only the invoked command pays for (and validates) target/instance options
-      const specs = await def.options({ setup, argv: argv.slice(argv.indexOf(wanted) + 1) });
-      addOptions(sub, specs);
-      sub.action(async (...params: unknown[]) => {
-        const cmdObj = params[params.length - 1] as Commander;
-        const positional = params.slice(0, -2) as unknown[];
-        const opts = cmdObj.opts();
-        const global = program.opts() as GlobalOptions;
-        const ctx = createContext(setup, global, opts);
-        await def.run(setup, ctx, positional, opts);
+    if (def.name !== wanted) continue;
+    // only the invoked command pays for (and validates) target/instance options
+    const own = await staticOptions(def);
+    const commandArgv = argv.slice(argv.indexOf(wanted) + 1);
+    const kind = def.declared;
+    const declared =
+      typeof kind === 'string'
+        ? declaredOptions(setup, positionals(commandArgv, [...own, ...everyDeclaredOption(setup, kind)]), kind)
+        : [...(kind ?? [])];
+    const ownSpecs = typeof def.options === 'function' ? await def.options() : def.options ?? [];
+    addOptions(sub, ownSpecs);
+    // a target's option that a command also has (e.g. --benchmarks) is the target's own
+    addOptions(sub, declared.filter((d) => !ownSpecs.some((o) => sameOption(o, d))));
+    sub.action(async (...params: unknown[]) => {
+      const cmdObj = params[params.length - 1] as Commander;
+      const positional = params.slice(0, -2);
+      const values = cmdObj.opts();
+      const ctx = createContext(setup, program.opts() as GlobalOptions, {
+        dryRun: values.dryRun === true,
+        args: pick(values, declared),
       });
-    }
+      await def.run(setup, ctx, { positional, opts: pick(values, ownSpecs) });
+    });
   }
   program.addHelpText('after', helpFooter(setup));
   if (argv.length === 0) {
@@ -117,7 +116,7 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
   }
 }
 
-function addOptions(cmd: Commander, specs: OptionSpec[]): void {
+function addOptions(cmd: Commander, specs: readonly OptionSpec[]): void {
   for (const spec of specs) {
     const opt = new Option(spec.flags, spec.description);
     if (spec.choices) opt.choices(spec.choices as string[]);
@@ -127,9 +126,18 @@ function addOptions(cmd: Commander, specs: OptionSpec[]): void {
   }
 }
 
-/** The command name: the first argument that is neither a global option nor its value. */
-function firstCommand(argv: string[]): string | undefined {
-  return positionals(argv, GLOBAL_VALUE_OPTIONS)[0];
+/** The values of exactly these options (an allow-list: nothing else reaches the caller). */
+function pick(values: Record<string, unknown>, specs: readonly OptionSpec[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const key = optionKey(spec);
+    if (values[key] !== undefined) out[key] = values[key];
+  }
+  return out;
+}
+
+function sameOption(a: OptionSpec, b: OptionSpec): boolean {
+  return optionKey(a) === optionKey(b);
 }
 
 function helpFooter(setup: Setup): string {

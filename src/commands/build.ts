@@ -17,25 +17,28 @@ export interface BuildOptions {
   forceRebuildDeps?: boolean;
   /** Remove the target's generated files first. */
   clean?: boolean;
-  /** Print the commands that would run instead of running them. */
-  dryRun?: boolean;
   /** Build the instances as parallel jobs ('proc': on this machine). */
   parallel?: string;
   parallelmax?: number;
 }
 
+export interface BuildInput extends BuildOptions {
+  target: string;
+  instances: string[];
+}
+
 /** `infra build TARGET INSTANCE...`: dependencies once, in order, then the target per instance. */
-export async function build(setup: Setup, ctx: Context, targetName: string, instanceNames: string[], opts: BuildOptions): Promise<void> {
-  const target = setup.getTarget(targetName);
-  const instances = instanceNames.map((n) => setup.getInstance(n));
-  await withBuildLock(ctx, `build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
+export async function build(setup: Setup, ctx: Context, input: BuildInput): Promise<void> {
+  const target = setup.getTarget(input.target);
+  const instances = input.instances.map((n) => setup.getInstance(n));
+  await withBuildLock(ctx, `build ${input.target} ${input.instances.join(' ')}`, () => buildTarget(ctx, target, instances, input));
 }
 
 /** The body of `build`, shared with `run --build` (the caller holds the build lock). */
 export async function buildTarget(ctx: Context, target: Target, instances: Instance[], opts: BuildOptions): Promise<void> {
   if (opts.clean && !(await target.isClean(ctx))) {
     ctx.log.info(`cleaning ${target.name}`);
-    if (!opts.dryRun) await target.clean(ctx);
+    if (!ctx.dryRun) await target.clean(ctx);
   }
   await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
   if (opts.depsOnly) return;
@@ -43,7 +46,7 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   const pool = new JobPool(opts.parallel ? opts.parallelmax ?? availableParallelism() : 1);
   // every make of every build draws from one budget of ctx.jobs job slots, so parallel builds
   // (and targets that build several programs at once) share the cores without oversubscribing
-  const jobserver = ctx.jobs > 1 && !opts.dryRun ? new Jobserver(ctx.jobs) : null;
+  const jobserver = ctx.jobs > 1 && !ctx.dryRun ? new Jobserver(ctx.jobs) : null;
   const bctx = jobserver ? Object.assign(ctx.clone(), { jobserver }) : ctx;
   const stopOnInterrupt = onInterrupt(() => pool.abort());
   try {

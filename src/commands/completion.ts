@@ -1,56 +1,156 @@
+import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
+import type { OptionSpec } from '../core/options.js';
+import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
+import { HOOK_NAMES } from './exec-hook.js';
+
+/** What a positional argument or an option's value is, for completing it. */
+export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'dir' | 'file' | 'none';
+
+/** A command as completion sees it: the same declarations the parser gets. */
+export interface CompletionCommand {
+  name: string;
+  /** Every option the command accepts (global ones included). */
+  options: readonly OptionSpec[];
+  /** Kinds of its positional arguments; the last one repeats if it is variadic. */
+  positional: readonly CompletionKind[];
+  /** Whether the last positional argument takes several values. */
+  variadic: boolean;
+}
+
+export interface CompletionInput {
+  shell: string;
+  commands: readonly CompletionCommand[];
+}
 
 /**
- * A completion script for bash or zsh. Commands and the setup's target and instance names are
- * completed; install with `infra completion bash > ~/.local/share/bash-completion/completions/infra`
+ * `infra completion bash|zsh`: a completion script made from the commands' own option
+ * declarations (with the options the project's targets and instances add), so it completes
+ * exactly what the parser accepts: per-command options, option values with a fixed set of
+ * choices, target, instance, package and hook names, and files or directories where a
+ * path is expected. Install with `infra completion bash > ~/.local/share/bash-completion/completions/infra`
  * or `source <(infra completion zsh)`.
  */
-export function completion(setup: Setup, shell: string, commandNames: string[]): string {
-  const commands = [...commandNames, ...setup.commands.keys()].join(' ');
-  const targets = [...setup.targets.keys()].join(' ');
-  const instances = [...setup.instances.keys()].join(' ');
-  if (shell === 'bash') {
-    return `# bash completion for infra
-_infra() {
-  local cur=\${COMP_WORDS[COMP_CWORD]}
-  local cmd=\${COMP_WORDS[1]}
-  if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W "${commands}" -- "$cur") ); return
-  fi
-  case "$cur" in -*) COMPREPLY=( $(compgen -W "--help --verbosity --jobs --parallel --parallelmax --iterations --build --dry-run --clean --deps-only --force-rebuild-deps" -- "$cur") ); return;; esac
-  case "$cmd" in
-    build|run|report)
-      if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=( $(compgen -W "${targets}" -- "$cur") );
-      elif [ "$cmd" = report ]; then COMPREPLY=( $(compgen -d -- "$cur") );
-      else COMPREPLY=( $(compgen -W "${instances}" -- "$cur") ); fi;;
-    exec-hook) COMPREPLY=( $(compgen -W "pre-build post-build pre-run post-run ${instances}" -- "$cur") );;
-    completion) COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") );;
-    *) COMPREPLY=( $(compgen -f -- "$cur") );;
-  esac
+export async function completion(setup: Setup, _ctx: Context, { shell, commands }: CompletionInput): Promise<void> {
+  process.stdout.write(completionScript(setup, shell, commands));
 }
-complete -F _infra infra
-`;
-  }
-  if (shell === 'zsh') {
-    return `#compdef infra
-_infra() {
-  local -a cmds targets instances
-  cmds=(${commands})
-  targets=(${targets})
-  instances=(${instances})
-  if (( CURRENT == 2 )); then _describe 'command' cmds; return; fi
-  case $words[2] in
-    build|run|report)
-      if (( CURRENT == 3 )); then _describe 'target' targets;
-      elif [[ $words[2] == report ]]; then _files -/;
-      else _describe 'instance' instances; fi;;
-    completion) _values 'shell' bash zsh;;
-    *) _files;;
-  esac
+
+export function completionScript(setup: Setup, shell: string, commands: readonly CompletionCommand[]): string {
+  if (shell !== 'bash' && shell !== 'zsh') throw new UserError(`unknown shell '${shell}'; valid shells: bash, zsh`, { exitCode: 2 });
+  const words: Record<CompletionKind, string> = {
+    target: [...setup.targets.keys()].join(' '),
+    instance: [...setup.instances.keys()].join(' '),
+    package: packageIdents(setup).join(' '),
+    hook: Object.keys(HOOK_NAMES).join(' '),
+    shell: 'bash zsh',
+    dir: '',
+    file: '',
+    none: '',
+  };
+  const body = bashFunction(commands, words);
+  if (shell === 'bash') return `# bash completion for infra\n${body}complete -F _infra infra\n`;
+  // zsh runs the same function through its bash-completion emulation
+  return `#compdef infra\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -F _infra infra\n`;
 }
-compdef _infra infra
-`;
+
+function packageIdents(setup: Setup): string[] {
+  try {
+    return allPackages(setup).map((p) => p.ident());
+  } catch {
+    return []; // e.g. a dependency cycle: reported by the commands that build
   }
-  throw new UserError(`unknown shell '${shell}'; valid shells: bash, zsh`, { exitCode: 2 });
+}
+
+/** What a value of this option is: from its choices, or from the name of its value. */
+function valueKind(spec: OptionSpec, command: string): CompletionKind | string[] | undefined {
+  const value = /[<[]([^>\]]*)[>\]]/.exec(spec.flags)?.[1]?.replace(/\.\.\.$/, '');
+  if (value === undefined) return undefined; // a flag without a value
+  if (spec.choices) return [...spec.choices];
+  if (command === 'clean' && value === 'names') return 'target';
+  if (command === 'clean' && value === 'idents') return 'package';
+  if (/^(rundir|dir|directory)$/.test(value)) return 'dir';
+  if (/^(file|path|outfile)$/.test(value)) return 'file';
+  return 'none';
+}
+
+function positionalKind(spec: string): CompletionKind {
+  const name = spec.replace(/[<>[\].]/g, '');
+  const kinds: Record<string, CompletionKind> = {
+    target: 'target',
+    instances: 'instance',
+    instance: 'instance',
+    package: 'package',
+    hook: 'hook',
+    shell: 'shell',
+    rundirs: 'dir',
+    files: 'file',
+  };
+  return kinds[name] ?? 'none';
+}
+
+/** Positional kinds of a command's declared arguments. */
+export function positionalKinds(args: ReadonlyArray<{ spec: string }> | undefined): { positional: CompletionKind[]; variadic: boolean } {
+  const specs = args ?? [];
+  return { positional: specs.map((a) => positionalKind(a.spec)), variadic: specs.some((a) => a.spec.includes('...')) };
+}
+
+const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, string>): string {
+  if (Array.isArray(kind)) return `COMPREPLY=( $(compgen -W ${sh(kind.join(' '))} -- "$cur") )`;
+  if (kind === 'dir') return 'COMPREPLY=( $(compgen -d -- "$cur") )';
+  if (kind === 'file') return 'COMPREPLY=( $(compgen -f -- "$cur") )';
+  if (kind === 'none') return 'COMPREPLY=()';
+  return `COMPREPLY=( $(compgen -W ${sh(words[kind])} -- "$cur") )`;
+}
+
+function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
+  const globals = commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ?? [];
+  const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
+  const takesValue = (specs: readonly OptionSpec[]) => flagsOf(specs.filter((s) => /[<[]/.test(s.flags)));
+  const lines: string[] = [];
+  lines.push('_infra() {');
+  lines.push('  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= w i npos=0');
+  // the command is the first word that is neither an option nor an option's value
+  lines.push('  for ((i = 1; i < COMP_CWORD; i++)); do');
+  lines.push('    w=${COMP_WORDS[i]}');
+  lines.push('    case "$w" in');
+  // (values of every command's options are skipped, so they do not count as positionals)
+  const globalValues = [...new Set(commands.flatMap((c) => takesValue(c.options)))];
+  if (globalValues.length) lines.push(`      ${globalValues.join('|')}) i=$((i + 1));;`);
+  lines.push('      -*) ;;');
+  lines.push('      *) if [ -z "$cmd" ]; then cmd=$w; else npos=$((npos + 1)); fi;;');
+  lines.push('    esac');
+  lines.push('  done');
+  lines.push('  if [ -z "$cmd" ]; then');
+  lines.push(`    case "$cur" in -*) COMPREPLY=( $(compgen -W ${sh(flagsOf(globals).join(' '))} -- "$cur") );; *) COMPREPLY=( $(compgen -W ${sh(commands.map((c) => c.name).join(' '))} -- "$cur") );; esac`);
+  lines.push('    return');
+  lines.push('  fi');
+  lines.push('  case "$cmd" in');
+  for (const cmd of commands) {
+    lines.push(`    ${cmd.name})`);
+    // values of options with a fixed set or a known kind
+    const valueCases: string[] = [];
+    for (const spec of cmd.options) {
+      const kind = valueKind(spec, cmd.name);
+      if (kind === undefined) continue;
+      const flags = flagsOf([spec]);
+      valueCases.push(`        ${flags.join('|')}) ${compgen(kind, words)}; return;;`);
+    }
+    if (valueCases.length) lines.push('      case "$prev" in', ...valueCases, '      esac');
+    lines.push(`      case "$cur" in -*) COMPREPLY=( $(compgen -W ${sh(flagsOf(cmd.options).join(' '))} -- "$cur") ); return;; esac`);
+    if (cmd.positional.length) {
+      const cases = cmd.positional.map((kind, i) => {
+        const last = i === cmd.positional.length - 1 && cmd.variadic;
+        return `        ${last ? '*' : i}) ${compgen(kind, words)};;`;
+      });
+      if (!cmd.variadic) cases.push('        *) COMPREPLY=();;');
+      lines.push('      case "$npos" in', ...cases, '      esac');
+    }
+    lines.push('      ;;');
+  }
+  lines.push('  esac');
+  lines.push('}');
+  return lines.join('\n') + '\n';
 }

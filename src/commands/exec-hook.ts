@@ -15,7 +15,13 @@ export const HOOK_NAMES: Record<string, keyof ContextHooks> = {
  * files, so a target's own build system (a Makefile, SPEC's harness) can call back into the
  * setup after it produced a binary.
  */
-export async function execHook(setup: Setup, base: Context, hook: string, instanceName: string, files: string[]): Promise<void> {
+export interface ExecHookInput {
+  hook: string;
+  instance: string;
+  files: string[];
+}
+
+export async function execHook(setup: Setup, base: Context, { hook, instance: instanceName, files }: ExecHookInput): Promise<void> {
   const key = HOOK_NAMES[hook];
   if (!key) throw new UserError(`unknown hook '${hook}'; valid hooks: ${Object.keys(HOOK_NAMES).join(', ')}`, { exitCode: 2 });
   const instance = setup.getInstance(instanceName);

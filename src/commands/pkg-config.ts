@@ -9,7 +9,13 @@ import { qjoin } from '../util/shell.js';
  * (prefix, flags...), one line per option; lists are printed shell-quoted. Without options,
  * lists the package's options.
  */
-export async function pkgConfig(setup: Setup, ctx: Context, ident: string, options: string[]): Promise<void> {
+export interface PkgConfigInput {
+  package: string;
+  /** pkg-config options of the package (`--prefix`...); none lists them. */
+  options: string[];
+}
+
+export async function pkgConfig(setup: Setup, ctx: Context, { package: ident, options }: PkgConfigInput): Promise<void> {
   const pkg = findPackage(setup, ident);
   const available = pkg.pkgConfigOptions(ctx);
   if (options.length === 0) {

@@ -65,7 +65,7 @@ export async function runCommand(setup: Setup, ctx: Context, targetName: string,
   if (opts.build) {
     await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
   }
-  if (opts.dryRun) return;
+  if (ctx.dryRun) return;
   const backend = await createBackend(settings.parallel, {
     buildroot: ctx.paths.buildroot,
     parallelmax: settings.parallelmax,

@@ -48,3 +48,13 @@ export function nonNegativeInt(name: string) {
     return n;
   };
 }
+
+/**
+ * The key an option's value is stored under: the camelCase name of its long flag, without a
+ * leading `no-` (`--spec-benchmarks` is `specBenchmarks`, `--no-fork` is `fork`), as commander does.
+ */
+export function optionKey(spec: Pick<OptionSpec, 'flags'>): string {
+  const flag = spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('--')) ?? spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('-')) ?? '';
+  const name = flag.replace(/^-+/, '').replace(/^no-/, '');
+  return name.replace(/-([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}

@@ -16,24 +16,10 @@ export interface Command {
   run(ctx: Context, setup: Setup): Awaitable<void>;
 }
 
-let lastCreated: Setup | undefined;
-let launchArgs: string[] | undefined;
-
-/** @internal the `infra` launcher's command line, used by main() when called without arguments. */
-export function setLaunchArgs(args: string[]): void {
-  launchArgs = args;
-}
-
 /**
- * The registry of a project's targets, instances and commands. A setup script creates one,
- * registers what it uses, and calls {@link main}:
- *
- * ```ts
- * const setup = new Setup(import.meta.url);
- * setup.addTarget(new MyTarget());
- * setup.addInstance(new Clang(llvm));
- * await setup.main();
- * ```
+ * The registry of a project's targets, instances and commands, as the commands see it. Setup
+ * scripts use its subclass with `main()` (exported as `Setup` from the package), which runs
+ * the command line.
  */
 export class Setup {
   /** Absolute path of the setup script. */
@@ -43,14 +29,12 @@ export class Setup {
   readonly targets = new Map<string, Target>();
   readonly instances = new Map<string, Instance>();
   readonly commands = new Map<string, Command>();
-  private mainStarted = false;
 
   /** @param setupFile `import.meta.url` of the setup script, or its path. */
   constructor(setupFile: string) {
     const path = setupFile.startsWith('file:') ? fileURLToPath(setupFile) : resolve(setupFile);
     this.setupPath = safeRealpath(path);
     this.root = dirname(this.setupPath);
-    lastCreated = this;
   }
 
   addTarget(target: Target): this {
@@ -79,27 +63,6 @@ export class Setup {
     if (!i) throw unknownName('instance', name, this.instances.keys());
     return i;
   }
-
-  /**
-   * Parses the command line, runs the command and sets `process.exitCode`. Errors are handled
-   * here (one place): a UserError prints its message, anything else a stack trace; both exit
-   * non-zero. Resolves when the command is done; never throws.
-   */
-  async main(argv: string[] = launchArgs ?? process.argv.slice(2)): Promise<void> {
-    this.mainStarted = true;
-    const { runCli } = await import('../cli/main.js');
-    await runCli(this, argv);
-  }
-
-  /** @internal whether main() has been called (the `infra` launcher calls it if not). */
-  get started(): boolean {
-    return this.mainStarted;
-  }
-}
-
-/** @internal the Setup most recently constructed (used by the `infra` launcher). */
-export function lastSetup(): Setup | undefined {
-  return lastCreated;
 }
 
 function register<T>(kind: string, map: Map<string, T>, name: string, value: T): void {
