@@ -46,13 +46,3 @@ export async function ensureInstalled(ctx: Context, pkg: Package, options: Insta
   }
   return true;
 }
-
-/** Whether the framework considers the package installed (stamp + the package's own check). */
-export async function isInstalled(ctx: Context, pkg: Package): Promise<boolean> {
-  return existsSync(pkg.path(ctx, STAMP)) && (await pkg.isInstalled(ctx));
-}
-
-/** Removes the stamp (used by `clean`). */
-export function forgetInstalled(ctx: Context, pkg: Package): void {
-  rmSync(pkg.path(ctx, STAMP), { force: true });
-}

@@ -22,7 +22,3 @@ export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
     }
   }
 }
-
-export function liveCount(): number {
-  return live.size;
-}

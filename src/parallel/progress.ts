@@ -42,11 +42,6 @@ export class Progress implements PoolObserver {
     this.c = pc.createColors(color);
   }
 
-  /** Counts executions that were skipped (e.g. already done in a resumed run). */
-  skipped(count: number): void {
-    if (count > 0) this.message(`skipping ${count} execution(s) already recorded`);
-  }
-
   jobAdded(_label: string): void {
     this.total++;
     this.redraw();
