@@ -51,13 +51,40 @@ export function compare(base: number[], other: number[], withCi: boolean): Compa
  * the geometric mean of each ratio column (never the arithmetic mean of ratios).
  */
 export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadOptions): OverheadTable {
-  const { baseline } = opts;
+  const layout = overheadColumns(data, specs, opts);
+  let anyTooFew = false;
+  const rows = data.groups.map((group) => {
+    const row: Cell[] = [group];
+    for (const instance of data.instances) {
+      const cells = instanceCells(data, layout, opts, group, instance);
+      anyTooFew ||= cells.tooFew;
+      row.push(...cells.cells);
+    }
+    return row;
+  });
+  const summary = [geomeanRow(layout.columns, layout.ratioColumns, rows)];
+  const table = { columns: layout.columns, rows, summary, notes: overheadNotes(data, opts, anyTooFew) };
+  return { table, ratioColumns: layout.ratioColumns };
+}
+
+/** The columns of an overhead table, and which hold ratios. */
+interface OverheadLayout {
+  columns: Column[];
+  ratioColumns: Set<number>;
+  specs: FieldSpec[];
+  /** Fields with an aggregation on the field's scale: these get a significance test. */
+  tested: FieldSpec[];
+  /** Whether any execution failed (each instance then gets an 'unsuccessful' column). */
+  failures: boolean;
+}
+
+function overheadColumns(data: Grouped, specs: FieldSpec[], opts: OverheadOptions): OverheadLayout {
   const failures = hasFailures(data);
   const columns: Column[] = [{ name: data.groupby }];
   const ratioColumns = new Set<number>();
   const tested = specs.filter((s) => s.aggregations.some((a) => getAggregation(a).scaled));
   for (const instance of data.instances) {
-    const isBase = instance === baseline;
+    const isBase = instance === opts.baseline;
     for (const s of specs) {
       for (const a of s.aggregations) {
         if (!isBase && getAggregation(a).scaled) ratioColumns.add(columns.length);
@@ -72,53 +99,66 @@ export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadO
     }
     if (failures) columns.push({ group: instance, name: 'unsuccessful' });
   }
+  return { columns, ratioColumns, specs, tested, failures };
+}
 
-  let anyTooFew = false;
-  const rows = data.groups.map((group) => {
-    const row: Cell[] = [group];
-    const baseCell = data.cells.get(group)?.get(baseline);
-    for (const instance of data.instances) {
-      const isBase = instance === baseline;
-      const cell = data.cells.get(group)?.get(instance);
-      const comparisons = new Map<string, Comparison>();
-      if (!isBase && cell && baseCell) {
-        for (const s of tested) {
-          comparisons.set(s.field, compare(numericValues(baseCell, s.field), numericValues(cell, s.field), !!opts.ci));
-        }
-      }
-      for (const s of specs) {
-        for (const a of s.aggregations) {
-          const value = aggregateCell(data, group, instance, s.field, a);
-          if (isBase || !getAggregation(a).scaled) {
-            row.push(value);
-            continue;
-          }
-          const base = aggregateCell(data, group, baseline, s.field, a);
-          if (typeof value !== 'number' || typeof base !== 'number') {
-            row.push(null);
-            continue;
-          }
-          const ratio = value / base;
-          row.push(comparisons.get(s.field)?.significant ? { value: ratio, mark: SIGNIFICANT_MARK } : ratio);
-        }
-      }
-      if (!isBase) {
-        for (const s of tested) {
-          const c = comparisons.get(s.field);
-          if (!c) row.push(null);
-          else if (c.p === null) {
-            anyTooFew = true;
-            row.push(TOO_FEW);
-          } else row.push(c.significant ? { value: c.p, mark: ` ${SIGNIFICANT_MARK}` } : c.p);
-          if (opts.ci) row.push(c?.ci ? ciText(c.ci, opts.precision ?? 3) : null);
-        }
-      }
-      if (failures) row.push(failureCell(data, group, instance));
+/** One instance's cells in one group's row: values (ratios for other instances), tests, failures. */
+function instanceCells(
+  data: Grouped,
+  layout: OverheadLayout,
+  opts: OverheadOptions,
+  group: string,
+  instance: string,
+): { cells: Cell[]; tooFew: boolean } {
+  const { baseline } = opts;
+  const isBase = instance === baseline;
+  const comparisons = isBase ? new Map<string, Comparison>() : compareGroup(data, layout.tested, opts, group, instance);
+  const cells: Cell[] = [];
+  let tooFew = false;
+  for (const s of layout.specs) {
+    for (const a of s.aggregations) {
+      const value = aggregateCell(data, group, instance, s.field, a);
+      if (isBase || !getAggregation(a).scaled) cells.push(value);
+      else cells.push(ratioCell(value, aggregateCell(data, group, baseline, s.field, a), comparisons.get(s.field)));
     }
-    return row;
-  });
+  }
+  if (!isBase) {
+    for (const s of layout.tested) {
+      const c = comparisons.get(s.field);
+      if (c?.p === null) tooFew = true;
+      cells.push(pValueCell(c));
+      if (opts.ci) cells.push(c?.ci ? ciText(c.ci, opts.precision ?? 3) : null);
+    }
+  }
+  if (layout.failures) cells.push(failureCell(data, group, instance));
+  return { cells, tooFew };
+}
 
-  const geomeanRow: Cell[] = columns.map((_, i) => {
+/** The significance tests of one instance against the baseline in one group, per field. */
+function compareGroup(data: Grouped, tested: FieldSpec[], opts: OverheadOptions, group: string, instance: string): Map<string, Comparison> {
+  const out = new Map<string, Comparison>();
+  const cell = data.cells.get(group)?.get(instance);
+  const baseCell = data.cells.get(group)?.get(opts.baseline);
+  if (!cell || !baseCell) return out;
+  for (const s of tested) out.set(s.field, compare(numericValues(baseCell, s.field), numericValues(cell, s.field), !!opts.ci));
+  return out;
+}
+
+function ratioCell(value: Cell, base: Cell, comparison: Comparison | undefined): Cell {
+  if (typeof value !== 'number' || typeof base !== 'number') return null;
+  const ratio = value / base;
+  return comparison?.significant ? { value: ratio, mark: SIGNIFICANT_MARK } : ratio;
+}
+
+function pValueCell(c: Comparison | undefined): Cell {
+  if (!c) return null;
+  if (c.p === null) return TOO_FEW;
+  return c.significant ? { value: c.p, mark: ` ${SIGNIFICANT_MARK}` } : c.p;
+}
+
+/** The geometric mean of each ratio column (never the arithmetic mean of ratios). */
+function geomeanRow(columns: Column[], ratioColumns: Set<number>, rows: Cell[][]): Cell[] {
+  return columns.map((_, i) => {
     if (i === 0) return 'geomean';
     if (!ratioColumns.has(i)) return null;
     const xs: number[] = [];
@@ -128,7 +168,10 @@ export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadO
     }
     return xs.length ? stats.geomean(xs) : null;
   });
+}
 
+function overheadNotes(data: Grouped, opts: OverheadOptions, anyTooFew: boolean): string[] {
+  const { baseline } = opts;
   const others = data.instances.filter((i) => i !== baseline);
   const notes = [
     `Overheads: ${others.length ? others.join(', ') : 'each instance'} relative to '${baseline}', as ratios per ` +
@@ -137,7 +180,7 @@ export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadO
       `successful samples, alpha ${ALPHA}` + (opts.ci ? '; 95% CI: bootstrap interval of the ratio of medians.' : '.'),
   ];
   if (anyTooFew) notes.push(`${TOO_FEW}: the test needs at least ${stats.MIN_SAMPLES_FOR_TEST} successful samples on each side.`);
-  return { table: { columns, rows, summary: [geomeanRow], notes }, ratioColumns };
+  return notes;
 }
 
 function ciText([lo, hi]: [number, number], precision: number): string {
