@@ -188,6 +188,18 @@ export function setupCommandDefs(setup: Setup): CommandDef[] {
   });
 }
 
+/** Every command with every option it accepts, as completion needs them. */
+export async function completionCommands(setup: Setup): Promise<CompletionCommand[]> {
+  const { positionalKinds } = await import('../commands/completion.js');
+  // `init` is the launcher's (it needs no setup script)
+  const commands: CompletionCommand[] = [{ name: 'init', options: [], positional: ['dir'], variadic: false }];
+  for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
+    const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
+    commands.push({ name: def.name, options: [...(await staticOptions(def)), ...declared], ...positionalKinds(def.args) });
+  }
+  return commands;
+}
+
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'build',
@@ -304,14 +316,8 @@ export const COMMANDS: readonly CommandDef[] = [
     description: 'print a shell completion script (bash or zsh)',
     args: [{ spec: '<shell>', description: 'bash or zsh' }],
     run: async (setup, ctx, { positional: [shell] }) => {
-      const { completion, positionalKinds } = await import('../commands/completion.js');
-      // `init` is the launcher's (it needs no setup script)
-      const commands: CompletionCommand[] = [{ name: 'init', options: [], positional: ['dir'], variadic: false }];
-      for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
-        const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
-        commands.push({ name: def.name, options: [...(await staticOptions(def)), ...declared], ...positionalKinds(def.args) });
-      }
-      await completion(setup, ctx, { shell: String(shell), commands });
+      const { completion } = await import('../commands/completion.js');
+      await completion(setup, ctx, { shell: String(shell), commands: await completionCommands(setup) });
     },
   },
 ];
