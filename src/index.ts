@@ -52,6 +52,8 @@ export {
   type ProgramDescription,
   type SourceDescription,
   type BuildRecipe,
+  type RecipeEnv,
+  type RecipeSteps,
   type Toolchain,
   type WorkloadDescription,
   type WorkloadEnv,
