@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../src/core/context.ts';
-import { binariesInBuildDir, describeRecipe, type BuildRecipe } from '../src/targets/recipes.ts';
+import { binariesInBuildDir, describeRecipe, runRecipe, toolchain, type BuildRecipe } from '../src/targets/recipes.ts';
 import { REPO, makeProject, runInfra } from './helpers.ts';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
@@ -205,4 +205,14 @@ test('the build configuration holds what functions cannot say: a custom fingerpr
   );
   assert.equal(binariesInBuildDir({ kind: 'configure', targets: [], outOfTree: true }), true);
   assert.equal(binariesInBuildDir({ kind: 'configure', targets: [] }), false);
+});
+
+test('a source without a configure script (a git archive) is refused with how to generate one', async () => {
+  const project = makeProject({ 'configure.ac': 'AC_INIT([x], [1])\n' });
+  const ctx = { paths: { root: project }, dryRun: false, jobserver: null } as unknown as Context;
+  const tc = toolchain({ cc: 'gcc', cxx: 'g++', cflags: [], cxxflags: [], ldflags: [], ar: 'ar', ranlib: 'ranlib', jobs: 1 } as unknown as Context);
+  await assert.rejects(
+    runRecipe(ctx, { kind: 'configure', targets: [] }, tc, project, join(project, 'build')),
+    /has no configure script; generate it with a bootstrap step \(e\.g\. bootstrap: \['autoreconf', '-fi'\]\)/,
+  );
 });

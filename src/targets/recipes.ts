@@ -180,6 +180,9 @@ export async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src:
     }
     case 'configure': {
       const cwd = r.outOfTree ? makeDir(ctx, buildDir) : src;
+      if (!ctx.dryRun && !existsSync(join(src, 'configure'))) {
+        throw new UserError(`${src} has no configure script; generate it with a bootstrap step (e.g. bootstrap: ['autoreconf', '-fi'])`);
+      }
       const configure = r.outOfTree ? relative(buildDir, join(src, 'configure')) : './configure';
       await run(ctx, [configure, ...(r.configureArgs ?? [])], { cwd, env });
       await run(ctx, ['make', ...jobs, ...r.targets], { cwd, env });
