@@ -13,11 +13,13 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-pkgs=(build-essential make cmake ninja-build meson autoconf automake libtool pkg-config patch xz-utils bzip2 unzip time hyperfine
+pkgs=(build-essential make cmake ninja-build patch xz-utils bzip2 unzip time hyperfine
       clang-22 llvm-22-dev lld-22 libclang-rt-22-dev
       libgoogle-perftools-dev zstd zip python3 tcl dpkg-dev curl)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(openssh-server openssh-client slurmctld slurmd slurm-client munge wrk)
+  # the build recipe tests: an autotools bootstrap and a meson build of real sources
+  pkgs+=(meson autoconf automake libtool pkg-config)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
