@@ -1,7 +1,8 @@
 #!/bin/sh
-# Fills DIR with the source tarballs of the built-in open-source suite and nginx, taken from
-# Debian's archive (its "orig" tarballs are the upstream release files byte for byte, or a pinned
-# repack where noted in src/targets/). Point --source-mirror DIR (or INFRA_SOURCE_MIRROR=DIR) at
+# Fills DIR with the source tarballs of the built-in open-source suite, nginx and the programs the
+# build recipe tests use (libyaml: autotools, pkgconf: meson), taken from Debian's archive (its
+# "orig" tarballs are the upstream release files byte for byte, or a pinned repack where noted
+# in src/targets/). Point --source-mirror DIR (or INFRA_SOURCE_MIRROR=DIR) at
 # the result to build without access to the upstream sites. Nothing here is trusted blindly: the
 # infra finds a file in the mirror only by the sha256 it pins, so a damaged download is ignored.
 #
@@ -25,6 +26,8 @@ pool/main/s/sqlite3/sqlite3_3.40.1.orig.tar.xz
 pool/main/libz/libzstd/libzstd_1.5.4+dfsg2.orig.tar.xz
 pool/main/l/lz4/lz4_1.9.4.orig.tar.gz
 pool/main/n/nginx/nginx_1.22.1.orig.tar.gz
+pool/main/liby/libyaml/libyaml_0.2.5.orig.tar.gz
+pool/main/p/pkgconf/pkgconf_1.8.1.orig.tar.xz
 "
 
 status=0

@@ -53,6 +53,8 @@ export {
   type ProgramDescription,
   type SourceDescription,
   type BuildRecipe,
+  type RecipeEnv,
+  type RecipeSteps,
   type Toolchain,
   type WorkloadDescription,
   type WorkloadEnv,

@@ -8,14 +8,15 @@ import type { Awaitable } from '../core/package.js';
 import type { CheckOutcome, ExecutionResult, FieldValue, Runner } from '../core/runner.js';
 import { Target } from '../core/target.js';
 import type { EnvValue } from '../core/context.js';
-import { run } from '../exec/run.js';
 import { extractArchive } from '../util/archive.js';
 import { download } from '../util/download.js';
 import { requireProgram } from '../util/programs.js';
 import { configHash, readStamp, writeStamp } from './stamp.js';
 import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
-import { makeJobs } from '../exec/jobserver.js';
+import { binariesInBuildDir, describeRecipe, runRecipe, toolchain, type BuildRecipe } from './recipes.js';
 import { buildInputsDigest } from '../core/build-inputs.js';
+
+export type { BuildRecipe, RecipeEnv, RecipeSteps, Toolchain } from './recipes.js';
 
 /** Where a program's source comes from: a release tarball pinned by its sha256. */
 export interface SourceDescription {
@@ -26,49 +27,6 @@ export interface SourceDescription {
   file?: string;
   /** Leading directories to drop when extracting (default 1, the `name-version/` directory). */
   stripComponents?: number;
-}
-
-/**
- * How to build a program inside its extracted source directory. Every recipe passes the
- * instance's compiler, flags and tools (ctx.cc, cflags, ldflags, ar, ranlib, jobs) to the
- * build system in the way that build system understands.
- */
-export type BuildRecipe =
-  | {
-      /** Plain `make` with variables on the command line (they override the Makefile's). */
-      kind: 'make';
-      /** Directory to run make in, relative to the source (default: the source root). */
-      dir?: string;
-      targets: string[];
-      /** Make variables, given the toolchain (e.g. `{ CC: t.cc, CFLAGS: t.cflags }`). */
-      variables: (t: Toolchain) => Record<string, string>;
-    }
-  | {
-      /** `./configure` (CC, CFLAGS, LDFLAGS, AR, RANLIB in its environment) then `make`. */
-      kind: 'configure';
-      configureArgs?: string[];
-      targets: string[];
-    }
-  | {
-      /** `cmake -S dir -B build` with the compilers and flags as cache variables, then `cmake --build`. */
-      kind: 'cmake';
-      /** CMakeLists directory relative to the source root (default: the source root). */
-      sourceDir?: string;
-      defines?: Record<string, string>;
-      targets: string[];
-    };
-
-/** The instance's toolchain as build systems want it: flags joined into single strings. */
-export interface Toolchain {
-  cc: string;
-  cxx: string;
-  /** Program defaults first, then the instance's flags (so an instance's `-O` wins). */
-  cflags: string;
-  cxxflags: string;
-  ldflags: string;
-  ar: string;
-  ranlib: string;
-  jobs: number;
 }
 
 /** Everything a workload needs to describe one benchmark execution. */
@@ -119,7 +77,7 @@ export interface ProgramDescription {
   defaultCflags?: string[];
   /** Programs the build needs besides the compiler (checked up front with a clear message). */
   buildRequires?: string[];
-  /** Binaries by name, relative to the source directory (cmake: to the build directory). */
+  /** Binaries by name, relative to the source directory (cmake, meson, out-of-tree configure: to the build directory). */
   binaries: Record<string, string>;
   workloads: WorkloadDescription[];
 }
@@ -260,8 +218,8 @@ export class ProgramSuite extends Target {
     return configHash({
       recipe: RECIPE_VERSION,
       sha256: p.source.sha256,
-      build: describeRecipe(p.build),
-      tc: { ...toolchain(ctx, p), jobs: 0 },
+      build: describeRecipe(ctx, p.build),
+      tc: { ...toolchain(ctx, p.defaultCflags), jobs: 0 },
       inputs: buildInputsDigest(ctx),
     });
   }
@@ -269,7 +227,7 @@ export class ProgramSuite extends Target {
   /** Builds one program for one instance unless it is built with the same configuration. */
   async buildProgram(ctx: Context, instance: Instance, p: ProgramDescription): Promise<void> {
     const dir = this.programDir(ctx, instance, p);
-    const tc = toolchain(ctx, p);
+    const tc = toolchain(ctx, p.defaultCflags);
     const hash = this.configuration(ctx, p);
     const binaries = Object.values(this.programBinaries(ctx, instance, p));
     if (readStamp(join(dir, STAMP)) === hash && binaries.every((b) => existsSync(b))) {
@@ -300,7 +258,7 @@ export class ProgramSuite extends Target {
 
   /** Binaries of one program for an instance, by name. */
   programBinaries(ctx: Context, instance: Instance | string, p: ProgramDescription): Record<string, string> {
-    const base = join(this.programDir(ctx, instance, p), p.build.kind === 'cmake' ? 'build' : 'src');
+    const base = join(this.programDir(ctx, instance, p), binariesInBuildDir(p.build) ? 'build' : 'src');
     return Object.fromEntries(Object.entries(p.binaries).map(([name, rel]) => [name, join(base, rel)]));
   }
 
@@ -349,62 +307,5 @@ export class ProgramSuite extends Target {
 export class ProgramTarget extends ProgramSuite {
   constructor(description: ProgramDescription, options: { name?: string } = {}) {
     super({ name: options.name ?? description.name, programs: [description] });
-  }
-}
-
-function toolchain(ctx: Context, p: ProgramDescription): Toolchain {
-  const defaults = p.defaultCflags ?? ['-O2'];
-  return {
-    cc: ctx.cc,
-    cxx: ctx.cxx,
-    cflags: [...defaults, ...ctx.cflags].join(' '),
-    cxxflags: [...defaults, ...ctx.cxxflags].join(' '),
-    ldflags: ctx.ldflags.join(' '),
-    ar: ctx.ar,
-    ranlib: ctx.ranlib,
-    jobs: ctx.jobs,
-  };
-}
-
-function describeRecipe(r: BuildRecipe): unknown {
-  // functions do not serialise; their effect is captured by the toolchain they are given
-  return r.kind === 'make' ? { ...r, variables: r.variables(PROBE) } : r;
-}
-const PROBE: Toolchain = { cc: '$CC', cxx: '$CXX', cflags: '$CFLAGS', cxxflags: '$CXXFLAGS', ldflags: '$LDFLAGS', ar: '$AR', ranlib: '$RANLIB', jobs: 0 };
-
-async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src: string, buildDir: string): Promise<void> {
-  // with a jobserver (parallel builds), make takes its job slots from it instead of -j
-  const jobs = makeJobs(ctx);
-  switch (r.kind) {
-    case 'make': {
-      const vars = Object.entries(r.variables(t)).map(([k, v]) => `${k}=${v}`);
-      await run(ctx, ['make', ...jobs, ...vars, ...r.targets], { cwd: join(src, r.dir ?? '.') });
-      return;
-    }
-    case 'configure': {
-      const env = { CC: t.cc, CXX: t.cxx, CFLAGS: t.cflags, CXXFLAGS: t.cxxflags, LDFLAGS: t.ldflags, AR: t.ar, RANLIB: t.ranlib };
-      await run(ctx, ['./configure', ...(r.configureArgs ?? [])], { cwd: src, env });
-      await run(ctx, ['make', ...jobs, ...r.targets], { cwd: src, env });
-      return;
-    }
-    case 'cmake': {
-      const tool = (name: string) => (name.includes('/') ? name : requireProgram(ctx, name));
-      const defines: Record<string, string> = {
-        CMAKE_BUILD_TYPE: 'None', // flags come from the instance only, not from a build type
-        CMAKE_C_COMPILER: tool(t.cc),
-        CMAKE_CXX_COMPILER: tool(t.cxx),
-        CMAKE_C_FLAGS: t.cflags,
-        CMAKE_CXX_FLAGS: t.cxxflags,
-        CMAKE_EXE_LINKER_FLAGS: t.ldflags,
-        CMAKE_AR: tool(t.ar),
-        CMAKE_RANLIB: tool(t.ranlib),
-        ...r.defines,
-      };
-      const d = Object.entries(defines).map(([k, v]) => `-D${k}=${v}`);
-      await run(ctx, ['cmake', '-S', join(src, r.sourceDir ?? '.'), '-B', buildDir, ...d], { cwd: src });
-      const parallel = ctx.jobserver ? [] : ['--parallel', String(t.jobs)];
-      await run(ctx, ['cmake', '--build', buildDir, ...parallel, '--target', ...r.targets], { cwd: src });
-      return;
-    }
   }
 }
