@@ -104,7 +104,8 @@ test('run measures and records every execution; report shows overheads', () => {
   assert.deepEqual(recs.filter((x) => x.benchmark === 'answer').map((x) => x.fields.value), [42, 42, 42, 42, 42, 42, 42, 42]);
   const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8'));
   assert.equal(meta.target, 'faults');
-  assert.equal(meta.iterations, 4);
+  assert.equal(meta.settings.iterations, 4);
+  assert.equal(meta.iterations, undefined, 'stored once, in settings');
   assert.deepEqual(meta.instances.map((i: any) => i.name), ['base', 'slow']);
   assert.match(meta.instances[0].ccVersion, /gcc/);
   assert.deepEqual(meta.instances[1].cflags, ['-O0']);

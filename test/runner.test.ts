@@ -11,7 +11,7 @@ import { Target } from '../src/core/target.js';
 import { createLocalBackend } from '../src/parallel/local.js';
 import { JobPool } from '../src/parallel/pool.js';
 import { Progress } from '../src/parallel/progress.js';
-import { createRunner } from '../src/parallel/runner.js';
+import { createRunner } from '../src/run/runner.js';
 import { executionKey, type ExecutionRecord, type RunMeta } from '../src/results/schema.js';
 import { bracketedChoice, compilerVersion, hostInfo, projectState } from '../src/results/system-info.js';
 import { readRecords } from '../src/results/read.js';
@@ -238,7 +238,7 @@ describe('runner', () => {
     const runDir = createRunDirectory(join(root, 'results'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
     const pool = new JobPool(backend.capacity);
-    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
+    const runner = createRunner({ runDir, target, backend, pool, settings: { iterations: 3 }, log: quiet() });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     await backend.close();
@@ -290,7 +290,7 @@ describe('runner', () => {
     ]);
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
     const first = createRunDirectory(join(root, 'results-resume'), meta());
-    const r1 = createRunner({ runDir: first, target, backend, pool: new JobPool(1), iterations: 3, log: quiet() });
+    const r1 = createRunner({ runDir: first, target, backend, pool: new JobPool(1), settings: { iterations: 3 }, log: quiet() });
     await target.run(ctx, undefined, r1.forInstance('plain'));
     const s1 = await r1.finish();
     assert.equal(s1.ok, 2);
@@ -299,7 +299,7 @@ describe('runner', () => {
     writeFileSync(marker, '');
     const resumed = openRunForResume(first.path, quiet());
     const r2 = createRunner({
-      runDir: resumed.dir, target, backend, pool: new JobPool(1), iterations: 3, log: quiet(), skipKeys: resumed.completed,
+      runDir: resumed.dir, target, backend, pool: new JobPool(1), settings: { iterations: 3 }, log: quiet(), skipKeys: resumed.completed,
     });
     iter = 1;
     await target.run(ctx, undefined, r2.forInstance('plain'));
@@ -334,7 +334,7 @@ describe('runner', () => {
     const runDir = createRunDirectory(join(root, 'results-early'), meta());
     runDirPath = runDir.path;
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
-    const runner = createRunner({ runDir, target, backend, pool: new JobPool(2), iterations: 2, log: quiet() });
+    const runner = createRunner({ runDir, target, backend, pool: new JobPool(2), settings: { iterations: 2 }, log: quiet() });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     await backend.close();
@@ -351,7 +351,7 @@ describe('runner', () => {
     const runDir = createRunDirectory(join(root, 'results-interleave'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
     const pool = new JobPool(1);
-    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
+    const runner = createRunner({ runDir, target, backend, pool, settings: { iterations: 3 }, log: quiet() });
     await target.run(ctx, undefined, runner.forInstance('base'));
     await target.run(ctx, undefined, runner.forInstance('instr'));
     await new Promise((r) => setTimeout(r, 100));
@@ -373,7 +373,7 @@ describe('runner', () => {
     ctx.instanceName = undefined;
     const runDir = createRunDirectory(join(root, 'results-noinst'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
-    const runner = createRunner({ runDir, target: new DemoTarget([]), backend, pool: new JobPool(1), iterations: 1, log: quiet() });
+    const runner = createRunner({ runDir, target: new DemoTarget([]), backend, pool: new JobPool(1), settings: { iterations: 1 }, log: quiet() });
     assert.throws(() => runner.submit(ctx, { benchmark: 'x', argv: ['true'] }), /instanceName/);
     await runner.finish();
   });

@@ -1,7 +1,8 @@
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
-import { OptionCollector, nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
+import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
+import { runOptionSpecs } from '../run/settings.js';
 
 /** How a subcommand is declared; its implementation module is only loaded when it runs. */
 export interface CommandDef {
@@ -22,22 +23,6 @@ export const GLOBAL_VALUE_OPTIONS: OptionSpec[] = [
   { flags: '-j, --jobs <n>', description: '' },
   { flags: '--source-mirror <dir>', description: '' },
   { flags: '--setup <file>', description: '' },
-];
-
-export const parallelOptions: OptionSpec[] = [
-  {
-    flags: '--parallel <mode>',
-    description: 'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
-    choices: ['proc', 'ssh', 'slurm', 'prun'],
-  },
-  {
-    flags: '--parallelmax <n>',
-    description: 'maximum parallel jobs (default: the cores for proc, 1 per node for ssh, 64 for slurm and prun)',
-    parse: positiveInt('--parallelmax'),
-  },
-  { flags: '--ssh-nodes <hosts...>', description: 'machines for --parallel ssh: HOST, HOST:PORT or USER@HOST (~/.ssh/config applies)' },
-  { flags: '--slurm-opts <options>', description: 'extra sbatch options for --parallel slurm, e.g. "--partition=fast --exclusive"' },
-  { flags: '--prun-opts <options>', description: 'extra prun options for --parallel prun, e.g. "-asocial -t 30:00"' },
 ];
 
 /** Builds run on this machine: parallel jobs are processes sharing its cores. */
@@ -116,18 +101,7 @@ export function positionals(argv: string[], specs: OptionSpec[]): string[] {
   return out;
 }
 
-const runOwnOptions: OptionSpec[] = [
-  { flags: '--build', description: 'build the target (and dependencies) first' },
-  { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
-  { flags: '--warmup <n>', description: 'unrecorded executions of each benchmark before the measured ones (default 0)', parse: nonNegativeInt('--warmup') },
-  { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
-  { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
-  { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
-  { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
-  { flags: '--linger <seconds>', description: 'kill processes a benchmark leaves running this long after it exits (default 10)', parse: nonNegativeInt('--linger') },
-  ...buildFlagOptions.filter((o) => o.flags !== '--deps-only'),
-  ...parallelOptions,
-];
+const runOwnOptions: OptionSpec[] = [...runOptionSpecs, ...buildFlagOptions.filter((o) => o.flags !== '--deps-only')];
 
 function requireInstances(names: string[]): void {
   if (names.length === 0) throw new UserError('give at least one instance', { exitCode: 2 });
@@ -170,6 +144,8 @@ export const COMMANDS: CommandDef[] = [
     staticOptions: runOwnOptions,
     run: async (setup, ctx, [target, instances], opts) => {
       requireInstances(instances as string[]);
+      // ctx.args holds only the target's and instances' options; the command's own are in opts
+      for (const spec of runOwnOptions) delete ctx.args[/--([\w-]+)/.exec(spec.flags)![1]!.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())];
       const { runCommand } = await import('../commands/run.js');
       await runCommand(setup, ctx, target as string, instances as string[], opts);
     },
