@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { killAll } from '../src/exec/children.js';
 import { ensureMeasureHelper, executeMeasured, type MeasureSpec } from '../src/exec/measure.js';
+import type { ExecutionSettings } from '../src/run/settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'infra-measure-test-'));
 let helper: string;
@@ -19,14 +20,16 @@ function compile(name: string, source: string): string {
   return bin;
 }
 
-function spec(name: string, argv: string[], extra: Partial<MeasureSpec> = {}): MeasureSpec {
+function spec(name: string, argv: string[], extra: Partial<MeasureSpec> & ExecutionSettings = {}): MeasureSpec {
+  const { timeout, linger, cpus, nothp, ...rest } = extra;
   return {
     argv,
     cwd: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdoutPath: join(dir, 'logs', `${name}.stdout`),
     stderrPath: join(dir, 'logs', `${name}.stderr`),
-    ...extra,
+    execution: { timeout, linger, cpus, nothp },
+    ...rest,
   };
 }
 
@@ -219,7 +222,7 @@ int main(int argc, char **argv) {
       spec('io', ['sh', '-c', 'cat; echo "$GREETING in $(pwd)"; echo oops >&2; exit 3'], {
         stdinFile: input,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'hi' },
-        noThp: true,
+        nothp: true,
         cpus: '0',
       }),
       helper,
@@ -235,7 +238,7 @@ int main(int argc, char **argv) {
     const r = await executeMeasured(
       spec('status', ['sh', '-c', 'grep -E "^(Cpus_allowed_list|THP_enabled)" /proc/self/status'], {
         cpus: '0',
-        noThp: true,
+        nothp: true,
       }),
       helper,
     );

@@ -143,7 +143,7 @@ describe('remote execution backends', { skip: SKIP }, () => {
     assertThreeOk(dir, hostname());
     assert.deepEqual(layout(dir), localLayout);
     const meta = JSON.parse(readFileSync(join(dir, 'results', 'last', 'meta.json'), 'utf8'));
-    assert.equal(meta.parallel, 'ssh');
+    assert.equal(meta.settings.parallel, 'ssh');
     // nothing of the transfer is left beside the logs
     assert.ok(!readdirSync(join(dir, 'results', 'last', 'logs', 'probe', 'cc')).some((f) => f.startsWith('.remote-')));
   });

@@ -4,15 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { Context, makePaths } from '../src/core/context.js';
 import { Logger } from '../src/core/log.js';
-import type { BenchmarkRun, FieldValue, Runner } from '../src/core/runner.js';
-import { Target } from '../src/core/target.js';
 import { createLocalBackend } from '../src/parallel/local.js';
 import { JobPool } from '../src/parallel/pool.js';
 import { Progress } from '../src/parallel/progress.js';
-import { createRunner } from '../src/parallel/runner.js';
+import { createRunner } from '../src/run/runner.js';
 import { executionKey, type ExecutionRecord, type RunMeta } from '../src/results/schema.js';
+import { DemoTarget, makeContext as makeCtx, quiet, runMeta } from './run-fixtures.ts';
 import { bracketedChoice, compilerVersion, hostInfo, projectState } from '../src/results/system-info.js';
 import { readRecords } from '../src/results/read.js';
 import { createRunDirectory, openRunForResume } from '../src/results/write.js';
@@ -20,48 +18,8 @@ import { createRunDirectory, openRunForResume } from '../src/results/write.js';
 const root = mkdtempSync(join(tmpdir(), 'infra-runner-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const quiet = () => new Logger('error');
-
-function makeContext(): Context {
-  const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'test'), quiet());
-  ctx.instanceName = 'plain';
-  return ctx;
-}
-
-function meta(): RunMeta {
-  return {
-    schema: 1,
-    tool: { name: 'instrumentation-infra', version: '0.0.0' },
-    argv: ['run', 'demo', 'plain'],
-    cwd: root,
-    startedAt: new Date().toISOString(),
-    target: 'demo',
-    iterations: 3,
-    parallel: 'local',
-    parallelmax: 2,
-    project: { gitCommit: null, gitDirty: null },
-    host: { hostname: 'h', cpuModel: 'c', cores: 2, memoryBytes: 1, kernel: 'k', thp: null, aslr: null, governor: null },
-    instances: [{ name: 'plain' }],
-  };
-}
-
-/** A target whose benchmarks are shell one-liners printing a result block. */
-class DemoTarget extends Target {
-  readonly name = 'demo';
-  constructor(private readonly runs: BenchmarkRun[]) {
-    super();
-  }
-  isFetched() { return true; }
-  fetch() {}
-  build() {}
-  run(ctx: Context, _instance: unknown, runner: Runner) {
-    for (const r of this.runs) runner.submit(ctx, r);
-  }
-  override parseOutfile(_ctx: Context, outfile: string): Array<Record<string, FieldValue>> {
-    const m = /score: (\d+)/.exec(readFileSync(outfile, 'utf8'));
-    return m ? [{ score: Number(m[1]) }] : [];
-  }
-}
+const makeContext = () => makeCtx(root);
+const meta = () => runMeta(root);
 
 function memoryStream(): { stream: NodeJS.WriteStream; text: () => string } {
   const s = new PassThrough();
@@ -238,7 +196,7 @@ describe('runner', () => {
     const runDir = createRunDirectory(join(root, 'results'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
     const pool = new JobPool(backend.capacity);
-    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
+    const runner = createRunner({ runDir, target, backend, pool, settings: { iterations: 3 }, log: quiet() });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     await backend.close();
@@ -276,42 +234,6 @@ describe('runner', () => {
     assert.ok(m.finishedAt);
   });
 
-  test('a resumed run executes only what is missing or failed', async () => {
-    const ctx = makeContext();
-    const marker = join(root, 'flaky-ok');
-    let iter = 0;
-    // iteration 1 fails until the marker exists; one job at a time, as prepare sets the shared runenv
-    const target = new DemoTarget([
-      {
-        benchmark: 'flaky',
-        argv: ['sh', '-c', `test -e ${marker} || test "$ITER" != 1`],
-        prepare: (c) => { c.runenv.ITER = String(iter++); },
-      },
-    ]);
-    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
-    const first = createRunDirectory(join(root, 'results-resume'), meta());
-    const r1 = createRunner({ runDir: first, target, backend, pool: new JobPool(1), iterations: 3, log: quiet() });
-    await target.run(ctx, undefined, r1.forInstance('plain'));
-    const s1 = await r1.finish();
-    assert.equal(s1.ok, 2);
-    assert.deepEqual(s1.failed.map((r) => r.iteration), [1]);
-
-    writeFileSync(marker, '');
-    const resumed = openRunForResume(first.path, quiet());
-    const r2 = createRunner({
-      runDir: resumed.dir, target, backend, pool: new JobPool(1), iterations: 3, log: quiet(), skipKeys: resumed.completed,
-    });
-    iter = 1;
-    await target.run(ctx, undefined, r2.forInstance('plain'));
-    const s2 = await r2.finish();
-    assert.equal(s2.total, 1);
-    assert.equal(s2.skipped, 2);
-    assert.equal(s2.ok, 1);
-    const after = openRunForResume(first.path, quiet());
-    assert.equal(after.completed.size, 3);
-    await backend.close();
-  });
-
   test('a finished record is on disk at once, while earlier iterations still run', async () => {
     const ctx = makeContext();
     let seenEarly: boolean | undefined;
@@ -334,48 +256,12 @@ describe('runner', () => {
     const runDir = createRunDirectory(join(root, 'results-early'), meta());
     runDirPath = runDir.path;
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
-    const runner = createRunner({ runDir, target, backend, pool: new JobPool(2), iterations: 2, log: quiet() });
+    const runner = createRunner({ runDir, target, backend, pool: new JobPool(2), settings: { iterations: 2 }, log: quiet() });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     await backend.close();
     assert.equal(summary.ok, 2);
     assert.equal(seenEarly, true, 'iteration 1 was recorded while iteration 0 was still running');
-  });
-
-  test('nothing runs before start(); instances are interleaved, their order rotating per iteration', async () => {
-    const ctx = makeContext();
-    const target = new DemoTarget([
-      { benchmark: 'x', argv: ['true'] },
-      { benchmark: 'y', argv: ['true'], exclusive: true },
-    ]);
-    const runDir = createRunDirectory(join(root, 'results-interleave'), meta());
-    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
-    const pool = new JobPool(1);
-    const runner = createRunner({ runDir, target, backend, pool, iterations: 3, log: quiet() });
-    await target.run(ctx, undefined, runner.forInstance('base'));
-    await target.run(ctx, undefined, runner.forInstance('instr'));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(pool.activeCount + pool.pendingCount, 0, 'submissions are staged');
-    assert.equal(readRecords(runDir.path).records.length, 0);
-    const summary = await runner.finish();
-    await backend.close();
-    assert.equal(summary.ok, 12);
-    // one job at a time: records.jsonl is in execution order
-    assert.deepEqual(readRecords(runDir.path).records.map((r) => `${r.instance}/${r.benchmark}.${r.iteration}`), [
-      'base/x.0', 'instr/x.0', 'base/y.0', 'instr/y.0',
-      'instr/x.1', 'base/x.1', 'instr/y.1', 'base/y.1',
-      'base/x.2', 'instr/x.2', 'base/y.2', 'instr/y.2',
-    ]);
-  });
-
-  test('submit without an instance name is a bug, not a silent mislabel', async () => {
-    const ctx = makeContext();
-    ctx.instanceName = undefined;
-    const runDir = createRunDirectory(join(root, 'results-noinst'), meta());
-    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
-    const runner = createRunner({ runDir, target: new DemoTarget([]), backend, pool: new JobPool(1), iterations: 1, log: quiet() });
-    assert.throws(() => runner.submit(ctx, { benchmark: 'x', argv: ['true'] }), /instanceName/);
-    await runner.finish();
   });
 });
 

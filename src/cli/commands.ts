@@ -1,8 +1,9 @@
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
-import { OptionCollector, nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
+import { OptionCollector, positiveInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
 import type { CompletionCommand } from '../commands/completion.js';
+import { runOptionSpecs } from '../run/settings.js';
 
 /** What a command's implementation receives besides the setup and the context. */
 export interface CommandInput {
@@ -50,22 +51,6 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 /** `--setup FILE` is taken by the launcher before the command line is parsed. */
 const LAUNCHER_OPTIONS: readonly OptionSpec[] = [{ flags: '--setup <file>', description: 'the setup script to use' }];
 
-export const parallelOptions: readonly OptionSpec[] = [
-  {
-    flags: '--parallel <mode>',
-    description: 'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
-    choices: ['proc', 'ssh', 'slurm', 'prun'],
-  },
-  {
-    flags: '--parallelmax <n>',
-    description: 'maximum parallel jobs (default: the cores for proc, 1 per node for ssh, 64 for slurm and prun)',
-    parse: positiveInt('--parallelmax'),
-  },
-  { flags: '--ssh-nodes <hosts...>', description: 'machines for --parallel ssh: HOST, HOST:PORT or USER@HOST (~/.ssh/config applies)' },
-  { flags: '--slurm-opts <options>', description: 'extra sbatch options for --parallel slurm, e.g. "--partition=fast --exclusive"' },
-  { flags: '--prun-opts <options>', description: 'extra prun options for --parallel prun, e.g. "-asocial -t 30:00"' },
-];
-
 /** Builds run on this machine: parallel jobs are processes sharing its cores. */
 const buildParallelOptions: readonly OptionSpec[] = [
   { flags: '--parallel <mode>', description: 'build the instances as parallel jobs: proc (processes on this machine)', choices: ['proc'] },
@@ -79,18 +64,7 @@ const rebuildOptions: readonly OptionSpec[] = [
   { flags: '--dry-run', description: 'print the commands that would run, run none' },
 ];
 
-const runOwnOptions: readonly OptionSpec[] = [
-  { flags: '--build', description: 'build the target (and dependencies) first' },
-  { flags: '-i, --iterations <n>', description: 'executions of each benchmark (default 1)', parse: positiveInt('--iterations') },
-  { flags: '--warmup <n>', description: 'unrecorded executions of each benchmark before the measured ones (default 0)', parse: nonNegativeInt('--warmup') },
-  { flags: '--resume <rundir>', description: 'complete an interrupted run in this results directory (with its original options)' },
-  { flags: '--timeout <seconds>', description: 'kill an execution (and its children) after this long', parse: positiveInt('--timeout') },
-  { flags: '--cpus <list>', description: 'pin each execution to these CPUs (e.g. 1 or 0,1)' },
-  { flags: '--nothp', description: 'run benchmarks with transparent huge pages disabled' },
-  { flags: '--linger <seconds>', description: 'kill processes a benchmark leaves running this long after it exits (default 10)', parse: nonNegativeInt('--linger') },
-  ...rebuildOptions,
-  ...parallelOptions,
-];
+const runOwnOptions: readonly OptionSpec[] = [...runOptionSpecs, ...rebuildOptions];
 
 /** The options the named target and instances declare (for build: their build options). */
 export function declaredOptions(setup: Setup, positional: readonly string[], kind: 'build' | 'run'): OptionSpec[] {
@@ -238,7 +212,7 @@ export const COMMANDS: readonly CommandDef[] = [
     run: async (setup, ctx, { positional: [target, instances], opts }) => {
       requireInstances(strings(instances));
       const { runCommand } = await import('../commands/run.js');
-      await runCommand(setup, ctx, String(target), strings(instances), opts);
+      await runCommand(setup, ctx, { ...opts, target: String(target), instances: strings(instances) });
     },
   },
   {

@@ -3,44 +3,19 @@ import { UserError } from '../core/errors.js';
 import type { Instance } from '../core/instance.js';
 import { OptionCollector } from '../core/options.js';
 import type { Target } from '../core/target.js';
-import { defaultParallelmax } from '../parallel/backends.js';
 import type { RunMeta, RunSettings } from '../results/schema.js';
+import { pickRunOptions, resolveRunOptions, restoreRunOptions, sameValue, showValue, type GivenRunOptions } from '../run/settings.js';
 import { qjoin } from '../util/shell.js';
-import type { RunOptions } from './run.js';
 
 /**
  * A run's settings: what a new run records in meta.json, and how `run --resume` restores them
- * (and refuses options that contradict them).
+ * (and refuses options that contradict them). The run options themselves are declared in
+ * src/run/settings.ts; this adds the instances and the target's and instances' own options.
  */
 
-const DEFAULT_ITERATIONS = 1;
-
-/** Keys of `ctx.args` that are not the target's or instances' own options. */
-const NOT_TARGET_ARGS = new Set([
-  'build', 'resume', 'clean', 'dryRun', 'forceRebuildDeps', 'depsOnly',
-  'iterations', 'warmup', 'linger', 'timeout', 'cpus', 'nothp', 'parallel', 'parallelmax', 'sshNodes', 'slurmOpts', 'prunOpts',
-]);
-
-/** What this invocation asks for (a new run). */
-export function currentSettings(ctx: Context, instanceNames: string[], opts: RunOptions): RunSettings {
-  const settings: RunSettings = {
-    instances: [...instanceNames],
-    iterations: opts.iterations ?? DEFAULT_ITERATIONS,
-    nothp: !!opts.nothp,
-    parallelmax: opts.parallel ? opts.parallelmax ?? defaultParallelmax(opts.parallel) : 1,
-    args: {},
-  };
-  if (opts.timeout !== undefined) settings.timeout = opts.timeout;
-  if (opts.warmup) settings.warmup = opts.warmup;
-  if (opts.linger !== undefined) settings.linger = opts.linger;
-  const remote = { sshNodes: opts.sshNodes, slurmOpts: opts.slurmOpts, prunOpts: opts.prunOpts };
-  if (Object.values(remote).some((v) => v !== undefined)) settings.remote = JSON.parse(JSON.stringify(remote));
-  if (opts.cpus !== undefined) settings.cpus = opts.cpus;
-  if (opts.parallel !== undefined) settings.parallel = opts.parallel;
-  for (const [key, value] of Object.entries(ctx.args)) {
-    if (!NOT_TARGET_ARGS.has(key) && value !== undefined) settings.args[key] = value;
-  }
-  return settings;
+/** What this invocation asks for (a new run); `given` holds the command's parsed options. */
+export function currentSettings(ctx: Context, instanceNames: string[], given: Readonly<GivenRunOptions>): RunSettings {
+  return { ...resolveRunOptions(pickRunOptions(given)), instances: [...instanceNames], args: jsonCopy(ctx.args) };
 }
 
 /**
@@ -49,42 +24,20 @@ export function currentSettings(ctx: Context, instanceNames: string[], opts: Run
  * values, or other instances, are a UserError listing the differences. (A target's or
  * instance's option given with its default value cannot be told from one not given.)
  */
-export function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Target, instances: Instance[], opts: RunOptions): RunSettings {
+export function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Target, instances: Instance[], given: Readonly<GivenRunOptions>): RunSettings {
   if (meta.target !== target.name) {
     throw new UserError(`cannot resume ${path}: it holds results of target '${meta.target}', not '${target.name}'`);
   }
   const names = instances.map((i) => i.name);
-  const stored = meta.settings ?? legacySettings(meta, ctx, opts);
+  const stored = storedSettings(meta, ctx, given);
   if (stored.instances.join(' ') !== names.join(' ')) {
     throw new UserError(
       `cannot resume ${path} with other instances: the run has ${stored.instances.join(' ')}, the command line ${names.join(' ')}; ` +
         `resume with: ${qjoin(['infra', 'run', target.name, ...stored.instances, '--resume', path])}`,
     );
   }
-  const conflicts: string[] = [];
-  const check = (flag: string, given: unknown, kept: unknown) => {
-    if (given !== undefined && !sameValue(given, kept)) conflicts.push(`${flag} ${show(given)} (the run used ${show(kept)})`);
-  };
-  check('--iterations', opts.iterations, stored.iterations);
-  check('--timeout', opts.timeout, stored.timeout);
-  check('--warmup', opts.warmup || undefined, stored.warmup);
-  check('--linger', opts.linger, stored.linger);
-  check('--cpus', opts.cpus, stored.cpus);
-  check('--nothp', opts.nothp || undefined, stored.nothp);
-  check('--parallel', opts.parallel, stored.parallel);
-  check('--parallelmax', opts.parallelmax, stored.parallelmax);
-
-  const defaults = optionDefaults(target, instances);
-  const args: Record<string, unknown> = {};
-  const keys = new Set([...Object.keys(stored.args), ...Object.keys(ctx.args).filter((k) => !NOT_TARGET_ARGS.has(k))]);
-  for (const key of keys) {
-    const kept = stored.args[key];
-    const given = ctx.args[key];
-    if (given !== undefined && !sameValue(given, kept) && !(defaults.has(key) && sameValue(given, defaults.get(key)))) {
-      conflicts.push(`--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${show(given)} (the run used ${show(kept)})`);
-    }
-    if (kept !== undefined) args[key] = kept;
-  }
+  const { values, conflicts } = restoreRunOptions(stored, pickRunOptions(given));
+  const args = restoreArgs(stored.args, ctx.args, optionDefaults(target, instances), conflicts);
   if (conflicts.length) {
     throw new UserError(
       `cannot resume ${path} with other options: ${conflicts.join('; ')}; ` +
@@ -93,17 +46,49 @@ export function resumedSettings(path: string, meta: RunMeta, ctx: Context, targe
   }
   // an option the run did not have (e.g. added to the setup since) keeps its default
   Object.assign(ctx.args, args);
-  ctx.log.debug(`resuming ${path} with its own options: ${JSON.stringify({ ...stored, args })}`);
-  return { ...stored, args };
+  const settings = { ...values, instances: stored.instances, args };
+  ctx.log.debug(`resuming ${path} with its own options: ${JSON.stringify(settings)}`);
+  return settings;
 }
 
-/** A run directory written before settings were stored: what meta.json has, the rest as given. */
-function legacySettings(meta: RunMeta, ctx: Context, opts: RunOptions): RunSettings {
-  const settings = currentSettings(ctx, meta.instances.map((i) => i.name), opts);
-  settings.iterations = opts.iterations ?? meta.iterations;
-  settings.parallelmax = meta.parallelmax;
-  if (meta.parallel !== 'serial') settings.parallel = meta.parallel;
+/** The run's target and instance options; a given value that differs (and is not the default) is a conflict. */
+function restoreArgs(
+  stored: Readonly<Record<string, unknown>>,
+  given: Readonly<Record<string, unknown>>,
+  defaults: ReadonlyMap<string, unknown>,
+  conflicts: string[],
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(stored), ...Object.keys(given)])) {
+    const kept = stored[key];
+    const value = given[key];
+    if (value !== undefined && !sameValue(value, kept) && !(defaults.has(key) && sameValue(value, defaults.get(key)))) {
+      conflicts.push(`--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${showValue(value)} (the run used ${showValue(kept)})`);
+    }
+    if (kept !== undefined) args[key] = kept;
+  }
+  return args;
+}
+
+/**
+ * The settings meta.json holds. Run directories written before settings were stored have
+ * only the iterations and parallelism; the rest is taken as given. Older settings keep the
+ * remote options nested in `remote`.
+ */
+function storedSettings(meta: RunMeta, ctx: Context, given: Readonly<GivenRunOptions>): RunSettings {
+  if (meta.settings) {
+    const { remote, ...settings } = meta.settings as RunSettings & { remote?: GivenRunOptions };
+    return { ...remote, ...settings };
+  }
+  const settings = currentSettings(ctx, meta.instances.map((i) => i.name), given);
+  settings.iterations = given.iterations ?? meta.iterations ?? settings.iterations;
+  settings.parallelmax = meta.parallelmax ?? settings.parallelmax;
+  if (meta.parallel !== undefined && meta.parallel !== 'serial') settings.parallel = meta.parallel;
   return settings;
+}
+
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** Defaults of the target's and instances' options, by `ctx.args` key. */
@@ -125,13 +110,3 @@ function optionDefaults(target: Target, instances: Instance[]): Map<string, unkn
   }
   return out;
 }
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'none';
-  return Array.isArray(v) ? v.map(String).join(' ') : String(v);
-}
-

@@ -8,10 +8,11 @@ import type { Setup } from '../core/setup.js';
 import type { Target } from '../core/target.js';
 import { killAll } from '../exec/children.js';
 import { onInterrupt } from '../exec/interrupt.js';
-import { createBackend, type RemoteOptions } from '../parallel/backends.js';
-import { JobPool } from '../parallel/pool.js';
+import { createBackend } from '../parallel/backends.js';
+import { JobPool, type ExecutionBackend } from '../parallel/pool.js';
 import { Progress } from '../parallel/progress.js';
-import { createRunner, type RunSummary } from '../parallel/runner.js';
+import { createRunner, type MeasuringRunner, type RunSummary } from '../run/runner.js';
+import type { GivenRunOptions } from '../run/settings.js';
 import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
 import { currentSettings, resumedSettings } from './run-settings.js';
 import { compilerVersion, hostInfo, projectState } from '../results/system-info.js';
@@ -21,32 +22,15 @@ import { buildTarget, type BuildOptions } from './build.js';
 import { withBuildLock } from './lock.js';
 import { packageFile } from '../paths.js';
 
-export interface RunOptions extends BuildOptions, RemoteOptions {
+export interface RunOptions extends BuildOptions, GivenRunOptions {
   /** Build the target (and its dependencies) first. */
   build?: boolean;
-  /** Executions per benchmark (default 1; on --resume, the run's own). */
-  iterations?: number;
   /**
    * Complete this interrupted results directory instead of starting a new one. The run's own
    * options (iterations, timeout, CPUs, parallelism, the target's and instances' options) are
    * restored; options given again must agree with them, and the instances must be the same.
    */
   resume?: string;
-  /** Seconds after which an execution's whole process tree is killed. */
-  timeout?: number;
-  /** Unrecorded executions of each benchmark before the measured ones. */
-  warmup?: number;
-  /** Seconds processes left running after the main process exits get before they are killed. */
-  linger?: number;
-  /** CPUs to pin executions to, e.g. "1" or "0,1". */
-  cpus?: string;
-  /** Run with transparent huge pages disabled. */
-  nothp?: boolean;
-  /**
-   * Executions at once with --parallel (default: the number of cores for proc, 1 per node for
-   * ssh, 64 jobs for slurm and prun; 1 without --parallel).
-   */
-  parallelmax?: number;
 }
 
 /**
@@ -54,108 +38,127 @@ export interface RunOptions extends BuildOptions, RemoteOptions {
  * `--iterations` times per instance, measured by the framework and recorded in a new results
  * directory (or the one given to --resume). Every instance's benchmarks are submitted before
  * the first execution starts, and executions of different instances are interleaved. Failed
- * executions are recorded and listed; the command then exits non-zero.
+ * executions are recorded and listed; the command then exits non-zero. The run options are
+ * declared in src/run/settings.ts.
  */
-export async function runCommand(setup: Setup, ctx: Context, targetName: string, instanceNames: string[], opts: RunOptions): Promise<void> {
+export interface RunInput extends RunOptions {
+  target: string;
+  instances: string[];
+}
+
+export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Promise<void> {
+  const { target: targetName, instances: instanceNames } = opts;
   const target = setup.getTarget(targetName);
   const instances = instanceNames.map((n) => setup.getInstance(n));
   const settings = opts.resume
     ? resumedSettings(opts.resume, readRunMeta(opts.resume), ctx, target, instances, opts)
     : currentSettings(ctx, instanceNames, opts);
+  ctx.runSettings = settings;
   if (opts.build) {
     await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
   }
   if (ctx.dryRun) return;
-  const backend = await createBackend(settings.parallel, {
-    buildroot: ctx.paths.buildroot,
-    parallelmax: settings.parallelmax,
-    // given again they win (e.g. other nodes for the rest of a run); else the run's own
-    sshNodes: opts.sshNodes ?? settings.remote?.sshNodes,
-    slurmOpts: opts.slurmOpts ?? settings.remote?.slurmOpts,
-    prunOpts: opts.prunOpts ?? settings.remote?.prunOpts,
-    log: ctx.log,
-  });
-  const contexts = new Map<Instance, Context>();
-  let runDir: Awaited<ReturnType<typeof openResults>>;
-  try {
-    for (const inst of instances) {
-      const ictx = await instanceContext(ctx, target, inst);
-      await inst.prepareRun(ictx);
-      contexts.set(inst, ictx);
-    }
-    runDir = await openResults(ctx, target, instances, contexts, opts, settings);
-  } catch (e) {
+  const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
+  const { contexts, results } = await prepareRun(ctx, target, instances, opts, settings).catch(async (e: unknown) => {
     // e.g. an instance that cannot be configured: leave no connections or job files behind
     await backend.close();
     throw e;
+  });
+  const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
+  summarize(ctx, target, instanceNames, results.dir.path, summary, aborted);
+}
+
+/** The instances' contexts (configured, prepared to run) and the results directory. */
+async function prepareRun(ctx: Context, target: Target, instances: Instance[], opts: RunOptions, settings: RunSettings) {
+  const contexts = new Map<Instance, Context>();
+  for (const inst of instances) {
+    const ictx = await instanceContext(ctx, target, inst);
+    await inst.prepareRun(ictx);
+    contexts.set(inst, ictx);
   }
+  const results = await openResults(ctx, target, instances, contexts, opts, settings);
+  return { contexts, results };
+}
+
+interface RunParts {
+  ctx: Context;
+  target: Target;
+  instances: Instance[];
+  contexts: Map<Instance, Context>;
+  backend: ExecutionBackend;
+  results: { dir: RunDirectory; completed: Set<string> };
+  settings: RunSettings;
+}
+
+/** Submits every instance's benchmarks, executes them, and cleans up after the target and backend. */
+async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean }> {
+  const { ctx, target, instances, contexts, backend } = run;
   const progress = new Progress();
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());
-  let summary: RunSummary;
   try {
     const runner = createRunner({
-      runDir: runDir.dir,
-      target,
-      backend,
-      pool,
-      iterations: settings.iterations,
-      warmup: settings.warmup,
-      timeout: settings.timeout,
-      cpus: settings.cpus,
-      noThp: settings.nothp,
-      linger: settings.linger,
-      skipKeys: runDir.completed,
-      log: ctx.log,
-      progress,
+      runDir: run.results.dir, target, backend, pool, settings: run.settings, skipKeys: run.results.completed, log: ctx.log, progress,
     });
-    try {
-      // every instance submits before anything runs: one that cannot (e.g. not built) stops the run
-      for (const inst of instances) {
-        const ictx = contexts.get(inst)!;
-        await runHooks(ictx, target, inst, 'preRun');
-        await target.run(ictx, inst, runner.forInstance(inst.name));
-      }
-      runner.start();
-    } catch (e) {
-      pool.abort();
-      killAll();
-      await pool.drain();
-      progress.close();
-      throw e;
-    }
-    summary = await runner.finish();
+    await submitAll(run, runner, pool, progress);
+    const summary = await runner.finish();
     if (!pool.isAborted) {
       for (const inst of instances) {
-        const ictx = contexts.get(inst)!;
-        await inst.processRun(ictx);
-        await runHooks(ictx, target, inst, 'postRun');
+        await inst.processRun(contexts.get(inst)!);
+        await runHooks(contexts.get(inst)!, target, inst, 'postRun');
       }
     }
+    return { summary, aborted: pool.isAborted };
   } finally {
     stopWatching();
-    for (const [inst, ictx] of contexts) {
-      try {
-        await target.afterRun(ictx, inst);
-      } catch (e) {
-        ctx.log.warning(`${target.name}: cleaning up after ${inst.name} failed: ${(e as Error).message}`);
-      }
-    }
+    await afterRun(ctx, target, contexts);
     await backend.close();
   }
-  const where = relative(process.cwd(), runDir.dir.path) || runDir.dir.path;
-  if (pool.isAborted) {
+}
+
+/** Every instance submits before anything runs: one that cannot (e.g. not built) stops the run. */
+async function submitAll({ target, instances, contexts }: RunParts, runner: MeasuringRunner, pool: JobPool, progress: Progress): Promise<void> {
+  try {
+    for (const inst of instances) {
+      const ictx = contexts.get(inst)!;
+      await runHooks(ictx, target, inst, 'preRun');
+      await target.run(ictx, inst, runner.forInstance(inst.name));
+    }
+    runner.start();
+  } catch (e) {
+    pool.abort();
+    killAll();
+    await pool.drain();
+    progress.close();
+    throw e;
+  }
+}
+
+async function afterRun(ctx: Context, target: Target, contexts: Map<Instance, Context>): Promise<void> {
+  for (const [inst, ictx] of contexts) {
+    try {
+      await target.afterRun(ictx, inst);
+    } catch (e) {
+      ctx.log.warning(`${target.name}: cleaning up after ${inst.name} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Says how the run went; an interrupted run, no benchmarks or failed executions are errors. */
+function summarize(ctx: Context, target: Target, instanceNames: string[], path: string, summary: RunSummary, aborted: boolean): void {
+  const where = relative(process.cwd(), path) || path;
+  if (aborted) {
     // the run's options are stored with it, so the command needs none of them
     throw new InterruptedError(
       `interrupted after ${summary.ok} successful executions; finished results are in ${where}; ` +
-        `complete the run with: ${qjoin(['infra', 'run', targetName, ...instanceNames, '--resume', where])}`,
+        `complete the run with: ${qjoin(['infra', 'run', target.name, ...instanceNames, '--resume', where])}`,
     );
   }
   const skipped = summary.skipped ? `, ${summary.skipped} already recorded` : '';
   ctx.log.info(`${summary.ok} of ${summary.total} executions succeeded${skipped}; results in ${where}`);
   if (summary.total === 0 && summary.skipped === 0) {
-    throw new UserError(`target ${targetName} submitted no benchmarks to run (check its options)`);
+    throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
   }
   if (summary.failed.length > 0) {
     const lines = summary.failed.slice(0, 20).map((r) => `  ${r.instance}/${r.benchmark}.${r.iteration}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
@@ -193,9 +196,6 @@ async function openResults(
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
     target: target.name,
-    iterations: settings.iterations,
-    parallel: settings.parallel ?? 'serial',
-    parallelmax: settings.parallelmax,
     project,
     host,
     instances: await Promise.all(

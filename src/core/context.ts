@@ -1,5 +1,6 @@
 import { arch as osArch, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import type { RunSettings } from '../results/schema.js';
 import { Logger } from './log.js';
 
 /** Absolute, read-only paths used throughout the framework. */
@@ -59,6 +60,11 @@ export class Context {
    * builds or runs a target with, unset in the invocation's base context.
    */
   instanceName: string | undefined = undefined;
+  /**
+   * The settings of the run in progress (`infra run`: iterations, parallelism, timeout...),
+   * as stored in its meta.json; unset outside a run.
+   */
+  runSettings: Readonly<RunSettings> | undefined = undefined;
   /** Directories searched by sha256 for source archives before any download (`--source-mirror`). */
   sourceMirrors: string[] = [];
   hooks: ContextHooks = { preBuild: [], postBuild: [], preRun: [], postRun: [] };

@@ -40,6 +40,12 @@ export interface ExecutionResult {
 
 /** What a target's check says about an execution: extra fields, or why it failed. */
 export interface CheckOutcome {
+  /**
+   * Fields for the record. They replace the submit fields ({@link BenchmarkRun.fields}) of the
+   * same name, and are replaced by `[setup-report]` blocks on stderr and by what the target's
+   * `parseOutfile` returns. A measured field's name (runtime, maxrss...) is recorded as
+   * `check.<name>`: measured fields are the framework's.
+   */
   fields?: Record<string, FieldValue>;
   /** When set, the execution is recorded as failed with this reason. */
   failure?: string;
@@ -61,7 +67,13 @@ export interface BenchmarkRun {
   stdinFile?: string;
   /** Seconds after which the whole process tree is killed (default: `--timeout`). */
   timeout?: number;
-  /** Extra fields stored with each execution (e.g. the workload name). */
+  /**
+   * Extra fields stored with each execution (e.g. the workload name). Of the target's sources
+   * these come first: the check's fields, `[setup-report]` blocks on stderr and the parsed
+   * output replace them, in that order. A measured field's name (runtime, maxrss...) is
+   * recorded as `submit.<name>`; a block's as `<block name>.<name>` (`rusage.maxrss`); the
+   * output's as `output.<name>`.
+   */
   fields?: Record<string, FieldValue>;
   iterations?: number;
   /**

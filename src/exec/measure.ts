@@ -6,6 +6,7 @@ import { UserError } from '../core/errors.js';
 import type { ExecutionResult, Measurement } from '../core/runner.js';
 import { track } from './children.js';
 import { packageFile } from '../paths.js';
+import type { ExecutionSettings } from '../run/settings.js';
 
 /**
  * One execution to measure, independent of where it runs. Backends (local, ssh, cluster)
@@ -19,24 +20,21 @@ export interface MeasureSpec {
   stdinFile?: string;
   stdoutPath: string;
   stderrPath: string;
-  /** Seconds after which the whole process tree is killed. */
-  timeout?: number;
   /**
-   * Seconds that processes the benchmark leaves running (e.g. a daemon it forked) may go on
-   * after the main process exited before they are killed and the result notes it; descendants
-   * that finish within this grace period are waited for and measured. Default
-   * {@link DEFAULT_LINGER_SECONDS}.
+   * The run's execution settings (src/run/settings.ts), as the helper applies them:
+   * `timeout` seconds after which the whole process tree is killed; `linger` seconds that
+   * processes the benchmark leaves running (e.g. a daemon it forked) may go on after the main
+   * process exited before they are killed and the result notes it (descendants that finish
+   * within it are waited for and measured; default {@link DEFAULT_LINGER_SECONDS}); `cpus`, a
+   * CPU list for `sched_setaffinity` such as `0,2-3`; `nothp` disables transparent huge pages
+   * for the process tree.
    */
-  linger?: number;
-  /** CPU list for `sched_setaffinity`, e.g. `0,2-3`. */
-  cpus?: string;
-  /** Disable transparent huge pages for the process tree. */
-  noThp?: boolean;
+  execution: ExecutionSettings;
   /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about half a millisecond). */
   noCgroup?: boolean;
 }
 
-/** Default of {@link MeasureSpec.linger}. */
+/** Default of the `linger` execution setting. */
 export const DEFAULT_LINGER_SECONDS = 10;
 
 /**
@@ -131,8 +129,8 @@ function ensureDir(dir: string): void {
  * Runs one execution under the measurement helper and classifies it: 'ok' (exit 0),
  * 'failed' (non-zero exit), 'crashed' (killed by a signal), 'timeout', or 'error'
  * (the program could not be started). Never throws for a problem of the benchmark itself.
- * Processes left running after the main process exited are killed after `spec.linger`
- * seconds; `reason` then says so, also when the status is 'ok'.
+ * Processes left running after the main process exited are killed after the `linger`
+ * setting's seconds; `reason` then says so, also when the status is 'ok'.
  */
 export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
   ensureDir(dirname(spec.stdoutPath));
@@ -176,11 +174,12 @@ export interface HelperFiles {
 
 /** The helper's arguments (after its own path) for one execution; the same on every backend. */
 export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[] {
+  const { timeout, linger, cpus, nothp } = spec.execution;
   const args: string[] = [];
-  if (spec.timeout !== undefined && spec.timeout > 0) args.push('--timeout', String(spec.timeout));
-  args.push('--linger', String(spec.linger ?? DEFAULT_LINGER_SECONDS));
-  if (spec.cpus) args.push('--cpus', spec.cpus);
-  if (spec.noThp) args.push('--nothp');
+  if (timeout !== undefined && timeout > 0) args.push('--timeout', String(timeout));
+  args.push('--linger', String(linger ?? DEFAULT_LINGER_SECONDS));
+  if (cpus) args.push('--cpus', cpus);
+  if (nothp) args.push('--nothp');
   if (spec.noCgroup) args.push('--no-cgroup');
   if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
   args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
@@ -224,7 +223,7 @@ export function resultFromHelper(text: string, spec: MeasureSpec): ExecutionResu
   const r = classifyStatus(raw, base);
   if (raw.lingering > 0) {
     const n = raw.lingering === 1 ? '1 process' : `${raw.lingering} processes`;
-    const note = `killed ${n} left running ${spec.linger ?? DEFAULT_LINGER_SECONDS} s after the main process exited`;
+    const note = `killed ${n} left running ${spec.execution.linger ?? DEFAULT_LINGER_SECONDS} s after the main process exited`;
     r.reason = r.reason === undefined ? `ok, but ${note}` : `${r.reason}; ${note}`;
   }
   return r;

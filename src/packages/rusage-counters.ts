@@ -1,18 +1,22 @@
 import { RuntimeLibrary } from './runtime-library.js';
 import { packageFile } from '../paths.js';
 
-/** Field names and descriptions of the `rusage` report block (for `reportableFields`). */
+/**
+ * Field names and descriptions of the `rusage` report block as they appear in records (for
+ * `reportableFields`). The framework measures runtime, maxrss, utime, stime and the fault
+ * and context-switch counts itself, so the block's values of those are `rusage.<name>`.
+ */
 export const RUSAGE_FIELDS: Record<string, string> = {
-  maxrss: 'peak resident set size of the benchmark process, KiB (rusage-counters)',
-  minflt: 'minor page faults (rusage-counters)',
-  majflt: 'major page faults (rusage-counters)',
+  'rusage.maxrss': 'peak resident set size of the benchmark process, KiB (rusage-counters)',
+  'rusage.minflt': 'minor page faults (rusage-counters)',
+  'rusage.majflt': 'major page faults (rusage-counters)',
   inblock: 'block input operations (rusage-counters)',
   oublock: 'block output operations (rusage-counters)',
-  nvcsw: 'voluntary context switches (rusage-counters)',
-  nivcsw: 'involuntary context switches (rusage-counters)',
-  utime: 'user CPU seconds (rusage-counters)',
-  stime: 'system CPU seconds (rusage-counters)',
-  runtime: 'seconds from the first constructor to the last destructor (rusage-counters)',
+  'rusage.nvcsw': 'voluntary context switches (rusage-counters)',
+  'rusage.nivcsw': 'involuntary context switches (rusage-counters)',
+  'rusage.utime': 'user CPU seconds (rusage-counters)',
+  'rusage.stime': 'system CPU seconds (rusage-counters)',
+  'rusage.runtime': 'seconds from the first constructor to the last destructor (rusage-counters)',
 };
 
 /**

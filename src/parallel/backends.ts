@@ -1,12 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createLocalBackend } from './local.js';
 import type { ExecutionBackend } from './pool.js';
+import { PARALLEL_MODES, type ParallelMode } from '../run/settings.js';
 
-/** The `--parallel` modes: where executions run. */
-export const PARALLEL_MODES = ['proc', 'ssh', 'slurm', 'prun'] as const;
-export type ParallelMode = (typeof PARALLEL_MODES)[number];
+export { PARALLEL_MODES, defaultParallelmax, type ParallelMode } from '../run/settings.js';
 
 /** Options of the remote modes, as the run and build commands receive them. */
 export interface RemoteOptions {
@@ -25,22 +23,6 @@ export interface BackendOptions extends RemoteOptions {
   log: Logger;
 }
 
-/**
- * `--parallelmax` when not given: the cores (proc), one per node (ssh), or 64 jobs in the
- * queue (slurm, prun, as the DAS-5 setup of the original tool); 1 for a serial run.
- */
-export function defaultParallelmax(mode: string | undefined): number {
-  switch (mode) {
-    case undefined:
-      return 1;
-    case 'proc':
-      return availableParallelism();
-    case 'ssh':
-      return 1;
-    default:
-      return 64;
-  }
-}
 
 /**
  * The execution backend for `--parallel MODE` (none: local, serial). Options that belong

@@ -40,7 +40,7 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       const job = prepareJob(root, nextJob++, spec, helper);
-      const time = spec.timeout ? ['-t', clockTime(spec.timeout + (spec.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
+      const time = spec.execution.timeout ? ['-t', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
       // a killed prun (interrupt) ends its reservation, which stops the job
       const r = await runClient(['prun', '-np', '1', ...time, ...userOpts, '/bin/sh', job.script], { cwd: job.dir });
       const how = r.spawnError ? r.spawnError.message : r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;

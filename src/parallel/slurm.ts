@@ -99,7 +99,7 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       const job = prepareJob(root, nextJob++, spec, helper);
-      const timeLimit = spec.timeout ? ['--time', clockTime(spec.timeout + (spec.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
+      const timeLimit = spec.execution.timeout ? ['--time', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
       const submit = await runClient([
         'sbatch', '--parsable', '--job-name', `infra-${basename(spec.argv[0] ?? 'job')}`,
         '--output', job.output, '--chdir', job.dir, '--nodes=1', '--ntasks=1', ...timeLimit, ...userOpts, job.script,

@@ -1,4 +1,5 @@
-import type { ExecutionStatus, FieldValue } from '../core/runner.js';
+import type { ExecutionStatus, FieldValue, Measurement } from '../core/runner.js';
+import type { RunOptionValues } from '../run/settings.js';
 
 /**
  * Layout of a results directory (the same for serial and parallel runs):
@@ -33,8 +34,11 @@ export interface ExecutionRecord {
   /** ISO time the execution started. */
   start: string;
   /**
-   * Measured fields (runtime, utime, stime, maxrss, minflt, majflt, nvcsw, nivcsw,
-   * cgroupPeak) plus the target's own fields (parsed from its output or set at submit).
+   * Measured fields ({@link MEASURED_FIELDS}) plus the target's own fields (set at submit, by
+   * its check, printed in `[setup-report]` blocks, parsed from its output). Measured names
+   * belong to the framework: another source's field of that name is stored with a prefix
+   * (`submit.`, `check.`, the block's name as in `rusage.maxrss`, `output.`); see
+   * src/run/fields.ts.
    */
   fields: Record<string, FieldValue>;
   /** Paths relative to the run directory. */
@@ -63,9 +67,12 @@ export interface RunMeta {
   /** Set when the run was interrupted; a later `run --resume` clears it. */
   interrupted?: boolean;
   target: string;
-  iterations: number;
-  parallel: string;
-  parallelmax: number;
+  /** Only in run directories written before {@link settings} (now `settings.iterations`). */
+  iterations?: number;
+  /** Only in old run directories: `serial` or the `--parallel` mode (now `settings.parallel`). */
+  parallel?: string;
+  /** Only in old run directories (now `settings.parallelmax`). */
+  parallelmax?: number;
   project: { gitCommit: string | null; gitDirty: boolean | null };
   host: {
     hostname: string;
@@ -78,37 +85,29 @@ export interface RunMeta {
     governor: string | null;
   };
   instances: InstanceMeta[];
-  /** What the run was asked to do, so `run --resume` continues the same experiment. */
+  /**
+   * What the run was asked to do, so `run --resume` continues the same experiment. Absent only
+   * in run directories written before settings were stored.
+   */
   settings?: RunSettings;
 }
 
 /**
- * The effective options of a run (everything but build flags and `--resume`). `run --resume`
- * restores them; options given again must agree with them.
+ * The effective options of a run (everything but build flags and `--resume`): the values of
+ * the run options declared in src/run/settings.ts (`iterations`, `timeout`, `parallel`...),
+ * the instances and the target's and instances' own options. `run --resume` restores them;
+ * options given again must agree with them. Older run directories may hold the remote
+ * options nested in `remote`; readers accept both.
  */
-export interface RunSettings {
+export interface RunSettings extends RunOptionValues {
   /** Instance names, in command-line order. */
   instances: string[];
-  iterations: number;
-  /** Unrecorded warm-up executions per benchmark and instance. */
-  warmup?: number;
-  /** Grace period for processes left running after the main process exits, seconds. */
-  linger?: number;
-  /** Where a remote run ran; a resumed run uses these unless given again. */
-  remote?: { sshNodes?: string[]; slurmOpts?: string; prunOpts?: string };
-  timeout?: number;
-  cpus?: string;
-  nothp: boolean;
-  /** `--parallel` mode, absent for a serial run. */
-  parallel?: string;
-  /** Executions at once (1 for a serial run). */
-  parallelmax: number;
-  /** The target's and instances' own options as parsed into `ctx.args` (JSON values). */
+  /** The target's and instances' own options, a copy of `ctx.args` (JSON values). */
   args: Record<string, unknown>;
 }
 
 /** Fields the framework measures for every execution, with descriptions for --help-fields. */
-export const MEASURED_FIELDS: Record<string, string> = {
+export const MEASURED_FIELDS: Readonly<Record<keyof Measurement, string>> = {
   runtime: 'wall-clock time of the execution, seconds',
   utime: 'user CPU time of the process tree, seconds',
   stime: 'system CPU time of the process tree, seconds',

@@ -161,7 +161,7 @@ export abstract class WebServer extends Target {
       throw new UserError(`${this.name}: ${binary} is not built for ${instance.name}; build it first (or use run --build)`);
     }
     if (s.role === 'serve') return this.serve(ctx, instance, s);
-    if (ctx.args.parallel) {
+    if (ctx.runSettings?.parallel) {
       throw new UserError(`${this.name}: web server loads must not overlap; run without --parallel`);
     }
     if (s.role === 'bench') requireProgram(ctx, 'wrk', 'install it with: apt-get install wrk');

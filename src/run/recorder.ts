@@ -1,0 +1,230 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildEnv, type Context } from '../core/context.js';
+import type { Logger } from '../core/log.js';
+import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
+import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
+import type { Target } from '../core/target.js';
+import type { MeasureSpec } from '../exec/measure.js';
+import type { BackendResult, ExecutionBackend } from '../parallel/pool.js';
+import type { Progress } from '../parallel/progress.js';
+import { LOGS_DIR, SCHEMA_VERSION, type ExecutionRecord } from '../results/schema.js';
+import type { RunDirectory } from '../results/write.js';
+import { CHECK_PREFIX, OUTPUT_PREFIX, RecordFields, SUBMIT_PREFIX, type RenamedField } from './fields.js';
+import { executionLabel, iterationName, type PlannedExecution } from './schedule.js';
+import type { ExecutionSettings } from './settings.js';
+
+/**
+ * Executes one planned execution through the backend (prepare, measure, check, parse) and
+ * appends its record to the run directory as soon as it is final.
+ */
+
+/** What a planned execution carries: the submitting instance's context and the benchmark. */
+export interface Submission {
+  ctx: Context;
+  run: BenchmarkRun;
+}
+
+export type Execution = PlannedExecution<Submission>;
+
+export interface RecorderOptions {
+  runDir: RunDirectory;
+  target: Target;
+  backend: ExecutionBackend;
+  /** The run's execution settings; a benchmark's own `timeout` replaces the run's. */
+  execution: ExecutionSettings;
+  log: Logger;
+  progress?: Progress;
+}
+
+export interface Recorder {
+  /** Executes a measured iteration and records it (a job that throws is recorded as 'error', then rethrown). */
+  record(e: Execution): Promise<void>;
+  /** Executes a warm-up; nothing is recorded, a failure is logged. */
+  warmup(e: Execution): Promise<void>;
+  /** Records of this invocation that succeeded. */
+  readonly ok: number;
+  readonly failed: ExecutionRecord[];
+}
+
+export function createRecorder(options: RecorderOptions): Recorder {
+  const { runDir, log, progress } = options;
+  const announced = new Set<string>();
+  const execute = (e: Execution) => executeOne(options, e, (renamed) => announce(renamed, e, announced, log));
+  const recorder = {
+    ok: 0,
+    failed: [] as ExecutionRecord[],
+    async record(e: Execution) {
+      let record: ExecutionRecord | null = null;
+      try {
+        record = await execute(e);
+      } catch (error) {
+        record = errorRecord(options, e, error);
+        throw error;
+      } finally {
+        if (record) {
+          runDir.append(record);
+          if (record.status === 'ok') recorder.ok++;
+          else recorder.failed.push(record);
+          report(record, executionLabel(e), log, progress);
+        }
+      }
+    },
+    async warmup(e: Execution) {
+      const r = await execute(e);
+      if (r.status !== 'ok') log.warning(`${executionLabel(e)} (not recorded): ${r.status}: ${r.reason ?? ''}`);
+    },
+  };
+  return recorder;
+}
+
+function report(record: ExecutionRecord, label: string, log: Logger, progress: Progress | undefined): void {
+  const ok = record.status === 'ok';
+  const runtime = record.fields.runtime;
+  const text = !ok ? `${record.status}: ${record.reason ?? ''}` : typeof runtime === 'number' ? `ok ${runtime.toFixed(3)} s` : 'ok';
+  if (progress) progress.report(label, ok, text);
+  else if (ok) log.debug(`${label}: ${text}`);
+  else log.warning(`${label}: ${text}`);
+}
+
+/**
+ * Says once per run and stored name that a field was renamed: a warning when the target set
+ * it (submit, check, output), a debug line for a runtime library's block, which is expected
+ * to report its own view of e.g. `maxrss`.
+ */
+function announce(renamed: RenamedField[], e: Execution, announced: Set<string>, log: Logger): void {
+  for (const { field, storedAs } of renamed) {
+    if (announced.has(storedAs)) continue;
+    announced.add(storedAs);
+    const source = storedAs.slice(0, -field.length - 1);
+    const line = `${e.benchmark}: '${field}' is measured by the framework; the value from ${source} is recorded as '${storedAs}'`;
+    if ([SUBMIT_PREFIX, CHECK_PREFIX, OUTPUT_PREFIX].includes(source)) log.warning(line);
+    else log.debug(line);
+  }
+}
+
+function logPaths(runDirPath: string, target: string, e: Execution) {
+  const base = join(LOGS_DIR, target, e.instance, `${safeName(e.benchmark)}.${iterationName(e.iteration)}`);
+  return {
+    stdout: `${base}.stdout`,
+    stderr: `${base}.stderr`,
+    stdoutPath: join(runDirPath, `${base}.stdout`),
+    stderrPath: join(runDirPath, `${base}.stderr`),
+  };
+}
+
+/** Benchmark names may contain '/', which must not create directories. */
+function safeName(name: string): string {
+  return name.replace(/[/\0]/g, '_');
+}
+
+function measureSpec(options: RecorderOptions, { ctx, run }: Submission, paths: ReturnType<typeof logPaths>): MeasureSpec {
+  const execution = { ...options.execution };
+  if (run.timeout !== undefined) execution.timeout = run.timeout;
+  const spec: MeasureSpec = {
+    argv: [...ctx.targetRunWrapper, ...run.argv].map(String),
+    cwd: run.cwd ?? ctx.paths.root,
+    env: buildEnv(process.env, ctx.runenv, run.env),
+    stdoutPath: paths.stdoutPath,
+    stderrPath: paths.stderrPath,
+    execution,
+  };
+  if (run.stdinFile !== undefined) spec.stdinFile = run.stdinFile;
+  return spec;
+}
+
+interface Verdict {
+  status: ExecutionStatus;
+  reason: string | undefined;
+}
+
+async function executeOne(options: RecorderOptions, e: Execution, onRenamed: (r: RenamedField[]) => void): Promise<ExecutionRecord> {
+  const { ctx, run } = e.job;
+  const paths = logPaths(options.runDir.path, options.target.name, e);
+  await run.prepare?.(ctx);
+  const start = new Date();
+  const result = await options.backend.execute(measureSpec(options, e.job, paths));
+  const verdict: Verdict = { status: result.status, reason: result.reason };
+  const fields = new RecordFields(result.measurement);
+  fields.add(SUBMIT_PREFIX, run.fields);
+  await applyCheck(e.job, result, verdict, fields);
+  if (verdict.status !== 'error') await collectOutputFields(options.target, ctx, paths, verdict, fields);
+  onRenamed(fields.renamed);
+  const record: ExecutionRecord = {
+    ...recordBase(options, e, paths, start),
+    host: result.host,
+    status: verdict.status,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    fields: fields.fields,
+  };
+  if (verdict.reason !== undefined) record.reason = verdict.reason;
+  return record;
+}
+
+function fail(verdict: Verdict, reason: string): void {
+  verdict.status = 'failed';
+  verdict.reason = reason;
+}
+
+/** The check judges a successful execution's output; other outcomes already say what went wrong. */
+async function applyCheck({ ctx, run }: Submission, result: BackendResult, verdict: Verdict, fields: RecordFields): Promise<void> {
+  if (verdict.status !== 'ok' || !run.check) return;
+  try {
+    const outcome = await run.check(result, ctx);
+    fields.add(CHECK_PREFIX, outcome?.fields);
+    if (outcome?.failure) fail(verdict, outcome.failure);
+  } catch (error) {
+    fail(verdict, `check failed: ${message(error)}`);
+  }
+}
+
+/** Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr; the target parses stdout. */
+async function collectOutputFields(target: Target, ctx: Context, paths: ReturnType<typeof logPaths>, verdict: Verdict, fields: RecordFields): Promise<void> {
+  if (existsSync(paths.stderrPath)) {
+    for (const block of parseReportBlocks(readFileSync(paths.stderrPath, 'utf8'))) {
+      if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);
+    }
+  }
+  if (!existsSync(paths.stdoutPath)) return;
+  try {
+    const parsed = await target.parseOutfile(ctx, paths.stdoutPath);
+    fields.add(OUTPUT_PREFIX, parsed[0]);
+  } catch (error) {
+    if (verdict.status === 'ok') fail(verdict, `cannot parse the output: ${message(error)}`);
+  }
+}
+
+type RecordBase = Pick<ExecutionRecord, 'schema' | 'target' | 'instance' | 'benchmark' | 'iteration' | 'start' | 'stdout' | 'stderr'>;
+
+function recordBase(options: RecorderOptions, e: Execution, paths: ReturnType<typeof logPaths>, start: Date): RecordBase {
+  return {
+    schema: SCHEMA_VERSION,
+    target: options.target.name,
+    instance: e.instance,
+    benchmark: e.benchmark,
+    iteration: e.iteration,
+    start: start.toISOString(),
+    stdout: paths.stdout,
+    stderr: paths.stderr,
+  };
+}
+
+/** A record for an execution whose job threw (a failing prepare step, a broken backend). */
+function errorRecord(options: RecorderOptions, e: Execution, error: unknown): ExecutionRecord {
+  const fields = new RecordFields(null);
+  fields.add(SUBMIT_PREFIX, e.job.run.fields);
+  return {
+    ...recordBase(options, e, logPaths(options.runDir.path, options.target.name, e), new Date()),
+    host: 'unknown',
+    status: 'error',
+    exitCode: null,
+    signal: null,
+    reason: message(error),
+    fields: fields.fields,
+  };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
