@@ -12,8 +12,8 @@ export type BuildConfig = Readonly<Record<string, unknown>>;
 
 /** Names a build in the messages of {@link BuildStamp.refuseIfStale}. */
 export interface BuildDescription {
-  /** The subject of the message, e.g. `kernels/matmul for clang` or `nginx/asan`. */
-  what: string;
+  /** The subject of the message (default `TARGET for INSTANCE`), e.g. `kernels/matmul for clang`. */
+  what?: string;
   /** Target and instance to rebuild, for the `infra build TARGET INSTANCE` hint. */
   target: string;
   instance: string;
@@ -32,7 +32,7 @@ const BUILD_INPUTS = 'buildInputs';
  * if (stamp.isUpToDate()) return;          // in build()
  * ... build ...
  * stamp.record();
- * stamp.refuseIfStale({ what: `mine for ${instance.name}`, target: 'mine', instance: instance.name }); // in run()
+ * stamp.refuseIfStale({ target: this.name, instance: instance.name }); // in run()
  * ```
  *
  * The configuration is stored as JSON, so a stale build is reported with what changed. The
@@ -107,11 +107,10 @@ export class BuildStamp {
     if (this.ctx.dryRun) return;
     const changes = this.changes();
     if (!changes.length) return;
+    const what = d.what ?? `${d.target} for ${d.instance}`;
     const how = `\`infra build ${d.target} ${d.instance}\` (or use run --build)`;
-    if (changes.length === 1 && changes[0] === 'not built') {
-      throw new UserError(`${d.what} is not built; build it with ${how}`);
-    }
-    throw new UserError(`${d.what} is out of date: ${changes.join('; ')}; rebuild it with ${how}`);
+    if (changes.length === 1 && changes[0] === 'not built') throw new UserError(`${what} is not built; build it with ${how}`);
+    throw new UserError(`${what} is out of date: ${changes.join('; ')}; rebuild it with ${how}`);
   }
 }
 
