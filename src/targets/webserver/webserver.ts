@@ -158,7 +158,7 @@ export abstract class WebServer extends Target {
 
   /**
    * Throws a UserError when the instance's server is not built, before anything starts. A
-   * server target that records its build with a {@link BuildStamp} refuses a stale build here too.
+   * server target that records its build with a `BuildStamp` refuses a stale build here too.
    */
   protected refuseStaleBuild(ctx: Context, instance: Instance): void {
     const binary = this.serverBinary(ctx, instance);
