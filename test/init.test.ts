@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -125,4 +125,47 @@ test('infra init + infra run --build: counts are right, and a changed pass rebui
   assert.equal(third.code, 0, third.stderr + third.stdout);
   assert.equal(statSync(binary('clang')).mtimeMs, before.clang);
   assert.notEqual(statSync(binary('libcallcount')).mtimeMs, before.libcallcount);
+});
+
+test('the scaffold target refuses a stale binary, saying what changed, and --dry-run writes nothing', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'infra-init-stale-'));
+  assert.equal(runInfra(parent, ['init', 'proj']).code, 0);
+  const dir = join(parent, 'proj');
+  // an instance whose flags come from the environment: changing it makes the last build stale
+  const setup = join(dir, 'setup.ts');
+  writeFileSync(
+    setup,
+    readFileSync(setup, 'utf8').replace(
+      'await setup.main();',
+      `class Flagged extends Clang {
+  override readonly name = 'flagged';
+  override configure(ctx: Context) {
+    super.configure(ctx);
+    ctx.cflags.push(...(process.env.EXTRA_CFLAGS ?? '').split(' ').filter(Boolean));
+  }
+}
+setup.addInstance(new Flagged(llvm));
+await setup.main();`,
+    ),
+  );
+  const dry = runInfra(dir, ['build', 'hello-world', 'flagged', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /make .*CC=\S*clang/);
+  assert.ok(!existsSync(join(dir, 'build', 'targets')), 'a dry run writes no directory, flags file, binary or stamp');
+
+  const notBuilt = runInfra(dir, ['run', 'hello-world', 'flagged']);
+  assert.notEqual(notBuilt.code, 0);
+  assert.match(notBuilt.stderr, /hello-world for flagged is not built; build it with `infra build hello-world flagged` \(or use run --build\)/);
+
+  assert.equal(runInfra(dir, ['build', 'hello-world', 'flagged']).code, 0);
+  const stale = runInfra(dir, ['run', 'hello-world', 'flagged'], { env: { EXTRA_CFLAGS: '-fno-inline' } });
+  assert.notEqual(stale.code, 0);
+  assert.match(
+    stale.stderr,
+    /hello-world for flagged is out of date: cflags: '-O2' -> '-O2 -fno-inline'; rebuild it with `infra build hello-world flagged` \(or use run --build\)/,
+  );
+  const dryStale = runInfra(dir, ['run', 'hello-world', 'flagged', '--dry-run'], { env: { EXTRA_CFLAGS: '-fno-inline' } });
+  assert.equal(dryStale.code, 0, 'a dry run refuses nothing: ' + dryStale.stderr);
+  const fresh = runInfra(dir, ['run', 'hello-world', 'flagged']);
+  assert.equal(fresh.code, 0, fresh.stderr);
 });

@@ -165,7 +165,7 @@ test('test: both instances serve the file with the right content, one server at 
   assert.deepEqual(serversLeft(), []);
 });
 
-test('a server that cannot start, a busy port and a missing build are clear errors', async () => {
+test('a server that cannot start, a busy port, a missing and a stale build are clear errors', async () => {
   const binary = join(dir, 'build/targets/nginx/gcc/install/sbin/nginx');
   const port = await freePort();
   renameSync(binary, `${binary}.real`);
@@ -199,6 +199,18 @@ test('a server that cannot start, a busy port and a missing build are clear erro
     assert.doesNotMatch(missing.stderr, /\n\s+at /);
   } finally {
     renameSync(`${binary}.real`, binary);
+  }
+
+  // a server built with other flags than the instance's now is not run either
+  const stampFile = join(dir, 'build/targets/nginx/gcc/.infra-build');
+  const recorded = readFileSync(stampFile, 'utf8');
+  writeFileSync(stampFile, JSON.stringify({ ...JSON.parse(recorded), cflags: '-O0' }));
+  try {
+    const stale = runInfra(dir, ['run', 'nginx', 'gcc', '-t', 'test', '--port', String(port)]);
+    assert.notEqual(stale.code, 0);
+    assert.match(stale.stderr, /nginx\/gcc is out of date: cflags: '-O0' -> '-O2[^']*'; rebuild it with `infra build nginx gcc` \(or use run --build\)/);
+  } finally {
+    writeFileSync(stampFile, recorded);
   }
   assert.deepEqual(serversLeft(), []);
 });

@@ -4,13 +4,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BuildStamp,
   Clang,
   Gcc,
   LLVM,
   Package,
   Setup,
   Target,
+  benchmarkSize,
   run,
+  writeOutput,
   type ArgParser,
   type Context,
   type Instance,
@@ -57,28 +60,39 @@ class Hello extends Target {
   readonly name = 'hello';
 
   override reportableFields() {
-    return { greetings: 'greetings counted by the runtime library' };
+    return { greetings: 'greetings counted by the runtime library', size: 'input size: test or ref' };
   }
 
   override addRunArgs(parser: ArgParser) {
-    parser.option('--count <n>', 'greetings per execution', { default: '3' });
+    parser.option('--count <n>', 'greetings per execution (default 3, with --test 1)');
+    parser.option('-t, --test', 'run the small input');
   }
 
   override dependencies() {
-    return [greet];
+    return [greet]; // packages built (once, shared by every instance) before this target
   }
 
   isFetched() {
-    return true;
+    return true; // the sources live in this project
   }
   fetch() {}
 
+  /** What a binary is built with, recorded next to it: a run refuses a stale binary. */
+  private stamp(ctx: Context, instance: Instance) {
+    const config = { cc: ctx.cc, cflags: ctx.cflags, ldflags: ctx.ldflags };
+    const binary = this.path(ctx, instance.name, 'hello');
+    return new BuildStamp(ctx, this.path(ctx, instance.name, '.infra-build'), config, [binary]);
+  }
+
   async build(ctx: Context, instance: Instance) {
+    const out = this.path(ctx, instance.name); // build/targets/hello/<instance>
+    // make rebuilds when flags.txt changes; on --dry-run this, make and record() only print or skip
+    writeOutput(ctx, join(out, 'flags.txt'), `${ctx.cflags.join(' ')}\n${ctx.ldflags.join(' ')}\n`, { ifChanged: true });
     await run(
       ctx,
       [
         'make',
-        `OUT=${this.path(ctx, instance.name)}`,
+        `OUT=${out}`,
         `CC=${ctx.cc}`,
         `CFLAGS=${ctx.cflags.join(' ')}`,
         `LDFLAGS=${ctx.ldflags.join(' ')}`,
@@ -87,13 +101,18 @@ class Hello extends Target {
       ],
       { cwd: join(here, 'src') },
     );
+    this.stamp(ctx, instance).record();
   }
 
   run(ctx: Context, instance: Instance, runner: Runner) {
-    const count = String(ctx.args.count ?? '3');
+    // "hello for clang is out of date: cflags: '-O2' -> '-O3'; rebuild it with `infra build hello clang` ..."
+    this.stamp(ctx, instance).refuseIfStale({ target: this.name, instance: instance.name });
+    const size = benchmarkSize(ctx); // 'test' with --test, else 'ref'
+    const count = String(ctx.args.count ?? (size === 'test' ? 1 : 3));
     runner.submit(ctx, {
       benchmark: 'hello',
       argv: [this.path(ctx, instance.name, 'hello'), count],
+      fields: { size },
       check: (result) => {
         if (result.status !== 'ok') return;
         const greetings = readFileSync(result.stdoutPath, 'utf8').split('\n').filter((l) => l === 'hello, world').length;

@@ -90,8 +90,8 @@ export class Context {
   libLdflags: string[] = [];
   /**
    * Files the flags refer to whose contents change what a build produces (a pass plugin, a
-   * runtime library). Targets include their digest (`buildInputsDigest`) in the configuration
-   * they compare to decide whether to rebuild, so changing a pass rebuilds what uses it.
+   * runtime library). A `BuildStamp` records their state with every build, so changing a
+   * pass makes the builds that use it stale (`buildInputsDigest` gives a digest of them).
    */
   buildInputs: string[] = [];
   /**

@@ -1,11 +1,18 @@
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Instance } from '../core/instance.js';
-import type { Package } from '../core/package.js';
+import {
+  addCompileAndLinkFlag,
+  addRuntimeOptions,
+  checkOptLevel,
+  type Context,
+  describeCompiler,
+  Instance,
+  type OptLevel,
+  optSuffix,
+  type Package,
+  UserError,
+} from '../api.js';
 import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
-import { addCompileAndLinkFlag, checkOptLevel, describeCompiler, optSuffix, type OptLevel } from './common.js';
-import { addRuntimeOptions, asanRuntimeOptions } from './sanitizer-options.js';
+import { asanRuntimeOptions } from './sanitizer-options.js';
 
 export interface ASanOptions {
   /** Temporal safety: false sets the quarantine to 0 (use-after-free goes undetected). Default true. */

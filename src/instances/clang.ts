@@ -1,10 +1,17 @@
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Instance } from '../core/instance.js';
-import type { Package } from '../core/package.js';
+import {
+  addCompileAndLinkFlag,
+  addOptFlags,
+  checkOptLevel,
+  type Context,
+  describeCompiler,
+  Instance,
+  type OptLevel,
+  optSuffix,
+  type Package,
+  UserError,
+} from '../api.js';
 import { Gperftools } from '../packages/gperftools.js';
 import type { LLVM } from '../packages/llvm.js';
-import { addCompileAndLinkFlag, addOptFlags, checkOptLevel, describeCompiler, optSuffix, type OptLevel } from './common.js';
 
 export type Allocator = 'system' | 'tcmalloc';
 

@@ -1,8 +1,16 @@
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Instance } from '../core/instance.js';
-import { addCompileAndLinkFlag, addOptFlags, checkOptLevel, describeCompiler, optSuffix, type OptLevel } from './common.js';
-import { asanRuntimeOptions, ubsanRuntimeOptions, addRuntimeOptions } from './sanitizer-options.js';
+import {
+  addCompileAndLinkFlag,
+  addOptFlags,
+  addRuntimeOptions,
+  checkOptLevel,
+  type Context,
+  describeCompiler,
+  Instance,
+  type OptLevel,
+  optSuffix,
+  UserError,
+} from '../api.js';
+import { asanRuntimeOptions, ubsanRuntimeOptions } from './sanitizer-options.js';
 
 export type GccSanitizer = 'address' | 'undefined' | 'thread' | 'leak';
 const SANITIZER_NAMES: Record<GccSanitizer, string> = { address: 'asan', undefined: 'ubsan', thread: 'tsan', leak: 'lsan' };

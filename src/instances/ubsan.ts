@@ -1,11 +1,18 @@
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Instance } from '../core/instance.js';
-import type { Package } from '../core/package.js';
+import {
+  addCompileAndLinkFlag,
+  addRuntimeOptions,
+  checkOptLevel,
+  type Context,
+  describeCompiler,
+  Instance,
+  type OptLevel,
+  optSuffix,
+  type Package,
+  UserError,
+} from '../api.js';
 import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
-import { addCompileAndLinkFlag, checkOptLevel, describeCompiler, optSuffix, type OptLevel } from './common.js';
-import { addRuntimeOptions, ubsanRuntimeOptions } from './sanitizer-options.js';
+import { ubsanRuntimeOptions } from './sanitizer-options.js';
 
 export interface UBSanOptions {
   /** Check groups or single checks for `-fsanitize=`; default `['undefined']`. */

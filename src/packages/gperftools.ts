@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Package, type PkgConfigOption } from '../core/package.js';
+import { type Context, Package, type PkgConfigOption, UserError } from '../api.js';
 
 export interface GperftoolsOptions {
   /** Directories searched for libtcmalloc.so; default the usual multiarch and plain lib dirs. */

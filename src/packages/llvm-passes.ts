@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Package, type PkgConfigOption } from '../core/package.js';
-import { run } from '../exec/run.js';
-import { inParallel, unitInputs, upToDate, type CompileUnit } from './incremental.js';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  type CompileUnit,
+  type Context,
+  inParallel,
+  makeDirectory,
+  Package,
+  packageFile,
+  type PkgConfigOption,
+  run,
+  unitInputs,
+  upToDate,
+  UserError,
+  writeOutput,
+} from '../api.js';
 import type { LLVM } from './llvm.js';
-import { packageFile } from '../paths.js';
 
 /** The framework's pass sources and headers (passes/ next to src/ or dist/). */
 export const PASSES_DIR = packageFile('passes');
@@ -166,7 +174,7 @@ export class LLVMPasses extends Package {
     const stale = this.staleUnits(ctx, units, stamp);
     const cxx = this.llvm.tool(ctx, 'clang++');
     await inParallel(ctx.jobs, stale, async (u) => {
-      if (!ctx.dryRun) mkdirSync(join(u.object, '..'), { recursive: true });
+      makeDirectory(ctx, dirname(u.object));
       ctx.log.info(`compiling ${basename(u.source)} (${this.ident()})`);
       await run(ctx, [cxx, ...flags, '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
     });
@@ -178,10 +186,8 @@ export class LLVMPasses extends Package {
       ctx.log.info(`linking ${this.ident()}/libpasses.so`);
       await run(ctx, [cxx, '-shared', '-fPIC', ...units.map((u) => u.object), '-o', so, ...ldflags]);
     }
-    if (!ctx.dryRun) {
-      writeFileSync(join(this.objdir(ctx), 'flags.sha256'), stamp + '\n');
-      writeFileSync(join(this.objdir(ctx), 'objects.txt'), objectList(units));
-    }
+    writeOutput(ctx, join(this.objdir(ctx), 'flags.sha256'), stamp + '\n');
+    writeOutput(ctx, join(this.objdir(ctx), 'objects.txt'), objectList(units));
   }
 
   async install(ctx: Context): Promise<void> {

@@ -1,13 +1,17 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Package, type PkgConfigOption } from '../core/package.js';
-import { run } from '../exec/run.js';
-import { extractArchive } from '../util/archive.js';
-import { download } from '../util/download.js';
-import { applyPatch } from '../util/patch.js';
+import {
+  applyPatch,
+  type Context,
+  download,
+  extractArchive,
+  Package,
+  type PkgConfigOption,
+  run,
+  UserError,
+  writeOutput,
+} from '../api.js';
 
 export interface LLVMConfigureOptions {
   /** Link with lld (`-fuse-ld=lld`), needed for LTO with pass plugins. Default false. */
@@ -265,7 +269,7 @@ class SourceLLVM extends LLVM {
     // replace: a previous, interrupted fetch may have left a partly patched tree
     await extractArchive(ctx, tarball, src, { stripComponents: 1, replace: true });
     for (const p of patches) await applyPatch(ctx, p, { cwd: src });
-    if (!ctx.dryRun) writeFileSync(join(src, '.infra-fetched'), `${this.options.sha256}\n`);
+    writeOutput(ctx, join(src, '.infra-fetched'), `${this.options.sha256}\n`);
   }
 
   /** The download address; a local path (relative to the setup's root) becomes a file: URL. */
@@ -313,7 +317,7 @@ class SourceLLVM extends LLVM {
   async build(ctx: Context): Promise<void> {
     await run(ctx, this.cmakeArgv(ctx), { cwd: this.path(ctx) });
     await run(ctx, this.ninjaArgv(ctx), { cwd: this.path(ctx) });
-    if (!ctx.dryRun) writeFileSync(join(this.objdir(ctx), '.infra-built'), '');
+    writeOutput(ctx, join(this.objdir(ctx), '.infra-built'), '');
   }
 
   isInstalled(ctx: Context): boolean {
@@ -322,6 +326,6 @@ class SourceLLVM extends LLVM {
 
   async install(ctx: Context): Promise<void> {
     await run(ctx, ['ninja', '-C', this.objdir(ctx), 'install'], { cwd: this.path(ctx) });
-    if (!ctx.dryRun) writeFileSync(this.path(ctx, 'install', '.infra-installed'), '');
+    writeOutput(ctx, this.path(ctx, 'install', '.infra-installed'), '');
   }
 }

@@ -1,8 +1,5 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import type { Context } from '../core/context.js';
-import { Package, type PkgConfigOption } from '../core/package.js';
-import { run } from '../exec/run.js';
-import { packageFile } from '../paths.js';
+import { existsSync, renameSync } from 'node:fs';
+import { type Context, makeDirectory, Package, packageFile, type PkgConfigOption, run } from '../api.js';
 
 const SOURCE = packageFile('runtime', 'nothp', 'nothp.c');
 
@@ -29,14 +26,14 @@ export class Nothp extends Package {
     return existsSync(this.path(ctx, 'obj', 'nothp'));
   }
   async build(ctx: Context): Promise<void> {
-    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    makeDirectory(ctx, this.path(ctx, 'obj'));
     await run(ctx, ['cc', '-O2', '-o', this.path(ctx, 'obj', 'nothp'), SOURCE]);
   }
   isInstalled(ctx: Context): boolean {
     return existsSync(this.wrapperPath(ctx));
   }
   async install(ctx: Context): Promise<void> {
-    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'install', 'bin'), { recursive: true });
+    makeDirectory(ctx, this.path(ctx, 'install', 'bin'));
     await run(ctx, ['cp', this.path(ctx, 'obj', 'nothp'), this.wrapperPath(ctx) + '.tmp']);
     if (!ctx.dryRun) renameSync(this.wrapperPath(ctx) + '.tmp', this.wrapperPath(ctx));
   }

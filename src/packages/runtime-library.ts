@@ -1,10 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { Package, type PkgConfigOption } from '../core/package.js';
-import { run } from '../exec/run.js';
-import { inParallel, unitInputs, upToDate, type CompileUnit } from './incremental.js';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  type CompileUnit,
+  type Context,
+  inParallel,
+  makeDirectory,
+  Package,
+  type PkgConfigOption,
+  run,
+  unitInputs,
+  upToDate,
+  UserError,
+} from '../api.js';
 import type { LLVM } from './llvm.js';
 
 export interface RuntimeLibraryOptions {
@@ -87,7 +94,7 @@ export class RuntimeLibrary extends Package {
     const llvm = this.options.llvm;
     const cc = llvm ? llvm.tool(ctx, 'clang') : 'cc';
     const cxx = llvm ? llvm.tool(ctx, 'clang++') : 'c++';
-    if (!ctx.dryRun) mkdirSync(this.path(ctx, 'obj'), { recursive: true });
+    makeDirectory(ctx, this.path(ctx, 'obj'));
     const stale = units.filter((u) => !upToDate(u.object, unitInputs(u)));
     await inParallel(ctx.jobs, stale, async (u) => {
       const compiler = u.source.endsWith('.c') ? cc : cxx;
@@ -100,7 +107,7 @@ export class RuntimeLibrary extends Package {
 
   async install(ctx: Context): Promise<void> {
     const dest = this.libraryPath(ctx);
-    if (!ctx.dryRun) mkdirSync(join(dest, '..'), { recursive: true });
+    makeDirectory(ctx, dirname(dest));
     await run(ctx, ['cp', this.path(ctx, 'obj', basename(dest)), dest + '.tmp']);
     if (!ctx.dryRun) renameSync(dest + '.tmp', dest);
   }

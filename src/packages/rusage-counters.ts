@@ -1,5 +1,5 @@
+import { packageFile } from '../api.js';
 import { RuntimeLibrary } from './runtime-library.js';
-import { packageFile } from '../paths.js';
 
 /**
  * Field names and descriptions of the `rusage` report block as they appear in records (for

@@ -1,15 +1,20 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { Target } from '../core/target.js';
-import { UserError } from '../core/errors.js';
-import type { Context } from '../core/context.js';
-import type { Instance } from '../core/instance.js';
-import type { ArgParser } from '../core/options.js';
-import type { ExecutionResult, Runner } from '../core/runner.js';
-import { run } from '../exec/run.js';
-import { buildInputsDigest } from '../core/build-inputs.js';
-import { configHash, readStamp, writeStamp } from './stamp.js';
-import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
-import { packageFile } from '../paths.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import {
+  type ArgParser,
+  benchmarkSize,
+  BuildStamp,
+  type Context,
+  type ExecutionResult,
+  type Instance,
+  makeDirectory,
+  packageFile,
+  run,
+  type Runner,
+  selectBenchmarks,
+  type SizeName,
+  Target,
+} from '../api.js';
 
 /** One bundled kernel: its size argument per input size and the checksum it must print. */
 interface KernelSpec {
@@ -104,29 +109,28 @@ export class Kernels extends Target {
 
   async build(ctx: Context, instance: Instance): Promise<void> {
     const dir = this.binDir(ctx, instance);
-    const dryRun = ctx.dryRun;
-    if (!dryRun) mkdirSync(dir, { recursive: true });
+    makeDirectory(ctx, dir);
     const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
-    const hash = this.configuration(ctx);
     await Promise.all(
       this.selected(ctx).map(async (kernel) => {
         const binary = `${dir}/${kernel}`;
-        if (existsSync(binary) && readStamp(`${binary}.stamp`) === hash) {
+        const stamp = this.stamp(ctx, instance, kernel);
+        if (stamp.isUpToDate()) {
           ctx.log.debug(`${this.name}/${instance.name}: ${kernel} is up to date`);
           return;
         }
         ctx.log.info(`building ${this.name}/${kernel} for ${instance.name}`);
         await run(ctx, [ctx.cc, ...cflags, '-o', binary, `${SOURCES}${kernel}.c`, ...ctx.ldflags], { cwd: dir });
-        // a dry run compiled nothing: a stamp now would vouch for a stale binary later
-        if (!dryRun) writeStamp(`${binary}.stamp`, hash);
+        stamp.record();
       }),
     );
   }
 
   /** What a kernel's build depends on; compared again at run time, so stale binaries never run. */
-  private configuration(ctx: Context): string {
-    const cflags = [...DEFAULT_CFLAGS, ...ctx.cflags];
-    return configHash({ cc: ctx.cc, cflags, ldflags: ctx.ldflags, sources: sourceDigest(), inputs: buildInputsDigest(ctx) });
+  private stamp(ctx: Context, instance: Instance, kernel: string): BuildStamp {
+    const binary = `${this.binDir(ctx, instance)}/${kernel}`;
+    const config = { cc: ctx.cc, cflags: [...DEFAULT_CFLAGS, ...ctx.cflags], ldflags: ctx.ldflags, sources: sourceDigest() };
+    return new BuildStamp(ctx, `${binary}.stamp`, config, [binary]);
   }
 
   override binaryPaths(ctx: Context, instance: Instance): string[] {
@@ -134,14 +138,11 @@ export class Kernels extends Target {
   }
 
   run(ctx: Context, instance: Instance, runner: Runner): void {
-    const size = sizeFromArgs(ctx.args);
+    const size = benchmarkSize(ctx);
     const cwd = this.path(ctx, instance.name, 'run');
-    const hash = this.configuration(ctx);
-    const stale = this.selected(ctx).filter((k) => readStamp(`${this.binDir(ctx, instance)}/${k}.stamp`) !== hash);
-    if (stale.length && !ctx.dryRun) {
-      throw new UserError(
-        `${this.name}: ${stale.join(', ')} not built, or built with another compiler, flags or runtime, for ${instance.name}; build first (or use run --build)`,
-      );
+    for (const kernel of this.selected(ctx)) {
+      const what = `${this.name}/${kernel} for ${instance.name}`;
+      this.stamp(ctx, instance, kernel).refuseIfStale({ what, target: this.name, instance: instance.name });
     }
     mkdirSync(cwd, { recursive: true });
     for (const kernel of this.selected(ctx)) {
@@ -170,8 +171,8 @@ function checkChecksum(result: ExecutionResult, kernel: string, arg: number, exp
 let digestCache: string | undefined;
 /** Changes when a kernel's source changes, so edited kernels are rebuilt. */
 function sourceDigest(): string {
-  digestCache ??= configHash(
-    [...Object.keys(KERNELS).map((k) => `${k}.c`), 'kernel.h'].map((f) => readFileSync(SOURCES + f, 'utf8')),
-  );
+  digestCache ??= [...Object.keys(KERNELS).map((k) => `${k}.c`), 'kernel.h']
+    .reduce((hash, f) => hash.update(readFileSync(SOURCES + f)), createHash('sha256'))
+    .digest('hex');
   return digestCache;
 }

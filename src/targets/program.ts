@@ -1,20 +1,28 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import type { Instance } from '../core/instance.js';
-import type { ArgParser } from '../core/options.js';
-import type { Awaitable } from '../core/package.js';
-import type { CheckOutcome, ExecutionResult, FieldValue, Runner } from '../core/runner.js';
-import { Target } from '../core/target.js';
-import type { EnvValue } from '../core/context.js';
-import { extractArchive } from '../util/archive.js';
-import { download } from '../util/download.js';
-import { requireProgram } from '../util/programs.js';
-import { configHash, readStamp, writeStamp } from './stamp.js';
-import { selectBenchmarks, sizeFromArgs, type SizeName } from './selection.js';
+import {
+  type ArgParser,
+  type Awaitable,
+  benchmarkSize,
+  BuildStamp,
+  type CheckOutcome,
+  type Context,
+  download,
+  type EnvValue,
+  type ExecutionResult,
+  extractArchive,
+  type FieldValue,
+  type Instance,
+  makeDirectory,
+  requireProgram,
+  removePath,
+  type Runner,
+  selectBenchmarks,
+  type SizeName,
+  Target,
+  UserError,
+} from '../api.js';
 import { binariesInBuildDir, describeRecipe, runRecipe, toolchain, type BuildRecipe } from './recipes.js';
-import { buildInputsDigest } from '../core/build-inputs.js';
 
 export type { BuildRecipe, RecipeEnv, RecipeSteps, Toolchain } from './recipes.js';
 
@@ -214,46 +222,42 @@ export class ProgramSuite extends Target {
   }
 
   /** What a program's build depends on; compared again at run time, so stale binaries never run. */
-  private configuration(ctx: Context, p: ProgramDescription): string {
-    return configHash({
+  private stamp(ctx: Context, instance: Instance, p: ProgramDescription): BuildStamp {
+    const config = {
       recipe: RECIPE_VERSION,
-      sha256: p.source.sha256,
+      source: { sha256: p.source.sha256 },
       build: describeRecipe(ctx, p.build),
-      tc: { ...toolchain(ctx, p.defaultCflags), jobs: 0 },
-      inputs: buildInputsDigest(ctx),
-    });
+      toolchain: { ...toolchain(ctx, p.defaultCflags), jobs: 0 },
+    };
+    const binaries = Object.values(this.programBinaries(ctx, instance, p));
+    return new BuildStamp(ctx, join(this.programDir(ctx, instance, p), STAMP), config, binaries);
   }
 
   /** Builds one program for one instance unless it is built with the same configuration. */
   async buildProgram(ctx: Context, instance: Instance, p: ProgramDescription): Promise<void> {
     const dir = this.programDir(ctx, instance, p);
     const tc = toolchain(ctx, p.defaultCflags);
-    const hash = this.configuration(ctx, p);
-    const binaries = Object.values(this.programBinaries(ctx, instance, p));
-    if (readStamp(join(dir, STAMP)) === hash && binaries.every((b) => existsSync(b))) {
+    const stamp = this.stamp(ctx, instance, p);
+    if (stamp.isUpToDate()) {
       ctx.log.debug(`${this.name}/${instance.name}: ${p.name} is up to date`);
       return;
     }
     for (const prog of p.buildRequires ?? []) requireProgram(ctx, prog);
     ctx.log.info(`building ${p.name} ${p.version} for ${instance.name}`);
-    // a dry run only prints the commands (run, download and extractArchive do so) and
-    // leaves the existing tree, binaries and stamp exactly as they are
-    const dryRun = ctx.dryRun;
-    if (!dryRun) {
-      // a fresh tree: stale objects built with other flags must never end up in the binary
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-    }
+    // a fresh tree: stale objects built with other flags must never end up in the binary (a dry
+    // run only prints what it would do and leaves the tree, binaries and stamp as they are)
+    removePath(ctx, dir);
+    makeDirectory(ctx, dir);
     const src = join(dir, 'src');
     const archive = this.archivePath(ctx, p);
     if (!existsSync(archive)) await download(ctx, p.source.url, { sha256: p.source.sha256, outfile: archive });
     await extractArchive(ctx, archive, src, { stripComponents: p.source.stripComponents ?? 1 });
     await runRecipe(ctx, p.build, tc, src, join(dir, 'build'));
-    if (dryRun) return;
-    for (const b of binaries) {
+    if (ctx.dryRun) return;
+    for (const b of stamp.outputs) {
       if (!existsSync(b)) throw new UserError(`${p.name}: the build finished but did not produce ${b}`);
     }
-    writeStamp(join(dir, STAMP), hash);
+    stamp.record();
   }
 
   /** Binaries of one program for an instance, by name. */
@@ -267,22 +271,15 @@ export class ProgramSuite extends Target {
   }
 
   async run(ctx: Context, instance: Instance, runner: Runner): Promise<void> {
-    const size = sizeFromArgs(ctx.args);
+    const size = benchmarkSize(ctx);
     const selected = new Set(this.selectedBenchmarks(ctx));
     for (const p of this.programs) {
       const bin = this.programBinaries(ctx, instance, p);
       for (const w of p.workloads) {
         const benchmark = `${p.name}.${w.name}`;
         if (!selected.has(benchmark)) continue;
-        const missing = Object.values(bin).filter((b) => !existsSync(b));
-        if (missing.length) {
-          throw new UserError(`${benchmark}: ${missing.join(', ')} not built for ${instance.name}; build it first (or use run --build)`);
-        }
-        if (!ctx.dryRun && readStamp(join(this.programDir(ctx, instance, p), STAMP)) !== this.configuration(ctx, p)) {
-          throw new UserError(
-            `${benchmark}: the build of ${p.name} for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`,
-          );
-        }
+        const what = `${benchmark}: the build of ${p.name} for ${instance.name}`;
+        this.stamp(ctx, instance, p).refuseIfStale({ what, target: this.name, instance: instance.name });
         const dir = join(this.programDir(ctx, instance, p), 'run', size, w.name);
         mkdirSync(dir, { recursive: true });
         const plan = await w.plan({ ctx, size, bin, dir, inputs: this.path(ctx, '.inputs') });

@@ -1,10 +1,6 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Context } from '../core/context.js';
-import type { CheckOutcome, ExecutionResult } from '../core/runner.js';
-import { run } from '../exec/run.js';
-import { sha256File } from '../util/hash.js';
-import type { SizeName } from './selection.js';
+import { type CheckOutcome, type Context, type ExecutionResult, run, sha256File, type SizeName } from '../api.js';
 import type { WorkloadDescription, WorkloadEnv } from './program.js';
 
 /**

@@ -1,16 +1,18 @@
 #!/usr/bin/env -S infra --setup
 // The project's setup script: it registers what can be built (targets), how (instances), and
 // hands the command line to the framework. Run it with `infra <command>` in this directory.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BuildStamp,
   Clang,
   LLVM,
   LLVMPasses,
   RuntimeLibrary,
   Setup,
   Target,
+  makeDirectory,
   run,
+  writeOutput,
   type Context,
   type Instance,
   type Runner,
@@ -47,11 +49,6 @@ class LibcallCount extends Clang {
   }
 }
 
-/** Writes `text` to `file` only when it differs, so make sees a change only when there is one. */
-function writeIfChanged(file: string, text: string) {
-  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
-}
-
 /** A C program with a Makefile (hello-world/), built once per instance. */
 class HelloWorld extends Target {
   readonly name = 'hello-world';
@@ -61,11 +58,20 @@ class HelloWorld extends Target {
   }
   fetch() {}
 
+  /** The configuration a binary is built with, recorded next to it; a run refuses a stale binary. */
+  private stamp(ctx: Context, instance: Instance) {
+    const config = { cc: ctx.cc, cflags: ctx.cflags, ldflags: ctx.ldflags };
+    const binary = this.path(ctx, instance.name, 'hello');
+    return new BuildStamp(ctx, this.path(ctx, instance.name, '.infra-build'), config, [binary]);
+  }
+
   async build(ctx: Context, instance: Instance) {
+    // with --dry-run, these and `run` only print what they would do
     const out = this.path(ctx, instance.name);
-    mkdirSync(out, { recursive: true });
-    writeIfChanged(join(out, 'cflags.txt'), ctx.cflags.join('\n'));
-    writeIfChanged(join(out, 'ldflags.txt'), ctx.ldflags.join('\n'));
+    makeDirectory(ctx, out);
+    // rewritten only when they differ, so make sees a change only when there is one
+    writeOutput(ctx, join(out, 'cflags.txt'), ctx.cflags.join('\n'), { ifChanged: true });
+    writeOutput(ctx, join(out, 'ldflags.txt'), ctx.ldflags.join('\n'), { ifChanged: true });
     await run(
       ctx,
       [
@@ -79,9 +85,12 @@ class HelloWorld extends Target {
       ],
       { cwd: join(here, 'hello-world') },
     );
+    this.stamp(ctx, instance).record(); // not on a dry run
   }
 
   run(ctx: Context, instance: Instance, runner: Runner) {
+    // says what changed (flags, a rebuilt plugin...) and how to rebuild
+    this.stamp(ctx, instance).refuseIfStale({ target: this.name, instance: instance.name });
     runner.submit(ctx, { benchmark: 'hello', argv: [this.path(ctx, instance.name, 'hello'), '3'] });
   }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { qjoin } from '../../util/shell.js';
+import { qjoin } from '../../api.js';
 import type { JulietTestCase } from './testcases.js';
 
 interface Toolchain {

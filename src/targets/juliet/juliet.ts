@@ -1,17 +1,24 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildInputsDigest } from '../../core/build-inputs.js';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import type { Instance } from '../../core/instance.js';
-import type { ArgParser } from '../../core/options.js';
-import { parseReportBlocks } from '../../core/report-blocks.js';
-import type { CheckOutcome, ExecutionResult, FieldValue, Runner } from '../../core/runner.js';
-import { Target } from '../../core/target.js';
-import { makeJobs } from '../../exec/jobserver.js';
-import { run } from '../../exec/run.js';
-import { extractArchive } from '../../util/archive.js';
-import { configHash, readStamp, writeStamp } from '../stamp.js';
+import {
+  type ArgParser,
+  BuildStamp,
+  type CheckOutcome,
+  type Context,
+  type ExecutionResult,
+  extractArchive,
+  type FieldValue,
+  type Instance,
+  makeDirectory,
+  makeJobs,
+  parseReportBlocks,
+  run,
+  removePath,
+  type Runner,
+  Target,
+  UserError,
+  writeOutput,
+} from '../../api.js';
 import { availableCwes, discoverTestCases, resolveCwes, type JulietTestCase } from './testcases.js';
 import { julietMakefile, RUN_SCRIPT, STDIN_TEXT } from './files.js';
 
@@ -132,9 +139,9 @@ export class Juliet extends Target {
   }
 
   /** What a build depends on besides the sources: compared at run time too, so stale programs are never run. */
-  private configuration(ctx: Context): string {
-    const toolchain = { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
-    return configHash({ toolchain, inputs: buildInputsDigest(ctx), suite: this.suiteDir(ctx), script: RUN_SCRIPT });
+  private stamp(ctx: Context, instance: string): BuildStamp {
+    const config = { ...toolchainOf(ctx), suite: this.suiteDir(ctx), script: RUN_SCRIPT };
+    return new BuildStamp(ctx, join(this.binDir(ctx, instance), '.stamp'), config);
   }
 
   binary(ctx: Context, instance: string, tc: JulietTestCase, kind: JulietKind): string {
@@ -146,28 +153,24 @@ export class Juliet extends Target {
     if (skipped.length) ctx.log.info(`juliet: skipping ${skipped.length} test case(s) that cannot run here (${summarize(skipped)})`);
     if (!testcases.length) throw new UserError('juliet: no test cases selected (check --cwe and --variants)');
     const dir = this.binDir(ctx, instance.name);
-    const toolchain = { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
-    const hash = this.configuration(ctx);
-    const dryRun = ctx.dryRun;
-    if (readStamp(join(dir, '.stamp')) !== hash && !dryRun) rmSync(dir, { recursive: true, force: true });
-    if (!dryRun) {
-      mkdirSync(join(dir, 'good'), { recursive: true });
-      mkdirSync(join(dir, 'bad'), { recursive: true });
-      writeFileSync(join(dir, 'Makefile'), julietMakefile(this.suiteDir(ctx), testcases, toolchain));
-    }
+    const stamp = this.stamp(ctx, instance.name);
+    if (!stamp.isUpToDate()) removePath(ctx, dir);
+    makeDirectory(ctx, join(dir, 'good'));
+    makeDirectory(ctx, join(dir, 'bad'));
+    writeOutput(ctx, join(dir, 'Makefile'), julietMakefile(this.suiteDir(ctx), testcases, toolchainOf(ctx)));
     ctx.log.info(`building ${testcases.length} juliet test cases (good and bad) for ${instance.name}`);
     // -k: one test case that does not compile (old code, strict compilers) must not stop the rest
     const r = await run(ctx, ['make', ...makeJobs(ctx), '-k', '-f', join(dir, 'Makefile'), 'all'], { cwd: dir, allowError: true });
-    if (dryRun) return;
+    if (ctx.dryRun) return;
     const missing = testcases.flatMap((tc) => (['good', 'bad'] as const).filter((k) => !existsSync(this.binary(ctx, instance.name, tc, k))).map((k) => `${tc.name} (${k})`));
     if (missing.length === testcases.length * 2) {
       const tail = r.output.trimEnd().split('\n').slice(-15).join('\n    ');
       throw new UserError(`juliet: no test case built for ${instance.name}; see ${ctx.paths.runlog}\n    ${tail}`);
     }
     if (missing.length) ctx.log.warning(`juliet: ${missing.length} program(s) did not build for ${instance.name} and are left out: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} (see ${ctx.paths.runlog})`);
-    writeFileSync(join(dir, 'run-test.sh'), RUN_SCRIPT);
-    writeFileSync(join(dir, 'stdin.txt'), STDIN_TEXT);
-    writeStamp(join(dir, '.stamp'), hash);
+    writeOutput(ctx, join(dir, 'run-test.sh'), RUN_SCRIPT);
+    writeOutput(ctx, join(dir, 'stdin.txt'), STDIN_TEXT);
+    stamp.record();
   }
 
   override binaryPaths(ctx: Context, instance: Instance): string[] {
@@ -177,13 +180,8 @@ export class Juliet extends Target {
   run(ctx: Context, instance: Instance, runner: Runner): void {
     const { testcases } = this.selection(ctx);
     const dir = this.binDir(ctx, instance.name);
-    const stamp = readStamp(join(dir, '.stamp'));
-    if (stamp === undefined && !ctx.dryRun) {
-      throw new UserError(`juliet: not built for ${instance.name}; build it first (or use run --build)`);
-    }
-    if (stamp !== undefined && stamp !== this.configuration(ctx) && !ctx.dryRun) {
-      throw new UserError(`juliet: the build for ${instance.name} is out of date (its compiler, flags or runtime changed); rebuild it (or use run --build)`);
-    }
+    const what = `juliet: the build for ${instance.name}`;
+    this.stamp(ctx, instance.name).refuseIfStale({ what, target: this.name, instance: instance.name });
     // the run script puts the wrapper around the test program, not around itself
     const runCtx = ctx.clone();
     runCtx.targetRunWrapper = [];
@@ -237,6 +235,10 @@ export function julietPassed(kind: JulietKind, exitcode: number, hung: boolean, 
   if (kind === 'good') return exitcode === 0;
   if (hung) return false;
   return mitigationReturnCode === undefined ? exitcode !== 0 : exitcode === mitigationReturnCode;
+}
+
+function toolchainOf(ctx: Context) {
+  return { cc: ctx.cc, cxx: ctx.cxx, cflags: ctx.cflags, cxxflags: ctx.cxxflags, ldflags: ctx.ldflags };
 }
 
 function summarize(skipped: Array<{ reason: string }>): string {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors.js';
+import { UserError } from '../../api.js';
 import { CWE_ALIASES, UNSUPPORTED_VARIANTS } from './cwes.js';
 
 /** One Juliet test case: the files that together make its good and its bad program. */

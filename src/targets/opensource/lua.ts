@@ -1,6 +1,6 @@
+import { packageFile } from '../../api.js';
 import type { ProgramDescription } from '../program.js';
 import { expectedOutputWorkload } from '../workloads.js';
-import { packageFile } from '../../paths.js';
 
 /** Lua scripts bundled with the framework (benchmarks/lua). */
 const SCRIPTS = packageFile('benchmarks', 'lua') + '/';

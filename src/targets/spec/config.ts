@@ -1,5 +1,4 @@
-import type { Context } from '../../core/context.js';
-import { qjoin } from '../../util/shell.js';
+import { type Context, qjoin } from '../../api.js';
 import type { SpecVersion } from './versions.js';
 
 /** Config name (`--config`) and label (`ext`/`label`) of an instance's builds. */

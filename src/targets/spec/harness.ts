@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FieldValue } from '../../core/runner.js';
+import type { FieldValue } from '../../api.js';
 import type { SpecVersion } from './versions.js';
 
 /**

@@ -1,10 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import { run } from '../../exec/run.js';
-import { extractArchive } from '../../util/archive.js';
-import { requireProgram } from '../../util/programs.js';
+import { type Context, extractArchive, makeDirectory, removePath, requireProgram, run, UserError } from '../../api.js';
 import { isSpecInstallation } from './harness.js';
 import type { SpecVersion } from './versions.js';
 
@@ -34,12 +30,9 @@ export async function installSpec(
 ): Promise<void> {
   const src = resolve(ctx.paths.root, source);
   if (sourceType !== 'git' && !existsSync(src)) throw new UserError(`${version.target}: source ${src} does not exist`);
-  const dryRun = ctx.dryRun;
-  if (!dryRun) {
-    rmSync(workdir, { recursive: true, force: true });
-    mkdirSync(workdir, { recursive: true });
-    rmSync(dest, { recursive: true, force: true });
-  }
+  removePath(ctx, workdir);
+  makeDirectory(ctx, workdir);
+  removePath(ctx, dest);
   const media = join(workdir, 'media');
   switch (sourceType) {
     case 'mounted':
@@ -55,7 +48,7 @@ export async function installSpec(
       break;
     case 'isofile': {
       const fuseiso = requireProgram(ctx, 'fuseiso', 'install it (apt-get install fuseiso) or mount the ISO and use sourceType mounted');
-      if (!dryRun) mkdirSync(media, { recursive: true });
+      makeDirectory(ctx, media);
       await run(ctx, [fuseiso, src, media]);
       try {
         await runInstall(ctx, media, dest);
@@ -65,10 +58,10 @@ export async function installSpec(
       break;
     }
   }
-  if (!dryRun && !isSpecInstallation(dest, version)) {
+  if (!ctx.dryRun && !isSpecInstallation(dest, version)) {
     throw new UserError(`${version.target}: installing from ${src} did not produce shrc and bin/${version.harness} in ${dest}`);
   }
-  if (!dryRun) rmSync(workdir, { recursive: true, force: true });
+  removePath(ctx, workdir);
 }
 
 /** A tarball may hold the ISO's files at its top or inside one directory. */

@@ -1,18 +1,24 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildInputsDigest } from '../../core/build-inputs.js';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import type { Instance } from '../../core/instance.js';
-import type { ArgParser } from '../../core/options.js';
-import type { Package } from '../../core/package.js';
-import type { CheckOutcome, ExecutionResult, Runner } from '../../core/runner.js';
-import { Target } from '../../core/target.js';
-import { run } from '../../exec/run.js';
+import {
+  applyPatch,
+  type ArgParser,
+  benchmarkSize,
+  buildInputsDigest,
+  BuildStamp,
+  type CheckOutcome,
+  type Context,
+  type ExecutionResult,
+  type Instance,
+  type Package,
+  run,
+  type Runner,
+  selectBenchmarks,
+  Target,
+  UserError,
+  writeOutput,
+} from '../../api.js';
 import { Nothp } from '../../packages/nothp.js';
-import { applyPatch } from '../../util/patch.js';
-import { configHash, readStamp, writeStamp } from '../stamp.js';
-import { selectBenchmarks, sizeFromArgs } from '../selection.js';
 import { configName, renderConfig } from './config.js';
 import { harnessEnv, isSpecInstallation, readOutcome } from './harness.js';
 import { installSpec, SPEC_SOURCE_TYPES, type SpecSourceType } from './install.js';
@@ -178,30 +184,16 @@ export class SpecCpu extends Target {
 
   /** Writes the instance's config file unless it already has this content. */
   private writeConfig(ctx: Context, instance: string): void {
-    const file = this.configFile(ctx, instance);
-    const text = this.config(ctx, instance, ctx.targetRunWrapper);
-    if (ctx.dryRun) {
-      process.stdout.write(`write ${file}:\n${text}`);
-      return;
-    }
-    let current: string | undefined;
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current === text) return;
-    mkdirSync(join(this.specDir(ctx), 'config'), { recursive: true });
-    writeFileSync(file, text);
+    writeOutput(ctx, this.configFile(ctx, instance), this.config(ctx, instance, ctx.targetRunWrapper), { ifChanged: true });
   }
 
-  /** What a benchmark's build depends on: the config without run-time settings, and the build inputs. */
-  private buildHash(ctx: Context, instance: string, benchmark: string): string {
-    return configHash({ config: this.config(ctx, instance, []).replace(/^makeflags.*$/m, ''), benchmark, inputs: buildInputsDigest(ctx) });
-  }
-
-  private stampFile(ctx: Context, instance: string, benchmark: string): string {
-    return this.path(ctx, instance, 'built', benchmark);
+  /**
+   * What a benchmark's build depends on: the config without run-time settings (the build
+   * inputs are part of every stamp already).
+   */
+  private stamp(ctx: Context, instance: string, benchmark: string): BuildStamp {
+    const config = this.config(ctx, instance, []).replace(/^(makeflags|# build inputs:).*$/gm, '');
+    return new BuildStamp(ctx, this.path(ctx, instance, 'built', benchmark), { benchmark, config });
   }
 
   private harnessArgv(ctx: Context, args: string[]): string[] {
@@ -215,7 +207,8 @@ export class SpecCpu extends Target {
   async build(ctx: Context, instance: Instance): Promise<void> {
     const benchmarks = this.selectedBenchmarks(ctx);
     this.writeConfig(ctx, instance.name);
-    const stale = benchmarks.filter((b) => readStamp(this.stampFile(ctx, instance.name, b)) !== this.buildHash(ctx, instance.name, b));
+    const stamps = benchmarks.map((b) => this.stamp(ctx, instance.name, b));
+    const stale = benchmarks.filter((_, i) => !stamps[i]!.isUpToDate());
     if (!stale.length) {
       ctx.log.debug(`${this.name}/${instance.name}: ${benchmarks.join(' ')} up to date`);
       return;
@@ -231,9 +224,7 @@ export class SpecCpu extends Target {
           `full output in ${ctx.paths.runlog}, build logs in ${join(this.specDir(ctx), 'result')}\n    ${tail}`,
       );
     }
-    if (ctx.dryRun) return;
-    mkdirSync(this.path(ctx, instance.name, 'built'), { recursive: true });
-    for (const b of stale) writeStamp(this.stampFile(ctx, instance.name, b), this.buildHash(ctx, instance.name, b));
+    for (const s of stamps) s.record();
   }
 
   override binaryPaths(ctx: Context, instance: Instance): string[] {
@@ -246,13 +237,13 @@ export class SpecCpu extends Target {
 
   run(ctx: Context, instance: Instance, runner: Runner): void {
     const benchmarks = this.selectedBenchmarks(ctx);
-    const unbuilt = benchmarks.filter((b) => readStamp(this.stampFile(ctx, instance.name, b)) !== this.buildHash(ctx, instance.name, b));
-    if (unbuilt.length && !ctx.dryRun) {
-      throw new UserError(`${this.name}: ${unbuilt.join(' ')} not built (or built with other flags) for ${instance.name}; build first (or use run --build)`);
+    for (const b of benchmarks) {
+      const what = `${this.name}/${b} for ${instance.name}`;
+      this.stamp(ctx, instance.name, b).refuseIfStale({ what, target: this.name, instance: instance.name });
     }
     // the wrapper may be set only for running: the config carries it to the benchmark commands
     this.writeConfig(ctx, instance.name);
-    const size = sizeFromArgs(ctx.args);
+    const size = benchmarkSize(ctx);
     const extra = String(ctx.args.runspecArgs ?? '').split(/\s+/).filter(Boolean);
     // the harness is not wrapped itself; monitor_wrapper wraps each benchmark command
     const runCtx = ctx.clone();

@@ -1,18 +1,21 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildInputsDigest } from '../../core/build-inputs.js';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import type { Instance } from '../../core/instance.js';
-import type { ArgParser } from '../../core/options.js';
-import type { FieldValue } from '../../core/runner.js';
-import { positiveInt } from '../../core/options.js';
-import { makeJobs } from '../../exec/jobserver.js';
-import { run } from '../../exec/run.js';
-import { extractArchive } from '../../util/archive.js';
-import { download } from '../../util/download.js';
-import { requireProgram } from '../../util/programs.js';
+import {
+  type ArgParser,
+  BuildStamp,
+  type Context,
+  download,
+  extractArchive,
+  type FieldValue,
+  type Instance,
+  makeDirectory,
+  makeJobs,
+  positiveInt,
+  removePath,
+  requireProgram,
+  run,
+  UserError,
+} from '../../api.js';
 import { WebServer, type ServeSpec, type ServerCommand } from './webserver.js';
 
 /** Release tarballs by version; Debian's nginx_<version>.orig.tar.gz is the same file. */
@@ -100,49 +103,61 @@ export class Nginx extends WebServer {
     return join(this.installDir(ctx, instance), 'sbin', 'nginx');
   }
 
-  async build(ctx: Context, instance: Instance): Promise<void> {
-    const dir = this.path(ctx, instance.name);
-    const src = join(dir, 'src');
-    const prefix = this.installDir(ctx, instance);
-    const cflags = ['-O2', ...ctx.cflags].join(' ');
+  /** The configure arguments for an instance's build. */
+  private configureArgv(ctx: Context, instance: Instance): string[] {
     const ldflags = ctx.ldflags.join(' ');
-    const configure = [
-      `--prefix=${prefix}`,
+    return [
+      `--prefix=${this.installDir(ctx, instance)}`,
       `--with-cc=${ctx.cc}`,
       ...(ldflags ? [`--with-ld-opt=${ldflags}`] : []),
       ...BASE_CONFIGURE_ARGS,
       ...this.configureArgs,
     ];
-    const hash = createHash('sha256')
-      .update(JSON.stringify({ recipe: RECIPE_VERSION, sha256: this.sha256, cflags, configure, inputs: buildInputsDigest(ctx) }))
-      .digest('hex');
-    const stamp = join(dir, STAMP);
-    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash && existsSync(this.serverBinary(ctx, instance))) {
+  }
+
+  /** What an instance's build depends on; compared again at run time, so a stale server never runs. */
+  private stamp(ctx: Context, instance: Instance): BuildStamp {
+    const config = {
+      recipe: RECIPE_VERSION,
+      source: { sha256: this.sha256 },
+      cflags: cflagsOf(ctx),
+      configure: this.configureArgv(ctx, instance),
+    };
+    return new BuildStamp(ctx, this.path(ctx, instance.name, STAMP), config, [this.serverBinary(ctx, instance)]);
+  }
+
+  protected override refuseStaleBuild(ctx: Context, instance: Instance): void {
+    super.refuseStaleBuild(ctx, instance);
+    this.stamp(ctx, instance).refuseIfStale({ what: `nginx/${instance.name}`, target: this.name, instance: instance.name });
+  }
+
+  async build(ctx: Context, instance: Instance): Promise<void> {
+    const dir = this.path(ctx, instance.name);
+    const src = join(dir, 'src');
+    const stamp = this.stamp(ctx, instance);
+    if (stamp.isUpToDate()) {
       ctx.log.debug(`nginx/${instance.name} is up to date`);
       return;
     }
     requireProgram(ctx, 'make');
     ctx.log.info(`building nginx ${this.version} for ${instance.name}`);
-    const dryRun = ctx.dryRun;
-    if (!dryRun) {
-      // objects built with other flags must never end up in the binary
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-    }
+    // objects built with other flags must never end up in the binary
+    removePath(ctx, dir);
+    makeDirectory(ctx, dir);
     const archive = this.path(ctx, 'sources', this.archive);
     if (!existsSync(archive)) await this.fetch(ctx);
     await extractArchive(ctx, archive, src, { stripComponents: 1 });
     // with CFLAGS in its environment, configure uses exactly those (no -Werror of its own,
     // which new compilers' warnings would turn into failures)
-    const env = { CFLAGS: cflags };
-    await run(ctx, ['./configure', ...configure], { cwd: src, env });
+    const env = { CFLAGS: cflagsOf(ctx) };
+    await run(ctx, ['./configure', ...this.configureArgv(ctx, instance)], { cwd: src, env });
     await run(ctx, ['make', ...makeJobs(ctx)], { cwd: src, env });
     await run(ctx, ['make', 'install'], { cwd: src, env });
-    if (dryRun) return;
+    if (ctx.dryRun) return;
     if (!existsSync(this.serverBinary(ctx, instance))) {
       throw new UserError(`nginx: the build finished but did not produce ${this.serverBinary(ctx, instance)}`);
     }
-    writeFileSync(stamp, hash);
+    stamp.record();
   }
 
   protected configureServer(ctx: Context, instance: Instance, spec: ServeSpec): ServerCommand {
@@ -180,6 +195,10 @@ export class Nginx extends WebServer {
     writeFileSync(file, conf);
     return { argv: [this.serverBinary(ctx, instance), '-p', dir, '-e', errorLog, '-c', file], logs: [errorLog] };
   }
+}
+
+function cflagsOf(ctx: Context): string {
+  return ['-O2', ...ctx.cflags].join(' ');
 }
 
 function workerConnections(ctx: Context): number {

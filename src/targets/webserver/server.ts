@@ -1,10 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import { runDeferred } from '../../exec/run.js';
-import { qjoin } from '../../util/shell.js';
+import { type Context, qjoin, runDeferred, UserError } from '../../api.js';
 
 export interface ServerStart {
   /** Shown in messages, e.g. `nginx (gcc)`. */

@@ -2,16 +2,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Context } from '../../core/context.js';
-import { UserError } from '../../core/errors.js';
-import type { Instance } from '../../core/instance.js';
-import { positiveInt, type ArgParser } from '../../core/options.js';
-import type { Awaitable } from '../../core/package.js';
-import type { BenchmarkRun, CheckOutcome, ExecutionResult, FieldValue, Runner } from '../../core/runner.js';
-import { Target } from '../../core/target.js';
-import { throwIfInterrupted } from '../../exec/interrupt.js';
-import { run } from '../../exec/run.js';
-import { requireProgram } from '../../util/programs.js';
+import {
+  type ArgParser,
+  type Awaitable,
+  type BenchmarkRun,
+  type CheckOutcome,
+  type Context,
+  type ExecutionResult,
+  type FieldValue,
+  type Instance,
+  positiveInt,
+  requireProgram,
+  run,
+  type Runner,
+  Target,
+  throwIfInterrupted,
+  UserError,
+} from '../../api.js';
 import { accepts, describeExit, ServerProcess, sleep } from './server.js';
 import { SERVER_STATS, ServerSampler, type ServerStat, type ServerStats } from './stats.js';
 import { parseWrkOutput, WRK_FIELDS, wrkArgv } from './wrk.js';
@@ -149,6 +156,17 @@ export abstract class WebServer extends Target {
     return [this.serverBinary(ctx, instance)];
   }
 
+  /**
+   * Throws a UserError when the instance's server is not built, before anything starts. A
+   * server target that records its build with a `BuildStamp` refuses a stale build here too.
+   */
+  protected refuseStaleBuild(ctx: Context, instance: Instance): void {
+    const binary = this.serverBinary(ctx, instance);
+    if (!existsSync(binary)) {
+      throw new UserError(`${this.name}: ${binary} is not built for ${instance.name}; build it first (or use run --build)`);
+    }
+  }
+
   /** The server of an instance is stopped once all its executions ended (or the run stopped). */
   override async afterRun(_ctx: Context, instance: Instance): Promise<void> {
     await this.stopServer(instance.name);
@@ -156,10 +174,7 @@ export abstract class WebServer extends Target {
 
   async run(ctx: Context, instance: Instance, runner: Runner): Promise<void> {
     const s = this.settings(ctx);
-    const binary = this.serverBinary(ctx, instance);
-    if (!existsSync(binary)) {
-      throw new UserError(`${this.name}: ${binary} is not built for ${instance.name}; build it first (or use run --build)`);
-    }
+    this.refuseStaleBuild(ctx, instance);
     if (s.role === 'serve') return this.serve(ctx, instance, s);
     if (ctx.runSettings?.parallel) {
       throw new UserError(`${this.name}: web server loads must not overlap; run without --parallel`);

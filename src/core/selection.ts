@@ -1,4 +1,5 @@
-import { UserError } from '../core/errors.js';
+import type { Context } from './context.js';
+import { UserError } from './errors.js';
 
 /**
  * Resolves `--benchmarks` names against a suite: a benchmark (`bzip2.compress`), a group of
@@ -31,9 +32,14 @@ export function selectBenchmarks(
   return benchmarks.filter((b) => chosen.has(b));
 }
 
-/** Input size of a run: `--test` selects the small inputs, otherwise the reference inputs. */
+/** Input size of a run: `test` (small inputs, each well under a second) or `ref` (the reference inputs). */
 export type SizeName = 'test' | 'ref';
 
-export function sizeFromArgs(args: Record<string, unknown>): SizeName {
-  return args.test ? 'test' : 'ref';
+/**
+ * The input size a run asks for: `test` when the target declared a `--test` run option and it
+ * was given, otherwise `ref`. Declare the option with
+ * `parser.option('-t, --test', 'run the small test inputs')` in `addRunArgs`.
+ */
+export function benchmarkSize(ctx: Context): SizeName {
+  return ctx.args.test ? 'test' : 'ref';
 }

@@ -1,8 +1,11 @@
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
+// What the built-in instances do to a context's flags and run-time environment, for a user's
+// own instance to do the same.
+import type { Context } from './context.js';
+import { UserError } from './errors.js';
 
 /** Optimization levels accepted by `-O`. */
 export const OPT_LEVELS = ['0', '1', '2', '3', 's', 'z', 'fast', 'g'] as const;
+/** An optimization level as written after `-O` (2 for `-O2`). */
 export type OptLevel = 0 | 1 | 2 | 3 | 's' | 'z' | 'fast' | 'g';
 
 /** Validates an optimization level at construction time, so a typo fails before any build. */
@@ -14,7 +17,7 @@ export function checkOptLevel(level: OptLevel | string | number): string {
   return s;
 }
 
-/** `-O<n>` name part, omitted for the default level 2. */
+/** `-O<n>` part of an instance name (`clang-O3`), empty for the default level 2. */
 export function optSuffix(level: string): string {
   return level === '2' ? '' : `-O${level}`;
 }
@@ -45,4 +48,29 @@ export function describeCompiler(ctx: Context, extra: Record<string, unknown> = 
     ldflags: [...ctx.ldflags],
     ...extra,
   };
+}
+
+/** Options of a sanitizer's run-time variable (`ASAN_OPTIONS`); keys and values as the runtime reads them. */
+export type SanitizerOptions = Record<string, string | number | boolean>;
+
+/**
+ * Merges options into a `NAME=a=1:b=2` variable of `ctx.runenv`, keeping what is there and
+ * letting values the user already set (in the runenv) win.
+ */
+export function addRuntimeOptions(ctx: Context, variable: string, options: SanitizerOptions): void {
+  const current = ctx.runenv[variable];
+  const existing = parseOptions(Array.isArray(current) ? current.join(':') : current ?? '');
+  const merged: SanitizerOptions = { ...options, ...existing };
+  ctx.runenv[variable] = Object.entries(merged)
+    .map(([k, v]) => `${k}=${typeof v === 'boolean' ? Number(v) : v}`)
+    .join(':');
+}
+
+function parseOptions(s: string): SanitizerOptions {
+  const out: SanitizerOptions = {};
+  for (const part of s.split(':')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
 }
