@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
 let counter = 0;
 function spec(argv: string[]): MeasureSpec {
   const n = counter++;
-  return { argv, cwd: dir, env, stdoutPath: join(dir, 'out', `${n}.out`), stderrPath: join(dir, 'out', `${n}.err`) };
+  return { argv, cwd: dir, env, stdoutPath: join(dir, 'out', `${n}.out`), stderrPath: join(dir, 'out', `${n}.err`), execution: {} };
 }
 
 const median = (xs: number[]) => {
