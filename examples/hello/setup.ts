@@ -108,7 +108,7 @@ class Hello extends Target {
     // "hello for clang is out of date: cflags: '-O2' -> '-O3'; rebuild it with `infra build hello clang` ..."
     this.stamp(ctx, instance).refuseIfStale({ target: this.name, instance: instance.name });
     const size = benchmarkSize(ctx); // 'test' with --test, else 'ref'
-    const count = String(ctx.args.count ?? (size === 'test' ? 1 : 3));
+    const count = ctx.stringOption('count') ?? (size === 'test' ? '1' : '3');
     runner.submit(ctx, {
       benchmark: 'hello',
       argv: [this.path(ctx, instance.name, 'hello'), count],

@@ -50,9 +50,10 @@ export class Context {
   /**
    * The values of the options the target and instances declared (`addBuildArgs`/`addRunArgs`),
    * by the camelCase name of the long flag: `--spec-benchmarks` is `args.specBenchmarks`. Only
-   * declared options are here; the framework's own options and state are typed fields.
+   * declared options are here; the framework's own options and state are typed fields. Read
+   * them typed with {@link flag}, {@link stringOption}, {@link numberOption} and {@link listOption}.
    */
-  args: Record<string, any> = {};
+  args: Record<string, unknown> = {};
   /** `--dry-run`: print the commands that would run and change no file. */
   dryRun = false;
   /**
@@ -105,6 +106,37 @@ export class Context {
   constructor(paths: ContextPaths, log: Logger) {
     this.paths = paths;
     this.log = log;
+  }
+
+  /** A declared flag option (`--test`): true when given (or when its default is true). */
+  flag(key: string): boolean {
+    return this.typedOption(key, 'boolean', (v): v is boolean => typeof v === 'boolean') ?? false;
+  }
+
+  /** A declared option with one value, as a string (`--size <name>`). */
+  stringOption(key: string): string | undefined {
+    return this.typedOption(key, 'string', (v): v is string => typeof v === 'string');
+  }
+
+  /** A declared option whose parser gives a number (`--port <n>` with `positiveInt`). */
+  numberOption(key: string): number | undefined {
+    return this.typedOption(key, 'number', (v): v is number => typeof v === 'number');
+  }
+
+  /** A declared option with several values (`--benchmarks <names...>`), or one parsed into a list. */
+  listOption<T = string>(key: string): T[] | undefined {
+    return this.typedOption(key, 'list', (v): v is T[] => Array.isArray(v));
+  }
+
+  /**
+   * An option's value checked against the type its declaration gives it; another type means the
+   * option was declared otherwise than it is read, a bug in the target or instance.
+   */
+  private typedOption<T>(key: string, what: string, is: (v: unknown) => v is T): T | undefined {
+    const value = this.args[key];
+    if (value === undefined) return undefined;
+    if (!is(value)) throw new Error(`option '${key}' is read as a ${what} but its value is ${JSON.stringify(value)}; check its declaration`);
+    return value;
   }
 
   /** Adds a flag to both cflags and cxxflags unless already present. */

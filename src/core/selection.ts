@@ -41,5 +41,5 @@ export type SizeName = 'test' | 'ref';
  * `parser.option('-t, --test', 'run the small test inputs')` in `addRunArgs`.
  */
 export function benchmarkSize(ctx: Context): SizeName {
-  return ctx.args.test ? 'test' : 'ref';
+  return ctx.flag('test') ? 'test' : 'ref';
 }

@@ -100,7 +100,7 @@ export class Kernels extends Target {
   fetch(): void {}
 
   private selected(ctx: Context): string[] {
-    return selectBenchmarks(ctx.args.benchmarks, this.benchmarks(), {});
+    return selectBenchmarks(ctx.listOption('benchmarks'), this.benchmarks(), {});
   }
 
   private binDir(ctx: Context, instance: Instance): string {

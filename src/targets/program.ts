@@ -147,7 +147,7 @@ export class ProgramSuite extends Target {
 
   /** The benchmarks `--benchmarks` selects (all by default). */
   selectedBenchmarks(ctx: Context): string[] {
-    return selectBenchmarks(ctx.args.benchmarks, this.benchmarks(), this.groups());
+    return selectBenchmarks(ctx.listOption('benchmarks'), this.benchmarks(), this.groups());
   }
 
   /** The programs of the selected benchmarks. */

@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import type { Awaitable } from '../core/package.js';
-import { run } from '../exec/run.js';
-import { makeJobs } from '../exec/jobserver.js';
-import { applyPatch } from '../util/patch.js';
-import { requireProgram } from '../util/programs.js';
+import { applyPatch, type Awaitable, type Context, makeDirectory, makeJobs, requireProgram, run, UserError } from '../api.js';
 
 /** Steps every recipe kind may take before building, in this order, after extraction. */
 export interface RecipeSteps {
@@ -231,6 +225,6 @@ function bootstrapCommands(r: BuildRecipe): string[][] {
 
 /** `dir`, created unless this is a dry run (which leaves the tree as it is). */
 function makeDir(ctx: Context, dir: string): string {
-  if (!ctx.dryRun) mkdirSync(dir, { recursive: true });
+  makeDirectory(ctx, dir);
   return dir;
 }

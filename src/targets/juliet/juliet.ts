@@ -126,8 +126,10 @@ export class Juliet extends Target {
   selection(ctx: Context) {
     const root = this.suiteDir(ctx);
     const available = availableCwes(root);
-    const cwes = ctx.args.cwe?.length ? resolveCwes(ctx.args.cwe, available) : available;
-    const flows = (ctx.args.variants?.length ? ctx.args.variants : ['01']).map((v: string) => {
+    const requestedCwes = ctx.listOption('cwe');
+    const cwes = requestedCwes?.length ? resolveCwes(requestedCwes, available) : available;
+    const variants = ctx.listOption('variants');
+    const flows = (variants?.length ? variants : ['01']).map((v: string) => {
       if (!/^\d{1,2}$/.test(v)) throw new UserError(`--variants takes flow variant numbers such as 01 or 12, got '${v}'`);
       return v.padStart(2, '0');
     });

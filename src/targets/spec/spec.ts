@@ -136,7 +136,7 @@ export class SpecCpu extends Target {
 
   /** The benchmarks the command line selects (the defaults when none are named). */
   selectedBenchmarks(ctx: Context): string[] {
-    const requested = ctx.args.benchmarks ?? ctx.args[camel(this.benchmarksOption)];
+    const requested = ctx.listOption('benchmarks') ?? ctx.listOption(camel(this.benchmarksOption));
     return selectBenchmarks(requested, this.benchmarks(), this.version.sets, this.defaultBenchmarks);
   }
 
@@ -244,7 +244,7 @@ export class SpecCpu extends Target {
     // the wrapper may be set only for running: the config carries it to the benchmark commands
     this.writeConfig(ctx, instance.name);
     const size = benchmarkSize(ctx);
-    const extra = String(ctx.args.runspecArgs ?? '').split(/\s+/).filter(Boolean);
+    const extra = (ctx.stringOption('runspecArgs') ?? '').split(/\s+/).filter(Boolean);
     // the harness is not wrapped itself; monitor_wrapper wraps each benchmark command
     const runCtx = ctx.clone();
     runCtx.targetRunWrapper = [];

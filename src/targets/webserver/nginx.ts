@@ -202,5 +202,5 @@ function cflagsOf(ctx: Context): string {
 }
 
 function workerConnections(ctx: Context): number {
-  return ctx.args.workerConnections ?? 1024;
+  return ctx.numberOption('workerConnections') ?? 1024;
 }

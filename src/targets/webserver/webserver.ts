@@ -118,22 +118,22 @@ export abstract class WebServer extends Target {
 
   /** The run options with their defaults. */
   settings(ctx: Context): WebServerSettings {
-    const a = ctx.args;
     const half = Math.max(1, Math.floor(availableParallelism() / 2));
-    const stats: string[] = a.collectStats ?? ['cpu', 'rss'];
+    const stats = ctx.listOption('collectStats') ?? ['cpu', 'rss'];
+    const connections = ctx.listOption<number>('connections');
     return {
-      role: a.type ?? 'bench',
-      port: a.port ?? 20000,
-      filesize: a.filesize ?? 64,
-      duration: a.duration ?? 10,
-      threads: a.threads ?? half,
-      connections: a.connections?.length ? a.connections : [64],
-      workers: a.workers ?? half,
-      warmup: !a.disableWarmup,
-      restartBetweenRuns: !!a.restartServerBetweenRuns,
+      role: (ctx.stringOption('type') ?? 'bench') as WebServerRole,
+      port: ctx.numberOption('port') ?? 20000,
+      filesize: ctx.numberOption('filesize') ?? 64,
+      duration: ctx.numberOption('duration') ?? 10,
+      threads: ctx.numberOption('threads') ?? half,
+      connections: connections?.length ? connections : [64],
+      workers: ctx.numberOption('workers') ?? half,
+      warmup: !ctx.flag('disableWarmup'),
+      restartBetweenRuns: ctx.flag('restartServerBetweenRuns'),
       stats: stats.filter((s): s is ServerStat => (SERVER_STATS as readonly string[]).includes(s)),
-      statsInterval: a.collectStatsInterval ?? 1,
-      cleanupTime: a.cleanupTime ?? 1,
+      statsInterval: ctx.numberOption('collectStatsInterval') ?? 1,
+      cleanupTime: ctx.numberOption('cleanupTime') ?? 1,
     };
   }
 
