@@ -16,6 +16,10 @@ export default tseslint.config(
       // with noUncheckedIndexedAccess, `xs[i]!` after a bounds check is the idiom for "checked"
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // a callback may return nothing or a value: `T | void` is the honest type of what users write
+      '@typescript-eslint/no-invalid-void-type': 'off',
+      // commands and package methods share async signatures; one without an await still returns a promise
+      '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },

@@ -151,7 +151,8 @@ function requireInstances(names: string[]): void {
   if (names.length === 0) throw new UserError('give at least one instance', { exitCode: 2 });
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+/** A positional argument as strings: commander gives a string, or an array for a variadic one. */
+const strings = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [v as string]);
 
 /** Commands a setup script adds: their options are theirs, read from `ctx.args`. */
 export function setupCommandDefs(setup: Setup): CommandDef[] {

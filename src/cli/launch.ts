@@ -17,7 +17,7 @@ export async function launch(argv: string[]): Promise<void> {
     const args = [...argv];
     if (args[0] === '--version' || args[0] === '-V') {
       const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8'));
+      const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
       process.stdout.write(`${pkg.version}\n`);
       return;
     }

@@ -31,9 +31,11 @@ export async function loadSetupScript(setupPath: string): Promise<void> {
     await import(pathToFileURL(output).href);
   } catch (err) {
     if (err instanceof UserError) throw err;
-    const e = err as Error;
-    throw new UserError(`the setup script ${setupPath} failed while loading: ${e?.message ?? String(err)}` +
-      (process.env.INFRA_DEBUG ? `\n${e?.stack}` : `\n  (set INFRA_DEBUG=1 for the stack trace)`), { cause: err });
+    // a script may throw anything, not only an Error
+    const message = err instanceof Error ? err.message : String(err);
+    const stack = err instanceof Error ? (err.stack ?? message) : message;
+    throw new UserError(`the setup script ${setupPath} failed while loading: ${message}` +
+      (process.env.INFRA_DEBUG ? `\n${stack}` : `\n  (set INFRA_DEBUG=1 for the stack trace)`), { cause: err });
   }
 }
 
@@ -48,7 +50,7 @@ function previousOutput(metaFile: string): string | null {
 function freshOutput(metaFile: string): string | null {
   let meta: CacheMeta;
   try {
-    meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CacheMeta;
   } catch {
     return null;
   }
@@ -115,7 +117,7 @@ async function compile(setupPath: string, cacheDir: string, key: string, metaFil
     }
     throw err;
   }
-  const inputs = Object.keys(result.metafile!.inputs).map((p) => {
+  const inputs = Object.keys(result.metafile.inputs).map((p) => {
     const abs = resolve(p);
     const st = statSync(abs);
     return { path: abs, mtimeMs: st.mtimeMs, size: st.size };

@@ -58,7 +58,7 @@ export function reportError(err: unknown): number {
     process.stderr.write(`infra: error: ${err.message}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`infra: internal error (this is a bug):\n${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(`infra: internal error (this is a bug):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;
 }
 
@@ -94,7 +94,7 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
       const cmdObj = params[params.length - 1] as Commander;
       const positional = params.slice(0, -2);
       const values = cmdObj.opts();
-      const ctx = createContext(setup, program.opts() as GlobalOptions, {
+      const ctx = createContext(setup, program.opts<GlobalOptions>(), {
         dryRun: values.dryRun === true,
         args: pick(values, declared),
       });
@@ -119,7 +119,7 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
 function addOptions(cmd: Commander, specs: readonly OptionSpec[]): void {
   for (const spec of specs) {
     const opt = new Option(spec.flags, spec.description);
-    if (spec.choices) opt.choices(spec.choices as string[]);
+    if (spec.choices) opt.choices(spec.choices);
     if (spec.parse) opt.argParser(spec.parse as (v: string, p: unknown) => unknown);
     if (spec.default !== undefined) opt.default(spec.default);
     cmd.addOption(opt);

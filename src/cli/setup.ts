@@ -21,6 +21,8 @@ export class Setup extends Registry {
   /** @param setupFile `import.meta.url` of the setup script, or its path. */
   constructor(setupFile: string) {
     super(setupFile);
+    // the launcher finds the script's Setup here after importing the script
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     lastCreated = this;
   }
 

@@ -97,7 +97,7 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   const precision = opts.precision ?? 3;
   if (!Number.isInteger(precision) || precision < 0) throw new UserError(`--precision must be a non-negative integer, got '${precision}'`);
   if (opts.raw && opts.overhead) throw new UserError('--raw and --overhead cannot be combined: --raw prints executions without aggregating');
-  if (!opts.rundirs?.length) throw new UserError('no results directories given (e.g. results/last)');
+  if (!opts.rundirs.length) throw new UserError('no results directories given (e.g. results/last)');
 
   const read = await readResults(ctx, target, opts.rundirs);
   const records = read.records.filter((r) => r.target === target.name);

@@ -217,6 +217,6 @@ async function openResults(
 
 let version: string | undefined;
 function toolVersion(): string {
-  version ??= JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).version as string;
+  version ??= (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
   return version;
 }

@@ -171,7 +171,8 @@ function firstDifferentLine(a: string, b: string): string {
 function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `'${v.join(' ')}'`;
-  return JSON.stringify(v) ?? String(v);
+  // undefined and functions have no JSON text
+  return v === undefined || typeof v === 'function' ? String(v) : JSON.stringify(v);
 }
 
 function isDigest(v: unknown): boolean {

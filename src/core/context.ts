@@ -124,8 +124,13 @@ export class Context {
   }
 
   /** A declared option with several values (`--benchmarks <names...>`), or one parsed into a list. */
-  listOption<T = string>(key: string): T[] | undefined {
-    return this.typedOption(key, 'list', (v): v is T[] => Array.isArray(v));
+  listOption(key: string): string[] | undefined {
+    return this.typedOption(key, 'list', (v): v is string[] => Array.isArray(v));
+  }
+
+  /** A declared option whose parser gives a list of numbers (`--connections <n...>`). */
+  numberListOption(key: string): number[] | undefined {
+    return this.typedOption(key, 'list of numbers', (v): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number'));
   }
 
   /**
@@ -168,7 +173,7 @@ export class Context {
   clone(): Context {
     const copy = Object.create(Context.prototype) as Context;
     for (const [key, value] of Object.entries(this)) {
-      (copy as any)[key] = key === 'log' || key === 'paths' || key === 'jobserver' ? value : deepCopy(value);
+      (copy as unknown as Record<string, unknown>)[key] = key === 'log' || key === 'paths' || key === 'jobserver' ? value : deepCopy(value);
     }
     return copy;
   }
@@ -180,7 +185,7 @@ function deepCopy<T>(value: T): T {
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, deepCopy(v)])) as T;
   if (value instanceof Set) return new Set([...value].map(deepCopy)) as T;
   if (value && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
+    const proto = Object.getPrototypeOf(value) as object | null;
     // instances of other classes (packages, loggers) are shared, not copied: they are not state
     // an instance configures
     if (proto !== Object.prototype && proto !== null) return value;

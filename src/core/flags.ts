@@ -9,7 +9,7 @@ export const OPT_LEVELS = ['0', '1', '2', '3', 's', 'z', 'fast', 'g'] as const;
 export type OptLevel = 0 | 1 | 2 | 3 | 's' | 'z' | 'fast' | 'g';
 
 /** Validates an optimization level at construction time, so a typo fails before any build. */
-export function checkOptLevel(level: OptLevel | string | number): string {
+export function checkOptLevel(level: string | number): string {
   const s = String(level);
   if (!(OPT_LEVELS as readonly string[]).includes(s)) {
     throw new UserError(`invalid optimization level '${s}'; valid levels: ${OPT_LEVELS.join(', ')}`);

@@ -5,6 +5,13 @@ import type { Logger } from './log.js';
 import { processExists } from '../util/process.js';
 import { throwIfInterrupted } from '../exec/interrupt.js';
 
+/** What a lock file says about the process holding it. */
+interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+}
+
 /**
  * An exclusive lock on a build tree, so two `infra` processes never build into the same
  * directories at once. The second one waits (saying who holds the lock); a lock left by a
@@ -78,9 +85,9 @@ export class BuildLock {
     rmSync(this.file, { force: true });
   }
 
-  private readHolder(file: string): { pid: number; host: string; command: string } | null {
+  private readHolder(file: string): LockHolder | null {
     try {
-      return JSON.parse(readFileSync(file, 'utf8'));
+      return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
     } catch {
       return null; // being written right now, or garbage: retry later
     }

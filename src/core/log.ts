@@ -16,7 +16,7 @@ export class Logger {
     public debugLogFile?: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
-    const useColor = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    const useColor = stream.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
     this.colors = pc.createColors(useColor);
   }
 

@@ -13,6 +13,7 @@ export interface OptionSpec {
   /** Allowed values; anything else is a clear error listing them. */
   choices?: readonly string[];
   /** Converts the raw string (e.g. `Number`); throw a UserError for bad input. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each parser knows the type of its own previous value
   parse?: (value: string, previous: any) => unknown;
 }
 

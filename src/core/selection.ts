@@ -19,7 +19,7 @@ export function selectBenchmarks(
   for (const name of names) {
     if (name === 'all') benchmarks.forEach((b) => chosen.add(b));
     else if (benchmarks.includes(name)) chosen.add(name);
-    else if (groups[name]) groups[name]!.forEach((b) => chosen.add(b));
+    else if (groups[name]) groups[name].forEach((b) => chosen.add(b));
     else unknown.push(name);
   }
   if (unknown.length) {

@@ -148,8 +148,8 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
     // own process group: an interrupt (killAll) reaches the helper, which passes it on
     const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     track(child);
-    child.stdout!.on('data', (c: Buffer) => helperOut.push(c));
-    child.stderr!.on('data', (c: Buffer) => helperErr.push(c.toString()));
+    child.stdout.on('data', (c: Buffer) => helperOut.push(c));
+    child.stderr.on('data', (c: Buffer) => helperErr.push(c.toString()));
     child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
@@ -196,6 +196,7 @@ export function resultFromHelper(text: string, spec: MeasureSpec): ExecutionResu
   let raw: HelperResult;
   try {
     raw = JSON.parse(text) as HelperResult;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the text comes from another process
     if (typeof raw !== 'object' || raw === null || typeof raw.runtime !== 'number') return null;
   } catch {
     return null;

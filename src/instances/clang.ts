@@ -42,6 +42,7 @@ export class Clang extends Instance {
     this.optlevel = checkOptLevel(options.optlevel ?? 2);
     this.lto = options.lto ?? false;
     this.alloc = options.alloc ?? 'system';
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
     if (this.alloc !== 'system' && this.alloc !== 'tcmalloc') {
       throw new UserError(`Clang: invalid allocator '${String(this.alloc)}'; valid: system, tcmalloc`);
     }

@@ -211,6 +211,7 @@ class SourceLLVM extends LLVM {
     if (!/^\d+\.\d+\.\d+$/.test(options.version)) {
       throw new UserError(`LLVM.fromSource: version must be a full release like '22.1.8', got '${options.version}'`);
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
     if (!/^[0-9a-f]{64}$/i.test(options.sha256 ?? '')) {
       throw new UserError(`LLVM.fromSource: sha256 must be 64 hex digits (the release tarball's checksum)`);
     }

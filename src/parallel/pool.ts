@@ -35,7 +35,7 @@ export interface JobFailure {
 export interface PoolObserver {
   jobAdded?(label: string): void;
   jobStarted?(label: string): void;
-  jobFinished?(label: string, error: unknown | undefined): void;
+  jobFinished?(label: string, error: unknown): void;
 }
 
 interface QueuedJob {

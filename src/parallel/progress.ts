@@ -36,7 +36,7 @@ export class Progress implements PoolObserver {
 
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
-    const tty = Boolean(this.stream.isTTY);
+    const tty = this.stream.isTTY;
     this.live = options.live ?? tty;
     const color = options.color ?? (tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb');
     this.c = pc.createColors(color);
@@ -57,11 +57,11 @@ export class Progress implements PoolObserver {
     this.outcomes.set(label, { ok, text });
   }
 
-  jobFinished(label: string, error: unknown | undefined): void {
+  jobFinished(label: string, error: unknown): void {
     this.running.delete(label);
     this.done++;
     const outcome: Outcome = error !== undefined
-      ? { ok: false, text: `error: ${error instanceof Error ? error.message : String(error)}` }
+      ? { ok: false, text: `error: ${error instanceof Error ? error.message : JSON.stringify(error)}` }
       : this.outcomes.get(label) ?? { ok: true, text: 'done' };
     this.outcomes.delete(label);
     if (!outcome.ok) this.failed++;
@@ -132,6 +132,7 @@ export class Progress implements PoolObserver {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- the escape character is what ANSI colour codes start with
 const ANSI = /\x1b\[[0-9;]*m/g;
 function visibleLength(s: string): number {
   return s.replace(ANSI, '').length;

@@ -125,13 +125,13 @@ export function splitWords(text: string, option: string): string[] {
       else word += c;
     } else if (quoteChar === '"') {
       if (c === '"') quoteChar = null;
-      else if (c === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1]!)) word += text[++i];
+      else if (c === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1]!)) word += text[++i]!;
       else word += c;
     } else if (c === "'" || c === '"') {
       quoteChar = c;
       inWord = true;
     } else if (c === '\\' && i + 1 < text.length) {
-      word += text[++i];
+      word += text[++i]!;
       inWord = true;
     } else if (/\s/.test(c)) {
       if (inWord) words.push(word);

@@ -249,15 +249,15 @@ function streamToTar(argv: string[], input: Buffer, dir: string): Promise<Stream
     const ssh = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     track(ssh);
     const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    ssh.stdout!.pipe(tar.stdin!);
+    ssh.stdout.pipe(tar.stdin);
     // the node reads our end until the execution is over; closing it would stop the helper
-    ssh.stdin!.on('error', () => {});
-    ssh.stdin!.write(input);
-    tar.stdin!.on('error', () => {});
+    ssh.stdin.on('error', () => {});
+    ssh.stdin.write(input);
+    tar.stdin.on('error', () => {});
     let sshStderr = '';
     let tarStderr = '';
-    ssh.stderr!.on('data', (c: Buffer) => (sshStderr += c.toString()));
-    tar.stderr!.on('data', (c: Buffer) => (tarStderr += c.toString()));
+    ssh.stderr.on('data', (c: Buffer) => (sshStderr += c.toString()));
+    tar.stderr.on('data', (c: Buffer) => (tarStderr += c.toString()));
     let sshDone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let tarDone = false;
     const settle = () => {
@@ -266,12 +266,12 @@ function streamToTar(argv: string[], input: Buffer, dir: string): Promise<Stream
     ssh.once('error', (e) => {
       sshStderr += e.message;
       sshDone = { code: 255, signal: null };
-      tar.stdin!.end();
+      tar.stdin.end();
       settle();
     });
     ssh.once('close', (code, signal) => {
       sshDone = { code, signal };
-      ssh.stdin!.destroy();
+      ssh.stdin.destroy();
       settle();
     });
     tar.once('error', (e) => {

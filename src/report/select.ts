@@ -75,7 +75,7 @@ export function groupRecords(records: readonly ExecutionRecord[], groupby: strin
     const g = getField(r, groupby);
     const group = g === undefined || g === null ? '' : String(g);
     let row = cells.get(group);
-    if (!row) cells.set(group, (row = new Map()));
+    if (!row) cells.set(group, (row = new Map<string, Cell>()));
     let cell = row.get(r.instance);
     if (!cell) row.set(r.instance, (cell = { ok: [], failures: new Map() }));
     if (r.status === 'ok') cell.ok.push(r);

@@ -165,22 +165,23 @@ function readRecordsForReport(ctx: Context, file: string): ExecutionRecord[] {
 
 /** Parses one line into `out`, or says what is wrong with it. */
 function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
-  let r: any;
+  let parsed: unknown;
   try {
-    r = JSON.parse(line);
+    parsed = JSON.parse(line);
   } catch (err) {
     return (err as Error).message;
   }
-  if (!r || typeof r !== 'object' || Array.isArray(r)) return 'not an object';
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not an object';
+  const r = parsed as Record<string, unknown>;
   for (const key of ['target', 'instance', 'benchmark'] as const) {
     if (typeof r[key] !== 'string') return `'${key}' is missing`;
   }
   if (r.fields === undefined || r.fields === null) r.fields = {};
   if (typeof r.fields !== 'object' || Array.isArray(r.fields)) return `'fields' is not an object`;
-  if (!STATUSES.has(r.status)) return `unknown status '${r.status}'`;
+  if (!STATUSES.has(r.status as ExecutionStatus)) return `unknown status '${String(r.status)}'`;
   if (typeof r.iteration !== 'number') r.iteration = 0;
-  if (r.schema !== undefined && r.schema > SCHEMA_VERSION) return `schema ${r.schema} is newer than this tool reads`;
-  out.push(r as ExecutionRecord);
+  if (typeof r.schema === 'number' && r.schema > SCHEMA_VERSION) return `schema ${r.schema} is newer than this tool reads`;
+  out.push(r as unknown as ExecutionRecord);
   return null;
 }
 

@@ -218,14 +218,14 @@ export function restoreRunOptions(
 export function executionSettings(values: Readonly<GivenRunOptions>): ExecutionSettings {
   const out: Record<string, unknown> = {};
   for (const key of KEYS) if (decl(key).group === 'execution' && values[key] !== undefined) out[key] = values[key];
-  return out as ExecutionSettings;
+  return out;
 }
 
 /** The run options among `values` (e.g. the command's parsed options). */
 export function pickRunOptions(values: Readonly<Record<string, unknown>>): GivenRunOptions {
   const out: Record<string, unknown> = {};
   for (const key of KEYS) if (values[key] !== undefined) out[key] = values[key];
-  return out as GivenRunOptions;
+  return out;
 }
 
 function longFlag(key: RunOptionKey): string {
@@ -238,5 +238,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 export function showValue(v: unknown): string {
   if (v === undefined) return 'none';
-  return Array.isArray(v) ? v.map(String).join(' ') : String(v);
+  const text = (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x));
+  return Array.isArray(v) ? v.map(text).join(' ') : text(v);
 }

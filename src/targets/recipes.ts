@@ -145,6 +145,7 @@ export function binariesInBuildDir(r: BuildRecipe): boolean {
 export function describeRecipe(ctx: Context, r: BuildRecipe): unknown {
   // functions do not serialise: a make recipe's effect is captured by the toolchain it is given,
   // a custom one's by its declared fingerprint
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may leave it out
   if (r.kind === 'custom' && r.fingerprint === undefined) {
     throw new UserError("a 'custom' build recipe needs a fingerprint (a string or object saying what its function does)");
   }

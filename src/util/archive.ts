@@ -120,8 +120,9 @@ async function destinationState(destDir: string): Promise<'absent' | 'empty' | '
 
 async function moveIntoPlace(tmp: string, destDir: string, state: 'absent' | 'empty' | 'full'): Promise<void> {
   if (state === 'absent') {
-    await rename(tmp, destDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    await rename(tmp, destDir).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
       throw new UserError(`${destDir} was filled by another process while extracting into it; remove it and retry`);
     });
     return;

@@ -80,6 +80,7 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
 function checkedDigest(url: string, options: DownloadOptions): string | null {
   const { sha256 } = options;
   if (sha256 === null && options.insecure === true) return null;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
   if (sha256 === null || sha256 === undefined || sha256 === '') {
     throw new UserError(
       `no sha256 given for ${url}; add the file's digest (print it with 'sha256sum FILE'), ` +
@@ -87,7 +88,7 @@ function checkedDigest(url: string, options: DownloadOptions): string | null {
     );
   }
   if (!isSha256(sha256)) {
-    throw new UserError(`invalid sha256 for ${url}: '${sha256}'; expected 64 hexadecimal digits`);
+    throw new UserError(`invalid sha256 for ${url}: '${String(sha256)}'; expected 64 hexadecimal digits`);
   }
   return sha256.toLowerCase();
 }
@@ -184,7 +185,7 @@ async function fetchTo(ctx: Context, url: string, tmp: string): Promise<string> 
 function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? err.cause : undefined;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const code = cause ? (cause as NodeJS.ErrnoException).code : undefined;
   return cause ? `${err.message} (${code ? `${code}: ` : ''}${cause.message})` : err.message;
 }
 
@@ -195,7 +196,7 @@ class Progress {
   private last = this.start;
   private shown = false;
   private readonly enabled: boolean;
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly tty = process.stderr.isTTY;
 
   constructor(
     ctx: Context,
@@ -247,9 +248,10 @@ function urlBasename(url: string): string | undefined {
 
 /** Mirror directories in search order, without duplicates. */
 export function mirrorDirs(ctx: Context, extra: string[] = []): string[] {
-  const fromArgs: string | string[] = ctx.sourceMirrors;
+  // a setup script may have set a single directory as a string
+  const fromArgs = ctx.sourceMirrors as string[] | string;
   const fromEnv = (process.env[MIRROR_ENV] ?? '').split(delimiter);
-  const all = [...extra, ...(Array.isArray(fromArgs) ? fromArgs : fromArgs ? [fromArgs] : []), ...fromEnv];
+  const all = [...extra, ...(typeof fromArgs === 'string' ? [fromArgs] : fromArgs), ...fromEnv];
   const dirs: string[] = [];
   for (const dir of all) {
     if (!dir) continue;
@@ -285,7 +287,7 @@ async function findInMirror(
   try {
     names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
   } catch (err) {
-    ctx.log.warning(`source mirror ${dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? err}); skipping it`);
+    ctx.log.warning(`source mirror ${dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); skipping it`);
     return undefined;
   }
   names = names.filter((n) => n !== MIRROR_INDEX && !/^\..*\.part-\d+-[0-9a-f]+$/.test(n));
@@ -325,7 +327,7 @@ async function findInMirror(
 
 async function readIndex(dir: string): Promise<MirrorIndex> {
   try {
-    const parsed = JSON.parse(await readFile(join(dir, MIRROR_INDEX), 'utf8')) as { files?: MirrorIndex };
+    const parsed = JSON.parse(await readFile(join(dir, MIRROR_INDEX), 'utf8')) as { files?: Partial<MirrorIndex> };
     const files = parsed.files ?? {};
     const index: MirrorIndex = {};
     for (const [name, e] of Object.entries(files)) {
@@ -346,7 +348,7 @@ async function writeIndex(ctx: Context, dir: string, index: MirrorIndex, present
     await rename(tmp, join(dir, MIRROR_INDEX));
   } catch (err) {
     // read-only mirrors are normal (a CD, a shared directory); the in-process memo still helps
-    ctx.log.debug(`not caching digests in ${dir}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    ctx.log.debug(`not caching digests in ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     await rm(tmp, { force: true }).catch(() => {});
   }
 }

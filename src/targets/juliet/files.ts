@@ -66,7 +66,7 @@ timeout -k 2 "$limit" "$@"
 status=$?
 # a hang is a run that reached the time limit; a program killed by a mitigation is not one
 hung=0
-if [ $((\$(date +%s) - start)) -ge "$limit" ] && { [ $status -eq 124 ] || [ $status -eq 137 ]; }; then hung=1; fi
+if [ $(($(date +%s) - start)) -ge "$limit" ] && { [ $status -eq 124 ] || [ $status -eq 137 ]; }; then hung=1; fi
 echo "[setup-report] begin juliet"
 echo "[setup-report] exitcode: $status"
 echo "[setup-report] hung: $hung"

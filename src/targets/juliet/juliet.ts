@@ -65,6 +65,7 @@ export class Juliet extends Target {
 
   constructor(options: JulietOptions) {
     super();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
     if (!options || typeof options.source !== 'string' || !options.source) {
       throw new UserError("juliet: give the suite's location, e.g. new Juliet({ source: 'juliet-1.3' })");
     }

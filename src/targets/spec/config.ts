@@ -56,7 +56,7 @@ export function renderConfig(ctx: Context, input: ConfigInput): string {
   for (const [k, v] of Object.entries(settings)) out.push(line(k, v));
   for (const [bench, langs] of Object.entries(version.portability.perBenchmark)) {
     out.push('', version.benchmarkSection(bench));
-    for (const [lang, flags] of Object.entries(langs)) if (flags) out.push(line(`${lang}PORTABILITY`, qjoin(flags(ctx.arch))));
+    for (const [lang, flags] of Object.entries(langs)) out.push(line(`${lang}PORTABILITY`, qjoin(flags(ctx.arch))));
   }
   return out.join('\n') + '\n';
 }

@@ -88,6 +88,7 @@ export function readOutcome(stdoutPath: string, benchmark: string): { fields?: R
   }
   const fields: Record<string, FieldValue> = { workload: result.workload, specLog: logPath };
   if (result.ratio !== undefined) fields.ratio = result.ratio;
-  if (result.runtime !== undefined) fields.runtime = result.runtime;
+  // `runtime` is the framework's measurement (the whole harness invocation)
+  if (result.runtime !== undefined) fields.specRuntime = result.runtime;
   return { fields };
 }

@@ -120,7 +120,7 @@ export abstract class WebServer extends Target {
   settings(ctx: Context): WebServerSettings {
     const half = Math.max(1, Math.floor(availableParallelism() / 2));
     const stats = ctx.listOption('collectStats') ?? ['cpu', 'rss'];
-    const connections = ctx.listOption<number>('connections');
+    const connections = ctx.numberListOption('connections');
     return {
       role: (ctx.stringOption('type') ?? 'bench') as WebServerRole,
       port: ctx.numberOption('port') ?? 20000,
@@ -415,5 +415,5 @@ function nonNegativeNumber(name: string) {
 /** A repeatable integer option (`--connections 8 16 32`). */
 function intList(name: string) {
   const one = positiveInt(name);
-  return (v: string, previous: unknown): number[] => [...(Array.isArray(previous) ? previous : []), one(v)];
+  return (v: string, previous: unknown): number[] => [...(Array.isArray(previous) ? (previous as number[]) : []), one(v)];
 }
