@@ -129,7 +129,8 @@ test('rebuilds are incremental: only what a changed header reaches is recompiled
   const objects = join(passes.objdir(ctx));
   const builtinObj = join(objects, 'builtin', 'DumpIR.o');
   const userObj = join(objects, 'user', 'Marker.o');
-  const before = { builtin: statSync(builtinObj).mtimeMs, user: statSync(userObj).mtimeMs, so: statSync(so()).mtimeMs };
+  const otherUserObj = join(objects, 'user', 'PrintAllocTypes.o');
+  const before = { builtin: statSync(builtinObj).mtimeMs, user: statSync(userObj).mtimeMs, otherUser: statSync(otherUserObj).mtimeMs, so: statSync(so()).mtimeMs };
   assert.equal(passes.isInstalled(ctx), true, 'nothing changed: nothing to do');
 
   const later = new Date(Date.now() + 5000);
@@ -138,6 +139,7 @@ test('rebuilds are incremental: only what a changed header reaches is recompiled
   assert.equal(passes.isInstalled(ctx), false, 'a changed header makes the plugin stale');
   await install();
   assert.equal(statSync(builtinObj).mtimeMs, before.builtin, 'built-in pass not recompiled');
+  assert.equal(statSync(otherUserObj).mtimeMs, before.otherUser, 'a user pass without the header not recompiled');
   assert.ok(statSync(userObj).mtimeMs > before.user, 'user pass recompiled');
   assert.ok(statSync(so()).mtimeMs > before.so, 'plugin relinked');
   assert.match(opt('marker', 'define void @f() { ret void }\n'), /@infra_changed_x_1/);
