@@ -9,6 +9,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeProject, REPO, runInfra } from './helpers.ts';
 import { clockTime, splitWords } from '../src/parallel/remote.ts';
+import { checkModeOptions, createBackend } from '../src/parallel/backends.ts';
+import { UserError } from '../src/core/errors.ts';
+import { Logger } from '../src/core/log.ts';
 
 const isRoot = process.getuid?.() === 0;
 const SKIP = isRoot ? false : 'needs root to start sshd and Slurm (scripts/start-test-services.sh); CI runs as root';
@@ -111,6 +114,19 @@ test('option strings are split like a shell would, without expanding anything', 
   assert.throws(() => splitWords('--comment "open', '--slurm-opts'), /--slurm-opts: unterminated " quote/);
   assert.equal(clockTime(100.2), '0:01:41');
   assert.equal(clockTime(3 * 3600 + 5), '3:00:05');
+});
+
+test('remote options are refused without their mode; ssh without nodes says what it needs', async () => {
+  const userError = (re: RegExp) => (err: unknown) => err instanceof UserError && re.test(err.message);
+  assert.throws(() => checkModeOptions(undefined, { sshNodes: ['127.0.0.1:2222'] }), userError(/^--ssh-nodes is only used with --parallel ssh \(this command has no --parallel\)$/));
+  assert.throws(() => checkModeOptions('proc', { slurmOpts: '--exclusive' }), userError(/^--slurm-opts is only used with --parallel slurm \(this command has --parallel proc\)$/));
+  assert.throws(() => checkModeOptions('slurm', { prunOpts: '-asocial' }), userError(/^--prun-opts is only used with --parallel prun/));
+  checkModeOptions('ssh', { sshNodes: ['127.0.0.1:2222'] });
+  checkModeOptions(undefined, {});
+  await assert.rejects(
+    createBackend('ssh', { buildroot: REPO, parallelmax: 1, log: new Logger('warning') }),
+    userError(/^--parallel ssh needs the machines to run on: --ssh-nodes/),
+  );
 });
 
 describe('remote execution backends', { skip: SKIP }, () => {
@@ -227,8 +243,5 @@ describe('remote execution backends', { skip: SKIP }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--ssh-nodes is only used with --parallel ssh/);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'a user error, no stack trace');
-    const n = runInfra(dir, ['run', 'probe', 'cc', '--parallel', 'ssh']);
-    assert.notEqual(n.code, 0);
-    assert.match(n.stderr, /--parallel ssh needs the machines to run on: --ssh-nodes/);
   });
 });
