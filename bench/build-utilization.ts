@@ -43,7 +43,9 @@ for (const target of TARGETS) {
   const [wall, user, sys] = readFileSync(timesFile, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number) as [number, number, number];
   totalWall += wall;
   totalCpu += user + sys;
-  console.log(`${target}: wall ${wall.toFixed(1)} s, CPU ${(user + sys).toFixed(1)} s (user ${user.toFixed(1)}, sys ${sys.toFixed(1)}), utilization ${ratio(user + sys, wall).toFixed(3)}`);
+  console.log(
+    `${target}: wall ${wall.toFixed(1)} s, CPU ${(user + sys).toFixed(1)} s (user ${user.toFixed(1)}, sys ${sys.toFixed(1)}), utilization ${ratio(user + sys, wall).toFixed(3)}`,
+  );
 }
 
 const utilization = ratio(totalCpu, totalWall);

@@ -157,6 +157,8 @@ console.log(`  node spawn, ${SEQ} runs one at a time ${ms(directSeq)}`);
 console.log(`  hyperfine -N mean                  ${ms(hfTrue.mean)}`);
 console.log(`  overhead over spawning directly    ${ms(measuredSeq - directSeq)}`);
 console.log(`  helper alone (hyperfine -N mean)   ${ms(hfHelper.mean)}, without a cgroup ${ms(hfHelperNoCg.mean)}`);
-console.log(`  runtime reported for /bin/true     median ${ms(median(reported))}, mean ${ms(mean(reported))} (hyperfine: ${ms(hfTrue.median)}, ${ms(hfTrue.mean)})`);
+console.log(
+  `  runtime reported for /bin/true     median ${ms(median(reported))}, mean ${ms(mean(reported))} (hyperfine: ${ms(hfTrue.median)}, ${ms(hfTrue.mean)})`,
+);
 
 rmSync(dir, { recursive: true, force: true });

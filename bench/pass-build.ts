@@ -41,7 +41,9 @@ async function viaInfra(): Promise<void> {
   const out = join(dir, 'build', 'targets', 'hello-world', 'libcallcount');
   mkdirSync(out, { recursive: true });
   for (const f of ['cflags.txt', 'ldflags.txt']) writeFileSync(join(out, f), '', { flag: 'a' });
-  await run(c, ['make', `OUT=${out}`, `CC=${c.cc}`, `CFLAGS=${c.cflags.join(' ')}`, `LDFLAGS=${c.ldflags.join(' ')}`], { cwd: join(dir, 'hello-world') });
+  await run(c, ['make', `OUT=${out}`, `CC=${c.cc}`, `CFLAGS=${c.cflags.join(' ')}`, `LDFLAGS=${c.ldflags.join(' ')}`], {
+    cwd: join(dir, 'hello-world'),
+  });
 }
 
 function byHand(): void {
@@ -50,12 +52,41 @@ function byHand(): void {
   const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: dir, stdio: 'ignore' });
   const cxxflags = execFileSync('llvm-config-22', ['--cxxflags'], { encoding: 'utf8' }).trim().split(/\s+/);
   const inc = [`-I${join(PASSES_DIR, 'include')}`];
-  sh(['clang++-22', ...cxxflags, '-fPIC', '-O2', '-g', ...inc, '-c', join(PASSES_DIR, 'plugin', 'Plugin.cpp'), '-o', join(out, 'Plugin.o')]);
+  sh([
+    'clang++-22',
+    ...cxxflags,
+    '-fPIC',
+    '-O2',
+    '-g',
+    ...inc,
+    '-c',
+    join(PASSES_DIR, 'plugin', 'Plugin.cpp'),
+    '-o',
+    join(out, 'Plugin.o'),
+  ]);
   sh(['clang++-22', ...cxxflags, '-fPIC', '-O2', '-g', ...inc, '-c', 'llvm-passes/LibCallCount.cpp', '-o', join(out, 'LibCallCount.o')]);
-  sh(['clang++-22', '-shared', '-fPIC', join(out, 'Plugin.o'), join(out, 'LibCallCount.o'), '-o', join(out, 'libpasses.so'), '-L/usr/lib/llvm-22/lib']);
+  sh([
+    'clang++-22',
+    '-shared',
+    '-fPIC',
+    join(out, 'Plugin.o'),
+    join(out, 'LibCallCount.o'),
+    '-o',
+    join(out, 'libpasses.so'),
+    '-L/usr/lib/llvm-22/lib',
+  ]);
   sh(['cc', '-O2', '-g', '-fPIC', `-I${join(PASSES_DIR, 'runtime-include')}`, '-c', 'runtime/libcallcount.c', '-o', join(out, 'rt.o')]);
   sh(['ar', 'rcs', join(out, 'librt.a'), join(out, 'rt.o')]);
-  sh(['clang-22', '-O2', `-fpass-plugin=${join(out, 'libpasses.so')}`, '-mllvm=-infra-start-passes=libcallcount', '-c', 'hello-world/hello.c', '-o', join(out, 'hello.o')]);
+  sh([
+    'clang-22',
+    '-O2',
+    `-fpass-plugin=${join(out, 'libpasses.so')}`,
+    '-mllvm=-infra-start-passes=libcallcount',
+    '-c',
+    'hello-world/hello.c',
+    '-o',
+    join(out, 'hello.o'),
+  ]);
   sh(['clang-22', join(out, 'hello.o'), `-Wl,--whole-archive,${join(out, 'librt.a')},--no-whole-archive`, '-o', join(out, 'hello')]);
 }
 

@@ -28,7 +28,9 @@ const LIMIT_S = 2;
 
 class BenchTarget extends Target {
   name = 'bench';
-  isFetched() { return true; }
+  isFetched() {
+    return true;
+  }
   fetch() {}
   build() {}
   run() {}
@@ -37,7 +39,7 @@ class BenchTarget extends Target {
 function writeResults(dir: string): number {
   mkdirSync(dir, { recursive: true });
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const lines: string[] = [];
   for (let b = 0; b < BENCHMARKS; b++) {
     const base = 0.5 + (b % 17) * 0.3;
@@ -46,14 +48,28 @@ function writeResults(dir: string): number {
         const runtime = base * (1 + k * 0.07) * (1 + (rand() - 0.5) * 0.02);
         const failed = rand() < 0.001;
         const r: ExecutionRecord = {
-          schema: 1, target: 'bench', instance, benchmark: `b${String(b).padStart(3, '0')}`, iteration: i,
-          host: 'node1', status: failed ? 'failed' : 'ok', exitCode: failed ? 1 : 0, signal: null,
+          schema: 1,
+          target: 'bench',
+          instance,
+          benchmark: `b${String(b).padStart(3, '0')}`,
+          iteration: i,
+          host: 'node1',
+          status: failed ? 'failed' : 'ok',
+          exitCode: failed ? 1 : 0,
+          signal: null,
           start: new Date(1_700_000_000_000 + lines.length * 1000).toISOString(),
           fields: {
-            runtime, utime: runtime * 0.95, stime: runtime * 0.02, maxrss: Math.round(20_000 * (1 + k * 0.5)),
-            minflt: 1000 + i, majflt: 0, nvcsw: 3, nivcsw: Math.round(rand() * 10),
+            runtime,
+            utime: runtime * 0.95,
+            stime: runtime * 0.02,
+            maxrss: Math.round(20_000 * (1 + k * 0.5)),
+            minflt: 1000 + i,
+            majflt: 0,
+            nvcsw: 3,
+            nivcsw: Math.round(rand() * 10),
           },
-          stdout: `logs/bench/${instance}/b${b}.${i}.stdout`, stderr: `logs/bench/${instance}/b${b}.${i}.stderr`,
+          stdout: `logs/bench/${instance}/b${b}.${i}.stdout`,
+          stderr: `logs/bench/${instance}/b${b}.${i}.stderr`,
         };
         lines.push(JSON.stringify(r));
       }
@@ -82,31 +98,44 @@ try {
   const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'bench'), new Logger('info', undefined, quiet));
   const times = [
     await timeInProcess('in-process: default view', ctx, { rundirs: [rundir] }),
-    await timeInProcess('in-process: --overhead baseline (+ MWU tests)', ctx,
-      { rundirs: [rundir], overhead: 'baseline', field: ['runtime:median', 'maxrss:median'] }),
+    await timeInProcess('in-process: --overhead baseline (+ MWU tests)', ctx, {
+      rundirs: [rundir],
+      overhead: 'baseline',
+      field: ['runtime:median', 'maxrss:median'],
+    }),
     await timeInProcess('in-process: --raw --table csv', ctx, { rundirs: [rundir], raw: true, table: 'csv' }),
   ];
 
-  await timeInProcess('in-process: --overhead baseline --ci (opt-in)', ctx,
-    { rundirs: [rundir], overhead: 'baseline', field: ['runtime:median'], ci: true });
+  await timeInProcess('in-process: --overhead baseline --ci (opt-in)', ctx, {
+    rundirs: [rundir],
+    overhead: 'baseline',
+    field: ['runtime:median'],
+    ci: true,
+  });
 
   const cli = resolve(import.meta.dirname, '..', 'bin', 'infra.js');
   if (existsSync(cli) && existsSync(resolve(import.meta.dirname, '..', 'dist', 'commands', 'report.js'))) {
-    writeFileSync(join(root, 'setup.ts'), [
-      "import { Setup, Target } from 'instrumentation-infra';",
-      'class Bench extends Target {',
-      "  name = 'bench';",
-      '  isFetched() { return true; }',
-      '  fetch() {}',
-      '  build() {}',
-      '  run() {}',
-      '}',
-      'const setup = new Setup(import.meta.url);',
-      'setup.addTarget(new Bench());',
-      'await setup.main();',
-      '',
-    ].join('\n'));
-    for (const args of [['report', 'bench', 'results/last'], ['report', 'bench', 'results/last', '--overhead', 'baseline']]) {
+    writeFileSync(
+      join(root, 'setup.ts'),
+      [
+        "import { Setup, Target } from 'instrumentation-infra';",
+        'class Bench extends Target {',
+        "  name = 'bench';",
+        '  isFetched() { return true; }',
+        '  fetch() {}',
+        '  build() {}',
+        '  run() {}',
+        '}',
+        'const setup = new Setup(import.meta.url);',
+        'setup.addTarget(new Bench());',
+        'await setup.main();',
+        '',
+      ].join('\n'),
+    );
+    for (const args of [
+      ['report', 'bench', 'results/last'],
+      ['report', 'bench', 'results/last', '--overhead', 'baseline'],
+    ]) {
       if (!existsSync(join(root, 'results', 'last'))) {
         spawnSync('ln', ['-s', 'run.2025-01-01.00-00-00', join(root, 'results', 'last')]);
       }
@@ -128,5 +157,6 @@ try {
   console.log(`slowest: ${worst.toFixed(3)} s for ${n} records; limit ${LIMIT_S} s: ${worst <= LIMIT_S ? 'ok' : 'TOO SLOW'}`);
   if (worst > LIMIT_S) process.exitCode = 1;
 } finally {
-  if (!process.env.KEEP) rmSync(root, { recursive: true, force: true }); else console.log(root);
+  if (!process.env.KEEP) rmSync(root, { recursive: true, force: true });
+  else console.log(root);
 }

@@ -54,7 +54,9 @@ const cv = (xs: number[]) => {
 
 function hyperfine(cmd: string, runs: number): number[] {
   const out = join(dir, 'h.json');
-  execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', out, cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', out, cmd], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return JSON.parse(readFileSync(out, 'utf8')).results[0].times as number[];
 }
 
@@ -63,7 +65,10 @@ function infraRun(args: string[]): { wall: number; runtimes: number[] } {
   const r = spawnSync(process.execPath, [infra, 'run', 'bench', 'plain', ...args], { cwd: dir, encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(r.stderr);
-  const recs = readFileSync(join(dir, 'results', 'last', 'records.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const recs = readFileSync(join(dir, 'results', 'last', 'records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   return { wall, runtimes: recs.map((x) => x.fields.runtime as number) };
 }
 
@@ -76,7 +81,9 @@ const many = infraRun(['--program', 'trivial', '-i', String(n), '--parallel', 'p
 const floor = median(hyperfine(join(dir, 'bin', 'trivial'), 200));
 const perExec = (many.wall - start) / n;
 console.log(`\n1. ${n} executions of a trivial program`);
-console.log(`   infra run --parallel proc --parallelmax 2: ${many.wall.toFixed(2)} s total, ${(perExec * 1000).toFixed(2)} ms per execution (start-up of ${start.toFixed(2)} s excluded)`);
+console.log(
+  `   infra run --parallel proc --parallelmax 2: ${many.wall.toFixed(2)} s total, ${(perExec * 1000).toFixed(2)} ms per execution (start-up of ${start.toFixed(2)} s excluded)`,
+);
 console.log(`   hyperfine -N (spawning it directly):      ${(floor * 1000).toFixed(2)} ms per execution`);
 console.log(`   overhead per execution: ${((perExec - floor) * 1000).toFixed(2)} ms (target: at most 5 ms)`);
 
@@ -84,7 +91,11 @@ const spinInfra = infraRun(['--program', 'spin', '-i', '10']).runtimes;
 const spinHyper = hyperfine(join(dir, 'bin', 'spin'), 10);
 console.log(`\n2. CPU-bound program, 10 executions each`);
 console.log(`   ${'tool'.padEnd(12)}${'median'.padStart(10)}${'CV'.padStart(9)}`);
-console.log(`   ${'infra run'.padEnd(12)}${(median(spinInfra).toFixed(4) + ' s').padStart(10)}${(cv(spinInfra).toFixed(2) + '%').padStart(9)}`);
-console.log(`   ${'hyperfine'.padEnd(12)}${(median(spinHyper).toFixed(4) + ' s').padStart(10)}${(cv(spinHyper).toFixed(2) + '%').padStart(9)}`);
+console.log(
+  `   ${'infra run'.padEnd(12)}${(median(spinInfra).toFixed(4) + ' s').padStart(10)}${(cv(spinInfra).toFixed(2) + '%').padStart(9)}`,
+);
+console.log(
+  `   ${'hyperfine'.padEnd(12)}${(median(spinHyper).toFixed(4) + ' s').padStart(10)}${(cv(spinHyper).toFixed(2) + '%').padStart(9)}`,
+);
 const diff = (100 * (median(spinInfra) - median(spinHyper))) / median(spinHyper);
 console.log(`   medians differ by ${diff.toFixed(2)}% (target: within 1%)`);

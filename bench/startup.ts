@@ -38,6 +38,11 @@ console.log(`\nStartup on examples/hello (hyperfine -N, ${runs} runs, medians):`
 console.log('command'.padEnd(44) + 'median'.padStart(10) + 'stddev'.padStart(10) + '  ratio to node -e 0');
 for (const r of results) {
   const name = r.command.replace(node, 'node').replace(infra, 'bin/infra.js');
-  console.log(name.padEnd(44) + `${(r.median * 1000).toFixed(1)} ms`.padStart(10) + `${(r.stddev * 1000).toFixed(1)} ms`.padStart(10) + `  ${(r.median / base).toFixed(2)}x`);
+  console.log(
+    name.padEnd(44) +
+      `${(r.median * 1000).toFixed(1)} ms`.padStart(10) +
+      `${(r.stddev * 1000).toFixed(1)} ms`.padStart(10) +
+      `  ${(r.median / base).toFixed(2)}x`,
+  );
 }
 console.log('\nTargets: config --targets at most 2x node -e 0; a no-op build about the startup time.');

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (system packages, npm packages, the offline source mirror)
-# and runs the whole test suite. Usage: scripts/test.sh [test files...]
+# Installs everything the tests need (system packages, npm packages, the offline source mirror),
+# checks types, lint, formatting and import cycles, and runs the whole test suite.
+# Usage: scripts/test.sh [test files...] (given files: only those tests, no checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh --test
@@ -14,5 +15,12 @@ npm run build --silent
 if [ "$(id -u)" -eq 0 ]; then
   bash scripts/start-test-services.sh || echo "test.sh: the remote-execution services did not start; test/remote.test.ts will fail" >&2
 fi
-if [ $# -gt 0 ]; then files=("$@"); else files=(test/*.test.ts); fi
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  files=(test/*.test.ts)
+  # the shape checks: types, lint (strict type-aware rules), formatting, import cycles
+  npm run --silent typecheck
+  npm run --silent lint
+fi
 exec node --test --test-concurrency=2 --import tsx "${files[@]}"

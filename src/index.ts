@@ -50,5 +50,16 @@ export {
   type ServeSpec,
   type ServerCommand,
 } from './targets/webserver/webserver.js';
-export { SpecCpu, SPEC2006, SPEC2017, CPU2006, CPU2017, type SpecOptions, type SpecSourceType, type SpecVersion, type SpecBenchmark, type SpecResult } from './targets/spec/index.js';
+export {
+  SpecCpu,
+  SPEC2006,
+  SPEC2017,
+  CPU2006,
+  CPU2017,
+  type SpecOptions,
+  type SpecSourceType,
+  type SpecVersion,
+  type SpecBenchmark,
+  type SpecResult,
+} from './targets/spec/index.js';
 export { Juliet, julietPassed, CWE_ALIASES, type JulietOptions, type JulietKind } from './targets/juliet/index.js';

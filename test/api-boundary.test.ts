@@ -70,7 +70,10 @@ test('built-in targets, instances and packages import only the public API', () =
 test('the check names each file that reaches into internals, and the import', () => {
   const files: SourceFile[] = [
     { path: 'src/targets/mine.ts', text: "import { run } from '../exec/run.js';\nimport { Target } from '../api.js';\n" },
-    { path: 'src/targets/deep/x.ts', text: "import type { Context } from '../../core/context.js';\nexport { packageFile } from '../../paths.js';\n" },
+    {
+      path: 'src/targets/deep/x.ts',
+      text: "import type { Context } from '../../core/context.js';\nexport { packageFile } from '../../paths.js';\n",
+    },
     { path: 'src/instances/y.ts', text: "const m = await import('../util/shell.js');\nimport '../report/stats.js';\n" },
     { path: 'src/packages/z.ts', text: "import { Gcc } from '../index.js';\n" },
     {

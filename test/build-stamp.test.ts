@@ -22,12 +22,21 @@ test('an unbuilt, an up-to-date and a changed build', () => {
   const config = { cc: 'clang', cflags: ['-O2'], source: { sha256: 'a'.repeat(64) }, script: 'a\nb\nc' };
   const stamp = new BuildStamp(ctx, file, config);
   assert.deepEqual(stamp.changes(), ['not built']);
-  assert.throws(() => stamp.refuseIfStale(where), /^UserError: mine for asan is not built; build it with `infra build mine asan` \(or use run --build\)$/);
+  assert.throws(
+    () => stamp.refuseIfStale(where),
+    /^UserError: mine for asan is not built; build it with `infra build mine asan` \(or use run --build\)$/,
+  );
   stamp.record();
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { ...config, buildInputs: {} }, 'the configuration itself is recorded');
   assert.equal(new BuildStamp(ctx, file, config).isUpToDate(), true);
 
-  const changed = new BuildStamp(ctx, file, { cc: 'clang', cflags: ['-O2', '-fsanitize=address'], source: { sha256: 'b'.repeat(64) }, script: 'a\nB\nc', lto: true });
+  const changed = new BuildStamp(ctx, file, {
+    cc: 'clang',
+    cflags: ['-O2', '-fsanitize=address'],
+    source: { sha256: 'b'.repeat(64) },
+    script: 'a\nB\nc',
+    lto: true,
+  });
   assert.deepEqual(changed.changes(), [
     "cflags: '-O2' -> '-O2 -fsanitize=address'",
     'source.sha256 changed',
@@ -36,7 +45,9 @@ test('an unbuilt, an up-to-date and a changed build', () => {
   ]);
   assert.throws(
     () => changed.refuseIfStale({ ...where, what: 'mine/prog for asan' }),
-    (e: unknown) => e instanceof UserError && /^mine\/prog for asan is out of date: cflags: .*; lto: added true; rebuild it with `infra build mine asan`/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /^mine\/prog for asan is out of date: cflags: .*; lto: added true; rebuild it with `infra build mine asan`/.test(e.message),
   );
 });
 

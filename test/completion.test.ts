@@ -35,9 +35,13 @@ const script = completionScript(setup, 'bash', await completionCommands(setup));
 /** What bash completes for the words typed so far (the last one is the word being completed). */
 function complete(...words: string[]): string[] {
   const quoted = ['infra', ...words].map((w) => `'${w}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; _infra; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'bash',
+    ['-c', `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; _infra; printf '%s\\n' "\${COMPREPLY[@]}"`],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean).sort();
 }
@@ -50,7 +54,8 @@ test('completion: commands, also after a global option', () => {
 
 test("completion: each command's own options and the target's declared ones", () => {
   const run = complete('run', '--');
-  for (const flag of ['--iterations', '--timeout', '--warmup', '--suite-input', '--suite-size', '--parallel']) assert.ok(run.includes(flag), `run offers ${flag}`);
+  for (const flag of ['--iterations', '--timeout', '--warmup', '--suite-input', '--suite-size', '--parallel'])
+    assert.ok(run.includes(flag), `run offers ${flag}`);
   const build = complete('build', '--');
   assert.ok(build.includes('--deps-only'));
   assert.ok(build.includes('--suite-size'));

@@ -140,27 +140,50 @@ test('a command the setup adds runs with its own options, after global options',
 
 // The lookups behind the command line, in-process: the same setup shape as SETUP.
 class NoopPackage extends Package {
-  constructor(private readonly id: string, private readonly deps: Package[] = []) { super(); }
-  ident() { return this.id; }
-  override dependencies() { return this.deps; }
-  isFetched() { return true; }
+  constructor(
+    private readonly id: string,
+    private readonly deps: Package[] = [],
+  ) {
+    super();
+  }
+  ident() {
+    return this.id;
+  }
+  override dependencies() {
+    return this.deps;
+  }
+  isFetched() {
+    return true;
+  }
   fetch() {}
-  isBuilt() { return true; }
+  isBuilt() {
+    return true;
+  }
   build() {}
-  isInstalled() { return true; }
+  isInstalled() {
+    return true;
+  }
   install() {}
 }
 class NoopTarget extends Target {
   readonly name = 'prog';
-  constructor(private readonly deps: Package[]) { super(); }
-  override dependencies() { return this.deps; }
-  isFetched() { return true; }
+  constructor(private readonly deps: Package[]) {
+    super();
+  }
+  override dependencies() {
+    return this.deps;
+  }
+  isFetched() {
+    return true;
+  }
   fetch() {}
   build() {}
   run() {}
 }
 class NamedInstance extends Instance {
-  constructor(readonly name: string) { super(); }
+  constructor(readonly name: string) {
+    super();
+  }
 }
 
 test('unknown target, instance and package names are user errors listing the valid ones; a name is registered once', () => {
@@ -198,7 +221,12 @@ test('a setup script that throws, or registers a name twice, fails clearly', () 
   let r = runInfra(dir, ['config', '--targets']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /setup script .*setup\.ts failed while loading: boom in setup/);
-  dir = makeProject({ 'setup.ts': SETUP.replace("setup.addInstance(new Flavour('beta', 'clang-22'));", "setup.addInstance(new Flavour('beta', 'clang-22'));\nsetup.addInstance(new Flavour('alpha', 'gcc'));") });
+  dir = makeProject({
+    'setup.ts': SETUP.replace(
+      "setup.addInstance(new Flavour('beta', 'clang-22'));",
+      "setup.addInstance(new Flavour('beta', 'clang-22'));\nsetup.addInstance(new Flavour('alpha', 'gcc'));",
+    ),
+  });
   r = runInfra(dir, ['config', '--targets']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /an instance named 'alpha' is already registered/);
@@ -213,7 +241,10 @@ test('build: packages once and in order, target per instance, contexts isolated'
   const r = runInfra(dir, ['build', 'prog', 'alpha', 'beta']);
   assert.equal(r.code, 0, r.stderr);
   const ev = events(dir).trim().split('\n');
-  assert.deepEqual(ev.filter((e) => e.startsWith('build')), ['build tool start', 'build tool end', 'build lib']);
+  assert.deepEqual(
+    ev.filter((e) => e.startsWith('build')),
+    ['build tool start', 'build tool end', 'build lib'],
+  );
   assert.equal(readFileSync(join(dir, 'build/packages/lib-2.0/install/built'), 'utf8').trim(), 'tool-output from-lib');
   const alpha = JSON.parse(readFileSync(join(dir, 'build/targets/prog/alpha/ctx.json'), 'utf8'));
   const beta = JSON.parse(readFileSync(join(dir, 'build/targets/prog/beta/ctx.json'), 'utf8'));
@@ -237,7 +268,12 @@ test('build: packages once and in order, target per instance, contexts isolated'
   // a second build rebuilds no package
   const again = runInfra(dir, ['build', 'prog', 'alpha']);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(events(dir).split('\n').filter((e) => e.startsWith('build')).length, 3);
+  assert.equal(
+    events(dir)
+      .split('\n')
+      .filter((e) => e.startsWith('build')).length,
+    3,
+  );
   // each invocation keeps its own debug log
   assert.ok(readdirSync(join(dir, 'build/log')).filter((f) => f.startsWith('debug.')).length >= 2);
 });
@@ -257,7 +293,12 @@ test('--deps-only, --force-rebuild-deps and --dry-run', () => {
   r = runInfra(dir, ['build', 'prog', 'alpha', '--force-rebuild-deps']);
   assert.equal(r.code, 0, r.stderr);
   // the dry run walked through the build too (printing its commands), then deps-only, then the forced rebuild
-  assert.equal(events(dir).split('\n').filter((e) => e === 'build tool start').length, 3);
+  assert.equal(
+    events(dir)
+      .split('\n')
+      .filter((e) => e === 'build tool start').length,
+    3,
+  );
 });
 
 test('a package build that fails halfway is not installed; a rerun completes it', () => {
@@ -299,7 +340,9 @@ test('two infra processes on one build tree: the second waits for the first', as
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stderr, /in use by process \d+ \(build prog alpha\); waiting/);
-  const ev = events(dir).split('\n').filter((e) => e.startsWith('build'));
+  const ev = events(dir)
+    .split('\n')
+    .filter((e) => e.startsWith('build'));
   assert.deepEqual(ev, ['build tool start', 'build tool end', 'build lib'], 'packages built once, never concurrently');
 });
 
@@ -329,7 +372,10 @@ test('pkg-build, pkg-config, clean and exec-hook', () => {
 });
 
 test('a dependency cycle is an error naming the cycle', () => {
-  const cyclic = SETUP.replace("ident() { return 'tool-1.0'; }", "ident() { return 'tool-1.0'; }\n  override dependencies() { return [lib]; }");
+  const cyclic = SETUP.replace(
+    "ident() { return 'tool-1.0'; }",
+    "ident() { return 'tool-1.0'; }\n  override dependencies() { return [lib]; }",
+  );
   const dir = makeProject({ 'setup.ts': cyclic });
   const r = runInfra(dir, ['build', 'prog', 'alpha']);
   assert.notEqual(r.code, 0);
@@ -352,7 +398,9 @@ test('--help for commands; shell completion', () => {
 
 test('parallel builds: one failing instance does not stop the other; failures are listed', () => {
   const dir = makeProject({ 'setup.ts': SETUP });
-  const r = runInfra(dir, ['build', 'prog', 'alpha', 'beta', '--parallel', 'proc', '--parallelmax', '2'], { env: { BREAK_INSTANCE: 'alpha' } });
+  const r = runInfra(dir, ['build', 'prog', 'alpha', 'beta', '--parallel', 'proc', '--parallelmax', '2'], {
+    env: { BREAK_INSTANCE: 'alpha' },
+  });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /1 of 2 builds failed:\n  prog with alpha: program not found: 'no-such-compiler'/);
   assert.ok(existsSync(join(dir, 'build/targets/prog/beta/prog')), 'the other instance was built');
@@ -391,7 +439,10 @@ test('a lock left by a process that died is taken over', () => {
   const dir = makeProject({ 'setup.ts': SETUP });
   const dead = spawnSync('true');
   mkdirSync(join(dir, 'build/.infra'), { recursive: true });
-  writeFileSync(join(dir, 'build/.infra/lock'), JSON.stringify({ pid: dead.pid, host: hostname(), command: 'build prog alpha', since: '' }));
+  writeFileSync(
+    join(dir, 'build/.infra/lock'),
+    JSON.stringify({ pid: dead.pid, host: hostname(), command: 'build prog alpha', since: '' }),
+  );
   const r = runInfra(dir, ['build', 'prog', 'alpha']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`removed the stale lock of process ${dead.pid}`));

@@ -12,7 +12,10 @@ test('examples/hello builds its runtime package once and the program with gcc an
   const r = runInfra(dir, ['run', 'hello', 'gcc', 'clang', '--build', '-i', '2', '--count', '5']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((r.stderr.match(/building greet-runtime/g) ?? []).length, 1);
-  const recs = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const recs = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(recs.length, 4);
   for (const rec of recs) {
     assert.equal(rec.status, 'ok', JSON.stringify(rec));
@@ -32,9 +35,15 @@ test("the README's target is examples/hello's, word for word, and imports only w
   const section = readme.slice(readme.indexOf('### Targets, instances, packages'));
   const block = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
   const [importLine, ...code] = block.split('\n');
-  assert.ok(readFileSync(join(REPO, 'examples/hello/setup.ts'), 'utf8').includes(code.join('\n').trim()), 'the README shows the tested code');
+  assert.ok(
+    readFileSync(join(REPO, 'examples/hello/setup.ts'), 'utf8').includes(code.join('\n').trim()),
+    'the README shows the tested code',
+  );
   const api: Record<string, unknown> = await import('../src/index.ts');
-  const names = /import \{ (.*) \} from 'instrumentation-infra';/.exec(importLine!)![1]!.split(', ').filter((n) => !n.startsWith('type '));
+  const names = /import \{ (.*) \} from 'instrumentation-infra';/
+    .exec(importLine!)![1]!
+    .split(', ')
+    .filter((n) => !n.startsWith('type '));
   for (const name of names) assert.ok(name in api, `${name} is exported`);
 });
 
@@ -53,11 +62,17 @@ test('examples/hello: --dry-run writes no target file, a stale build is refused 
   writeFileSync(stampFile, JSON.stringify({ ...recorded, cflags: ['-O0'] }));
   const stale = runInfra(dir, ['run', 'hello', 'gcc']);
   assert.notEqual(stale.code, 0);
-  assert.match(stale.stderr, /hello for gcc is out of date: cflags: '-O0' -> '-O2'; rebuild it with `infra build hello gcc` \(or use run --build\)/);
+  assert.match(
+    stale.stderr,
+    /hello for gcc is out of date: cflags: '-O0' -> '-O2'; rebuild it with `infra build hello gcc` \(or use run --build\)/,
+  );
 
   const small = runInfra(dir, ['run', 'hello', 'gcc', '--build', '--test', '-i', '1']);
   assert.equal(small.code, 0, small.stderr);
-  const [rec] = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [rec] = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rec.status, 'ok', JSON.stringify(rec));
   assert.equal(rec.fields.size, 'test');
   assert.equal(rec.fields.greetings, 1);

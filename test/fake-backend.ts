@@ -24,13 +24,24 @@ export interface FakeBackend extends ExecutionBackend {
   closed: boolean;
 }
 
-export const FAKE_MEASUREMENT: Measurement = { runtime: 0.5, utime: 0.25, stime: 0.125, maxrss: 1000, minflt: 1, majflt: 0, nvcsw: 2, nivcsw: 3 };
+export const FAKE_MEASUREMENT: Measurement = {
+  runtime: 0.5,
+  utime: 0.25,
+  stime: 0.125,
+  maxrss: 1000,
+  minflt: 1,
+  majflt: 0,
+  nvcsw: 2,
+  nivcsw: 3,
+};
 
 /**
  * An ExecutionBackend that runs nothing: it writes the canned output to the log paths and
  * answers with a measurement, so scheduling and recording are tested without processes.
  */
-export function createFakeBackend(options: { capacity?: number; answer?: (label: string, spec: MeasureSpec) => CannedResult } = {}): FakeBackend {
+export function createFakeBackend(
+  options: { capacity?: number; answer?: (label: string, spec: MeasureSpec) => CannedResult } = {},
+): FakeBackend {
   const running = new Map<string, number>();
   let runningAll = 0;
   const backend: FakeBackend = {
@@ -59,8 +70,14 @@ export function createFakeBackend(options: { capacity?: number; answer?: (label:
       const status = canned.status ?? 'ok';
       const measurement = canned.measurement === null ? null : ({ ...FAKE_MEASUREMENT, ...canned.measurement } as Measurement);
       const result: BackendResult = {
-        status, exitCode: status === 'ok' ? 0 : 1, signal: null, measurement, host: 'fake',
-        stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath, cwd: spec.cwd,
+        status,
+        exitCode: status === 'ok' ? 0 : 1,
+        signal: null,
+        measurement,
+        host: 'fake',
+        stdoutPath: spec.stdoutPath,
+        stderrPath: spec.stderrPath,
+        cwd: spec.cwd,
       };
       if (canned.reason !== undefined) result.reason = canned.reason;
       return result;

@@ -54,9 +54,7 @@ export function startInfra(cwd: string, args: string[], opts: { env?: Record<str
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
   child.stderr.on('data', (c) => (stderr += c));
-  const done = new Promise<InfraResult>((res) =>
-    child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
-  );
+  const done = new Promise<InfraResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
   return { child, done, output: () => stdout + stderr };
 }
 

@@ -21,7 +21,11 @@ function counts(stderr: string): Record<string, number> {
   const block = /\[setup-report\] begin libcallcount\n([\s\S]*?)\[setup-report\] end libcallcount/.exec(stderr);
   assert.ok(block, `no libcallcount block in:\n${stderr}`);
   return Object.fromEntries(
-    block[1]!.trim().split('\n').map((l) => /calls_(\w+): (\d+)/.exec(l)!).map((m) => [m[1]!, Number(m[2])]),
+    block[1]!
+      .trim()
+      .split('\n')
+      .map((l) => /calls_(\w+): (\d+)/.exec(l)!)
+      .map((m) => [m[1]!, Number(m[2])]),
   );
 }
 
@@ -76,7 +80,9 @@ test('the scaffold pieces work with Debian LLVM 22: pass + runtime count library
   mkdirSync(out);
   writeFileSync(join(out, 'cflags.txt'), '');
   writeFileSync(join(out, 'ldflags.txt'), '');
-  await run(c, ['make', `OUT=${out}`, `CC=${c.cc}`, `CFLAGS=${c.cflags.join(' ')}`, `LDFLAGS=${c.ldflags.join(' ')}`], { cwd: join(dir, 'hello-world') });
+  await run(c, ['make', `OUT=${out}`, `CC=${c.cc}`, `CFLAGS=${c.cflags.join(' ')}`, `LDFLAGS=${c.ldflags.join(' ')}`], {
+    cwd: join(dir, 'hello-world'),
+  });
   const r = spawnSync(join(out, 'hello'), ['3'], { encoding: 'utf8', env: buildEnv(process.env, c.runenv) });
   assert.equal(r.status, 0);
   assert.equal(r.stdout, 'hello, world\n'.repeat(3) + '3 greetings\n');
@@ -98,23 +104,36 @@ test('infra init + infra run --build: counts are right, and a changed pass rebui
 
   // count only puts from now on: the pass changes, the plugin and the libcallcount build follow
   const pass = join(dir, 'llvm-passes', 'LibCallCount.cpp');
-  writeFileSync(pass, readFileSync(pass, 'utf8').replace('return Callee.isDeclaration()', 'return Callee.getName() == "puts" && Callee.isDeclaration()'));
+  writeFileSync(
+    pass,
+    readFileSync(pass, 'utf8').replace('return Callee.isDeclaration()', 'return Callee.getName() == "puts" && Callee.isDeclaration()'),
+  );
   const runlog = join(dir, 'build', 'log', 'commands.txt');
   const logBefore = readFileSync(runlog, 'utf8').length;
   const second = runInfra(dir, ['run', '--build', 'hello-world', 'clang', 'libcallcount']);
   assert.equal(second.code, 0, second.stderr + second.stdout);
   assert.deepEqual(counts(readFileSync(stderrLog, 'utf8')), { puts: 3 });
-  const commands = readFileSync(runlog, 'utf8').slice(logBefore).split('\n').filter((l) => l.startsWith('$ '));
+  const commands = readFileSync(runlog, 'utf8')
+    .slice(logBefore)
+    .split('\n')
+    .filter((l) => l.startsWith('$ '));
   const compiled = commands.filter((l) => / -c \S+\.cpp /.test(l));
   assert.equal(compiled.length, 1, `only the changed pass is compiled:\n${compiled.join('\n')}`);
   assert.match(compiled[0]!, /LibCallCount\.cpp/);
   // make echoes the commands it runs; they are in the log as the make command's output
-  const makeOutput = readFileSync(runlog, 'utf8').slice(logBefore).split('\n').filter((l) => / -c hello\.c /.test(l));
+  const makeOutput = readFileSync(runlog, 'utf8')
+    .slice(logBefore)
+    .split('\n')
+    .filter((l) => / -c hello\.c /.test(l));
   assert.equal(makeOutput.length, 1, `hello.c is recompiled for libcallcount only:\n${makeOutput.join('\n')}`);
   assert.match(makeOutput[0]!, /-fpass-plugin=/);
   assert.equal(commands.filter((l) => /libcallcount\.c/.test(l) && / -c /.test(l)).length, 0, 'the runtime is not recompiled');
   // clang's binary was left alone
-  const clangOut = execFileSync('make', ['-n', `OUT=${join(dir, 'build', 'targets', 'hello-world', 'clang')}`, 'CC=/usr/lib/llvm-22/bin/clang'], { cwd: join(dir, 'hello-world'), encoding: 'utf8' });
+  const clangOut = execFileSync(
+    'make',
+    ['-n', `OUT=${join(dir, 'build', 'targets', 'hello-world', 'clang')}`, 'CC=/usr/lib/llvm-22/bin/clang'],
+    { cwd: join(dir, 'hello-world'), encoding: 'utf8' },
+  );
   assert.doesNotMatch(clangOut, /hello\.c/);
 
   // a changed runtime library (rebuilt by its package) is linked again into libcallcount's program only
@@ -155,7 +174,10 @@ await setup.main();`,
 
   const notBuilt = runInfra(dir, ['run', 'hello-world', 'flagged']);
   assert.notEqual(notBuilt.code, 0);
-  assert.match(notBuilt.stderr, /hello-world for flagged is not built; build it with `infra build hello-world flagged` \(or use run --build\)/);
+  assert.match(
+    notBuilt.stderr,
+    /hello-world for flagged is not built; build it with `infra build hello-world flagged` \(or use run --build\)/,
+  );
 
   assert.equal(runInfra(dir, ['build', 'hello-world', 'flagged']).code, 0);
   const stale = runInfra(dir, ['run', 'hello-world', 'flagged'], { env: { EXTRA_CFLAGS: '-fno-inline' } });

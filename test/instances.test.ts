@@ -199,7 +199,10 @@ test('LLVM.installed checks the binaries and explains how to install them', asyn
   assert.equal(await llvm.isInstalled(ctx), true);
   const missing = LLVM.installed({ version: '99' });
   assert.equal(await missing.isInstalled(ctx), false);
-  await assert.rejects(async () => missing.fetch(ctx), /apt-get install -y --no-install-recommends clang-99 llvm-99-dev lld-99 libclang-rt-99-dev/);
+  await assert.rejects(
+    async () => missing.fetch(ctx),
+    /apt-get install -y --no-install-recommends clang-99 llvm-99-dev lld-99 libclang-rt-99-dev/,
+  );
   assert.throws(() => LLVM.installed({ version: '22.1' }), UserError);
 });
 
@@ -220,10 +223,20 @@ test('LLVM.fromSource builds with cmake + ninja (dry run)', async () => {
   }
   const out = printed.join('');
   const pkg = join(ctx.paths.packages, 'llvm-22.1.8');
-  assert.ok(out.includes(`download https://github.com/llvm/llvm-project/releases/download/llvmorg-22.1.8/llvm-project-22.1.8.src.tar.xz -> ${pkg}/llvm-project-22.1.8.src.tar.xz (sha256 ${'a'.repeat(64)})`), out);
+  assert.ok(
+    out.includes(
+      `download https://github.com/llvm/llvm-project/releases/download/llvmorg-22.1.8/llvm-project-22.1.8.src.tar.xz -> ${pkg}/llvm-project-22.1.8.src.tar.xz (sha256 ${'a'.repeat(64)})`,
+    ),
+    out,
+  );
   assert.ok(out.includes(`extract ${pkg}/llvm-project-22.1.8.src.tar.xz -> ${pkg}/src (strip 1)`), out);
   assert.ok(!existsSync(pkg), 'a dry run creates nothing');
-  assert.ok(out.includes(`cmake -G Ninja -S ${pkg}/src/llvm -B ${pkg}/obj -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=${pkg}/install '-DLLVM_ENABLE_PROJECTS=clang;lld' -DLLVM_ENABLE_RUNTIMES=compiler-rt`), out);
+  assert.ok(
+    out.includes(
+      `cmake -G Ninja -S ${pkg}/src/llvm -B ${pkg}/obj -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=${pkg}/install '-DLLVM_ENABLE_PROJECTS=clang;lld' -DLLVM_ENABLE_RUNTIMES=compiler-rt`,
+    ),
+    out,
+  );
   assert.match(out, /-DLLVM_ENABLE_ASSERTIONS=ON\n/);
   assert.match(out, new RegExp(`ninja -C ${pkg}/obj -j\\d+\\n`));
   assert.match(out, new RegExp(`ninja -C ${pkg}/obj install`));
@@ -253,7 +266,12 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
   // the default (network) address, but the file is in the offline mirror: found by its sha256
   const ctx = makeCtx();
   ctx.sourceMirrors = mirror;
-  const pkg = LLVM.fromSource({ version: '22.1.8', sha256, patches: [patch], url: 'https://invalid.example/llvm-project-22.1.8.src.tar.xz' });
+  const pkg = LLVM.fromSource({
+    version: '22.1.8',
+    sha256,
+    patches: [patch],
+    url: 'https://invalid.example/llvm-project-22.1.8.src.tar.xz',
+  });
   await pkg.fetch(ctx);
   assert.equal(await pkg.isFetched(ctx), true);
   const src = join(ctx.paths.packages, 'llvm-22.1.8', 'src');
@@ -262,8 +280,14 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
   // a wrong checksum: a clear error, and no unverified tarball is kept
   const bad = makeCtx();
   const wrong = LLVM.fromSource({ version: '22.1.8', sha256: 'c'.repeat(64), url: tarball });
-  await assert.rejects(wrong.fetch(bad), (e: Error) => e instanceof UserError && /checksum mismatch/.test(e.message) && e.message.includes(sha256));
-  assert.deepEqual(readdirSync(join(bad.paths.packages, 'llvm-22.1.8')).filter((f) => f.includes('tar')), []);
+  await assert.rejects(
+    wrong.fetch(bad),
+    (e: Error) => e instanceof UserError && /checksum mismatch/.test(e.message) && e.message.includes(sha256),
+  );
+  assert.deepEqual(
+    readdirSync(join(bad.paths.packages, 'llvm-22.1.8')).filter((f) => f.includes('tar')),
+    [],
+  );
 
   // an entry that would escape the source directory is refused before anything is extracted
   const evil = join(work, 'evil');
@@ -273,7 +297,10 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
   execFileSync('tar', ['-cJPf', evilTar, '-C', join(evil, 'x'), '../../outside.txt']);
   const evilSha = await sha256File(evilTar);
   const e = makeCtx();
-  await assert.rejects(LLVM.fromSource({ version: '0.0.1', sha256: evilSha, url: evilTar }).fetch(e), /refusing to extract .*leaves the destination/);
+  await assert.rejects(
+    LLVM.fromSource({ version: '0.0.1', sha256: evilSha, url: evilTar }).fetch(e),
+    /refusing to extract .*leaves the destination/,
+  );
 });
 
 test('configure with a toolchain lacking compiler-rt is a clear error', async () => {
@@ -282,7 +309,7 @@ test('configure with a toolchain lacking compiler-rt is a clear error', async ()
   await assert.rejects(async () => new ASan(noRt).configure(makeCtx()), /compiler-rt.*libclang-rt-22-dev/);
 });
 
-test('rusage-counters prints a report block with the process\'s own counters', async () => {
+test("rusage-counters prints a report block with the process's own counters", async () => {
   const ctx = makeCtx();
   const lib = new RusageCounters();
   assert.equal(lib.ident(), 'runtime-rusage-counters');
@@ -292,12 +319,22 @@ test('rusage-counters prints a report block with the process\'s own counters', a
   await new Clang(llvm).configure(ctx);
   lib.configure(ctx);
   // 64 MiB touched: maxrss must show it
-  const exe = await compile(ctx, '#include <stdlib.h>\n#include <string.h>\nint main(int argc, char **argv){ char *p = malloc(64 << 20); memset(p, argc, 64 << 20); return p[12345 * argc] - argc; }\n', 'rusage');
+  const exe = await compile(
+    ctx,
+    '#include <stdlib.h>\n#include <string.h>\nint main(int argc, char **argv){ char *p = malloc(64 << 20); memset(p, argc, 64 << 20); return p[12345 * argc] - argc; }\n',
+    'rusage',
+  );
   const r = runExe(ctx, exe);
   assert.equal(r.status, 0);
   const block = /\[setup-report\] begin rusage\n([\s\S]*)\[setup-report\] end rusage/.exec(r.stderr);
   assert.ok(block, r.stderr);
-  const fields = Object.fromEntries(block[1]!.trim().split('\n').map((l) => l.replace('[setup-report] ', '').split(': ')).map(([k, v]) => [k, Number(v)]));
+  const fields = Object.fromEntries(
+    block[1]!
+      .trim()
+      .split('\n')
+      .map((l) => l.replace('[setup-report] ', '').split(': '))
+      .map(([k, v]) => [k, Number(v)]),
+  );
   assert.ok(fields.maxrss! > 64 * 1024 && fields.maxrss! < 200 * 1024, `maxrss ${fields.maxrss}`);
   assert.ok(fields.minflt! > 1000);
   assert.ok(fields.runtime! >= 0 && fields.runtime! < 10);

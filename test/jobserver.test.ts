@@ -28,7 +28,10 @@ await setup.main();
 const MAKEFILE = 'all: j1 j2 j3 j4 j5 j6\nj%:\n\t@echo "+ $$(date +%s.%N)" >> $(LOG); sleep 0.5; echo "- $$(date +%s.%N)" >> $(LOG)\n';
 
 function peakConcurrency(file: string): number {
-  const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => ({ d: l[0] === '+' ? 1 : -1, t: Number(l.slice(2)) }));
+  const events = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => ({ d: l[0] === '+' ? 1 : -1, t: Number(l.slice(2)) }));
   events.sort((a, b) => a.t - b.t || a.d - b.d);
   let cur = 0;
   let peak = 0;

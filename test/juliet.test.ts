@@ -29,7 +29,10 @@ let dir = '';
 let build = { code: 0 as number | null, stdout: '', stderr: '' };
 
 function records(): any[] {
-  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 before(() => {
@@ -55,7 +58,8 @@ test('ASan detects the bad overflows and the use after free; gcc -O0 passes ever
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const recs = records();
   assert.equal(recs.length, CASES.length * 2 * 2);
-  const get = (inst: string, tc: string, kind: string) => recs.find((x) => x.instance === inst && x.fields.testcase === tc && x.fields.kind === kind);
+  const get = (inst: string, tc: string, kind: string) =>
+    recs.find((x) => x.instance === inst && x.fields.testcase === tc && x.fields.kind === kind);
   for (const rec of recs) assert.equal(rec.status, 'ok', JSON.stringify(rec));
   for (const tc of CASES) {
     for (const inst of ['gcc-O0', 'asan']) assert.equal(get(inst, tc, 'good').fields.passed, true, `${inst} ${tc} good`);
@@ -67,13 +71,29 @@ test('ASan detects the bad overflows and the use after free; gcc -O0 passes ever
   }
   // ASan reports and exits 1; an unprotected NULL dereference dies of SIGSEGV (128+11)
   assert.equal(get('asan', CASES[3]!, 'bad').fields.exitcode, 1);
-  assert.match(readFileSync(join(dir, 'results/last', get('asan', CASES[3]!, 'bad').stderr), 'utf8'), /AddressSanitizer: heap-use-after-free/);
+  assert.match(
+    readFileSync(join(dir, 'results/last', get('asan', CASES[3]!, 'bad').stderr), 'utf8'),
+    /AddressSanitizer: heap-use-after-free/,
+  );
   assert.equal(get('gcc-O0', CASES[4]!, 'bad').fields.exitcode, 139);
   // without a defense the index overflow and the use after free go unnoticed
   assert.equal(get('gcc-O0', CASES[0]!, 'bad').fields.passed, false);
   assert.equal(get('gcc-O0', CASES[3]!, 'bad').fields.passed, false);
 
-  const report = runInfra(dir, ['report', 'juliet', 'results/last', '-f', 'passed:sum', 'passed:count', '--groupby', 'cwe', '--filter', 'kind=bad', '--table', 'csv']);
+  const report = runInfra(dir, [
+    'report',
+    'juliet',
+    'results/last',
+    '-f',
+    'passed:sum',
+    'passed:count',
+    '--groupby',
+    'cwe',
+    '--filter',
+    'kind=bad',
+    '--table',
+    'csv',
+  ]);
   assert.equal(report.code, 0, report.stderr);
   const lines = report.stdout.trim().split('\n');
   const row = (cwe: string) => lines.find((l) => l.startsWith(cwe))?.split(',');
@@ -88,14 +108,20 @@ test('--variants picks other flow variants', () => {
   const r = runInfra(dir, ['run', 'juliet', 'asan', '--cwe', 'use-after-free', '--variants', '02']);
   assert.equal(r.code, 0, r.stderr);
   const recs = records();
-  assert.deepEqual(recs.map((x) => x.benchmark).sort(), ['CWE416_Use_After_Free__malloc_free_char_02.bad', 'CWE416_Use_After_Free__malloc_free_char_02.good']);
+  assert.deepEqual(recs.map((x) => x.benchmark).sort(), [
+    'CWE416_Use_After_Free__malloc_free_char_02.bad',
+    'CWE416_Use_After_Free__malloc_free_char_02.good',
+  ]);
   assert.ok(recs.every((x) => x.fields.passed === true && x.fields.variant === '02'));
 });
 
 test('an unknown CWE names the accepted forms and the CWEs present', () => {
   const r = runInfra(dir, ['build', 'juliet', 'asan', '--cwe', 'overflowz']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /unknown CWE 'overflowz'; give a number \(416\), CWE416 or an alias: .*uaf.*; CWEs in this copy of Juliet: 121, 122, 416, 476/);
+  assert.match(
+    r.stderr,
+    /unknown CWE 'overflowz'; give a number \(416\), CWE416 or an alias: .*uaf.*; CWEs in this copy of Juliet: 121, 122, 416, 476/,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
@@ -112,7 +138,7 @@ test('pass criteria: good exits 0; bad is stopped (or exits with the mitigation 
 
 test('a build whose flags changed since is not run: the stale programs are reported', () => {
   const setup = SETUP.replace(
-    "setup.addInstance(new Gcc({ optlevel: 0 }));",
+    'setup.addInstance(new Gcc({ optlevel: 0 }));',
     "setup.addInstance(new Gcc({ optlevel: 0 }));\nclass Flagged extends Gcc {\n  override readonly name = 'flagged';\n  override configure(ctx: any) { super.configure(ctx); if (process.env.EXTRA_FLAG) ctx.addCFlag(process.env.EXTRA_FLAG); }\n}\nsetup.addInstance(new Flagged({ optlevel: 0 }));",
   );
   const d = makeProject({ 'setup.ts': setup }, 'infra-juliet-stale-');

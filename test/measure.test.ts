@@ -70,9 +70,7 @@ describe('measurement helper', () => {
     const r = await executeMeasured(spec('alloc', [alloc, '100']), helper);
     assert.equal(r.status, 'ok', r.reason);
     // /usr/bin/time prints on stderr; the shell swaps the streams so it can be captured
-    const reference = Number(
-      execFileSync('sh', ['-c', `/usr/bin/time -f %M ${alloc} 100 2>&1 >/dev/null`], { encoding: 'utf8' }).trim(),
-    );
+    const reference = Number(execFileSync('sh', ['-c', `/usr/bin/time -f %M ${alloc} 100 2>&1 >/dev/null`], { encoding: 'utf8' }).trim());
     const ours = r.measurement!.maxrss;
     assert.ok(ours > 100 * 1024, `maxrss ${ours} KiB should cover 100 MiB`);
     assert.ok(Math.abs(ours - reference) / reference < 0.02, `ours ${ours} KiB vs time -v ${reference} KiB`);
@@ -92,10 +90,7 @@ describe('measurement helper', () => {
 
   test('a timeout kills the whole tree, including forked children', async () => {
     const pidfile = join(dir, 'bg.pid');
-    const r = await executeMeasured(
-      spec('sleep', ['sh', '-c', `sleep 300 & echo $! > ${pidfile}; sleep 300`], { timeout: 1 }),
-      helper,
-    );
+    const r = await executeMeasured(spec('sleep', ['sh', '-c', `sleep 300 & echo $! > ${pidfile}; sleep 300`], { timeout: 1 }), helper);
     assert.equal(r.status, 'timeout');
     assert.match(r.reason!, /timed out/);
     assert.ok(r.measurement!.runtime >= 1 && r.measurement!.runtime < 3, `runtime ${r.measurement!.runtime}`);

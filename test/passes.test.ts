@@ -81,7 +81,12 @@ async function wrapped(): Promise<Context> {
 }
 
 /** IR of `source` compiled with `c`, and the type names by the size operands of each allocation call. */
-async function compileIR(c: Context, name: string, source: string, extra: string[] = []): Promise<{ ir: string; stderr: string; calls: Array<{ call: string; type: string | undefined }> }> {
+async function compileIR(
+  c: Context,
+  name: string,
+  source: string,
+  extra: string[] = [],
+): Promise<{ ir: string; stderr: string; calls: Array<{ call: string; type: string | undefined }> }> {
   const src = join(root, name);
   writeFileSync(src, source);
   const out = join(root, name.replace(/\.\w+$/, '.ll'));
@@ -105,7 +110,11 @@ async function install(): Promise<void> {
 function opt(passList: string, ir: string, extra: string[] = []): string {
   const file = join(root, 'in.ll');
   writeFileSync(file, ir);
-  return execFileSync('opt-22', [`-load-pass-plugin=${so()}`, `-passes=${passList}`, ...extra, '-S', file, '-o', '-'], { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('opt-22', [`-load-pass-plugin=${so()}`, `-passes=${passList}`, ...extra, '-S', file, '-o', '-'], {
+    encoding: 'utf8',
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 before(async () => {
@@ -130,7 +139,12 @@ test('rebuilds are incremental: only what a changed header reaches is recompiled
   const builtinObj = join(objects, 'builtin', 'DumpIR.o');
   const userObj = join(objects, 'user', 'Marker.o');
   const otherUserObj = join(objects, 'user', 'PrintAllocTypes.o');
-  const before = { builtin: statSync(builtinObj).mtimeMs, user: statSync(userObj).mtimeMs, otherUser: statSync(otherUserObj).mtimeMs, so: statSync(so()).mtimeMs };
+  const before = {
+    builtin: statSync(builtinObj).mtimeMs,
+    user: statSync(userObj).mtimeMs,
+    otherUser: statSync(otherUserObj).mtimeMs,
+    so: statSync(so()).mtimeMs,
+  };
   assert.equal(passes.isInstalled(ctx), true, 'nothing changed: nothing to do');
 
   const later = new Date(Date.now() + 5000);
@@ -148,7 +162,10 @@ test('rebuilds are incremental: only what a changed header reaches is recompiled
 test('dump-ir writes the module to NAME.ll and says where', () => {
   const file = join(root, 'in.ll');
   writeFileSync(file, '@__infra_debug_module_name = constant [6 x i8] c"mymod\\00"\ndefine i32 @answer() { ret i32 42 }\n');
-  const r = execFileSync('opt-22', [`-load-pass-plugin=${so()}`, '-passes=dump-ir', `-dump-ir-dir=${root}`, '-disable-output', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = execFileSync('opt-22', [`-load-pass-plugin=${so()}`, '-passes=dump-ir', `-dump-ir-dir=${root}`, '-disable-output', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.equal(r, '');
   assert.match(readFileSync(join(root, 'mymod.ll'), 'utf8'), /define i32 @answer\(\) \{\n\s+ret i32 42/);
 });
@@ -176,11 +193,14 @@ define i32 @f(i32 %x) {
 });
 
 test('defer-global-init zeroes initializers and stores them from an early constructor', () => {
-  const out = opt('defer-global-init', `@g = global [3 x i32] [i32 1, i32 2, i32 3]
+  const out = opt(
+    'defer-global-init',
+    `@g = global [3 x i32] [i32 1, i32 2, i32 3]
 @z = global i32 0
 @c = constant i32 7
 define ptr @f() { ret ptr @g }
-`);
+`,
+  );
   assert.match(out, /@g = global \[3 x i32\] zeroinitializer/);
   assert.match(out, /@c = constant i32 7/);
   assert.match(out, /@llvm.global_ctors = .*i32 0, ptr @__noinstrument_defer_global_init/);
@@ -195,7 +215,10 @@ test('defer-global-init keeps programs working', async () => {
   // after optimization: at the start, GlobalOpt would evaluate the constructor and fold it back
   LLVMPasses.runPasses(c, 'last', 'defer-global-init');
   const src = join(root, 'glob.c');
-  writeFileSync(src, '#include <stdio.h>\nint tab[4] = {3, 1, 4, 1}; const char *msg = "pi";\nint main(void){ printf("%s %d%d%d%d\\n", msg, tab[0], tab[1], tab[2], tab[3]); return 0; }\n');
+  writeFileSync(
+    src,
+    '#include <stdio.h>\nint tab[4] = {3, 1, 4, 1}; const char *msg = "pi";\nint main(void){ printf("%s %d%d%d%d\\n", msg, tab[0], tab[1], tab[2], tab[3]); return 0; }\n',
+  );
   await run(c, [c.cc, ...c.cflags, '-S', '-emit-llvm', src, '-o', join(root, 'glob.ll')]);
   assert.match(readFileSync(join(root, 'glob.ll'), 'utf8'), /@tab = .*zeroinitializer/);
   await run(c, [c.cc, ...c.cflags, ...c.ldflags, src, '-o', join(root, 'glob')]);
@@ -215,7 +238,10 @@ define i32 @f() {
   assert.match(out, /load i32, ptr %\d+/);
   assert.match(out, /@p = global ptr getelementptr/, 'initializers of globals stay constant');
   // without the pass, the operand stays a constant expression
-  assert.doesNotMatch(execFileSync('opt-22', ['-passes=verify', '-S', join(root, 'in.ll'), '-o', '-'], { encoding: 'utf8' }), /%\d+ = getelementptr/);
+  assert.doesNotMatch(
+    execFileSync('opt-22', ['-passes=verify', '-S', join(root, 'in.ll'), '-o', '-'], { encoding: 'utf8' }),
+    /%\d+ = getelementptr/,
+  );
 });
 
 test('passes run at compile time (-fpass-plugin) and in lld at link time', async () => {
@@ -273,12 +299,15 @@ describe('sizeof-types', () => {
     // a changed wrapper or plugin rebuilds the targets compiled through them
     assert.deepEqual([...c.buildInputs].sort(), [passes.pluginPath(c), SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX].sort());
     const { ir, calls } = await compileIR(c, 'allocs.c', ALLOCS);
-    assert.deepEqual(calls.map((x) => [x.call.replace(/%\w+/, 'n'), x.type]), [
-      ['malloc(8)', 'struct point'],
-      ['calloc(n, 8)', 'long'],
-      ['malloc(160)', 'struct node'],
-      ['malloc(64)', undefined],
-    ]);
+    assert.deepEqual(
+      calls.map((x) => [x.call.replace(/%\w+/, 'n'), x.type]),
+      [
+        ['malloc(8)', 'struct point'],
+        ['calloc(n, 8)', 'long'],
+        ['malloc(160)', 'struct node'],
+        ['malloc(64)', undefined],
+      ],
+    );
     // the wrapper added debug locations for matching; without -g the pass takes them out again
     assert.doesNotMatch(ir, /!llvm\.dbg\.cu|DILocation/);
 
@@ -301,7 +330,10 @@ describe('sizeof-types', () => {
   test('typedefs, sizeof of an expression, macros, configured allocators; ambiguous sites stay untyped', async () => {
     const c = await wrapped();
     c.runenv.INFRA_SIZEOF_ALLOC_FUNCS = 'xalloc:1';
-    const { calls } = await compileIR(c, 'forms.c', `#include <stdlib.h>
+    const { calls } = await compileIR(
+      c,
+      'forms.c',
+      `#include <stdlib.h>
   typedef struct point { int x, y; } point_t;
   struct big { char b[100]; };
   void *xalloc(int tag, unsigned long size);
@@ -316,16 +348,21 @@ describe('sizeof-types', () => {
     sink(xalloc(7, 2 * sizeof(double)));
     return TWO(int, struct big) + (q != 0);
   }
-  `, ['-O0']);
-    assert.deepEqual(calls.map((x) => [x.call.replace(/(ptr noundef )?%[\w.]+/g, '_'), x.type]), [
-      ['malloc(8)', 'struct point'],
-      ['malloc(100)', 'struct big'],
-      ['malloc(100)', 'struct big'],
-      ['realloc(_, 24)', 'struct point'],
-      ['xalloc(i32 noundef 7, 16)', 'double'],
-      ['malloc(4)', undefined],
-      ['malloc(100)', undefined],
-    ]);
+  `,
+      ['-O0'],
+    );
+    assert.deepEqual(
+      calls.map((x) => [x.call.replace(/(ptr noundef )?%[\w.]+/g, '_'), x.type]),
+      [
+        ['malloc(8)', 'struct point'],
+        ['malloc(100)', 'struct big'],
+        ['malloc(100)', 'struct big'],
+        ['realloc(_, 24)', 'struct point'],
+        ['xalloc(i32 noundef 7, 16)', 'double'],
+        ['malloc(4)', undefined],
+        ['malloc(100)', undefined],
+      ],
+    );
   });
 
   test('with -g the debug information stays; a pass reads the types through SizeofTypes.h', async () => {
@@ -333,18 +370,35 @@ describe('sizeof-types', () => {
     LLVMPasses.runPasses(c, 'start', 'print-alloc-types');
     const { ir, stderr } = await compileIR(c, 'debug.c', ALLOCS, ['-g']);
     assert.match(ir, /!llvm\.dbg\.cu/);
-    assert.equal(stderr.split('\n').filter((l) => l.startsWith('alloc-type:')).join('\n'),
-      'alloc-type: main malloc struct point\nalloc-type: main calloc long\nalloc-type: main malloc struct node');
+    assert.equal(
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('alloc-type:'))
+        .join('\n'),
+      'alloc-type: main malloc struct point\nalloc-type: main calloc long\nalloc-type: main malloc struct node',
+    );
   });
 
   test('compiling and linking several sources in one command types each of them', async () => {
     const c = await wrapped();
     LLVMPasses.runPasses(c, 'start', 'print-alloc-types');
     mkdirSync(join(root, 'lib'), { recursive: true });
-    writeFileSync(join(root, 'lib', 'list.c'), '#include <stdlib.h>\nstruct item { int v; struct item *next; };\nvoid *push(void) { return malloc(sizeof(struct item)); }\n');
-    writeFileSync(join(root, 'main2.c'), '#include <stdlib.h>\nvoid *push(void);\nint main(void) { short *s = calloc(4, sizeof(short)); return !(s && push()); }\n');
+    writeFileSync(
+      join(root, 'lib', 'list.c'),
+      '#include <stdlib.h>\nstruct item { int v; struct item *next; };\nvoid *push(void) { return malloc(sizeof(struct item)); }\n',
+    );
+    writeFileSync(
+      join(root, 'main2.c'),
+      '#include <stdlib.h>\nvoid *push(void);\nint main(void) { short *s = calloc(4, sizeof(short)); return !(s && push()); }\n',
+    );
     const r = await run(c, [c.cc, ...c.cflags, ...c.ldflags, 'main2.c', 'lib/list.c', '-o', 'prog2'], { cwd: root, silent: true });
-    assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('alloc-type:')).sort(), ['alloc-type: main calloc short', 'alloc-type: push malloc struct item']);
+    assert.deepEqual(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('alloc-type:'))
+        .sort(),
+      ['alloc-type: main calloc short', 'alloc-type: push malloc struct item'],
+    );
     execFileSync(join(root, 'prog2'));
   });
 

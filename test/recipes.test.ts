@@ -123,7 +123,10 @@ const stamp = (inst: string, program: string) => readFileSync(join(programDir(in
 const BINARIES = { bzip2: 'build/bzip2', libyaml: 'build/tests/run-parser', pkgconf: 'build/pkgconf' };
 
 function records(): any[] {
-  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 function infra(...args: string[]) {
@@ -184,7 +187,10 @@ test('a dry run prints every recipe step and builds nothing', () => {
   assert.match(r.stdout, /gcc -O2 -O2 -o \S+\/gcc\/bzip2\/build\/bzip2 \S+\/blocksort\.c/);
   assert.match(r.stdout, /\.\/bootstrap/);
   assert.match(r.stdout, /\.\.\/src\/configure --disable-shared/);
-  assert.match(r.stdout, /meson setup --wrap-mode=nodownload -Dbuildtype=plain -Dtests=false -Ddefault_library=static \S+\/gcc\/pkgconf\/build/);
+  assert.match(
+    r.stdout,
+    /meson setup --wrap-mode=nodownload -Dbuildtype=plain -Dtests=false -Ddefault_library=static \S+\/gcc\/pkgconf\/build/,
+  );
   assert.ok(!existsSync(join(dir, 'build/targets/recipes/gcc')), 'a dry run wrote the build tree');
 });
 
@@ -210,7 +216,16 @@ test('the build configuration holds what functions cannot say: a custom fingerpr
 test('a source without a configure script (a git archive) is refused with how to generate one', async () => {
   const project = makeProject({ 'configure.ac': 'AC_INIT([x], [1])\n' });
   const ctx = { paths: { root: project }, dryRun: false, jobserver: null } as unknown as Context;
-  const tc = toolchain({ cc: 'gcc', cxx: 'g++', cflags: [], cxxflags: [], ldflags: [], ar: 'ar', ranlib: 'ranlib', jobs: 1 } as unknown as Context);
+  const tc = toolchain({
+    cc: 'gcc',
+    cxx: 'g++',
+    cflags: [],
+    cxxflags: [],
+    ldflags: [],
+    ar: 'ar',
+    ranlib: 'ranlib',
+    jobs: 1,
+  } as unknown as Context);
   await assert.rejects(
     runRecipe(ctx, { kind: 'configure', targets: [] }, tc, project, join(project, 'build')),
     /has no configure script; generate it with a bootstrap step \(e\.g\. bootstrap: \['autoreconf', '-fi'\]\)/,

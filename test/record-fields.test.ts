@@ -23,20 +23,36 @@ const root = mkdtempSync(join(tmpdir(), 'infra-record-fields-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const block = (name: string, fields: Record<string, number | string>) =>
-  [`[setup-report] begin ${name}`, ...Object.entries(fields).map(([k, v]) => `[setup-report] ${k}: ${v}`), `[setup-report] end ${name}`, ''].join('\n');
+  [
+    `[setup-report] begin ${name}`,
+    ...Object.entries(fields).map(([k, v]) => `[setup-report] ${k}: ${v}`),
+    `[setup-report] end ${name}`,
+    '',
+  ].join('\n');
 
 describe('record fields', () => {
-  test('a measured name from another source is stored under the source\'s name', () => {
+  test("a measured name from another source is stored under the source's name", () => {
     const f = new RecordFields({ ...FAKE_MEASUREMENT, cgroupPeak: 7 });
     f.add('submit', { runtime: 1, workload: 'small' });
     f.add('check', { maxrss: 2, checked: true });
     f.add('rusage', { maxrss: 3, inblock: 4 });
     f.add('output', { utime: 5, score: 6 });
     assert.deepEqual(f.fields, {
-      ...FAKE_MEASUREMENT, cgroupPeak: 7,
-      'submit.runtime': 1, workload: 'small', 'check.maxrss': 2, checked: true, 'rusage.maxrss': 3, inblock: 4, 'output.utime': 5, score: 6,
+      ...FAKE_MEASUREMENT,
+      cgroupPeak: 7,
+      'submit.runtime': 1,
+      workload: 'small',
+      'check.maxrss': 2,
+      checked: true,
+      'rusage.maxrss': 3,
+      inblock: 4,
+      'output.utime': 5,
+      score: 6,
     });
-    assert.deepEqual(f.renamed.map((r) => r.storedAs), ['submit.runtime', 'check.maxrss', 'rusage.maxrss', 'output.utime']);
+    assert.deepEqual(
+      f.renamed.map((r) => r.storedAs),
+      ['submit.runtime', 'check.maxrss', 'rusage.maxrss', 'output.utime'],
+    );
   });
 
   test('measured names are reserved even when nothing was measured', () => {
@@ -82,7 +98,7 @@ describe('record fields', () => {
   });
 });
 
-test('RusageCounters linked into a gcc-built program: runtime and maxrss stay the framework\'s', { timeout: 120_000 }, async () => {
+test("RusageCounters linked into a gcc-built program: runtime and maxrss stay the framework's", { timeout: 120_000 }, async () => {
   const ctx = makeContext(root);
   ctx.cc = 'gcc';
   const lib = new RusageCounters();
@@ -91,11 +107,18 @@ test('RusageCounters linked into a gcc-built program: runtime and maxrss stay th
   lib.configure(ctx);
   // the parent (which prints the block, for itself only) forks a child that touches 64 MiB
   const src = join(root, 'forker.c');
-  writeFileSync(src, [
-    '#include <stdlib.h>', '#include <string.h>', '#include <sys/wait.h>', '#include <unistd.h>',
-    'int main(void) { pid_t p = fork(); if (p == 0) { char *m = malloc(64 << 20); memset(m, 1, 64 << 20); _exit(m[4096] - 1); }',
-    '  int status; waitpid(p, &status, 0); return WEXITSTATUS(status); }', '',
-  ].join('\n'));
+  writeFileSync(
+    src,
+    [
+      '#include <stdlib.h>',
+      '#include <string.h>',
+      '#include <sys/wait.h>',
+      '#include <unistd.h>',
+      'int main(void) { pid_t p = fork(); if (p == 0) { char *m = malloc(64 << 20); memset(m, 1, 64 << 20); _exit(m[4096] - 1); }',
+      '  int status; waitpid(p, &status, 0); return WEXITSTATUS(status); }',
+      '',
+    ].join('\n'),
+  );
   const exe = join(root, 'forker');
   await run(ctx, [ctx.cc, src, '-o', exe, ...ctx.ldflags]);
 
@@ -113,7 +136,8 @@ test('RusageCounters linked into a gcc-built program: runtime and maxrss stay th
   assert.equal(typeof fields['rusage.maxrss'], 'number', JSON.stringify(fields));
   assert.equal(typeof fields['rusage.runtime'], 'number');
   assert.equal(typeof fields.inblock, 'number', 'a field the framework does not measure keeps its name');
-  for (const name of Object.keys(RUSAGE_FIELDS)) assert.equal(typeof fields[name], 'number', `RUSAGE_FIELDS names a recorded field: ${name}`);
+  for (const name of Object.keys(RUSAGE_FIELDS))
+    assert.equal(typeof fields[name], 'number', `RUSAGE_FIELDS names a recorded field: ${name}`);
   assert.ok((fields.maxrss as number) > 64 * 1024, `the framework's maxrss covers the child: ${fields.maxrss} KiB`);
   assert.ok((fields['rusage.maxrss'] as number) < 32 * 1024, `the library's is the parent's own: ${fields['rusage.maxrss']} KiB`);
   assert.ok((fields.runtime as number) >= 0.3, `the framework's runtime includes the sleep: ${fields.runtime}`);

@@ -103,12 +103,22 @@ function assertThreeOk(dir: string, host: string) {
     assert.match(readFileSync(join(dir, 'results', 'last', r.stdout), 'utf8'), /^checksum \d+$/m);
     assert.equal(readFileSync(join(dir, 'results', 'last', r.stderr), 'utf8'), 'probe done\n');
   }
-  assert.deepEqual(recs.map((r) => r.iteration), [0, 1, 2]);
+  assert.deepEqual(
+    recs.map((r) => r.iteration),
+    [0, 1, 2],
+  );
 }
 
 test('option strings are split like a shell would, without expanding anything', () => {
   assert.deepEqual(splitWords(` --partition=fast  -t 30:00 --comment "two words" 'it''s' a\\ b $HOME `, '--slurm-opts'), [
-    '--partition=fast', '-t', '30:00', '--comment', 'two words', 'its', 'a b', '$HOME',
+    '--partition=fast',
+    '-t',
+    '30:00',
+    '--comment',
+    'two words',
+    'its',
+    'a b',
+    '$HOME',
   ]);
   assert.deepEqual(splitWords('', '--prun-opts'), []);
   assert.throws(() => splitWords('--comment "open', '--slurm-opts'), /--slurm-opts: unterminated " quote/);
@@ -118,8 +128,14 @@ test('option strings are split like a shell would, without expanding anything', 
 
 test('remote options are refused without their mode; ssh without nodes says what it needs', async () => {
   const userError = (re: RegExp) => (err: unknown) => err instanceof UserError && re.test(err.message);
-  assert.throws(() => checkModeOptions(undefined, { sshNodes: ['127.0.0.1:2222'] }), userError(/^--ssh-nodes is only used with --parallel ssh \(this command has no --parallel\)$/));
-  assert.throws(() => checkModeOptions('proc', { slurmOpts: '--exclusive' }), userError(/^--slurm-opts is only used with --parallel slurm \(this command has --parallel proc\)$/));
+  assert.throws(
+    () => checkModeOptions(undefined, { sshNodes: ['127.0.0.1:2222'] }),
+    userError(/^--ssh-nodes is only used with --parallel ssh \(this command has no --parallel\)$/),
+  );
+  assert.throws(
+    () => checkModeOptions('proc', { slurmOpts: '--exclusive' }),
+    userError(/^--slurm-opts is only used with --parallel slurm \(this command has --parallel proc\)$/),
+  );
   assert.throws(() => checkModeOptions('slurm', { prunOpts: '-asocial' }), userError(/^--prun-opts is only used with --parallel prun/));
   checkModeOptions('ssh', { sshNodes: ['127.0.0.1:2222'] });
   checkModeOptions(undefined, {});
@@ -177,11 +193,18 @@ describe('remote execution backends', { skip: SKIP }, () => {
       assert.match(rec.reason, /no ssh node could be used \(127\.0\.0\.1:1: cannot connect: .*port 1: Connection refused\)/);
     }
     // the run is completed on a node that works, in the same results directory
-    const run = readdirSync(join(dir, 'results')).filter((f) => f.startsWith('run.')).sort().at(-1)!;
+    const run = readdirSync(join(dir, 'results'))
+      .filter((f) => f.startsWith('run.'))
+      .sort()
+      .at(-1)!;
     const resumed = runInfra(dir, ['run', 'probe', 'cc', '--resume', join('results', run), '--ssh-nodes', '127.0.0.1:2222']);
     assert.equal(resumed.code, 0, resumed.stderr);
     const last = new Map(records(dir).map((x) => [x.iteration, x]));
-    assert.deepEqual([...last.values()].map((x) => `${x.iteration} ${x.status} ${x.host}`).sort(), ['0 ok ' + hostname(), '1 ok ' + hostname(), '2 ok ' + hostname()]);
+    assert.deepEqual([...last.values()].map((x) => `${x.iteration} ${x.status} ${x.host}`).sort(), [
+      '0 ok ' + hostname(),
+      '1 ok ' + hostname(),
+      '2 ok ' + hostname(),
+    ]);
   });
 
   test('--parallel ssh with one dead node runs everything on the live one', () => {
@@ -194,7 +217,22 @@ describe('remote execution backends', { skip: SKIP }, () => {
   test('--parallel slurm runs every iteration as a batch job', () => {
     const r = runInfra(
       dir,
-      ['run', 'probe', 'cc', '-i', '3', '--benchmarks', 'probe', 'fail', '--parallel', 'slurm', '--parallelmax', '4', '--slurm-opts', '--job-name "infra test"'],
+      [
+        'run',
+        'probe',
+        'cc',
+        '-i',
+        '3',
+        '--benchmarks',
+        'probe',
+        'fail',
+        '--parallel',
+        'slurm',
+        '--parallelmax',
+        '4',
+        '--slurm-opts',
+        '--job-name "infra test"',
+      ],
       { env: slurmEnv },
     );
     assert.notEqual(r.code, 0, 'the failing program fails the run');
@@ -213,10 +251,13 @@ describe('remote execution backends', { skip: SKIP }, () => {
     for (const p of probe) {
       assert.equal(p.status, 'ok', JSON.stringify(p));
       assert.equal(p.host, hostname());
-      assert.equal(p.fields.greeting, 'hello from the instance', 'the benchmark gets the instance environment, not the job\'s');
+      assert.equal(p.fields.greeting, 'hello from the instance', "the benchmark gets the instance environment, not the job's");
     }
     // job files are removed when the run ends
-    assert.deepEqual(readdirSync(join(dir, 'build', '.infra')).filter((f) => f.startsWith('slurm-jobs-')), []);
+    assert.deepEqual(
+      readdirSync(join(dir, 'build', '.infra')).filter((f) => f.startsWith('slurm-jobs-')),
+      [],
+    );
   });
 
   test('--parallel slurm: the same three ok records as a local run', () => {
@@ -229,11 +270,17 @@ describe('remote execution backends', { skip: SKIP }, () => {
   test('--parallel prun (through a prun fixture, not a real cluster) reserves one node per execution', () => {
     const log = join(dir, 'prun-calls.log');
     const env = { PATH: `${join(REPO, 'test', 'fixtures')}:${process.env.PATH}`, PRUN_FIXTURE_LOG: log };
-    const r = runInfra(dir, ['run', 'probe', 'cc', '-i', '3', '--parallel', 'prun', '--parallelmax', '2', '--timeout', '30', '--prun-opts', '-asocial -no-panda'], { env });
+    const r = runInfra(
+      dir,
+      ['run', 'probe', 'cc', '-i', '3', '--parallel', 'prun', '--parallelmax', '2', '--timeout', '30', '--prun-opts', '-asocial -no-panda'],
+      { env },
+    );
     assert.equal(r.code, 0, r.stderr);
     assertThreeOk(dir, hostname());
     assert.deepEqual(layout(dir), localLayout);
-    const calls = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('/bin/sh'));
+    const calls = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('/bin/sh'));
     assert.equal(calls.length, 3);
     for (const c of calls) assert.match(c, /^-np 1 -t 0:01:40 -asocial -no-panda \/bin\/sh \S+\/job\.sh$/);
   });

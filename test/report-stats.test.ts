@@ -23,8 +23,10 @@ test('Mann-Whitney U: exact distribution for small samples without ties', () => 
 });
 
 test('Mann-Whitney U: larger exact case (25 vs 25, overlapping)', () => {
-  const a = [10.2, 10.5, 10.1, 10.4, 10.3, 10.6, 10.0, 10.7, 10.9, 10.8, 11.0, 11.2, 11.1, 11.3, 11.5, 11.4, 11.6,
-    11.8, 11.7, 11.9, 12.0, 12.1, 12.2, 12.3, 12.4];
+  const a = [
+    10.2, 10.5, 10.1, 10.4, 10.3, 10.6, 10.0, 10.7, 10.9, 10.8, 11.0, 11.2, 11.1, 11.3, 11.5, 11.4, 11.6, 11.8, 11.7, 11.9, 12.0, 12.1,
+    12.2, 12.3, 12.4,
+  ];
   const b = a.map((x) => x + 0.35);
   const r = stats.mannWhitneyU(a, b);
   assert.equal(r.method, 'exact');

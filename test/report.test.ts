@@ -16,7 +16,9 @@ class Toy extends Target {
   override reportableFields() {
     return { score: 'points the toy benchmark prints' };
   }
-  isFetched() { return true; }
+  isFetched() {
+    return true;
+  }
   fetch() {}
   build() {}
   run() {}
@@ -44,12 +46,28 @@ function makeCtx(root: string): { ctx: Context; warnings: string[] } {
 }
 
 let clock = 0;
-function rec(instance: string, benchmark: string, iteration: number, runtime: number, extra: Partial<ExecutionRecord> = {}): ExecutionRecord {
+function rec(
+  instance: string,
+  benchmark: string,
+  iteration: number,
+  runtime: number,
+  extra: Partial<ExecutionRecord> = {},
+): ExecutionRecord {
   return {
-    schema: 1, target: 'toy', instance, benchmark, iteration, host: 'h', status: 'ok', exitCode: 0, signal: null,
+    schema: 1,
+    target: 'toy',
+    instance,
+    benchmark,
+    iteration,
+    host: 'h',
+    status: 'ok',
+    exitCode: 0,
+    signal: null,
     start: new Date(Date.UTC(2025, 0, 1, 0, 0, clock++)).toISOString(),
     fields: { runtime, utime: runtime * 0.9, stime: 0.01, maxrss: instance === 'asan' ? 3000 : 1000, score: 7 },
-    stdout: `logs/toy/${instance}/${benchmark}.${iteration}.stdout`, stderr: '', ...extra,
+    stdout: `logs/toy/${instance}/${benchmark}.${iteration}.stdout`,
+    stderr: '',
+    ...extra,
   };
 }
 
@@ -64,7 +82,11 @@ const jitter = (i: number) => [0, 0.004, -0.003, 0.002, -0.001, 0.003][i % 6]!;
 
 function standardRecords(iterations = 6): ExecutionRecord[] {
   const out: ExecutionRecord[] = [];
-  for (const [bench, base] of [['bzip2', 1.0], ['lua', 2.0], ['sqlite', 4.0]] as const) {
+  for (const [bench, base] of [
+    ['bzip2', 1.0],
+    ['lua', 2.0],
+    ['sqlite', 4.0],
+  ] as const) {
     for (let i = 0; i < iterations; i++) {
       out.push(rec('clang', bench, i, base * (1 + jitter(i))));
       // asan is 50% slower on bzip2, 20% on lua and 10% on sqlite
@@ -92,7 +114,10 @@ test('aggregates per benchmark and instance (csv), with the default fields', asy
   const dir = writeRun(join(root, 'results', 'run.1'), standardRecords());
   const { ctx, warnings } = makeCtx(root);
   const rows = parseCsv(await run(ctx, { rundirs: [dir], table: 'csv' }));
-  assert.deepEqual(rows.map((r) => r.benchmark), ['bzip2', 'lua', 'sqlite']);
+  assert.deepEqual(
+    rows.map((r) => r.benchmark),
+    ['bzip2', 'lua', 'sqlite'],
+  );
   const lua = rows[1]!;
   assert.equal(lua['clang/runtime:count'], '6');
   // jitter of iterations 0..5 sorted: -.003 -.001 0 .002 .003 .004 -> median (0 + .002) / 2
@@ -154,7 +179,10 @@ test('too few samples: no significance claimed; few iterations and noise are war
   const out = await run(ctx, { rundirs: [dir], overhead: 'clang', field: ['runtime:median'], table: 'ascii' });
   assert.match(out, /n\/a \(too few samples\)/);
   assert.match(out, /\+-+\+/);
-  assert.doesNotMatch(out.split('\n').find((l) => l.includes('bzip2'))!, /\*/);
+  assert.doesNotMatch(
+    out.split('\n').find((l) => l.includes('bzip2'))!,
+    /\*/,
+  );
   const all = warnings.join('');
   assert.match(all, /fewer than 3 successful iterations: bzip2 \[clang\]: 2; bzip2 \[asan\]: 2/);
   assert.match(all, /coefficient of variation above 5%: bzip2 \[clang\] runtime: 9\.1%/);
@@ -176,13 +204,21 @@ test('failed, crashed and timed-out executions are counted and shown, not aggreg
   assert.ok(Number(lua['asan/runtime:max']) < 3, 'the 99 s failures are not aggregated');
   assert.equal(rows.find((r) => r.benchmark === 'sqlite')!['clang/unsuccessful'], '1 timeout');
   assert.equal(lua['clang/unsuccessful'], '');
-  assert.match(warnings.join(''), /unsuccessful executions \(shown, not aggregated\): lua \[asan\]: 1 crashed, 2 failed; sqlite \[clang\]: 1 timeout/);
+  assert.match(
+    warnings.join(''),
+    /unsuccessful executions \(shown, not aggregated\): lua \[asan\]: 1 crashed, 2 failed; sqlite \[clang\]: 1 timeout/,
+  );
 });
 
 test('a record superseded by a later one of the same execution (a resumed run) is not counted', async () => {
   const root = tmp();
   const records = standardRecords(3);
-  const interrupted = rec('asan', 'lua', 1, 0.2, { status: 'crashed', signal: 'SIGINT', exitCode: null, reason: 'killed by SIGINT after an interrupt' });
+  const interrupted = rec('asan', 'lua', 1, 0.2, {
+    status: 'crashed',
+    signal: 'SIGINT',
+    exitCode: null,
+    reason: 'killed by SIGINT after an interrupt',
+  });
   const rerun = records.findIndex((r) => r.instance === 'asan' && r.benchmark === 'lua' && r.iteration === 1);
   records.splice(rerun, 0, interrupted); // recorded before its re-run
   records.push(rec('asan', 'lua', 3, 99, { status: 'failed', exitCode: 1 }));
@@ -203,7 +239,10 @@ test('a torn line in records.jsonl is skipped with a warning naming file and lin
   const dir = writeRun(join(root, 'r'), standardRecords(3), '{"schema":1,"target":"toy","inst');
   const { ctx, warnings } = makeCtx(root);
   const rows = parseCsv(await run(ctx, { rundirs: [dir], field: ['runtime:count'], table: 'csv' }));
-  assert.deepEqual(rows.map((r) => r['clang/runtime:count']), ['3', '3', '3']);
+  assert.deepEqual(
+    rows.map((r) => r['clang/runtime:count']),
+    ['3', '3', '3'],
+  );
   assert.match(warnings.join(''), new RegExp(`${join(dir, 'records.jsonl')}:19: skipped a corrupt record`));
 });
 
@@ -221,7 +260,10 @@ test('bad input is a UserError that names the valid choices', async () => {
   await rejects({ groupby: 'colour' }, /unknown field 'colour'/);
   await rejects({ filter: ['benchmark'] }, /--filter expects KEY=VALUE/);
   await rejects({ raw: true, overhead: 'clang' }, /cannot be combined/);
-  await rejects({ field: ['benchmark:mean'] }, /aggregation 'mean' needs numbers, but field 'benchmark' of bzip2 \[asan\] has the value 'bzip2'/);
+  await rejects(
+    { field: ['benchmark:mean'] },
+    /aggregation 'mean' needs numbers, but field 'benchmark' of bzip2 \[asan\] has the value 'bzip2'/,
+  );
 
   const empty = join(root, 'empty');
   mkdirSync(empty);
@@ -238,32 +280,54 @@ test('a directory of runs is searched recursively; results/last is not counted t
   const root = tmp();
   const results = join(root, 'results');
   const recs = standardRecords(4);
-  writeRun(join(results, 'run.2025-01-01.10-00-00'), recs.filter((r) => r.iteration < 2));
-  writeRun(join(results, 'run.2025-01-02.10-00-00'), recs.filter((r) => r.iteration >= 2));
+  writeRun(
+    join(results, 'run.2025-01-01.10-00-00'),
+    recs.filter((r) => r.iteration < 2),
+  );
+  writeRun(
+    join(results, 'run.2025-01-02.10-00-00'),
+    recs.filter((r) => r.iteration >= 2),
+  );
   symlinkSync('run.2025-01-02.10-00-00', join(results, 'last'));
   const { ctx } = makeCtx(root);
   const rows = parseCsv(await run(ctx, { rundirs: [results, join(results, 'last')], field: ['runtime:count'], table: 'csv' }));
-  assert.deepEqual(rows.map((r) => r['asan/runtime:count']), ['4', '4', '4']);
+  assert.deepEqual(
+    rows.map((r) => r['asan/runtime:count']),
+    ['4', '4', '4'],
+  );
   const last = parseCsv(await run(ctx, { rundirs: [join(results, 'last')], field: ['runtime:count'], table: 'csv' }));
-  assert.deepEqual(last.map((r) => r['asan/runtime:count']), ['2', '2', '2']);
+  assert.deepEqual(
+    last.map((r) => r['asan/runtime:count']),
+    ['2', '2', '2'],
+  );
 });
 
 test('--raw, --filter, --groupby, --aggregate, instance order and markdown', async () => {
   const root = tmp();
   const dir = writeRun(join(root, 'r'), standardRecords(4));
   const { ctx } = makeCtx(root);
-  const raw = parseCsv(await run(ctx, { rundirs: [dir], raw: true, instances: ['clang'], filter: ['benchmark=lua', 'benchmark=bzip2'], table: 'csv' }));
-  assert.deepEqual(raw.map((r) => `${r.instance} ${r.benchmark} ${r.iteration}`), [
-    'clang bzip2 0', 'clang bzip2 1', 'clang bzip2 2', 'clang bzip2 3', 'clang lua 0', 'clang lua 1', 'clang lua 2', 'clang lua 3',
-  ]);
+  const raw = parseCsv(
+    await run(ctx, { rundirs: [dir], raw: true, instances: ['clang'], filter: ['benchmark=lua', 'benchmark=bzip2'], table: 'csv' }),
+  );
+  assert.deepEqual(
+    raw.map((r) => `${r.instance} ${r.benchmark} ${r.iteration}`),
+    ['clang bzip2 0', 'clang bzip2 1', 'clang bzip2 2', 'clang bzip2 3', 'clang lua 0', 'clang lua 1', 'clang lua 2', 'clang lua 3'],
+  );
   assert.deepEqual(Object.keys(raw[0]!), ['instance', 'benchmark', 'iteration', 'status', 'runtime', 'maxrss']);
 
-  const byInstance = parseCsv(await run(ctx, { rundirs: [dir], groupby: 'instance', field: ['maxrss:max', 'runtime:count'], table: 'csv' }));
-  assert.deepEqual(byInstance.map((r) => r.instance), ['asan', 'clang']);
+  const byInstance = parseCsv(
+    await run(ctx, { rundirs: [dir], groupby: 'instance', field: ['maxrss:max', 'runtime:count'], table: 'csv' }),
+  );
+  assert.deepEqual(
+    byInstance.map((r) => r.instance),
+    ['asan', 'clang'],
+  );
   assert.equal(byInstance[0]!['asan/maxrss:max'], '3000');
   assert.equal(byInstance[0]!['clang/maxrss:max'], '');
 
-  const withSum = parseCsv(await run(ctx, { rundirs: [dir], instances: ['clang', 'asan'], field: ['runtime:count'], aggregate: 'sum', table: 'csv' }));
+  const withSum = parseCsv(
+    await run(ctx, { rundirs: [dir], instances: ['clang', 'asan'], field: ['runtime:count'], aggregate: 'sum', table: 'csv' }),
+  );
   assert.deepEqual(Object.keys(withSum[0]!), ['benchmark', 'clang/runtime:count', 'asan/runtime:count']);
   assert.deepEqual(withSum[3], { benchmark: 'sum', 'clang/runtime:count': '12', 'asan/runtime:count': '12' });
 
@@ -289,20 +353,27 @@ test('Python-style result directories: [setup-report] blocks and the target pars
     mkdirSync(join(run1, 'toy', inst), { recursive: true });
     for (let job = 0; job < 4; job++) {
       const runtime = (inst === 'mine' ? 2 : 1) * (1 + job * 0.001);
-      writeFileSync(join(run1, 'toy', inst, `job${job}.log`), [
-        'starting',
-        '[setup-report] begin toy-result',
-        '[setup-report] benchmark: fib',
-        `[setup-report] runtime: ${runtime}`,
-        '[setup-report] maxrss: 2048',
-        '[setup-report] success: True',
-        '[setup-report] end toy-result',
-        job === 3 ? '[setup-report] begin toy-result\n[setup-report] benchmark: sort\n[setup-report] success: False\n[setup-report] end toy-result' : '',
-      ].join('\n'));
+      writeFileSync(
+        join(run1, 'toy', inst, `job${job}.log`),
+        [
+          'starting',
+          '[setup-report] begin toy-result',
+          '[setup-report] benchmark: fib',
+          `[setup-report] runtime: ${runtime}`,
+          '[setup-report] maxrss: 2048',
+          '[setup-report] success: True',
+          '[setup-report] end toy-result',
+          job === 3
+            ? '[setup-report] begin toy-result\n[setup-report] benchmark: sort\n[setup-report] success: False\n[setup-report] end toy-result'
+            : '',
+        ].join('\n'),
+      );
     }
   }
   const { ctx } = makeCtx(root);
-  const rows = parseCsv(await run(ctx, { rundirs: [join(root, 'old')], overhead: 'baseline', field: ['runtime:median:count'], table: 'csv' }));
+  const rows = parseCsv(
+    await run(ctx, { rundirs: [join(root, 'old')], overhead: 'baseline', field: ['runtime:median:count'], table: 'csv' }),
+  );
   const fib = rows.find((r) => r.benchmark === 'fib')!;
   assert.equal(fib['baseline/runtime:count'], '4');
   assert.equal(Number(fib['mine/runtime:median']).toFixed(3), '2.000');
@@ -313,9 +384,15 @@ test('Python-style result directories: [setup-report] blocks and the target pars
   const run2 = join(root, 'old2', 'run.x', 'oldsuite');
   mkdirSync(join(run2, 'clang'), { recursive: true });
   writeFileSync(join(run2, 'clang', 'spec.log'), 'Success 401.bzip2 runtime=10.5\nSuccess 429.mcf runtime=3.25\n');
-  writeFileSync(join(run2, 'clang', 'spec2.log'), 'unparseable now\n[setup-report] begin cached\n[setup-report] benchmark: 470.lbm\n[setup-report] runtime: 7\n[setup-report] end cached\n');
+  writeFileSync(
+    join(run2, 'clang', 'spec2.log'),
+    'unparseable now\n[setup-report] begin cached\n[setup-report] benchmark: 470.lbm\n[setup-report] runtime: 7\n[setup-report] end cached\n',
+  );
   const old = parseCsv(await run(ctx, { rundirs: [join(root, 'old2')], field: ['runtime:first'], table: 'csv' }, new OldSuite()));
-  assert.deepEqual(old.map((r) => `${r.benchmark}=${r['clang/runtime:first']}`), ['401.bzip2=10.500', '429.mcf=3.250', '470.lbm=7']);
+  assert.deepEqual(
+    old.map((r) => `${r.benchmark}=${r['clang/runtime:first']}`),
+    ['401.bzip2=10.500', '429.mcf=3.250', '470.lbm=7'],
+  );
 });
 
 const PROJECT = String.raw`
@@ -353,7 +430,10 @@ test('end to end: infra run, then infra report --overhead on results/last', asyn
   const r = runInfra(dir, ['report', 'naps', 'results/last', '--overhead', 'fast', '-f', 'runtime:median', '--table', 'csv']);
   assert.equal(r.code, 0, r.stderr);
   const rows = parseCsv(r.stdout);
-  assert.deepEqual(rows.map((x) => x.benchmark), ['long', 'short', 'geomean']);
+  assert.deepEqual(
+    rows.map((x) => x.benchmark),
+    ['long', 'short', 'geomean'],
+  );
   for (const row of rows) {
     const ratio = Number(row['slow/runtime:median']);
     assert.ok(ratio > 2 && ratio < 3.5, `slow/fast ratio ${ratio} should be about 3`);

@@ -38,7 +38,9 @@ export class DemoTarget extends Target {
   constructor(private readonly runs: BenchmarkRun[]) {
     super();
   }
-  isFetched() { return true; }
+  isFetched() {
+    return true;
+  }
   fetch() {}
   build() {}
   run(ctx: Context, _instance: unknown, runner: Runner) {

@@ -54,12 +54,29 @@ const resume = (meta: RunMeta, given: object, args: Record<string, unknown> = {}
 describe('run options', () => {
   test('each option becomes a command-line option without a default (resume tells given from left out)', () => {
     const flags = runOptionSpecs.map((s) => s.flags);
-    for (const f of ['--build', '--resume <rundir>', '-i, --iterations <n>', '--warmup <n>', '--timeout <seconds>', '--cpus <list>', '--nothp', '--linger <seconds>', '--parallel <mode>', '--parallelmax <n>', '--ssh-nodes <hosts...>', '--slurm-opts <options>', '--prun-opts <options>']) {
+    for (const f of [
+      '--build',
+      '--resume <rundir>',
+      '-i, --iterations <n>',
+      '--warmup <n>',
+      '--timeout <seconds>',
+      '--cpus <list>',
+      '--nothp',
+      '--linger <seconds>',
+      '--parallel <mode>',
+      '--parallelmax <n>',
+      '--ssh-nodes <hosts...>',
+      '--slurm-opts <options>',
+      '--prun-opts <options>',
+    ]) {
       assert.ok(flags.includes(f), f);
     }
     assert.ok(runOptionSpecs.every((s) => s.default === undefined));
     assert.deepEqual(runOptionSpecs.find((s) => s.flags.startsWith('--parallel '))!.choices, ['proc', 'ssh', 'slurm', 'prun']);
-    assert.throws(() => runOptionSpecs.find((s) => s.flags.includes('--iterations'))!.parse!('0', undefined), /--iterations must be a positive integer/);
+    assert.throws(
+      () => runOptionSpecs.find((s) => s.flags.includes('--iterations'))!.parse!('0', undefined),
+      /--iterations must be a positive integer/,
+    );
   });
 
   test('a new run stores every setting once, defaults included; args are a copy of ctx.args', () => {
@@ -69,7 +86,15 @@ describe('run options', () => {
     assert.equal(resolveRunOptions({ parallelmax: 4 }).parallelmax, 1, 'a serial run executes one at a time');
     const ctx = cliContext({ benchmarks: ['a', 'b'] });
     const settings = currentSettings(ctx, ['base', 'slow'], { iterations: 4, timeout: 9, sshNodes: undefined });
-    assert.deepEqual(settings, { iterations: 4, warmup: 0, timeout: 9, nothp: false, parallelmax: 1, instances: ['base', 'slow'], args: { benchmarks: ['a', 'b'] } });
+    assert.deepEqual(settings, {
+      iterations: 4,
+      warmup: 0,
+      timeout: 9,
+      nothp: false,
+      parallelmax: 1,
+      instances: ['base', 'slow'],
+      args: { benchmarks: ['a', 'b'] },
+    });
     ctx.args.benchmarks.push('c');
     assert.deepEqual(settings.args.benchmarks, ['a', 'b'], 'a copy');
     assert.deepEqual(executionSettings(settings), { timeout: 9, nothp: false });
@@ -77,18 +102,28 @@ describe('run options', () => {
 });
 
 describe('run --resume', () => {
-  test('options that contradict the run are refused, each named with the run\'s value', () => {
+  test("options that contradict the run are refused, each named with the run's value", () => {
     const meta = storedRun();
     assert.throws(() => resume(meta, { iterations: 3 }), { name: 'UserError', message: /--iterations 3 \(the run used 6\)/ });
-    assert.throws(() => resume(meta, { iterations: 1 }), /--iterations 1 \(the run used 6\)/, 'an explicit -i 1 is not mistaken for the default');
+    assert.throws(
+      () => resume(meta, { iterations: 1 }),
+      /--iterations 1 \(the run used 6\)/,
+      'an explicit -i 1 is not mistaken for the default',
+    );
     assert.throws(() => resume(meta, {}, { benchmarks: ['answer'] }), /--benchmarks answer \(the run used slow\)/);
-    assert.throws(() => resume(meta, {}, {}, [base, slow]), /the run has base, the command line base slow; resume with: infra run demo base --resume results\/run\.x/);
+    assert.throws(
+      () => resume(meta, {}, {}, [base, slow]),
+      /the run has base, the command line base slow; resume with: infra run demo base --resume results\/run\.x/,
+    );
     const both = () => resume(meta, { timeout: 5, nothp: true, warmup: 0 });
     assert.throws(both, /--timeout 5 \(the run used none\); --nothp true \(the run used false\); leave them out/);
-    assert.throws(() => resumedSettings('r', { ...meta, target: 'other' }, cliContext(), new Faults(), [base], {}), /holds results of target 'other'/);
+    assert.throws(
+      () => resumedSettings('r', { ...meta, target: 'other' }, cliContext(), new Faults(), [base], {}),
+      /holds results of target 'other'/,
+    );
   });
 
-  test('options left out (or given as the run had them) take the run\'s values, also in ctx.args', () => {
+  test("options left out (or given as the run had them) take the run's values, also in ctx.args", () => {
     const ctx = cliContext();
     const settings = resumedSettings('r', storedRun(), ctx, new Faults(), [base], { iterations: 6, warmup: 0 });
     assert.equal(settings.iterations, 6);
@@ -96,7 +131,7 @@ describe('run --resume', () => {
     assert.deepEqual(settings.args, { benchmarks: ['slow'] });
   });
 
-  test('remote options given again replace the run\'s (other nodes for the rest of a run)', () => {
+  test("remote options given again replace the run's (other nodes for the rest of a run)", () => {
     const meta = storedRun();
     meta.settings = { ...meta.settings!, parallel: 'ssh', sshNodes: ['a'] };
     assert.deepEqual(resume(meta, { sshNodes: ['b', 'c'] }).sshNodes, ['b', 'c']);

@@ -8,12 +8,15 @@ import { makeProject, runInfra, startInfra, waitFor } from './helpers.ts';
 
 const PROGRAMS: Record<string, string> = {
   // a dependency chain that -O2 keeps in registers and -O0 spills on every step
-  'src/ok.c': '#include <stdio.h>\nint main(void){ unsigned long s=1; for (unsigned long i=0;i<150000000UL;i++) s = s*31 + (i ^ (s>>7)); printf("%lu\\n", s); return 0; }\n',
+  'src/ok.c':
+    '#include <stdio.h>\nint main(void){ unsigned long s=1; for (unsigned long i=0;i<150000000UL;i++) s = s*31 + (i ^ (s>>7)); printf("%lu\\n", s); return 0; }\n',
   'src/segv.c': 'int main(void){ volatile int *p = 0; return *p; }\n',
   'src/hang.c': '#include <unistd.h>\nint main(void){ if (fork()==0) { sleep(60); return 0; } sleep(60); return 0; }\n',
   // the parent exits at once; its child allocates and touches 50 MB, then exits
-  'src/forker.c': '#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\nint main(void){ if (fork()==0) { char *p = malloc(50<<20); memset(p, 1, 50<<20); usleep(200000); return p[100]-1; } return 0; }\n',
-  'src/answer.c': '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v){ printf("answer %d\\n", c > 1 ? atoi(v[1]) : 42); printf("[setup-report] begin answer\\n[setup-report] value: %d\\n[setup-report] end answer\\n", c > 1 ? atoi(v[1]) : 42); return 0; }\n',
+  'src/forker.c':
+    '#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\nint main(void){ if (fork()==0) { char *p = malloc(50<<20); memset(p, 1, 50<<20); usleep(200000); return p[100]-1; } return 0; }\n',
+  'src/answer.c':
+    '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v){ printf("answer %d\\n", c > 1 ? atoi(v[1]) : 42); printf("[setup-report] begin answer\\n[setup-report] value: %d\\n[setup-report] end answer\\n", c > 1 ? atoi(v[1]) : 42); return 0; }\n',
   'src/slow.c': '#include <unistd.h>\nint main(void){ usleep(400000); return 0; }\n',
   // leaves a daemon behind: a child in its own session that sleeps for a minute
   'src/daemon.c': '#include <unistd.h>\nint main(void){ if (fork()==0) { setsid(); sleep(60); return 0; } return 0; }\n',
@@ -81,18 +84,35 @@ function project(): string {
 function records(dir: string, run = 'last'): any[] {
   const text = readFileSync(join(dir, 'results', run, 'records.jsonl'), 'utf8');
   // a torn line (from a killed writer) stays in the file; readers skip it
-  return text.split('\n').filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l)];
-    } catch {
-      return [];
-    }
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
 }
 
 test('run measures and records every execution; report shows overheads', () => {
   const dir = project();
-  const r = runInfra(dir, ['run', 'faults', 'base', 'slow', '-i', '4', '--parallel', 'proc', '--parallelmax', '2', '--benchmarks', 'ok', 'answer']);
+  const r = runInfra(dir, [
+    'run',
+    'faults',
+    'base',
+    'slow',
+    '-i',
+    '4',
+    '--parallel',
+    'proc',
+    '--parallelmax',
+    '2',
+    '--benchmarks',
+    'ok',
+    'answer',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /16 of 16 executions succeeded; results in results\/run\./);
   const recs = records(dir);
@@ -101,12 +121,18 @@ test('run measures and records every execution; report shows overheads', () => {
     assert.equal(rec.status, 'ok');
     assert.ok(rec.fields.runtime > 0 && rec.fields.maxrss > 0, JSON.stringify(rec));
   }
-  assert.deepEqual(recs.filter((x) => x.benchmark === 'answer').map((x) => x.fields.value), [42, 42, 42, 42, 42, 42, 42, 42]);
+  assert.deepEqual(
+    recs.filter((x) => x.benchmark === 'answer').map((x) => x.fields.value),
+    [42, 42, 42, 42, 42, 42, 42, 42],
+  );
   const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8'));
   assert.equal(meta.target, 'faults');
   assert.equal(meta.settings.iterations, 4);
   assert.equal(meta.iterations, undefined, 'stored once, in settings');
-  assert.deepEqual(meta.instances.map((i: any) => i.name), ['base', 'slow']);
+  assert.deepEqual(
+    meta.instances.map((i: any) => i.name),
+    ['base', 'slow'],
+  );
   assert.match(meta.instances[0].ccVersion, /gcc/);
   assert.deepEqual(meta.instances[1].cflags, ['-O0']);
   assert.ok(meta.host.cpuModel && meta.host.kernel && meta.finishedAt && !meta.interrupted);
@@ -148,10 +174,14 @@ test('crashes, timeouts and wrong outputs are recorded failures; the run exits n
 test('Ctrl-C mid-run keeps finished records; the printed --resume command completes the same experiment', async () => {
   const dir = project();
   const p = startInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'slow', '-i', '6']);
-  await waitFor(() => {
-    const f = join(dir, 'results/last/records.jsonl');
-    return existsSync(f) && readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2;
-  }, 30_000, 'two finished executions');
+  await waitFor(
+    () => {
+      const f = join(dir, 'results/last/records.jsonl');
+      return existsSync(f) && readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2;
+    },
+    30_000,
+    'two finished executions',
+  );
   p.child.kill('SIGINT');
   const r = await p.done;
   assert.equal(r.code, 130, r.stderr);
@@ -176,14 +206,20 @@ test('Ctrl-C mid-run keeps finished records; the printed --resume command comple
   const all = records(dir, runName);
   assert.deepEqual([...new Set(all.map((x) => `${x.instance}/${x.benchmark}`))], ['base/slow'], 'nothing else was run');
   const ok = all.filter((x) => x.status === 'ok');
-  assert.deepEqual(ok.map((x) => x.iteration).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    ok.map((x) => x.iteration).sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.equal(readdirSync(join(dir, 'results')).filter((n) => n.startsWith('run.')).length, 1, 'no new run directory');
   // the execution cut short by Ctrl-C (if any) is replaced by its re-run in reports
   const rep = runInfra(dir, ['report', 'faults', `results/${runName}`, '--raw', '-f', 'iteration', 'status', '--table', 'csv']);
   assert.equal(rep.code, 0, rep.stderr);
   const rows = rep.stdout.trim().split('\n').slice(1);
   assert.equal(rows.length, 6, rep.stdout);
-  assert.ok(rows.every((row) => row.endsWith(',ok')), rep.stdout);
+  assert.ok(
+    rows.every((row) => row.endsWith(',ok')),
+    rep.stdout,
+  );
 });
 
 test('an instance that cannot submit stops the run before any execution', () => {
@@ -199,10 +235,14 @@ test('an instance that cannot submit stops the run before any execution', () => 
 test('kill -9 mid-run leaves readable results; a torn record line is skipped with a warning', async () => {
   const dir = project();
   const p = startInfra(dir, ['run', 'faults', 'base', '--benchmarks', 'slow', '-i', '12']);
-  await waitFor(() => {
-    const f = join(dir, 'results/last/records.jsonl');
-    return existsSync(f) && readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2;
-  }, 30_000, 'two finished executions');
+  await waitFor(
+    () => {
+      const f = join(dir, 'results/last/records.jsonl');
+      return existsSync(f) && readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 2;
+    },
+    30_000,
+    'two finished executions',
+  );
   p.child.kill('SIGKILL');
   await p.done;
   // simulate a torn write on top of the kill

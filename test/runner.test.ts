@@ -48,7 +48,10 @@ describe('job pool', () => {
     await pool.drain();
     assert.equal(peak, 2);
     assert.deepEqual(done, [0, 2, 4, 5]);
-    assert.deepEqual(pool.failures.map((f) => f.label), ['job1', 'job3']);
+    assert.deepEqual(
+      pool.failures.map((f) => f.label),
+      ['job1', 'job3'],
+    );
   });
 
   test('abort drops queued jobs and lets running ones finish', async () => {
@@ -61,7 +64,9 @@ describe('job pool', () => {
       });
     }
     assert.equal(pool.abort(), 2);
-    pool.add('d', async () => { done.push('d'); });
+    pool.add('d', async () => {
+      done.push('d');
+    });
     await pool.drain();
     assert.deepEqual(done, ['a']);
     assert.equal(pool.droppedCount, 3);
@@ -116,9 +121,19 @@ describe('results directory', () => {
   test('a torn last line is skipped with a warning; resume knows what succeeded', () => {
     const dir = createRunDirectory(join(root, 'results-torn'), meta());
     const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
-      schema: 1, target: 'demo', instance: 'plain', benchmark: 'b', iteration, host: 'h', status,
-      exitCode: status === 'ok' ? 0 : 1, signal: null, start: new Date().toISOString(), fields: { runtime: 1 },
-      stdout: 'x', stderr: 'y',
+      schema: 1,
+      target: 'demo',
+      instance: 'plain',
+      benchmark: 'b',
+      iteration,
+      host: 'h',
+      status,
+      exitCode: status === 'ok' ? 0 : 1,
+      signal: null,
+      start: new Date().toISOString(),
+      fields: { runtime: 1 },
+      stdout: 'x',
+      stderr: 'y',
     });
     dir.append(rec(0, 'ok'));
     dir.append(rec(1, 'failed'));
@@ -132,10 +147,7 @@ describe('results directory', () => {
     assert.match(warnings.text(), /torn last line/);
 
     const resumed = openRunForResume(dir.path, quiet());
-    assert.deepEqual(
-      [...resumed.completed].sort(),
-      [rec(0, 'ok'), rec(2, 'ok')].map(executionKey).sort(),
-    );
+    assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(2, 'ok')].map(executionKey).sort());
     resumed.dir.append(rec(3, 'ok'));
     assert.equal(readRecords(dir.path).records.length, 4, 'the next record starts on its own line');
   });
@@ -143,9 +155,19 @@ describe('results directory', () => {
   test('the last record of an execution replaces earlier ones (interrupted, then resumed)', () => {
     const dir = createRunDirectory(join(root, 'results-superseded'), meta());
     const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
-      schema: 1, target: 'demo', instance: 'plain', benchmark: 'b', iteration, host: 'h', status,
-      exitCode: status === 'ok' ? 0 : null, signal: status === 'crashed' ? 'SIGINT' : null,
-      start: new Date().toISOString(), fields: { runtime: 1 }, stdout: 'x', stderr: 'y',
+      schema: 1,
+      target: 'demo',
+      instance: 'plain',
+      benchmark: 'b',
+      iteration,
+      host: 'h',
+      status,
+      exitCode: status === 'ok' ? 0 : null,
+      signal: status === 'crashed' ? 'SIGINT' : null,
+      start: new Date().toISOString(),
+      fields: { runtime: 1 },
+      stdout: 'x',
+      stderr: 'y',
     });
     dir.append(rec(0, 'ok'));
     dir.append(rec(1, 'crashed')); // cut short by Ctrl-C
@@ -153,7 +175,10 @@ describe('results directory', () => {
     assert.deepEqual(openRunForResume(dir.path, quiet()).completed, new Set([executionKey(rec(0, 'ok'))]));
     dir.append(rec(1, 'ok')); // the resumed run executed it again
     const read = readRecords(dir.path);
-    assert.deepEqual(read.records.map((r) => `${r.iteration}:${r.status}`), ['0:ok', '2:failed', '1:ok']);
+    assert.deepEqual(
+      read.records.map((r) => `${r.iteration}:${r.status}`),
+      ['0:ok', '2:failed', '1:ok'],
+    );
     assert.equal(read.superseded, 1);
     const resumed = openRunForResume(dir.path, quiet());
     assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(1, 'ok')].map(executionKey).sort());
@@ -191,7 +216,14 @@ describe('runner', () => {
       },
       { benchmark: 'crashy', argv: ['sh', '-c', 'kill -SEGV $$'], iterations: 1 },
       { benchmark: 'wrong', argv: ['sh', '-c', 'echo nope'], iterations: 1, check: () => ({ failure: 'output differs' }) },
-      { benchmark: 'bad-prepare', argv: ['true'], iterations: 1, prepare: () => { throw new Error('input missing'); } },
+      {
+        benchmark: 'bad-prepare',
+        argv: ['true'],
+        iterations: 1,
+        prepare: () => {
+          throw new Error('input missing');
+        },
+      },
     ]);
     const runDir = createRunDirectory(join(root, 'results'), meta());
     const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 2 });
@@ -204,7 +236,9 @@ describe('runner', () => {
     assert.equal(summary.total, 6);
     assert.equal(summary.ok, 3);
     assert.deepEqual(summary.failed.map((r) => `${r.benchmark}:${r.status}`).sort(), [
-      'bad-prepare:error', 'crashy:crashed', 'wrong:failed',
+      'bad-prepare:error',
+      'crashy:crashed',
+      'wrong:failed',
     ]);
     assert.equal(summary.errors.length, 1, 'a throwing prepare step is collected as a job failure');
 
@@ -226,7 +260,11 @@ describe('runner', () => {
       assert.equal(r.stdout, `logs/demo/plain/sleepy.${r.iteration}.stdout`);
     }
     assert.deepEqual(prepared, [1, 2, 0], 'iteration 0 finished last');
-    assert.deepEqual(sleepy.map((r) => r.fields.score), [42, 42, 42], 'parsed from the output');
+    assert.deepEqual(
+      sleepy.map((r) => r.fields.score),
+      [42, 42, 42],
+      'parsed from the output',
+    );
     const crash = records.find((r) => r.benchmark === 'crashy')!;
     assert.equal(crash.signal, 'SIGSEGV');
     assert.match(crash.reason!, /segmentation fault/);
@@ -297,7 +335,11 @@ describe('exclusive jobs', () => {
     pool.add('y1', job('y1'));
     await pool.drain();
     const xs = spans.filter((s) => s.label.startsWith('x')).sort((a, b) => a.start - b.start);
-    assert.deepEqual(xs.map((s) => s.label), ['x0', 'x1', 'x2'], 'exclusive jobs start in the order added');
+    assert.deepEqual(
+      xs.map((s) => s.label),
+      ['x0', 'x1', 'x2'],
+      'exclusive jobs start in the order added',
+    );
     for (let i = 1; i < xs.length; i++) assert.ok(xs[i]!.start >= xs[i - 1]!.end, 'no overlap');
     const y0 = spans.find((s) => s.label === 'y0')!;
     assert.ok(y0.start < xs[1]!.start, 'a free slot went to another job instead of waiting');

@@ -28,9 +28,18 @@ describe('schedule', () => {
     const s = new Schedule<null>({ target: 'demo', iterations: 3 });
     for (const inst of ['base', 'instr']) for (const b of ['x', 'y']) s.submit(inst, b, undefined, null);
     assert.deepEqual(labels(s), [
-      'base/x.0', 'instr/x.0', 'base/y.0', 'instr/y.0',
-      'instr/x.1', 'base/x.1', 'instr/y.1', 'base/y.1',
-      'base/x.2', 'instr/x.2', 'base/y.2', 'instr/y.2',
+      'base/x.0',
+      'instr/x.0',
+      'base/y.0',
+      'instr/y.0',
+      'instr/x.1',
+      'base/x.1',
+      'instr/y.1',
+      'base/y.1',
+      'base/x.2',
+      'instr/x.2',
+      'base/y.2',
+      'instr/y.2',
     ]);
   });
 
@@ -48,7 +57,10 @@ describe('schedule', () => {
     s.submit('b', 'x', 1, null);
     const planned = s.start();
     assert.deepEqual(planned.map(executionLabel), ['a/x.warmup1', 'b/x.warmup1', 'b/x.warmup2', 'a/x.warmup2', 'a/x.0', 'b/x.0']);
-    assert.deepEqual(planned.map((p) => p.warmup), [true, true, true, true, false, false]);
+    assert.deepEqual(
+      planned.map((p) => p.warmup),
+      [true, true, true, true, false, false],
+    );
   });
 
   test('a resumed run skips what it has; no warm-ups when nothing is left to measure', () => {
@@ -62,9 +74,15 @@ describe('schedule', () => {
   test('a benchmark submitted twice continues its numbering; after start() submissions are ready at once', () => {
     const s = new Schedule<string>({ target: 'demo', iterations: 2 });
     s.submit('a', 'x', undefined, 'first');
-    assert.deepEqual(s.start().map((p) => `${executionLabel(p)}:${p.job}`), ['a/x.0:first', 'a/x.1:first']);
+    assert.deepEqual(
+      s.start().map((p) => `${executionLabel(p)}:${p.job}`),
+      ['a/x.0:first', 'a/x.1:first'],
+    );
     const { ready } = s.submit('a', 'x', undefined, 'second');
-    assert.deepEqual(ready.map((p) => `${executionLabel(p)}:${p.job}`), ['a/x.2:second', 'a/x.3:second']);
+    assert.deepEqual(
+      ready.map((p) => `${executionLabel(p)}:${p.job}`),
+      ['a/x.2:second', 'a/x.3:second'],
+    );
     assert.deepEqual(s.start(), [], 'starting again plans nothing');
   });
 });
@@ -87,10 +105,14 @@ function fakeRun(name: string, runs: BenchmarkRun[], backend: FakeBackend, extra
 describe('runner over a fake backend', () => {
   test('nothing runs before start(); instances are interleaved, their order rotating per iteration', async () => {
     const backend = createFakeBackend();
-    const { target, runDir, pool, runner, ctx } = fakeRun('interleave', [
-      { benchmark: 'x', argv: ['true'] },
-      { benchmark: 'y', argv: ['true'], exclusive: true },
-    ], backend);
+    const { target, runDir, pool, runner, ctx } = fakeRun(
+      'interleave',
+      [
+        { benchmark: 'x', argv: ['true'] },
+        { benchmark: 'y', argv: ['true'], exclusive: true },
+      ],
+      backend,
+    );
     await target.run(ctx, undefined, runner.forInstance('base'));
     await target.run(ctx, undefined, runner.forInstance('instr'));
     await new Promise((r) => setTimeout(r, 20));
@@ -99,39 +121,67 @@ describe('runner over a fake backend', () => {
     const summary = await runner.finish();
     assert.equal(summary.ok, 12);
     const order = [
-      'base/x.0', 'instr/x.0', 'base/y.0', 'instr/y.0',
-      'instr/x.1', 'base/x.1', 'instr/y.1', 'base/y.1',
-      'base/x.2', 'instr/x.2', 'base/y.2', 'instr/y.2',
+      'base/x.0',
+      'instr/x.0',
+      'base/y.0',
+      'instr/y.0',
+      'instr/x.1',
+      'base/x.1',
+      'instr/y.1',
+      'base/y.1',
+      'base/x.2',
+      'instr/x.2',
+      'base/y.2',
+      'instr/y.2',
     ];
     assert.deepEqual(backend.started, order);
     // one job at a time: records.jsonl is in execution order
-    assert.deepEqual(readRecords(runDir.path).records.map((r) => `${r.instance}/${r.benchmark}.${r.iteration}`), order);
+    assert.deepEqual(
+      readRecords(runDir.path).records.map((r) => `${r.instance}/${r.benchmark}.${r.iteration}`),
+      order,
+    );
   });
 
   test('warm-ups run first and are not recorded; a failing warm-up is only logged', async () => {
-    const backend = createFakeBackend({ answer: (label) => (label === 'plain/x.warmup1' ? { status: 'crashed', reason: 'killed by SIGSEGV' } : {}) });
+    const backend = createFakeBackend({
+      answer: (label) => (label === 'plain/x.warmup1' ? { status: 'crashed', reason: 'killed by SIGSEGV' } : {}),
+    });
     const { log, text } = memoryLog();
-    const { target, runDir, runner, ctx } = fakeRun('warmup', [{ benchmark: 'x', argv: ['true'] }], backend, { settings: { iterations: 2, warmup: 2 }, log });
+    const { target, runDir, runner, ctx } = fakeRun('warmup', [{ benchmark: 'x', argv: ['true'] }], backend, {
+      settings: { iterations: 2, warmup: 2 },
+      log,
+    });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     assert.deepEqual(backend.started, ['plain/x.warmup1', 'plain/x.warmup2', 'plain/x.0', 'plain/x.1']);
     assert.equal(summary.total, 2);
-    assert.deepEqual(readRecords(runDir.path).records.map((r) => r.iteration), [0, 1]);
+    assert.deepEqual(
+      readRecords(runDir.path).records.map((r) => r.iteration),
+      [0, 1],
+    );
     assert.match(text(), /plain\/x\.warmup1 \(not recorded\): crashed: killed by SIGSEGV/);
   });
 
   test('a resumed run executes only what is missing or failed', async () => {
     const failing = new Set(['plain/flaky.1']);
-    const backend = createFakeBackend({ answer: (label): CannedResult => (failing.has(label) ? { status: 'failed', reason: 'exit status 1' } : {}) });
+    const backend = createFakeBackend({
+      answer: (label): CannedResult => (failing.has(label) ? { status: 'failed', reason: 'exit status 1' } : {}),
+    });
     const first = fakeRun('resume', [{ benchmark: 'flaky', argv: ['true'] }], backend);
     await first.target.run(first.ctx, undefined, first.runner.forInstance('plain'));
     const s1 = await first.runner.finish();
     assert.equal(s1.ok, 2);
-    assert.deepEqual(s1.failed.map((r) => r.iteration), [1]);
+    assert.deepEqual(
+      s1.failed.map((r) => r.iteration),
+      [1],
+    );
 
     failing.clear();
     const resumed = openRunForResume(first.runDir.path, quiet());
-    const again = fakeRun('resume', [{ benchmark: 'flaky', argv: ['true'] }], backend, { runDir: resumed.dir, skipKeys: resumed.completed });
+    const again = fakeRun('resume', [{ benchmark: 'flaky', argv: ['true'] }], backend, {
+      runDir: resumed.dir,
+      skipKeys: resumed.completed,
+    });
     await again.target.run(again.ctx, undefined, again.runner.forInstance('plain'));
     const s2 = await again.runner.finish();
     assert.equal(s2.total, 1);
@@ -143,10 +193,15 @@ describe('runner over a fake backend', () => {
 
   test('iterations of an exclusive benchmark never overlap; other benchmarks run beside them', async () => {
     const backend = createFakeBackend({ capacity: 3, answer: () => ({ delayMs: 10 }) });
-    const { target, runner, ctx } = fakeRun('exclusive', [
-      { benchmark: 'shared', argv: ['true'] },
-      { benchmark: 'alone', argv: ['true'], exclusive: true },
-    ], backend, { settings: { iterations: 4 } });
+    const { target, runner, ctx } = fakeRun(
+      'exclusive',
+      [
+        { benchmark: 'shared', argv: ['true'] },
+        { benchmark: 'alone', argv: ['true'], exclusive: true },
+      ],
+      backend,
+      { settings: { iterations: 4 } },
+    );
     await target.run(ctx, undefined, runner.forInstance('plain'));
     assert.equal((await runner.finish()).ok, 8);
     assert.equal(backend.peak.byBenchmark.get('plain/alone'), 1);
@@ -162,7 +217,10 @@ describe('runner over a fake backend', () => {
         return { delayMs: 5 };
       },
     });
-    const { target, runDir, runner, ctx } = fakeRun('abort', [{ benchmark: 'x', argv: ['true'] }], backend, { pool, settings: { iterations: 5 } });
+    const { target, runDir, runner, ctx } = fakeRun('abort', [{ benchmark: 'x', argv: ['true'] }], backend, {
+      pool,
+      settings: { iterations: 5 },
+    });
     await target.run(ctx, undefined, runner.forInstance('plain'));
     const summary = await runner.finish();
     assert.deepEqual(backend.started, ['plain/x.0', 'plain/x.1']);
@@ -171,19 +229,27 @@ describe('runner over a fake backend', () => {
     assert.equal((JSON.parse(readFileSync(join(runDir.path, 'meta.json'), 'utf8')) as RunMeta).interrupted, true);
   });
 
-  test('the execution settings reach the backend; a benchmark\'s own timeout wins', async () => {
+  test("the execution settings reach the backend; a benchmark's own timeout wins", async () => {
     const backend = createFakeBackend();
-    const { target, runner, ctx } = fakeRun('settings', [
-      { benchmark: 'a', argv: ['prog', '1'] },
-      { benchmark: 'b', argv: ['prog'], timeout: 5 },
-    ], backend, { settings: { iterations: 1, timeout: 60, cpus: '0', nothp: true, linger: 2, parallelmax: 4 } });
+    const { target, runner, ctx } = fakeRun(
+      'settings',
+      [
+        { benchmark: 'a', argv: ['prog', '1'] },
+        { benchmark: 'b', argv: ['prog'], timeout: 5 },
+      ],
+      backend,
+      { settings: { iterations: 1, timeout: 60, cpus: '0', nothp: true, linger: 2, parallelmax: 4 } },
+    );
     ctx.targetRunWrapper = ['wrap'];
     await target.run(ctx, undefined, runner.forInstance('plain'));
     await runner.finish();
-    assert.deepEqual(backend.specs.map((s) => s.execution), [
-      { timeout: 60, cpus: '0', nothp: true, linger: 2 },
-      { timeout: 5, cpus: '0', nothp: true, linger: 2 },
-    ]);
+    assert.deepEqual(
+      backend.specs.map((s) => s.execution),
+      [
+        { timeout: 60, cpus: '0', nothp: true, linger: 2 },
+        { timeout: 5, cpus: '0', nothp: true, linger: 2 },
+      ],
+    );
     assert.deepEqual(backend.specs[0]!.argv, ['wrap', 'prog', '1']);
   });
 

@@ -33,7 +33,10 @@ let dir = '';
 const spec = () => join(dir, 'spec2006');
 
 function records(): any[] {
-  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 before(() => {
@@ -87,7 +90,10 @@ test('each iteration of each benchmark is one harness run with its ratio and run
   }
   const runs = readdirSync(join(spec(), 'benchspec/CPU2006/429.mcf/run')).filter((d) => d.startsWith('run_base_test_infra-clang.'));
   assert.equal(runs.length, 3);
-  assert.match(readFileSync(join(spec(), 'benchspec/CPU2006/429.mcf/run', runs[0]!, 'speccmds.cmd'), 'utf8'), /mcf_base\.infra-clang 2000 4/);
+  assert.match(
+    readFileSync(join(spec(), 'benchspec/CPU2006/429.mcf/run', runs[0]!, 'speccmds.cmd'), 'utf8'),
+    /mcf_base\.infra-clang 2000 4/,
+  );
 
   const report = runInfra(dir, ['report', 'spec2006', 'results/last', '--overhead', 'gcc', '-f', 'specRuntime:median', 'ratio:median']);
   assert.equal(report.code, 0, report.stderr);
@@ -110,7 +116,10 @@ test('a run wrapper wraps the benchmark through monitor_wrapper, not the harness
 test('unknown benchmarks name the valid benchmarks and sets', () => {
   const r = runInfra(dir, ['run', 'spec2006', 'gcc', '--test', '--benchmarks', '999.nope']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /unknown benchmark '999\.nope'; valid benchmarks: 400\.perlbench, 401\.bzip2, .*483\.xalancbmk; valid sets: all, all_c, all_cpp, all_fortran, all_mixed, fp, int/);
+  assert.match(
+    r.stderr,
+    /unknown benchmark '999\.nope'; valid benchmarks: 400\.perlbench, 401\.bzip2, .*483\.xalancbmk; valid sets: all, all_c, all_cpp, all_fortran, all_mixed, fp, int/,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
 

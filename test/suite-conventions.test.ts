@@ -19,7 +19,10 @@ test('built-in targets, packages and instances hash files only with sha256File',
     const text = readFileSync(f, 'utf8');
     return /\bcreateHash\b/.test(text) && /\bcreateReadStream\b/.test(text);
   });
-  assert.deepEqual(offenders.map((f) => relative(REPO, f)), []);
+  assert.deepEqual(
+    offenders.map((f) => relative(REPO, f)),
+    [],
+  );
 });
 
 test('setup scripts in tests and benchmarks import the framework by its public name only', () => {

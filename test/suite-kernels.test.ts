@@ -19,7 +19,10 @@ const KERNELS = ['matmul', 'hashtable', 'binarytrees', 'sort', 'strsearch', 'all
 let dir = '';
 
 function records(): any[] {
-  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 before(() => {

@@ -33,7 +33,10 @@ const mirror = ['--source-mirror', MIRROR];
 
 function records(run = 'last'): any[] {
   const text = readFileSync(join(dir, 'results', run, 'records.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 before(() => {
@@ -50,7 +53,16 @@ test('every program builds with gcc and clang-22 and its test workloads are veri
   const r = runInfra(dir, ['run', 'opensource', GCC, CLANG, '--test']);
   assert.equal(r.code, 0, r.stderr);
   const recs = records();
-  const expected = ['bzip2.compress', 'bzip2.decompress', 'lua.fib', 'lua.sort', 'lua.strings', 'sqlite.speedtest1', 'zstd.compress', 'lz4.compress'];
+  const expected = [
+    'bzip2.compress',
+    'bzip2.decompress',
+    'lua.fib',
+    'lua.sort',
+    'lua.strings',
+    'sqlite.speedtest1',
+    'zstd.compress',
+    'lz4.compress',
+  ];
   for (const inst of [GCC, CLANG]) {
     const mine = recs.filter((x) => x.instance === inst);
     assert.deepEqual(mine.map((x) => x.benchmark).sort(), [...expected].sort());
@@ -71,10 +83,18 @@ test('every program builds with gcc and clang-22 and its test workloads are veri
 test('--benchmarks takes programs, benchmarks and sets; unknown names list the valid ones', () => {
   const r = runInfra(dir, ['run', 'opensource', GCC, '--test', '--benchmarks', 'interpreters', 'bzip2.compress']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(records().map((x) => x.benchmark).sort(), ['bzip2.compress', 'lua.fib', 'lua.sort', 'lua.strings']);
+  assert.deepEqual(
+    records()
+      .map((x) => x.benchmark)
+      .sort(),
+    ['bzip2.compress', 'lua.fib', 'lua.sort', 'lua.strings'],
+  );
   const bad = runInfra(dir, ['run', 'opensource', GCC, '--test', '--benchmarks', 'gzip']);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /unknown benchmark 'gzip'; valid benchmarks: bzip2\.compress, .*lz4\.compress; valid sets: all, bzip2, compressors, databases, interpreters, lua, lz4, sqlite, zstd/);
+  assert.match(
+    bad.stderr,
+    /unknown benchmark 'gzip'; valid benchmarks: bzip2\.compress, .*lz4\.compress; valid sets: all, bzip2, compressors, databases, interpreters, lua, lz4, sqlite, zstd/,
+  );
   assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
 });
 

@@ -56,7 +56,9 @@ const mtime = (file: string) => statSync(file).mtimeMs;
 /** Every file under `root` (empty when it does not exist). */
 function filesUnder(root: string): string[] {
   if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => !d.isDirectory()).map((d) => join(d.parentPath, d.name));
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => !d.isDirectory())
+    .map((d) => join(d.parentPath, d.name));
 }
 
 function build(...args: string[]) {
@@ -66,10 +68,13 @@ function build(...args: string[]) {
 }
 
 before(async () => {
-  const fixtures = makeProject({
-    'tiny-1.0/tiny.c': '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n',
-    'tiny-1.0/Makefile': 'tiny: tiny.c\n\t$(CC) $(CFLAGS) -o tiny tiny.c $(LDFLAGS)\n',
-  }, 'infra-rebuild-src-');
+  const fixtures = makeProject(
+    {
+      'tiny-1.0/tiny.c': '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n',
+      'tiny-1.0/Makefile': 'tiny: tiny.c\n\t$(CC) $(CFLAGS) -o tiny tiny.c $(LDFLAGS)\n',
+    },
+    'infra-rebuild-src-',
+  );
   const tarball = join(fixtures, 'tiny-1.0.tar.gz');
   execFileSync('tar', ['-czf', tarball, '-C', fixtures, 'tiny-1.0']);
   dir = makeProject({ 'setup.ts': setupScript(tarball, await sha256File(tarball)), 'runtime/marker.c': RUNTIME });

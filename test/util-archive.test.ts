@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -149,10 +160,11 @@ describe('extractArchive: formats', () => {
     ]);
     await extractArchive(ctx, archive, join(dir, 'dest'), { stripComponents: 1 });
     assert.equal(readFileSync(join(dir, 'dest/dir/l ü'), 'utf8'), 'payload\n');
-    assert.deepEqual(
-      parseTarLine('x', 'lrwxrwxrwx 0/0 0 2024-01-01 00:00:00 "p/l \\303\\274 -> x" -> "../t\\"q\\n"'),
-      { name: 'p/l ü -> x', type: 'symlink', target: '../t"q\n' },
-    );
+    assert.deepEqual(parseTarLine('x', 'lrwxrwxrwx 0/0 0 2024-01-01 00:00:00 "p/l \\303\\274 -> x" -> "../t\\"q\\n"'), {
+      name: 'p/l ü -> x',
+      type: 'symlink',
+      target: '../t"q\n',
+    });
   });
 
   it('names the supported types for an unknown one', async () => {
@@ -171,16 +183,54 @@ describe('extractArchive: formats', () => {
 
 describe('extractArchive: unsafe entries are refused before anything is written', () => {
   const cases: Array<[string, Array<[string, 'file' | 'dir' | 'sym' | 'hard' | 'chr', string?]>, number, RegExp]> = [
-    ['a ../ entry', [['pkg/ok', 'file'], ['../evil', 'file']], 0, /unsafe entry '\.\.\/evil'.*leaves the destination/],
+    [
+      'a ../ entry',
+      [
+        ['pkg/ok', 'file'],
+        ['../evil', 'file'],
+      ],
+      0,
+      /unsafe entry '\.\.\/evil'.*leaves the destination/,
+    ],
     ['a .. that escapes only after stripping', [['pkg/../evil', 'file']], 1, /unsafe entry 'pkg\/\.\.\/evil'/],
     ['an absolute path', [['/tmp/infra-absolute-evil', 'file']], 0, /unsafe entry '\/tmp\/infra-absolute-evil': absolute path/],
     ['a symlink out of the tree', [['pkg/l', 'sym', '../../outside']], 0, /symlink target '\.\.\/\.\.\/outside'/],
     ['a symlink that leaves only after stripping', [['pkg/up', 'sym', '../pkg/f']], 1, /symlink target '\.\.\/pkg\/f': it leaves/],
     ['a symlink to an absolute path', [['pkg/etc', 'sym', '/etc']], 0, /symlink to the absolute path '\/etc'/],
-    ['a file written through a symlink', [['pkg/l', 'sym', 'sub'], ['pkg/sub', 'dir'], ['pkg/l/f', 'file']], 0, /under the symlink 'pkg\/l'/],
-    ['a .. after a symlink', [['d', 'sym', '.'], ['e', 'sym', 'd/..']], 0, /'\.\.' after the symlink 'd'/],
-    ['a hard link out of the tree', [['pkg/h', 'hard', '../../etc/passwd']], 0, /unsafe entry 'pkg\/h': hard link target '\.\.\/\.\.\/etc\/passwd'/],
-    ['a hard link to a symlink', [['a/l', 'sym', '../x'], ['h', 'hard', 'a/l']], 0, /hard link to the symlink/],
+    [
+      'a file written through a symlink',
+      [
+        ['pkg/l', 'sym', 'sub'],
+        ['pkg/sub', 'dir'],
+        ['pkg/l/f', 'file'],
+      ],
+      0,
+      /under the symlink 'pkg\/l'/,
+    ],
+    [
+      'a .. after a symlink',
+      [
+        ['d', 'sym', '.'],
+        ['e', 'sym', 'd/..'],
+      ],
+      0,
+      /'\.\.' after the symlink 'd'/,
+    ],
+    [
+      'a hard link out of the tree',
+      [['pkg/h', 'hard', '../../etc/passwd']],
+      0,
+      /unsafe entry 'pkg\/h': hard link target '\.\.\/\.\.\/etc\/passwd'/,
+    ],
+    [
+      'a hard link to a symlink',
+      [
+        ['a/l', 'sym', '../x'],
+        ['h', 'hard', 'a/l'],
+      ],
+      0,
+      /hard link to the symlink/,
+    ],
     ['a device node', [['pkg/dev', 'chr']], 0, /device, socket or fifo/],
   ];
   for (const [what, entries, strip, pattern] of cases) {

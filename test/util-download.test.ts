@@ -117,10 +117,7 @@ describe('download', () => {
   it('rejects a checksum mismatch, naming both digests, and keeps nothing', async () => {
     const dir = tempDir();
     const url = `${base}/dist/tampered.tar.gz`;
-    const err = await rejectsUser(
-      download(makeCtx(dir), url, { sha256: sha(payload), outfile: 'x.tar.gz' }),
-      /checksum mismatch/,
-    );
+    const err = await rejectsUser(download(makeCtx(dir), url, { sha256: sha(payload), outfile: 'x.tar.gz' }), /checksum mismatch/);
     assert.ok(err.message.includes(url));
     assert.ok(err.message.includes(sha(payload)), 'expected digest in message');
     assert.ok(err.message.includes(sha(other)), 'actual digest in message');
@@ -223,7 +220,10 @@ describe('download', () => {
       download(makeCtx(dir), `${base}/missing.tar.gz`, { sha256: sha(payload), outfile: 'm' }),
       /could not download .*\/missing\.tar\.gz: HTTP 404/,
     );
-    assert.deepEqual(readdirSync(dir).filter((n) => n !== 'build'), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n !== 'build'),
+      [],
+    );
   });
 
   it('requires a sha256 unless insecure is explicit', async () => {

@@ -143,13 +143,22 @@ describe('findProgram / requireProgram', () => {
 
   it('explains how to get a missing program', () => {
     const { ctx } = setup();
-    assert.throws(() => requireProgram(ctx, 'infra-no-such-tool'), (err: unknown) => {
-      assert.ok(err instanceof UserError);
-      assert.equal(err.message, "required program 'infra-no-such-tool' not found in PATH; install it (e.g. apt-get install infra-no-such-tool)");
-      return true;
-    });
+    assert.throws(
+      () => requireProgram(ctx, 'infra-no-such-tool'),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError);
+        assert.equal(
+          err.message,
+          "required program 'infra-no-such-tool' not found in PATH; install it (e.g. apt-get install infra-no-such-tool)",
+        );
+        return true;
+      },
+    );
     assert.throws(() => requireProgram(ctx, 'clang-99'), /apt-get install clang-99\)/);
     assert.throws(() => requireProgram(ctx, 'llvm-config-99'), /apt-get install llvm-99\)/);
-    assert.throws(() => requireProgram(ctx, 'spec-runcpu', 'point --spec2017-source at a SPEC tree'), /not found in PATH; point --spec2017-source/);
+    assert.throws(
+      () => requireProgram(ctx, 'spec-runcpu', 'point --spec2017-source at a SPEC tree'),
+      /not found in PATH; point --spec2017-source/,
+    );
   });
 });

@@ -47,7 +47,10 @@ let dir = '';
 
 function records(run = 'last'): any[] {
   const text = readFileSync(join(dir, 'results', run, 'records.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 /** A port nothing listens on right now. */
@@ -81,7 +84,15 @@ test('wrk output: throughput, transfer rate, latency percentiles in ms, errors',
   assert.equal(parseWrkBytes('512.00B'), 512);
   assert.throws(() => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused\n'), /wrk output has no latency/);
   assert.deepEqual(wrkArgv({ url: 'http://127.0.0.1:1/f', duration: 3, connections: 1, threads: 4 }), [
-    'wrk', '--duration', '3s', '--connections', '1', '--threads', '1', '--latency', 'http://127.0.0.1:1/f',
+    'wrk',
+    '--duration',
+    '3s',
+    '--connections',
+    '1',
+    '--threads',
+    '1',
+    '--latency',
+    'http://127.0.0.1:1/f',
   ]);
 });
 
@@ -124,7 +135,24 @@ test('nginx is built per instance with its compiler', () => {
 
 test('bench: one wrk load per connection count and iteration, with throughput, latency and server stats', async () => {
   const port = await freePort();
-  const r = runInfra(dir, ['run', 'nginx', GCC, '-t', 'bench', '--duration', '1', '--connections', '8', '16', '-i', '2', '--port', String(port), '--collect-stats-interval', '0.25']);
+  const r = runInfra(dir, [
+    'run',
+    'nginx',
+    GCC,
+    '-t',
+    'bench',
+    '--duration',
+    '1',
+    '--connections',
+    '8',
+    '16',
+    '-i',
+    '2',
+    '--port',
+    String(port),
+    '--collect-stats-interval',
+    '0.25',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const recs = records();
   assert.equal(recs.length, 4);
@@ -134,7 +162,10 @@ test('bench: one wrk load per connection count and iteration, with throughput, l
     const f = rec.fields;
     assert.ok(f.throughput > 1000, `throughput ${f.throughput}`);
     assert.ok(f.transferRate > f.throughput * 64, `transfer rate ${f.transferRate}`);
-    assert.ok(f.latencyP50 > 0 && f.latencyP50 <= f.latencyP75 && f.latencyP75 <= f.latencyP90 && f.latencyP90 <= f.latencyP99, JSON.stringify(f));
+    assert.ok(
+      f.latencyP50 > 0 && f.latencyP50 <= f.latencyP75 && f.latencyP75 <= f.latencyP90 && f.latencyP90 <= f.latencyP99,
+      JSON.stringify(f),
+    );
     assert.ok(f.latencyAvg > 0 && f.latencyAvg < 1000);
     assert.ok(f.serverCpu > 5 && f.serverCpu <= 100 * f.workers + 10, `server CPU ${f.serverCpu}`);
     assert.ok(f.serverMaxRss > 500, `server RSS ${f.serverMaxRss}`);
@@ -197,7 +228,10 @@ test('a server that cannot start, a busy port, a missing and a stale build are c
   try {
     const missing = runInfra(dir, ['run', 'nginx', GCC, '-t', 'test', '--port', String(port)]);
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, new RegExp(`nginx: .*install/sbin/nginx is not built for ${GCC}; build it first \\(or use run --build\\)`));
+    assert.match(
+      missing.stderr,
+      new RegExp(`nginx: .*install/sbin/nginx is not built for ${GCC}; build it first \\(or use run --build\\)`),
+    );
     assert.doesNotMatch(missing.stderr, /\n\s+at /);
   } finally {
     renameSync(`${binary}.real`, binary);
@@ -210,7 +244,12 @@ test('a server that cannot start, a busy port, a missing and a stale build are c
   try {
     const stale = runInfra(dir, ['run', 'nginx', GCC, '-t', 'test', '--port', String(port)]);
     assert.notEqual(stale.code, 0);
-    assert.match(stale.stderr, new RegExp(`nginx/${GCC} is out of date: cflags: '-O0' -> '-O1[^']*'; rebuild it with \`infra build nginx ${GCC}\` \\(or use run --build\\)`));
+    assert.match(
+      stale.stderr,
+      new RegExp(
+        `nginx/${GCC} is out of date: cflags: '-O0' -> '-O1[^']*'; rebuild it with \`infra build nginx ${GCC}\` \\(or use run --build\\)`,
+      ),
+    );
   } finally {
     writeFileSync(stampFile, recorded);
   }

@@ -54,7 +54,11 @@ const LAUNCHER_OPTIONS: readonly OptionSpec[] = [{ flags: '--setup <file>', desc
 /** Builds run on this machine: parallel jobs are processes sharing its cores. */
 const buildParallelOptions: readonly OptionSpec[] = [
   { flags: '--parallel <mode>', description: 'build the instances as parallel jobs: proc (processes on this machine)', choices: ['proc'] },
-  { flags: '--parallelmax <n>', description: 'maximum parallel builds (default: the number of cores)', parse: positiveInt('--parallelmax') },
+  {
+    flags: '--parallelmax <n>',
+    description: 'maximum parallel builds (default: the number of cores)',
+    parse: positiveInt('--parallelmax'),
+  },
 ];
 
 const depsOnlyOption: OptionSpec = { flags: '--deps-only', description: 'only build the dependencies of the target and instances' };
@@ -106,7 +110,7 @@ function uniqueFlags(specs: OptionSpec[]): OptionSpec[] {
 
 /** The options a command parses before it knows the target: its own, and the global ones. */
 export async function staticOptions(def: CommandDef): Promise<readonly OptionSpec[]> {
-  const own = typeof def.options === 'function' ? await def.options() : def.options ?? [];
+  const own = typeof def.options === 'function' ? await def.options() : (def.options ?? []);
   return [...GLOBAL_OPTIONS, ...LAUNCHER_OPTIONS, ...own];
 }
 

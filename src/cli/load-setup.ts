@@ -34,8 +34,11 @@ export async function loadSetupScript(setupPath: string): Promise<void> {
     // a script may throw anything, not only an Error
     const message = err instanceof Error ? err.message : String(err);
     const stack = err instanceof Error ? (err.stack ?? message) : message;
-    throw new UserError(`the setup script ${setupPath} failed while loading: ${message}` +
-      (process.env.INFRA_DEBUG ? `\n${stack}` : `\n  (set INFRA_DEBUG=1 for the stack trace)`), { cause: err });
+    throw new UserError(
+      `the setup script ${setupPath} failed while loading: ${message}` +
+        (process.env.INFRA_DEBUG ? `\n${stack}` : `\n  (set INFRA_DEBUG=1 for the stack trace)`),
+      { cause: err },
+    );
   }
 }
 

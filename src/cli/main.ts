@@ -16,7 +16,6 @@ import {
   staticOptions,
 } from './commands.js';
 
-
 /**
  * The single place where errors become messages and exit statuses. A UserError prints its
  * message; anything else is a bug and prints a stack trace. Both exit non-zero.
@@ -86,10 +85,13 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
       typeof kind === 'string'
         ? declaredOptions(setup, positionals(commandArgv, [...own, ...everyDeclaredOption(setup, kind)]), kind)
         : [...(kind ?? [])];
-    const ownSpecs = typeof def.options === 'function' ? await def.options() : def.options ?? [];
+    const ownSpecs = typeof def.options === 'function' ? await def.options() : (def.options ?? []);
     addOptions(sub, ownSpecs);
     // a target's option that a command also has (e.g. --benchmarks) is the target's own
-    addOptions(sub, declared.filter((d) => !ownSpecs.some((o) => sameOption(o, d))));
+    addOptions(
+      sub,
+      declared.filter((d) => !ownSpecs.some((o) => sameOption(o, d))),
+    );
     sub.action(async (...params: unknown[]) => {
       const cmdObj = params[params.length - 1] as Commander;
       const positional = params.slice(0, -2);
@@ -141,7 +143,7 @@ function sameOption(a: OptionSpec, b: OptionSpec): boolean {
 }
 
 function helpFooter(setup: Setup): string {
-  const list = (m: Map<string, unknown>) => ([...m.keys()].sort().join(', ') || '(none)');
+  const list = (m: Map<string, unknown>) => [...m.keys()].sort().join(', ') || '(none)';
   return (
     `\nAlso: infra init DIR (a new project), infra --setup FILE COMMAND (another setup script), infra --version\n` +
     `\nTargets: ${list(setup.targets)}\nInstances: ${list(setup.instances)}\nSetup script: ${setup.setupPath}\n`

@@ -43,7 +43,7 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
-  const pool = new JobPool(opts.parallel ? opts.parallelmax ?? availableParallelism() : 1);
+  const pool = new JobPool(opts.parallel ? (opts.parallelmax ?? availableParallelism()) : 1);
   // every make of every build draws from one budget of ctx.jobs job slots, so parallel builds
   // (and targets that build several programs at once) share the cores without oversubscribing
   const jobserver = ctx.jobs > 1 && !ctx.dryRun ? new Jobserver(ctx.jobs) : null;
@@ -61,7 +61,9 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {
     const lines = failures.map((f) => `  ${target.name} with ${f.label}: ${firstLine(f.error)}`);
-    throw new UserError(`${failures.length} of ${instances.length} builds failed:\n${lines.join('\n')}\n(full output in ${ctx.paths.runlog})`);
+    throw new UserError(
+      `${failures.length} of ${instances.length} builds failed:\n${lines.join('\n')}\n(full output in ${ctx.paths.runlog})`,
+    );
   }
 }
 

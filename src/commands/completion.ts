@@ -106,7 +106,9 @@ function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, 
 }
 
 function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
-  const globals = commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ?? [];
+  const globals =
+    commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ??
+    [];
   const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
   const takesValue = (specs: readonly OptionSpec[]) => flagsOf(specs.filter((s) => /[<[]/.test(s.flags)));
   const lines: string[] = [];
@@ -124,7 +126,9 @@ function bashFunction(commands: readonly CompletionCommand[], words: Record<Comp
   lines.push('    esac');
   lines.push('  done');
   lines.push('  if [ -z "$cmd" ]; then');
-  lines.push(`    case "$cur" in -*) COMPREPLY=( $(compgen -W ${sh(flagsOf(globals).join(' '))} -- "$cur") );; *) COMPREPLY=( $(compgen -W ${sh(commands.map((c) => c.name).join(' '))} -- "$cur") );; esac`);
+  lines.push(
+    `    case "$cur" in -*) COMPREPLY=( $(compgen -W ${sh(flagsOf(globals).join(' '))} -- "$cur") );; *) COMPREPLY=( $(compgen -W ${sh(commands.map((c) => c.name).join(' '))} -- "$cur") );; esac`,
+  );
   lines.push('    return');
   lines.push('  fi');
   lines.push('  case "$cmd" in');

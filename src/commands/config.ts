@@ -14,7 +14,12 @@ export async function config(setup: Setup, _ctx: Context, opts: ConfigOptions): 
   const lines: string[] = [];
   if (opts.targets) lines.push(...[...setup.targets.keys()].sort());
   if (opts.instances) lines.push(...[...setup.instances.keys()].sort());
-  if (opts.packages) lines.push(...allPackages(setup).map((p) => p.ident()).sort());
+  if (opts.packages)
+    lines.push(
+      ...allPackages(setup)
+        .map((p) => p.ident())
+        .sort(),
+    );
   if (!opts.targets && !opts.instances && !opts.packages) {
     throw new UserError('choose what to list: --targets, --instances and/or --packages', { exitCode: 2 });
   }

@@ -36,8 +36,10 @@ export async function init(options: InitOptions): Promise<string[]> {
 }
 
 function listFiles(root: string, rel: string): string[] {
-  return readdirSync(join(root, rel), { withFileTypes: true }).flatMap((e) => {
-    const path = rel ? `${rel}/${e.name}` : e.name;
-    return e.isDirectory() ? listFiles(root, path) : [path];
-  }).sort();
+  return readdirSync(join(root, rel), { withFileTypes: true })
+    .flatMap((e) => {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      return e.isDirectory() ? listFiles(root, path) : [path];
+    })
+    .sort();
 }

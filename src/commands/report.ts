@@ -60,15 +60,23 @@ export const reportOptionSpecs: OptionSpec[] = [
   { flags: '-i, --instances <names...>', description: 'instances to report, in this order (default: all in the results)' },
   {
     flags: '-f, --field <specs...>',
-    description: `FIELD:AGGREGATION[:AGGREGATION...] per reported field (default: ${DEFAULT_FIELDS.join(' ')}; ` +
+    description:
+      `FIELD:AGGREGATION[:AGGREGATION...] per reported field (default: ${DEFAULT_FIELDS.join(' ')}; ` +
       `with --overhead: ${DEFAULT_OVERHEAD_FIELDS.join(' ')}; with --raw: plain field names); see --help-fields`,
   },
-  { flags: '--overhead <baseline>', description: 'report other instances as ratios to this one, with significance tests and a geomean row' },
+  {
+    flags: '--overhead <baseline>',
+    description: 'report other instances as ratios to this one, with significance tests and a geomean row',
+  },
   { flags: '--ci', description: 'with --overhead: add a bootstrap 95% confidence interval of the ratio of medians' },
   { flags: '--groupby <field>', description: "field to group results on (default: the target's aggregation field, usually benchmark)" },
   { flags: '--filter <key=value>', description: 'keep only results whose field has this value (repeatable)', parse: append },
   { flags: '--raw', description: 'print every execution without aggregating' },
-  { flags: '--aggregate <fn>', description: 'add a summary row applying this aggregation to every column', choices: Object.keys(AGGREGATIONS) },
+  {
+    flags: '--aggregate <fn>',
+    description: 'add a summary row applying this aggregation to every column',
+    choices: Object.keys(AGGREGATIONS),
+  },
   { flags: '--help-fields', description: 'list the reportable fields and aggregations' },
   { flags: '--precision <n>', description: 'decimals shown for numbers', default: 3, parse: nonNegativeInt },
   { flags: '-o, --outfile <path>', description: 'write the table to this file instead of standard output' },
@@ -96,7 +104,8 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const precision = opts.precision ?? 3;
   if (!Number.isInteger(precision) || precision < 0) throw new UserError(`--precision must be a non-negative integer, got '${precision}'`);
-  if (opts.raw && opts.overhead) throw new UserError('--raw and --overhead cannot be combined: --raw prints executions without aggregating');
+  if (opts.raw && opts.overhead)
+    throw new UserError('--raw and --overhead cannot be combined: --raw prints executions without aggregating');
   if (!opts.rundirs.length) throw new UserError('no results directories given (e.g. results/last)');
 
   const read = await readResults(ctx, target, opts.rundirs);
@@ -113,16 +122,17 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
-  const table = opts.raw
-    ? rawReport(selected, known, instances, opts)
-    : aggregatedReport(ctx, target, selected, known, instances, opts);
+  const table = opts.raw ? rawReport(selected, known, instances, opts) : aggregatedReport(ctx, target, selected, known, instances, opts);
   return formatTable(table, format, precision);
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
   const specs = parseFieldSpecs(opts.field?.length ? opts.field : DEFAULT_RAW_FIELDS, known, false);
   const withAgg = specs.find((s) => s.aggregations.length);
-  if (withAgg) throw new UserError(`--raw prints values without aggregating; use '-f ${withAgg.field}' instead of '${withAgg.field}:${withAgg.aggregations.join(':')}'`);
+  if (withAgg)
+    throw new UserError(
+      `--raw prints values without aggregating; use '-f ${withAgg.field}' instead of '${withAgg.field}:${withAgg.aggregations.join(':')}'`,
+    );
   const table = rawTable(records, specs, instances);
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
   return table;
@@ -176,10 +186,6 @@ function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] 
 /** Fields whose variation is worth a warning: numbers on their own scale, not record keys. */
 function measuredFields(specs: FieldSpec[]): string[] {
   return [
-    ...new Set(
-      specs
-        .filter((s) => !(s.field in RECORD_KEYS) && s.aggregations.some((a) => getAggregation(a).scaled))
-        .map((s) => s.field),
-    ),
+    ...new Set(specs.filter((s) => !(s.field in RECORD_KEYS) && s.aggregations.some((a) => getAggregation(a).scaled)).map((s) => s.field)),
   ];
 }

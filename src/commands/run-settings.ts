@@ -24,7 +24,14 @@ export function currentSettings(ctx: Context, instanceNames: string[], given: Re
  * values, or other instances, are a UserError listing the differences. (A target's or
  * instance's option given with its default value cannot be told from one not given.)
  */
-export function resumedSettings(path: string, meta: RunMeta, ctx: Context, target: Target, instances: Instance[], given: Readonly<GivenRunOptions>): RunSettings {
+export function resumedSettings(
+  path: string,
+  meta: RunMeta,
+  ctx: Context,
+  target: Target,
+  instances: Instance[],
+  given: Readonly<GivenRunOptions>,
+): RunSettings {
   if (meta.target !== target.name) {
     throw new UserError(`cannot resume ${path}: it holds results of target '${meta.target}', not '${target.name}'`);
   }
@@ -80,7 +87,11 @@ function storedSettings(meta: RunMeta, ctx: Context, given: Readonly<GivenRunOpt
     const { remote, ...settings } = meta.settings as RunSettings & { remote?: GivenRunOptions };
     return { ...remote, ...settings };
   }
-  const settings = currentSettings(ctx, meta.instances.map((i) => i.name), given);
+  const settings = currentSettings(
+    ctx,
+    meta.instances.map((i) => i.name),
+    given,
+  );
   settings.iterations = given.iterations ?? meta.iterations ?? settings.iterations;
   settings.parallelmax = meta.parallelmax ?? settings.parallelmax;
   if (meta.parallel !== undefined && meta.parallel !== 'serial') settings.parallel = meta.parallel;

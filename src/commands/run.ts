@@ -99,7 +99,14 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
   const stopWatching = onInterrupt(() => pool.abort());
   try {
     const runner = createRunner({
-      runDir: run.results.dir, target, backend, pool, settings: run.settings, skipKeys: run.results.completed, log: ctx.log, progress,
+      runDir: run.results.dir,
+      target,
+      backend,
+      pool,
+      settings: run.settings,
+      skipKeys: run.results.completed,
+      log: ctx.log,
+      progress,
     });
     await submitAll(run, runner, pool, progress);
     const summary = await runner.finish();
@@ -118,7 +125,12 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
 }
 
 /** Every instance submits before anything runs: one that cannot (e.g. not built) stops the run. */
-async function submitAll({ target, instances, contexts }: RunParts, runner: MeasuringRunner, pool: JobPool, progress: Progress): Promise<void> {
+async function submitAll(
+  { target, instances, contexts }: RunParts,
+  runner: MeasuringRunner,
+  pool: JobPool,
+  progress: Progress,
+): Promise<void> {
   try {
     for (const inst of instances) {
       const ictx = contexts.get(inst)!;
@@ -161,7 +173,9 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], path: 
     throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
   }
   if (summary.failed.length > 0) {
-    const lines = summary.failed.slice(0, 20).map((r) => `  ${r.instance}/${r.benchmark}.${r.iteration}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+    const lines = summary.failed
+      .slice(0, 20)
+      .map((r) => `  ${r.instance}/${r.benchmark}.${r.iteration}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
     const more = summary.failed.length > 20 ? `\n  ... and ${summary.failed.length - 20} more` : '';
     throw new UserError(`${summary.failed.length} executions failed (recorded in ${where}):\n${lines.join('\n')}${more}`);
   }

@@ -140,7 +140,8 @@ export class Context {
   private typedOption<T>(key: string, what: string, is: (v: unknown) => v is T): T | undefined {
     const value = this.args[key];
     if (value === undefined) return undefined;
-    if (!is(value)) throw new Error(`option '${key}' is read as a ${what} but its value is ${JSON.stringify(value)}; check its declaration`);
+    if (!is(value))
+      throw new Error(`option '${key}' is read as a ${what} but its value is ${JSON.stringify(value)}; check its declaration`);
     return value;
   }
 

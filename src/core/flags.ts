@@ -59,7 +59,7 @@ export type SanitizerOptions = Record<string, string | number | boolean>;
  */
 export function addRuntimeOptions(ctx: Context, variable: string, options: SanitizerOptions): void {
   const current = ctx.runenv[variable];
-  const existing = parseOptions(Array.isArray(current) ? current.join(':') : current ?? '');
+  const existing = parseOptions(Array.isArray(current) ? current.join(':') : (current ?? ''));
   const merged: SanitizerOptions = { ...options, ...existing };
   ctx.runenv[variable] = Object.entries(merged)
     .map(([k, v]) => `${k}=${typeof v === 'boolean' ? Number(v) : v}`)

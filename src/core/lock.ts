@@ -19,7 +19,10 @@ interface LockHolder {
  */
 export class BuildLock {
   private held = false;
-  constructor(private readonly file: string, private readonly log: Logger) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {}
 
   async acquire(description: string, pollMs = 200): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true });

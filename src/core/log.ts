@@ -20,10 +20,18 @@ export class Logger {
     this.colors = pc.createColors(useColor);
   }
 
-  debug(msg: string): void { this.emit('debug', msg); }
-  info(msg: string): void { this.emit('info', msg); }
-  warning(msg: string): void { this.emit('warning', msg); }
-  error(msg: string): void { this.emit('error', msg); }
+  debug(msg: string): void {
+    this.emit('debug', msg);
+  }
+  info(msg: string): void {
+    this.emit('info', msg);
+  }
+  warning(msg: string): void {
+    this.emit('warning', msg);
+  }
+  error(msg: string): void {
+    this.emit('error', msg);
+  }
 
   /** Writes to the debug log only. */
   file(msg: string): void {
@@ -45,9 +53,13 @@ export class Logger {
     if (ORDER[level] < ORDER[this.threshold]) return;
     const c = this.colors;
     const tag =
-      level === 'error' ? c.red(c.bold('error')) :
-      level === 'warning' ? c.yellow('warning') :
-      level === 'debug' ? c.dim('debug') : c.blue('infra');
+      level === 'error'
+        ? c.red(c.bold('error'))
+        : level === 'warning'
+          ? c.yellow('warning')
+          : level === 'debug'
+            ? c.dim('debug')
+            : c.blue('infra');
     this.stream.write(`${tag}: ${msg}\n`);
   }
 }

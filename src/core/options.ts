@@ -55,7 +55,8 @@ export function nonNegativeInt(name: string) {
  * leading `no-` (`--spec-benchmarks` is `specBenchmarks`, `--no-fork` is `fork`), as commander does.
  */
 export function optionKey(spec: Pick<OptionSpec, 'flags'>): string {
-  const flag = spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('--')) ?? spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('-')) ?? '';
+  const flag =
+    spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('--')) ?? spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('-')) ?? '';
   const name = flag.replace(/^-+/, '').replace(/^no-/, '');
   return name.replace(/-([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
 }

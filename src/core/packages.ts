@@ -15,6 +15,11 @@ export function allPackages(setup: Setup): Package[] {
 export function findPackage(setup: Setup, ident: string): Package {
   const all = allPackages(setup);
   const pkg = all.find((p) => p.ident() === ident);
-  if (!pkg) throw unknownName('package', ident, all.map((p) => p.ident()));
+  if (!pkg)
+    throw unknownName(
+      'package',
+      ident,
+      all.map((p) => p.ident()),
+    );
   return pkg;
 }

@@ -18,7 +18,11 @@ export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
     try {
       process.kill(-child.pid, signal);
     } catch {
-      try { child.kill(signal); } catch { /* already gone */ }
+      try {
+        child.kill(signal);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

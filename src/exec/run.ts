@@ -130,11 +130,7 @@ export async function run(ctx: Context, argv: readonly string[], options: RunOpt
  * Starts a command without waiting for it (like `cmd &`); the caller owns the child.
  * Its output goes to `outfile` when given, otherwise it is discarded.
  */
-export function runDeferred(
-  ctx: Context,
-  argv: readonly string[],
-  options: RunOptions & { outfile?: string } = {},
-): ChildProcess {
+export function runDeferred(ctx: Context, argv: readonly string[], options: RunOptions & { outfile?: string } = {}): ChildProcess {
   throwIfInterrupted();
   const cmd = argv.map(String);
   const cwd = options.cwd ?? ctx.paths.root;
@@ -189,9 +185,11 @@ function appendLog(ctx: Context, text: string): void {
 }
 
 function indent(s: string, pad: string): string {
-  return s.split('\n').map((l) => pad + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
 }
-
 
 /** Keeps the last `limit` characters of a stream, noting how much was dropped before them. */
 class TailBuffer {

@@ -57,7 +57,10 @@ export class ASan extends Instance {
       optlevel: checkOptLevel(options.optlevel ?? 2),
       lto: options.lto ?? false,
     };
-    if (o.redzone !== undefined && !(Number.isInteger(o.redzone) && o.redzone >= 16 && o.redzone <= 2048 && (o.redzone & (o.redzone - 1)) === 0)) {
+    if (
+      o.redzone !== undefined &&
+      !(Number.isInteger(o.redzone) && o.redzone >= 16 && o.redzone <= 2048 && (o.redzone & (o.redzone - 1)) === 0)
+    ) {
       throw new UserError(`ASan: redzone must be a power of two from 16 to 2048, got ${o.redzone}`);
     }
     if (!o.checkReads && !o.checkWrites) {

@@ -43,14 +43,22 @@ export class UBSan extends Instance {
     this.llvm = llvm;
     this.checks = options.checks ?? ['undefined'];
     if (this.checks.length === 0 || this.checks.some((c) => !/^[a-z-]+$/.test(c))) {
-      throw new UserError(`UBSan: checks must be sanitizer check names like 'undefined' or 'signed-integer-overflow', got ${JSON.stringify(this.checks)}`);
+      throw new UserError(
+        `UBSan: checks must be sanitizer check names like 'undefined' or 'signed-integer-overflow', got ${JSON.stringify(this.checks)}`,
+      );
     }
     this.trap = options.trap ?? false;
     this.recover = options.recover ?? false;
     this.optlevel = checkOptLevel(options.optlevel ?? 2);
     this.lto = options.lto ?? false;
     const custom = this.checks.join(',') === 'undefined' ? '' : `-${this.checks.join('+')}`;
-    this.name = 'ubsan' + custom + (this.trap ? '-trap' : '') + (this.recover ? '-recover' : '') + optSuffix(this.optlevel) + (this.lto ? '-lto' : '');
+    this.name =
+      'ubsan' +
+      custom +
+      (this.trap ? '-trap' : '') +
+      (this.recover ? '-recover' : '') +
+      optSuffix(this.optlevel) +
+      (this.lto ? '-lto' : '');
   }
 
   override dependencies(): Package[] {

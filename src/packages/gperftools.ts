@@ -17,7 +17,13 @@ export class Gperftools extends Package {
 
   constructor(options: GperftoolsOptions = {}) {
     super();
-    this.libdirs = options.libdirs ?? ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+    this.libdirs = options.libdirs ?? [
+      '/usr/lib/x86_64-linux-gnu',
+      '/usr/lib/aarch64-linux-gnu',
+      '/usr/lib64',
+      '/usr/lib',
+      '/usr/local/lib',
+    ];
   }
 
   ident(): string {

@@ -108,13 +108,19 @@ export class LLVMPasses extends Package {
   private units(ctx: Context): Unit[] {
     const src = this.srcdir(ctx);
     if (!existsSync(src)) throw new UserError(`LLVM pass sources not found: ${src} (srcdir of ${this.ident()})`);
-    const list = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.cpp')).sort().map((f) => join(dir, f));
+    const list = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.cpp'))
+        .sort()
+        .map((f) => join(dir, f));
     const groups: Array<[string, string[]]> = [
       ['plugin', list(join(PASSES_DIR, 'plugin'))],
       ['user', list(src)],
       ...(this.options.useBuiltins ? [['builtin', list(join(PASSES_DIR, 'builtin'))] as [string, string[]]] : []),
     ];
-    return groups.flatMap(([sub, files]) => files.map((source) => ({ source, object: join(this.objdir(ctx), sub, basename(source, '.cpp') + '.o') })));
+    return groups.flatMap(([sub, files]) =>
+      files.map((source) => ({ source, object: join(this.objdir(ctx), sub, basename(source, '.cpp') + '.o') })),
+    );
   }
 
   /** `llvm-config --cxxflags` of the chosen LLVM, plus our own flags. */
@@ -130,7 +136,9 @@ export class LLVMPasses extends Package {
   }
 
   private stamp(flags: string[], units: Unit[]): string {
-    return createHash('sha256').update(JSON.stringify({ flags, objects: units.map((u) => u.object), llvm: this.llvm.ident() })).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify({ flags, objects: units.map((u) => u.object), llvm: this.llvm.ident() }))
+      .digest('hex');
   }
 
   /** Objects whose source, headers or flags changed since they were compiled. */
@@ -182,7 +190,10 @@ export class LLVMPasses extends Package {
     const listFile = join(this.objdir(ctx), 'objects.txt');
     const relink = !existsSync(listFile) || readFileSync(listFile, 'utf8') !== objectList(units);
     if (stale.length > 0 || relink || !existsSync(so)) {
-      const ldflags = (await run(ctx, [this.llvm.tool(ctx, 'llvm-config'), '--ldflags'], { silent: true })).stdout.trim().split(/\s+/).filter(Boolean);
+      const ldflags = (await run(ctx, [this.llvm.tool(ctx, 'llvm-config'), '--ldflags'], { silent: true })).stdout
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
       ctx.log.info(`linking ${this.ident()}/libpasses.so`);
       await run(ctx, [cxx, '-shared', '-fPIC', ...units.map((u) => u.object), '-o', so, ...ldflags]);
     }
@@ -241,7 +252,7 @@ export class LLVMPasses extends Package {
    */
   static addLinkTimeOptions(ctx: Context, ...options: string[]): void {
     const cur = ctx.runenv.INFRA_LTO_OPTIONS;
-    const words = (Array.isArray(cur) ? cur.join(' ') : cur ?? '').split(' ').filter(Boolean);
+    const words = (Array.isArray(cur) ? cur.join(' ') : (cur ?? '')).split(' ').filter(Boolean);
     for (const o of options) if (!words.includes(o)) words.push(o);
     ctx.runenv.INFRA_LTO_OPTIONS = words.join(' ');
   }

@@ -1,17 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  applyPatch,
-  type Context,
-  download,
-  extractArchive,
-  Package,
-  type PkgConfigOption,
-  run,
-  UserError,
-  writeOutput,
-} from '../api.js';
+import { applyPatch, type Context, download, extractArchive, Package, type PkgConfigOption, run, UserError, writeOutput } from '../api.js';
 
 export interface LLVMConfigureOptions {
   /** Link with lld (`-fuse-ld=lld`), needed for LTO with pass plugins. Default false. */
@@ -58,7 +48,11 @@ export abstract class LLVM extends Package {
   /** True when the toolchain can link sanitizer runtimes (compiler-rt is installed). */
   hasCompilerRt(ctx: Context): boolean {
     const resourceDir = join(this.bindir(ctx), '..', 'lib', 'clang', String(this.major), 'lib');
-    const candidates = [join(resourceDir, 'linux', `libclang_rt.asan-${ctx.arch}.a`), join(resourceDir, `${ctx.arch}-unknown-linux-gnu`, 'libclang_rt.asan.a'), join(resourceDir, `${ctx.arch}-pc-linux-gnu`, 'libclang_rt.asan.a')];
+    const candidates = [
+      join(resourceDir, 'linux', `libclang_rt.asan-${ctx.arch}.a`),
+      join(resourceDir, `${ctx.arch}-unknown-linux-gnu`, 'libclang_rt.asan.a'),
+      join(resourceDir, `${ctx.arch}-pc-linux-gnu`, 'libclang_rt.asan.a'),
+    ];
     return candidates.some((p) => existsSync(p));
   }
 
@@ -285,9 +279,12 @@ class SourceLLVM extends LLVM {
     const projects = ['clang', ...(o.lld ? ['lld'] : [])];
     return [
       'cmake',
-      '-G', 'Ninja',
-      '-S', join(this.srcdir(ctx), 'llvm'),
-      '-B', this.objdir(ctx),
+      '-G',
+      'Ninja',
+      '-S',
+      join(this.srcdir(ctx), 'llvm'),
+      '-B',
+      this.objdir(ctx),
       '-DCMAKE_BUILD_TYPE=Release',
       `-DCMAKE_INSTALL_PREFIX=${this.path(ctx, 'install')}`,
       `-DLLVM_ENABLE_PROJECTS=${projects.join(';')}`,

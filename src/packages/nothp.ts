@@ -43,6 +43,9 @@ export class Nothp extends Package {
     if (!ctx.targetRunWrapper.includes(w)) ctx.targetRunWrapper.unshift(w);
   }
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
-    return [{ option: '--wrapper', description: 'path of the nothp wrapper', value: this.wrapperPath(ctx) }, ...super.pkgConfigOptions(ctx)];
+    return [
+      { option: '--wrapper', description: 'path of the nothp wrapper', value: this.wrapperPath(ctx) },
+      ...super.pkgConfigOptions(ctx),
+    ];
   }
 }

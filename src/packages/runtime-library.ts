@@ -98,7 +98,20 @@ export class RuntimeLibrary extends Package {
     const stale = units.filter((u) => !upToDate(u.object, unitInputs(u)));
     await inParallel(ctx.jobs, stale, async (u) => {
       const compiler = u.source.endsWith('.c') ? cc : cxx;
-      await run(ctx, [compiler, '-O2', '-g', '-fPIC', ...(this.options.cflags ?? []), '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
+      await run(ctx, [
+        compiler,
+        '-O2',
+        '-g',
+        '-fPIC',
+        ...(this.options.cflags ?? []),
+        '-MMD',
+        '-MF',
+        u.object.replace(/\.o$/, '.d'),
+        '-c',
+        u.source,
+        '-o',
+        u.object,
+      ]);
     });
     const archive = this.path(ctx, 'obj', `lib${this.options.name}.a`);
     await run(ctx, ['rm', '-f', archive]);

@@ -23,7 +23,6 @@ export interface BackendOptions extends RemoteOptions {
   log: Logger;
 }
 
-
 /**
  * The execution backend for `--parallel MODE` (none: local, serial). Options that belong
  * to another mode are refused, so a forgotten `--parallel ssh` does not silently run locally.
@@ -41,11 +40,21 @@ export async function createBackend(mode: string | undefined, options: BackendOp
     }
     case 'slurm': {
       const { createSlurmBackend } = await import('./slurm.js');
-      return createSlurmBackend({ buildroot: options.buildroot, parallelmax: options.parallelmax, slurmOpts: options.slurmOpts, log: options.log });
+      return createSlurmBackend({
+        buildroot: options.buildroot,
+        parallelmax: options.parallelmax,
+        slurmOpts: options.slurmOpts,
+        log: options.log,
+      });
     }
     case 'prun': {
       const { createPrunBackend } = await import('./prun.js');
-      return createPrunBackend({ buildroot: options.buildroot, parallelmax: options.parallelmax, prunOpts: options.prunOpts, log: options.log });
+      return createPrunBackend({
+        buildroot: options.buildroot,
+        parallelmax: options.parallelmax,
+        prunOpts: options.prunOpts,
+        log: options.log,
+      });
     }
     default:
       throw new UserError(`unknown --parallel mode '${mode}'; valid modes: ${PARALLEL_MODES.join(', ')}`);
@@ -61,7 +70,9 @@ export function checkModeOptions(mode: string | undefined, options: RemoteOption
   ];
   for (const [flag, owner, value] of given) {
     if (value !== undefined && mode !== owner) {
-      throw new UserError(`${flag} is only used with --parallel ${owner} (this command has ${mode ? `--parallel ${mode}` : 'no --parallel'})`);
+      throw new UserError(
+        `${flag} is only used with --parallel ${owner} (this command has ${mode ? `--parallel ${mode}` : 'no --parallel'})`,
+      );
     }
   }
 }

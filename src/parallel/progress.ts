@@ -60,9 +60,10 @@ export class Progress implements PoolObserver {
   jobFinished(label: string, error: unknown): void {
     this.running.delete(label);
     this.done++;
-    const outcome: Outcome = error !== undefined
-      ? { ok: false, text: `error: ${error instanceof Error ? error.message : JSON.stringify(error)}` }
-      : this.outcomes.get(label) ?? { ok: true, text: 'done' };
+    const outcome: Outcome =
+      error !== undefined
+        ? { ok: false, text: `error: ${error instanceof Error ? error.message : JSON.stringify(error)}` }
+        : (this.outcomes.get(label) ?? { ok: true, text: 'done' });
     this.outcomes.delete(label);
     if (!outcome.ok) this.failed++;
     const counter = this.c.dim(`[${this.done}/${this.total}]`);

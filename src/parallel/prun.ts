@@ -28,7 +28,9 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
   const userOpts = splitWords(options.prunOpts ?? '', '--prun-opts');
   const probe = await runClient(['prun', '-h']);
   if (probe.spawnError?.code === 'ENOENT') {
-    throw new UserError('--parallel prun needs the `prun` program on PATH (a DAS cluster head node); for Slurm clusters use --parallel slurm');
+    throw new UserError(
+      '--parallel prun needs the `prun` program on PATH (a DAS cluster head node); for Slurm clusters use --parallel slurm',
+    );
   }
   const helper = await ensureMeasureHelper(options.buildroot);
   mkdirSync(join(options.buildroot, '.infra'), { recursive: true });
@@ -40,7 +42,9 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       const job = prepareJob(root, nextJob++, spec, helper);
-      const time = spec.execution.timeout ? ['-t', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
+      const time = spec.execution.timeout
+        ? ['-t', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)]
+        : [];
       // a killed prun (interrupt) ends its reservation, which stops the job
       const r = await runClient(['prun', '-np', '1', ...time, ...userOpts, '/bin/sh', job.script], { cwd: job.dir });
       const how = r.spawnError ? r.spawnError.message : r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;

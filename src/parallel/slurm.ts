@@ -21,7 +21,18 @@ export interface SlurmBackendOptions {
 }
 
 /** Job states after which a job never runs again (`squeue -t all`). */
-const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'SPECIAL_EXIT']);
+const ENDED = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'OUT_OF_MEMORY',
+  'SPECIAL_EXIT',
+]);
 /** How long a job's result may lag behind the job's end (shared filesystems cache). */
 const RESULT_GRACE_MS = 5000;
 /** How often the job queue is asked about jobs whose result has not appeared. */
@@ -99,10 +110,23 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       const job = prepareJob(root, nextJob++, spec, helper);
-      const timeLimit = spec.execution.timeout ? ['--time', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)] : [];
+      const timeLimit = spec.execution.timeout
+        ? ['--time', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)]
+        : [];
       const submit = await runClient([
-        'sbatch', '--parsable', '--job-name', `infra-${basename(spec.argv[0] ?? 'job')}`,
-        '--output', job.output, '--chdir', job.dir, '--nodes=1', '--ntasks=1', ...timeLimit, ...userOpts, job.script,
+        'sbatch',
+        '--parsable',
+        '--job-name',
+        `infra-${basename(spec.argv[0] ?? 'job')}`,
+        '--output',
+        job.output,
+        '--chdir',
+        job.dir,
+        '--nodes=1',
+        '--ntasks=1',
+        ...timeLimit,
+        ...userOpts,
+        job.script,
       ]);
       const id = /^(\d+)/.exec(submit.stdout.trim())?.[1];
       if (submit.code !== 0 || !id) {
@@ -126,7 +150,9 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
 async function checkSlurm(): Promise<void> {
   const ping = await runClient(['scontrol', 'ping']);
   if (ping.spawnError?.code === 'ENOENT') {
-    throw new UserError("--parallel slurm needs Slurm's client programs (sbatch, squeue, scancel, scontrol) on PATH (Debian package slurm-client)");
+    throw new UserError(
+      "--parallel slurm needs Slurm's client programs (sbatch, squeue, scancel, scontrol) on PATH (Debian package slurm-client)",
+    );
   }
   if (ping.code !== 0 || !/\bUP\b/.test(ping.stdout)) {
     throw new UserError(

@@ -69,12 +69,18 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     'ssh',
     ...extra,
     '-T',
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${connectTimeout}`,
-    '-o', 'ServerAliveInterval=30',
-    '-o', 'ControlMaster=auto',
-    '-o', `ControlPath=${controlDir}/%C`,
-    '-o', 'ControlPersist=120',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${connectTimeout}`,
+    '-o',
+    'ServerAliveInterval=30',
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${controlDir}/%C`,
+    '-o',
+    'ControlPersist=120',
     ...(node.port !== undefined ? ['-p', String(node.port)] : []),
     node.destination,
     ...(command === null ? [] : [command]),
@@ -118,7 +124,10 @@ function parseNode(text: string): SshNode {
   const at = text.lastIndexOf('@');
   const user = at >= 0 ? text.slice(0, at + 1) : '';
   const rest = text.slice(at + 1);
-  const m = /^\[([0-9a-fA-F:.%\w]+)\](?::(\d+))?$/.exec(rest) ?? /^([^:\s[\]]+)(?::(\d+))?$/.exec(rest) ?? /^([0-9a-fA-F]*:[0-9a-fA-F:.]+)()$/.exec(rest);
+  const m =
+    /^\[([0-9a-fA-F:.%\w]+)\](?::(\d+))?$/.exec(rest) ??
+    /^([^:\s[\]]+)(?::(\d+))?$/.exec(rest) ??
+    /^([0-9a-fA-F]*:[0-9a-fA-F:.]+)()$/.exec(rest);
   if (!m || (at >= 0 && user.length === 1)) {
     throw new UserError(`--ssh-nodes: '${text}' is not a node; write HOST, HOST:PORT, USER@HOST[:PORT] or [IPV6]:PORT`);
   }
@@ -215,7 +224,10 @@ async function executeOnNode(node: SshNode, spec: MeasureSpec, sshArgv: SshArgv)
     const incomplete = !existsSync(file('helper.status')) && !existsSync(file('error'));
     if (incomplete && (outcome.sshSignal || isInterrupted())) {
       // the node stops the helper when our ssh goes away
-      return errorResult(spec, `measurement interrupted (ssh to ${node.name} ${outcome.sshSignal ? `killed by ${outcome.sshSignal}` : 'stopped'})`);
+      return errorResult(
+        spec,
+        `measurement interrupted (ssh to ${node.name} ${outcome.sshSignal ? `killed by ${outcome.sshSignal}` : 'stopped'})`,
+      );
     }
     if (incomplete && outcome.sshCode === 255) {
       return errorResult(spec, `ssh to ${node.name} failed: ${tail(outcome.sshStderr, 2) || 'connection lost'}`);

@@ -25,7 +25,8 @@ export interface FieldSpec {
 
 /** Reads a field of a record: record keys first, then measured and target fields. */
 export function getField(r: ExecutionRecord, name: string): FieldValue | undefined {
-  if (Object.prototype.hasOwnProperty.call(RECORD_KEYS, name)) return (r as unknown as Record<string, FieldValue | undefined>)[name] ?? null;
+  if (Object.prototype.hasOwnProperty.call(RECORD_KEYS, name))
+    return (r as unknown as Record<string, FieldValue | undefined>)[name] ?? null;
   return r.fields[name];
 }
 

@@ -177,7 +177,8 @@ function overheadNotes(data: Grouped, opts: OverheadOptions, anyTooFew: boolean)
     `Overheads: ${others.length ? others.join(', ') : 'each instance'} relative to '${baseline}', as ratios per ` +
       `${data.groupby} (1.153 = 15.3% more than '${baseline}'); the geomean row is the geometric mean of the ratios.`,
     `${SIGNIFICANT_MARK} significant difference from '${baseline}': two-sided Mann-Whitney U test of the ` +
-      `successful samples, alpha ${ALPHA}` + (opts.ci ? '; 95% CI: bootstrap interval of the ratio of medians.' : '.'),
+      `successful samples, alpha ${ALPHA}` +
+      (opts.ci ? '; 95% CI: bootstrap interval of the ratio of medians.' : '.'),
   ];
   if (anyTooFew) notes.push(`${TOO_FEW}: the test needs at least ${stats.MIN_SAMPLES_FOR_TEST} successful samples on each side.`);
   return notes;

@@ -14,10 +14,7 @@ export function rawTable(records: readonly ExecutionRecord[], specs: FieldSpec[]
   const order = new Map(instances.map((name, i) => [name, i]));
   const selected = records.filter((r) => order.has(r.instance));
   selected.sort(
-    (a, b) =>
-      order.get(a.instance)! - order.get(b.instance)! ||
-      naturalCompare(a.benchmark, b.benchmark) ||
-      a.iteration - b.iteration,
+    (a, b) => order.get(a.instance)! - order.get(b.instance)! || naturalCompare(a.benchmark, b.benchmark) || a.iteration - b.iteration,
   );
   const fields = specs.map((s) => s.field).filter((f) => f !== 'instance');
   const rows = selected.map((r) => {

@@ -115,16 +115,21 @@ function markdown(table: ReportTable, precision: number): string {
 }
 
 function numericColumns(table: ReportTable): boolean[] {
-  return table.columns.map((_, i) =>
-    [...table.rows, ...table.summary].some((r) => typeof cellValue(r[i] ?? null) === 'number'),
-  );
+  return table.columns.map((_, i) => [...table.rows, ...table.summary].some((r) => typeof cellValue(r[i] ?? null) === 'number'));
 }
 
 interface BoxChars {
-  h: string; v: string;
-  tl: string; tm: string; tr: string;
-  ml: string; mm: string; mr: string;
-  bl: string; bm: string; br: string;
+  h: string;
+  v: string;
+  tl: string;
+  tm: string;
+  tr: string;
+  ml: string;
+  mm: string;
+  mr: string;
+  bl: string;
+  bm: string;
+  br: string;
 }
 const FANCY: BoxChars = { h: '─', v: '│', tl: '┌', tm: '┬', tr: '┐', ml: '├', mm: '┼', mr: '┤', bl: '└', bm: '┴', br: '┘' };
 const ASCII: BoxChars = { h: '-', v: '|', tl: '+', tm: '+', tr: '+', ml: '+', mm: '+', mr: '+', bl: '+', bm: '+', br: '+' };
@@ -164,7 +169,14 @@ function boxed(table: ReportTable, precision: number, ch: BoxChars): string {
     out.push(ch.v + spans.map((s) => ' ' + center(s.label, spanWidth(widths, s.from, s.to)) + ' ').join(ch.v) + ch.v);
     // the rule under the group row has joints where either row has a column boundary
     const starts = new Set(spans.map((s) => s.from));
-    out.push(ch.ml + widths.map((w) => ch.h.repeat(w + 2)).map((seg, i) => (i === 0 ? seg : (starts.has(i) ? ch.mm : ch.tm) + seg)).join('') + ch.mr);
+    out.push(
+      ch.ml +
+        widths
+          .map((w) => ch.h.repeat(w + 2))
+          .map((seg, i) => (i === 0 ? seg : (starts.has(i) ? ch.mm : ch.tm) + seg))
+          .join('') +
+        ch.mr,
+    );
   } else {
     out.push(rule(ch.tl, ch.tm, ch.tr));
   }

@@ -51,7 +51,8 @@ export function checkGroups(data: Grouped, fields: readonly string[], baseline?:
         else w.add('no results for', where(inst));
         continue;
       }
-      if (cell.failures.size) w.add('unsuccessful executions (shown, not aggregated)', `${where(inst)}: ${describeFailures(cell.failures)}`);
+      if (cell.failures.size)
+        w.add('unsuccessful executions (shown, not aggregated)', `${where(inst)}: ${describeFailures(cell.failures)}`);
       if (!cell.ok.length) {
         if (inst === baseline) w.add(`baseline '${baseline}' has no successful results for`, group || '(none)');
         continue;

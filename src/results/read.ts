@@ -55,9 +55,7 @@ export async function readResults(ctx: Context, target: Target, paths: string[])
  * Reads the results in or under `dir`; says whether there were any (a directory already read
  * through another path, such as results/last, counts as having results).
  */
-async function visit(
-  ctx: Context, target: Target, dir: string, depth: number, seen: Set<string>, set: ResultSet,
-): Promise<boolean> {
+async function visit(ctx: Context, target: Target, dir: string, depth: number, seen: Set<string>, set: ResultSet): Promise<boolean> {
   const real = await realpath(dir);
   if (seen.has(real)) return true;
   seen.add(real);

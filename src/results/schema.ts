@@ -116,5 +116,6 @@ export const MEASURED_FIELDS: Readonly<Record<keyof Measurement, string>> = {
   majflt: 'major page faults',
   nvcsw: 'voluntary context switches',
   nivcsw: 'involuntary context switches',
-  cgroupPeak: 'peak memory of the whole process tree together as charged to its cgroup, KiB, page cache and kernel memory included (where available)',
+  cgroupPeak:
+    'peak memory of the whole process tree together as charged to its cgroup, KiB, page cache and kernel memory included (where available)',
 };

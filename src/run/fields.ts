@@ -37,7 +37,8 @@ export class RecordFields {
   readonly renamed: RenamedField[] = [];
 
   constructor(measurement: Measurement | null) {
-    for (const [k, v] of Object.entries(measurement ?? {}) as Array<[string, FieldValue | undefined]>) if (v !== undefined) this.fields[k] = v;
+    for (const [k, v] of Object.entries(measurement ?? {}) as Array<[string, FieldValue | undefined]>)
+      if (v !== undefined) this.fields[k] = v;
   }
 
   /** Adds a source's fields; `source` is its prefix for fields with a measured name. */

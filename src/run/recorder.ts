@@ -180,7 +180,13 @@ async function applyCheck({ ctx, run }: Submission, result: BackendResult, verdi
 }
 
 /** Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr; the target parses stdout. */
-async function collectOutputFields(target: Target, ctx: Context, paths: ReturnType<typeof logPaths>, verdict: Verdict, fields: RecordFields): Promise<void> {
+async function collectOutputFields(
+  target: Target,
+  ctx: Context,
+  paths: ReturnType<typeof logPaths>,
+  verdict: Verdict,
+  fields: RecordFields,
+): Promise<void> {
   if (existsSync(paths.stderrPath)) {
     for (const block of parseReportBlocks(readFileSync(paths.stderrPath, 'utf8'))) {
       if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);

@@ -65,7 +65,12 @@ export class Schedule<J> {
    * continues its iteration numbering, so keys stay unique. Before {@link start} the
    * executions are staged and `ready` is empty; after it they are returned to run at once.
    */
-  submit(instance: string, benchmark: string, iterations: number | undefined, job: J): { ready: Array<PlannedExecution<J>>; skipped: number } {
+  submit(
+    instance: string,
+    benchmark: string,
+    iterations: number | undefined,
+    job: J,
+  ): { ready: Array<PlannedExecution<J>>; skipped: number } {
     this.addInstance(instance);
     if (!this.benchmarkOrder.has(benchmark)) this.benchmarkOrder.set(benchmark, this.benchmarkOrder.size);
     const group = `${instance}\u0000${benchmark}`;
@@ -78,9 +83,15 @@ export class Schedule<J> {
       if (this.options.skipKeys?.has(key(first + round))) continue;
       planned.push({ instance, benchmark, iteration: first + round, warmup: false, job, round, seq: 0 });
     }
-    const warmups = planned.length > 0 ? this.options.warmup ?? 0 : 0;
+    const warmups = planned.length > 0 ? (this.options.warmup ?? 0) : 0;
     const warm = Array.from({ length: warmups }, (_, w): Staged<J> => ({
-      instance, benchmark, iteration: -(w + 1), warmup: true, job, round: w - warmups, seq: 0,
+      instance,
+      benchmark,
+      iteration: -(w + 1),
+      warmup: true,
+      job,
+      round: w - warmups,
+      seq: 0,
     }));
     const all = [...warm, ...planned];
     all.forEach((s, i) => (s.seq = this.staged.length + i));

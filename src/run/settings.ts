@@ -101,7 +101,8 @@ export const RUN_OPTIONS = {
   }),
   parallel: option<string, 'placement'>({
     flags: '--parallel <mode>',
-    description: 'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
+    description:
+      'run jobs in parallel: proc (processes on this machine), ssh (on --ssh-nodes), slurm or prun (cluster jobs); builds always run here',
     group: 'placement',
     choices: PARALLEL_MODES,
   }),

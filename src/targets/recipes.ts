@@ -152,7 +152,16 @@ export function describeRecipe(ctx: Context, r: BuildRecipe): unknown {
   const described = r.kind === 'make' ? { ...r, variables: r.variables(PROBE) } : r.kind === 'custom' ? { ...r, build: 'custom' } : r;
   return { ...described, patches: r.patches?.map((p) => patchDigest(ctx, p)) };
 }
-const PROBE: Toolchain = { cc: '$CC', cxx: '$CXX', cflags: '$CFLAGS', cxxflags: '$CXXFLAGS', ldflags: '$LDFLAGS', ar: '$AR', ranlib: '$RANLIB', jobs: 0 };
+const PROBE: Toolchain = {
+  cc: '$CC',
+  cxx: '$CXX',
+  cflags: '$CFLAGS',
+  cxxflags: '$CXXFLAGS',
+  ldflags: '$LDFLAGS',
+  ar: '$AR',
+  ranlib: '$RANLIB',
+  jobs: 0,
+};
 
 function patchDigest(ctx: Context, patch: string): string {
   const file = resolve(ctx.paths.root, patch);

@@ -1,4 +1,15 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CheckOutcome, type Context, type ExecutionResult, run, sha256File, type SizeName } from '../api.js';
 import type { WorkloadDescription, WorkloadEnv } from './program.js';
@@ -244,7 +255,9 @@ export function expectedOutputWorkload(options: ExpectedOutputOptions): Workload
       return {
         argv: options.argv(env.bin, env.size),
         check: (result) => {
-          const lines = readFileSync(result.stdoutPath, 'utf8').split('\n').map((l) => l.trim());
+          const lines = readFileSync(result.stdoutPath, 'utf8')
+            .split('\n')
+            .map((l) => l.trim());
           const missing = options.expect[env.size].filter((want) => !lines.includes(want));
           if (missing.length) {
             const got = lines.filter(Boolean).slice(-5).join(' | ');

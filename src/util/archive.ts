@@ -51,12 +51,7 @@ interface Entry {
  * temporary directory beside `destDir` that is renamed into place at the end, so an
  * interrupted extraction never leaves a half-filled `destDir`.
  */
-export async function extractArchive(
-  ctx: Context,
-  archive: string,
-  destDir: string,
-  options: ExtractOptions = {},
-): Promise<void> {
+export async function extractArchive(ctx: Context, archive: string, destDir: string, options: ExtractOptions = {}): Promise<void> {
   const strip = options.stripComponents ?? 0;
   if (!Number.isInteger(strip) || strip < 0) {
     throw new UserError(`stripComponents must be a non-negative integer, not ${strip}`);
@@ -73,7 +68,11 @@ export async function extractArchive(
   if (destState === 'full' && !options.replace) {
     throw new UserError(`cannot extract ${archive}: ${destDir} already exists and is not empty; remove it first`);
   }
-  requireProgram(ctx, format.kind === 'zip' ? 'zipinfo' : 'tar', format.kind === 'zip' ? 'install it (e.g. apt-get install unzip)' : undefined);
+  requireProgram(
+    ctx,
+    format.kind === 'zip' ? 'zipinfo' : 'tar',
+    format.kind === 'zip' ? 'install it (e.g. apt-get install unzip)' : undefined,
+  );
   if (format.program) {
     requireProgram(ctx, format.program.name, `install it (e.g. apt-get install ${format.program.debianPackage})`);
   }
@@ -88,9 +87,13 @@ export async function extractArchive(
   try {
     if (format.kind === 'tar') {
       const stripArgs = strip ? [`--strip-components=${strip}`] : [];
-      await run(ctx, ['tar', '-x', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, '-C', tmp, '--no-same-owner', ...stripArgs], {
-        cwd: tmp,
-      });
+      await run(
+        ctx,
+        ['tar', '-x', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, '-C', tmp, '--no-same-owner', ...stripArgs],
+        {
+          cwd: tmp,
+        },
+      );
     } else {
       await extractZip(ctx, archive, tmp, entries, strip);
     }
@@ -149,20 +152,43 @@ async function listTar(ctx: Context, archive: string, format: Format): Promise<E
     await run(
       ctx,
       // --absolute-names: show names and link targets as stored, not with tar's own repairs
-      ['tar', '-t', '-v', ...(format.tarFlag ? [format.tarFlag] : []), '-f', archive, `--index-file=${indexFile}`,
-        '--absolute-names', '--quoting-style=c', '--numeric-owner', '--full-time'],
+      [
+        'tar',
+        '-t',
+        '-v',
+        ...(format.tarFlag ? [format.tarFlag] : []),
+        '-f',
+        archive,
+        `--index-file=${indexFile}`,
+        '--absolute-names',
+        '--quoting-style=c',
+        '--numeric-owner',
+        '--full-time',
+      ],
       { cwd: dirname(archive), silent: true, env: { LC_ALL: 'C' } },
     );
     const text = await readFile(indexFile, 'utf8').catch(() => '');
-    return text.split('\n').filter((l) => l !== '').map((line) => parseTarLine(archive, line));
+    return text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((line) => parseTarLine(archive, line));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
 const TAR_TYPES: Record<string, EntryType> = {
-  '-': 'file', C: 'file', S: 'file', d: 'dir', D: 'dir', l: 'symlink', h: 'hardlink',
-  c: 'special', b: 'special', p: 'special', s: 'special',
+  '-': 'file',
+  C: 'file',
+  S: 'file',
+  d: 'dir',
+  D: 'dir',
+  l: 'symlink',
+  h: 'hardlink',
+  c: 'special',
+  b: 'special',
+  p: 'special',
+  s: 'special',
 };
 
 /** One line of `tar -tv --quoting-style=c`: `drwxr-xr-x 0/0 0 2024-01-01 00:00:00 "name" -> "target"`. */
@@ -306,12 +332,7 @@ export function checkEntries(archive: string, entries: Entry[], strip: number, i
   }
 }
 
-function checkSymlink(
-  entry: Entry,
-  components: string[],
-  symlinks: Set<string>,
-  refuse: (e: Entry, why: string) => never,
-): void {
+function checkSymlink(entry: Entry, components: string[], symlinks: Set<string>, refuse: (e: Entry, why: string) => never): void {
   const target = entry.target!;
   if (target.startsWith('/')) refuse(entry, `symlink to the absolute path '${target}'`);
   const resolved = walk([...components.slice(0, -1), ...target.split('/')], symlinks, true);

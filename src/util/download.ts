@@ -291,9 +291,7 @@ async function findInMirror(
     return undefined;
   }
   names = names.filter((n) => n !== MIRROR_INDEX && !/^\..*\.part-\d+-[0-9a-f]+$/.test(n));
-  const ordered = preferredName && names.includes(preferredName)
-    ? [preferredName, ...names.filter((n) => n !== preferredName)]
-    : names;
+  const ordered = preferredName && names.includes(preferredName) ? [preferredName, ...names.filter((n) => n !== preferredName)] : names;
 
   const index = await readIndex(dir);
   let changed = false;

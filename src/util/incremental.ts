@@ -12,7 +12,13 @@ export function unitInputs(u: CompileUnit): string[] {
   if (!existsSync(depfile)) return [u.source];
   const text = readFileSync(depfile, 'utf8').replace(/\\\n/g, ' ');
   const colon = text.indexOf(': ');
-  return [u.source, ...text.slice(colon + 2).split(/\s+/).filter(Boolean)];
+  return [
+    u.source,
+    ...text
+      .slice(colon + 2)
+      .split(/\s+/)
+      .filter(Boolean),
+  ];
 }
 
 /** True when `target` exists and is at least as new as every input (a missing input: stale). */

@@ -53,9 +53,7 @@ export async function applyPatch(ctx: Context, patchFile: string, options: Patch
   const argv = [patch, `-p${strip}`, '--forward', '--batch', '--no-backup-if-mismatch', '-i', file];
   const check = await run(ctx, [...argv, '--dry-run'], { cwd, allowError: true });
   if (check.exitCode !== 0) {
-    throw new UserError(
-      `patch ${file} does not apply in ${cwd} (nothing was changed):\n${check.output.trimEnd().replace(/^/gm, '  ')}`,
-    );
+    throw new UserError(`patch ${file} does not apply in ${cwd} (nothing was changed):\n${check.output.trimEnd().replace(/^/gm, '  ')}`);
   }
   ctx.log.info(`applying ${basename(file)} in ${cwd}`);
   await run(ctx, argv, { cwd });

@@ -119,7 +119,9 @@ export class Juliet extends Target {
       await extractArchive(ctx, resolve(ctx.paths.root, this.source), this.path(ctx, 'src'), { replace: true });
     }
     if (!ctx.dryRun && !this.isFetched(ctx)) {
-      throw new UserError(`juliet: ${this.suiteDir(ctx)} is not the Juliet suite (no testcasesupport/io.c); give the directory that holds testcases/ and testcasesupport/`);
+      throw new UserError(
+        `juliet: ${this.suiteDir(ctx)} is not the Juliet suite (no testcasesupport/io.c); give the directory that holds testcases/ and testcasesupport/`,
+      );
     }
   }
 
@@ -165,12 +167,17 @@ export class Juliet extends Target {
     // -k: one test case that does not compile (old code, strict compilers) must not stop the rest
     const r = await run(ctx, ['make', ...makeJobs(ctx), '-k', '-f', join(dir, 'Makefile'), 'all'], { cwd: dir, allowError: true });
     if (ctx.dryRun) return;
-    const missing = testcases.flatMap((tc) => (['good', 'bad'] as const).filter((k) => !existsSync(this.binary(ctx, instance.name, tc, k))).map((k) => `${tc.name} (${k})`));
+    const missing = testcases.flatMap((tc) =>
+      (['good', 'bad'] as const).filter((k) => !existsSync(this.binary(ctx, instance.name, tc, k))).map((k) => `${tc.name} (${k})`),
+    );
     if (missing.length === testcases.length * 2) {
       const tail = r.output.trimEnd().split('\n').slice(-15).join('\n    ');
       throw new UserError(`juliet: no test case built for ${instance.name}; see ${ctx.paths.runlog}\n    ${tail}`);
     }
-    if (missing.length) ctx.log.warning(`juliet: ${missing.length} program(s) did not build for ${instance.name} and are left out: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} (see ${ctx.paths.runlog})`);
+    if (missing.length)
+      ctx.log.warning(
+        `juliet: ${missing.length} program(s) did not build for ${instance.name} and are left out: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''} (see ${ctx.paths.runlog})`,
+      );
     writeOutput(ctx, join(dir, 'run-test.sh'), RUN_SCRIPT);
     writeOutput(ctx, join(dir, 'stdin.txt'), STDIN_TEXT);
     stamp.record();
@@ -211,7 +218,8 @@ export class Juliet extends Target {
         });
       }
     }
-    if (!submitted && !ctx.dryRun) throw new UserError(`juliet: none of the selected test cases is built for ${instance.name}; build first`);
+    if (!submitted && !ctx.dryRun)
+      throw new UserError(`juliet: none of the selected test cases is built for ${instance.name}; build first`);
     if (notBuilt.length && !ctx.dryRun) {
       ctx.log.warning(
         `juliet: ${notBuilt.length} selected program(s) are not built for ${instance.name} and are not run ` +

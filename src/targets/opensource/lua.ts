@@ -46,8 +46,14 @@ export const lua: ProgramDescription = {
       description: 'string building, formatting, gsub and pattern matching',
       argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, size === 'test' ? '5000' : '64000'],
       expect: {
-        test: ['words 200000 hash 940240135', 'ALPHA=25091 BETA=24913 DELTA=24943 EPSILON=25007 ETA=24873 GAMMA=25057 THETA=24994 ZETA=25122'],
-        ref: ['words 2560000 hash 2484297181', 'ALPHA=320081 BETA=319910 DELTA=319941 EPSILON=319999 ETA=319882 GAMMA=320065 THETA=319996 ZETA=320126'],
+        test: [
+          'words 200000 hash 940240135',
+          'ALPHA=25091 BETA=24913 DELTA=24943 EPSILON=25007 ETA=24873 GAMMA=25057 THETA=24994 ZETA=25122',
+        ],
+        ref: [
+          'words 2560000 hash 2484297181',
+          'ALPHA=320081 BETA=319910 DELTA=319941 EPSILON=319999 ETA=319882 GAMMA=320065 THETA=319996 ZETA=320126',
+        ],
       },
     }),
   ],

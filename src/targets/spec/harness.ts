@@ -83,7 +83,10 @@ export function readOutcome(stdoutPath: string, benchmark: string): { fields?: R
     return { failure: `no result for ${benchmark} in ${logPath}${why ? `: ${why}` : ''}` };
   }
   if (result.status !== 'Success') {
-    const why = failureLines(log).filter((l) => !l.startsWith(result.status)).slice(0, 3).join('; ');
+    const why = failureLines(log)
+      .filter((l) => !l.startsWith(result.status))
+      .slice(0, 3)
+      .join('; ');
     return { failure: `${result.status} ${benchmark} (${logPath})${why ? `: ${why}` : ''}` };
   }
   const fields: Record<string, FieldValue> = { workload: result.workload, specLog: logPath };

@@ -75,7 +75,9 @@ function mediaRoot(media: string): string {
 async function runInstall(ctx: Context, media: string, dest: string): Promise<void> {
   const script = join(media, 'install.sh');
   if (!ctx.dryRun && !existsSync(script)) {
-    throw new UserError(`no install.sh in ${media}: is this the contents of a SPEC ISO? (use sourceType 'installed' for an installed SPEC)`);
+    throw new UserError(
+      `no install.sh in ${media}: is this the contents of a SPEC ISO? (use sourceType 'installed' for an installed SPEC)`,
+    );
   }
   ctx.log.info(`installing SPEC from ${media} into ${dest}`);
   await run(ctx, ['sh', script, '-f', '-d', dest], { cwd: media });

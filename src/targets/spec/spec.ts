@@ -76,7 +76,9 @@ export class SpecCpu extends Target {
     this.name = version.target;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
     if (!options || typeof options.source !== 'string' || !options.source) {
-      throw new UserError(`${this.name}: give the SPEC source, e.g. new ${version.target.toUpperCase()}({ source: '/path/to/spec', sourceType: 'installed' })`);
+      throw new UserError(
+        `${this.name}: give the SPEC source, e.g. new ${version.target.toUpperCase()}({ source: '/path/to/spec', sourceType: 'installed' })`,
+      );
     }
     this.source = options.source;
     this.sourceType = options.sourceType ?? 'installed';
@@ -84,7 +86,7 @@ export class SpecCpu extends Target {
       throw new UserError(`${this.name}: unknown sourceType '${this.sourceType}'; valid types: ${SPEC_SOURCE_TYPES.join(', ')}`);
     }
     this.patches = options.patches ?? [];
-    this.nothp = options.nothp ?? true ? new Nothp() : null;
+    this.nothp = (options.nothp ?? true) ? new Nothp() : null;
     if (options.forceCpu !== undefined && !(Number.isInteger(options.forceCpu) && options.forceCpu >= 0)) {
       throw new UserError(`${this.name}: forceCpu must be a CPU number (0, 1, ...), got ${options.forceCpu}`);
     }
@@ -119,8 +121,10 @@ export class SpecCpu extends Target {
   }
 
   private benchmarksHelp(verb: string): string {
-    return `benchmarks (e.g. ${this.version.benchmarks[1]!.name}) or sets to ${verb}: ${Object.keys(this.version.sets).join(', ')} ` +
-      `(default: ${this.defaultBenchmarks.join(' ')})`;
+    return (
+      `benchmarks (e.g. ${this.version.benchmarks[1]!.name}) or sets to ${verb}: ${Object.keys(this.version.sets).join(', ')} ` +
+      `(default: ${this.defaultBenchmarks.join(' ')})`
+    );
   }
 
   override reportableFields(): Record<string, string> {
@@ -154,7 +158,17 @@ export class SpecCpu extends Target {
   }
 
   private patchesApplied(ctx: Context): boolean {
-    return this.patches.every((p) => existsSync(join(this.specDir(ctx), `.patched-${p.split('/').pop()!.replace(/\.(patch|diff)$/, '')}`)));
+    return this.patches.every((p) =>
+      existsSync(
+        join(
+          this.specDir(ctx),
+          `.patched-${p
+            .split('/')
+            .pop()!
+            .replace(/\.(patch|diff)$/, '')}`,
+        ),
+      ),
+    );
   }
 
   async fetch(ctx: Context): Promise<void> {
@@ -231,7 +245,11 @@ export class SpecCpu extends Target {
     const suffix = `_base.${configName(instance.name)}`;
     return this.selectedBenchmarks(ctx).flatMap((b) => {
       const exe = join(this.specDir(ctx), 'benchspec', this.version.benchspecDir, b, 'exe');
-      return existsSync(exe) ? readdirSync(exe).filter((f) => f.endsWith(suffix)).map((f) => join(exe, f)) : [];
+      return existsSync(exe)
+        ? readdirSync(exe)
+            .filter((f) => f.endsWith(suffix))
+            .map((f) => join(exe, f))
+        : [];
     });
   }
 

@@ -58,7 +58,8 @@ function deriveSets(benchmarks: SpecBenchmark[], langSet: (suite: string, lang: 
   return sets;
 }
 
-const x64 = (arch: string) => (arch === 'x86_64' ? ['-DSPEC_CPU_LINUX_X64'] : arch === 'aarch64' ? ['-DSPEC_CPU_LINUX'] : ['-DSPEC_CPU_LINUX_IA32']);
+const x64 = (arch: string) =>
+  arch === 'x86_64' ? ['-DSPEC_CPU_LINUX_X64'] : arch === 'aarch64' ? ['-DSPEC_CPU_LINUX'] : ['-DSPEC_CPU_LINUX_IA32'];
 
 const CPU2006_BENCHMARKS = table([
   ['400.perlbench', 'int', 'c'],
@@ -169,7 +170,12 @@ const CPU2017_BENCHMARKS = table([
 ]);
 
 const forBoth = (names: string[], flags: Partial<Record<'C' | 'CXX' | 'F', (arch: string) => string[]>>) =>
-  Object.fromEntries(names.flatMap((n) => [[`5${n}_r`, flags], [`6${n}_s`, flags]]));
+  Object.fromEntries(
+    names.flatMap((n) => [
+      [`5${n}_r`, flags],
+      [`6${n}_s`, flags],
+    ]),
+  );
 
 export const CPU2017: SpecVersion = {
   target: 'spec2017',

@@ -66,13 +66,17 @@ export class ServerProcess {
       }
       if (Date.now() > deadline) {
         await server.stop();
-        throw new UserError(`${options.label} did not accept connections on port ${options.port} within ${options.startTimeout ?? 30} s\n${server.logTail()}`);
+        throw new UserError(
+          `${options.label} did not accept connections on port ${options.port} within ${options.startTimeout ?? 30} s\n${server.logTail()}`,
+        );
       }
       await sleep(50);
     }
     if (server.exited) {
       // something else answers on the port and the server itself gave up
-      throw new UserError(`${options.label} exited (${describeExit(server.exited)}); is port ${options.port} used by another program?\n${server.logTail()}`);
+      throw new UserError(
+        `${options.label} exited (${describeExit(server.exited)}); is port ${options.port} used by another program?\n${server.logTail()}`,
+      );
     }
     return server;
   }
@@ -111,7 +115,13 @@ export class ServerProcess {
       if (!existsSync(file)) continue;
       const text = readFileSync(file, 'utf8').trimEnd();
       if (!text) continue;
-      parts.push(`  last lines of ${file}:\n${text.split('\n').slice(-lines).map((l) => `    ${l}`).join('\n')}`);
+      parts.push(
+        `  last lines of ${file}:\n${text
+          .split('\n')
+          .slice(-lines)
+          .map((l) => `    ${l}`)
+          .join('\n')}`,
+      );
     }
     return parts.length ? parts.join('\n') : '  (the server wrote no output)';
   }
@@ -122,7 +132,11 @@ export class ServerProcess {
       // the server leads its own process group (runDeferred detaches it): reach the workers too
       process.kill(-this.child.pid, sig);
     } catch {
-      try { this.child.kill(sig); } catch { /* already gone */ }
+      try {
+        this.child.kill(sig);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

@@ -102,17 +102,28 @@ export abstract class WebServer extends Target {
   override addRunArgs(parser: ArgParser): void {
     const cores = availableParallelism();
     const half = Math.max(1, Math.floor(cores / 2));
-    parser.option('-t, --type <role>', 'bench: measure with wrk; test: check a few requests; serve: serve until Ctrl-C', { choices: ['bench', 'test', 'serve'], default: 'bench' });
+    parser.option('-t, --type <role>', 'bench: measure with wrk; test: check a few requests; serve: serve until Ctrl-C', {
+      choices: ['bench', 'test', 'serve'],
+      default: 'bench',
+    });
     parser.option('--port <n>', 'TCP port on 127.0.0.1 (default 20000)', { parse: positiveInt('--port') });
     parser.option('--filesize <bytes>', 'size of the file each request fetches (default 64)', { parse: nonNegativeInt('--filesize') });
     parser.option('--duration <seconds>', 'seconds per measured load (default 10)', { parse: positiveInt('--duration') });
-    parser.option('--threads <n>', `wrk threads (default ${half}: half the cores, the other half serves)`, { parse: positiveInt('--threads') });
-    parser.option('--connections <n...>', 'open connections; one measured load per value (default 64)', { parse: intList('--connections') });
+    parser.option('--threads <n>', `wrk threads (default ${half}: half the cores, the other half serves)`, {
+      parse: positiveInt('--threads'),
+    });
+    parser.option('--connections <n...>', 'open connections; one measured load per value (default 64)', {
+      parse: intList('--connections'),
+    });
     parser.option('--workers <n>', `server worker processes (default ${half})`, { parse: positiveInt('--workers') });
     parser.option('--disable-warmup', 'do not warm the server up after starting it');
     parser.option('--restart-server-between-runs', 'start a fresh server for every measured load');
-    parser.option('--collect-stats <stats...>', 'server statistics sampled during each load: cpu, rss, none (default cpu rss)', { choices: [...SERVER_STATS, 'none'] });
-    parser.option('--collect-stats-interval <seconds>', 'seconds between samples (default 1)', { parse: positiveNumber('--collect-stats-interval') });
+    parser.option('--collect-stats <stats...>', 'server statistics sampled during each load: cpu, rss, none (default cpu rss)', {
+      choices: [...SERVER_STATS, 'none'],
+    });
+    parser.option('--collect-stats-interval <seconds>', 'seconds between samples (default 1)', {
+      parse: positiveNumber('--collect-stats-interval'),
+    });
     parser.option('--cleanup-time <seconds>', 'seconds to wait between loads (default 1)', { parse: nonNegativeNumber('--cleanup-time') });
   }
 

@@ -11,10 +11,13 @@ export interface WrkLoad {
 export function wrkArgv(load: WrkLoad, program = 'wrk'): string[] {
   return [
     program,
-    '--duration', `${load.duration}s`,
-    '--connections', String(load.connections),
+    '--duration',
+    `${load.duration}s`,
+    '--connections',
+    String(load.connections),
     // wrk refuses fewer connections than threads
-    '--threads', String(Math.min(load.threads, load.connections)),
+    '--threads',
+    String(Math.min(load.threads, load.connections)),
     '--latency',
     load.url,
   ];
