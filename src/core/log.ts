@@ -16,7 +16,7 @@ export class Logger {
     public debugLogFile?: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
-    const useColor = stream.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    const useColor = isTerminal(stream) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
     this.colors = pc.createColors(useColor);
   }
 
@@ -66,4 +66,12 @@ export class Logger {
 
 export function levelFromVerbosity(v: number): LogLevel {
   return v >= 1 ? 'debug' : v <= -1 ? 'warning' : 'info';
+}
+
+/**
+ * Whether a stream is a terminal. `isTTY` is typed boolean, but a stream that is no terminal
+ * (a pipe, a file, a test's fake) has it undefined.
+ */
+export function isTerminal(stream: { isTTY?: boolean | undefined }): boolean {
+  return stream.isTTY === true;
 }

@@ -1,3 +1,4 @@
+import { isTerminal } from '../core/log.js';
 import pc from 'picocolors';
 import type { PoolObserver } from './pool.js';
 
@@ -36,7 +37,7 @@ export class Progress implements PoolObserver {
 
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
-    const tty = this.stream.isTTY;
+    const tty = isTerminal(this.stream);
     this.live = options.live ?? tty;
     const color = options.color ?? (tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb');
     this.c = pc.createColors(color);

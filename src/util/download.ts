@@ -1,3 +1,4 @@
+import { isTerminal } from '../core/log.js';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
@@ -196,7 +197,7 @@ class Progress {
   private last = this.start;
   private shown = false;
   private readonly enabled: boolean;
-  private readonly tty = process.stderr.isTTY;
+  private readonly tty = isTerminal(process.stderr);
 
   constructor(
     ctx: Context,
