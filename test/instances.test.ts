@@ -265,7 +265,7 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
 
   // the default (network) address, but the file is in the offline mirror: found by its sha256
   const ctx = makeCtx();
-  ctx.sourceMirrors = mirror;
+  ctx.sourceMirrors = [mirror];
   const pkg = LLVM.fromSource({
     version: '22.1.8',
     sha256,
@@ -281,7 +281,7 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
   const bad = makeCtx();
   const wrong = LLVM.fromSource({ version: '22.1.8', sha256: 'c'.repeat(64), url: tarball });
   await assert.rejects(
-    wrong.fetch(bad),
+    async () => wrong.fetch(bad),
     (e: Error) => e instanceof UserError && /checksum mismatch/.test(e.message) && e.message.includes(sha256),
   );
   assert.deepEqual(
@@ -298,7 +298,7 @@ test('LLVM.fromSource fetches through the offline mirror, verifies before keepin
   const evilSha = await sha256File(evilTar);
   const e = makeCtx();
   await assert.rejects(
-    LLVM.fromSource({ version: '0.0.1', sha256: evilSha, url: evilTar }).fetch(e),
+    async () => LLVM.fromSource({ version: '0.0.1', sha256: evilSha, url: evilTar }).fetch(e),
     /refusing to extract .*leaves the destination/,
   );
 });

@@ -95,7 +95,7 @@ describe('run options', () => {
       instances: ['base', 'slow'],
       args: { benchmarks: ['a', 'b'] },
     });
-    ctx.args.benchmarks.push('c');
+    (ctx.args.benchmarks as string[]).push('c');
     assert.deepEqual(settings.args.benchmarks, ['a', 'b'], 'a copy');
     assert.deepEqual(executionSettings(settings), { timeout: 9, nothp: false });
   });

@@ -167,7 +167,7 @@ describe('download', () => {
     mkdirSync(mirror);
     writeFileSync(join(mirror, 'pkg-1.0.tar.gz'), other);
     const ctx = makeCtx(dir);
-    ctx.sourceMirrors = mirror; // a single string is accepted too
+    ctx.sourceMirrors = mirror as unknown as string[]; // a single string (from a setup in JavaScript) is accepted too
 
     // without a server: the bad mirror file is not used, the network error explains mirrors
     await rejectsUser(

@@ -59,19 +59,11 @@ export abstract class Target {
   afterRun(_ctx: Context, _instance: Instance): Awaitable<void> {}
 
   /**
-   * Extracts reportable fields from a benchmark's output file. By default, reads
-   * `[setup-report] begin/end` blocks (see `parseReportBlocks`).
+   * Extracts reportable fields from a benchmark's output file (synchronously or not). By
+   * default, reads `[setup-report] begin/end` blocks (see `parseReportBlocks`).
    */
-  async parseOutfile(_ctx: Context, outfile: string): Promise<Array<Record<string, FieldValue>>> {
-    let text: string;
-    try {
-      text = await readFile(outfile, 'utf8');
-    } catch {
-      return [];
-    }
-    const fields: Record<string, FieldValue> = {};
-    for (const block of parseReportBlocks(text)) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
-    return Object.keys(fields).length ? [fields] : [];
+  parseOutfile(_ctx: Context, outfile: string): Awaitable<Array<Record<string, FieldValue>>> {
+    return readReportBlocks(outfile);
   }
 
   isClean(ctx: Context): Awaitable<boolean> {
@@ -86,4 +78,16 @@ export abstract class Target {
   binaryPaths(_ctx: Context, _instance: Instance): Awaitable<string[]> {
     return [];
   }
+}
+
+async function readReportBlocks(outfile: string): Promise<Array<Record<string, FieldValue>>> {
+  let text: string;
+  try {
+    text = await readFile(outfile, 'utf8');
+  } catch {
+    return [];
+  }
+  const fields: Record<string, FieldValue> = {};
+  for (const block of parseReportBlocks(text)) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
+  return Object.keys(fields).length ? [fields] : [];
 }
