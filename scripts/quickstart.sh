@@ -7,9 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations="${1:-4}"
 bash scripts/install-system-deps.sh
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+bash scripts/install-npm-deps.sh
 npm run build --silent
 export INFRA_SOURCE_MIRROR="${INFRA_SOURCE_MIRROR:-$PWD/.cache/sources}"
 if ! sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR"; then
