@@ -109,9 +109,13 @@ function uniqueFlags(specs: OptionSpec[]): OptionSpec[] {
 }
 
 /** The options a command parses before it knows the target: its own, and the global ones. */
-export async function staticOptions(def: CommandDef): Promise<readonly OptionSpec[]> {
-  const own = typeof def.options === 'function' ? await def.options() : (def.options ?? []);
+export function staticOptions(own: readonly OptionSpec[]): OptionSpec[] {
   return [...GLOBAL_OPTIONS, ...LAUNCHER_OPTIONS, ...own];
+}
+
+/** A command's own options (the report command's come with its module). */
+export async function ownOptions(def: CommandDef): Promise<readonly OptionSpec[]> {
+  return typeof def.options === 'function' ? def.options() : (def.options ?? []);
 }
 
 /** The positional arguments of a command line, skipping options and their values. */
@@ -174,7 +178,7 @@ export async function completionCommands(setup: Setup): Promise<CompletionComman
   const commands: CompletionCommand[] = [{ name: 'init', options: [], positional: ['dir'], variadic: false }];
   for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
     const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
-    commands.push({ name: def.name, options: [...(await staticOptions(def)), ...declared], ...positionalKinds(def.args) });
+    commands.push({ name: def.name, options: [...staticOptions(await ownOptions(def)), ...declared], ...positionalKinds(def.args) });
   }
   return commands;
 }

@@ -13,6 +13,7 @@ import {
   everyDeclaredOption,
   positionals,
   setupCommandDefs,
+  ownOptions,
   staticOptions,
 } from './commands.js';
 
@@ -78,14 +79,13 @@ async function dispatch(setup: Setup, argv: string[]): Promise<void> {
     if (def.looseOptions) sub.allowUnknownOption().helpOption(false);
     if (def.name !== wanted) continue;
     // only the invoked command pays for (and validates) target/instance options
-    const own = await staticOptions(def);
+    const ownSpecs = await ownOptions(def);
     const commandArgv = argv.slice(argv.indexOf(wanted) + 1);
     const kind = def.declared;
     const declared =
       typeof kind === 'string'
-        ? declaredOptions(setup, positionals(commandArgv, [...own, ...everyDeclaredOption(setup, kind)]), kind)
+        ? declaredOptions(setup, positionals(commandArgv, [...staticOptions(ownSpecs), ...everyDeclaredOption(setup, kind)]), kind)
         : [...(kind ?? [])];
-    const ownSpecs = typeof def.options === 'function' ? await def.options() : (def.options ?? []);
     addOptions(sub, ownSpecs);
     // a target's option that a command also has (e.g. --benchmarks) is the target's own
     addOptions(

@@ -28,6 +28,8 @@ const MEASURED = new Set(Object.keys(MEASURED_FIELDS));
 /** A field stored under another name because the framework measures its own name. */
 export interface RenamedField {
   field: string;
+  /** The source's prefix (`check`, a block's name...). */
+  source: string;
   storedAs: string;
 }
 
@@ -50,7 +52,7 @@ export class RecordFields {
       }
       const storedAs = `${source}.${field}`;
       this.fields[storedAs] = value;
-      this.renamed.push({ field, storedAs });
+      this.renamed.push({ field, source, storedAs });
     }
   }
 }

@@ -93,10 +93,9 @@ function report(record: ExecutionRecord, label: string, log: Logger, progress: P
  * to report its own view of e.g. `maxrss`.
  */
 function announce(renamed: RenamedField[], e: Execution, announced: Set<string>, log: Logger): void {
-  for (const { field, storedAs } of renamed) {
+  for (const { field, source, storedAs } of renamed) {
     if (announced.has(storedAs)) continue;
     announced.add(storedAs);
-    const source = storedAs.slice(0, -field.length - 1);
     const line = `${e.benchmark}: '${field}' is measured by the framework; the value from ${source} is recorded as '${storedAs}'`;
     if ([SUBMIT_PREFIX, CHECK_PREFIX, OUTPUT_PREFIX].includes(source)) log.warning(line);
     else log.debug(line);

@@ -97,6 +97,8 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     planned.ready.forEach(enqueue);
   };
 
+  const start = () => schedule.start().forEach(enqueue);
+
   return {
     submit(ctx, run) {
       const instance = ctx.instanceName;
@@ -109,9 +111,9 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       schedule.addInstance(instance);
       return { submit: (ctx, run) => submitFor(instance, ctx, run) };
     },
-    start: () => schedule.start().forEach(enqueue),
+    start,
     async finish() {
-      schedule.start().forEach(enqueue);
+      start();
       await pool.drain();
       if (!pool.isAborted) options.runDir.finish();
       options.progress?.close();
