@@ -21,26 +21,28 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const key = (instance: string, benchmark: string, iteration: number) => executionKey({ target: 'demo', instance, benchmark, iteration });
 
+/** Two instances, benchmarks x and y, three rounds: the instance order rotates every round. */
+const INTERLEAVED = [
+  'base/x.0',
+  'instr/x.0',
+  'base/y.0',
+  'instr/y.0',
+  'instr/x.1',
+  'base/x.1',
+  'instr/y.1',
+  'base/y.1',
+  'base/x.2',
+  'instr/x.2',
+  'base/y.2',
+  'instr/y.2',
+];
 describe('schedule', () => {
   const labels = (s: Schedule<null>) => s.start().map(executionLabel);
 
   test('interleaves instances per benchmark, rotating their order every round', () => {
     const s = new Schedule<null>({ target: 'demo', iterations: 3 });
     for (const inst of ['base', 'instr']) for (const b of ['x', 'y']) s.submit(inst, b, undefined, null);
-    assert.deepEqual(labels(s), [
-      'base/x.0',
-      'instr/x.0',
-      'base/y.0',
-      'instr/y.0',
-      'instr/x.1',
-      'base/x.1',
-      'instr/y.1',
-      'base/y.1',
-      'base/x.2',
-      'instr/x.2',
-      'base/y.2',
-      'instr/y.2',
-    ]);
+    assert.deepEqual(labels(s), INTERLEAVED);
   });
 
   test('an instance declared first keeps its place even if it submits later', () => {
@@ -120,20 +122,7 @@ describe('runner over a fake backend', () => {
     assert.equal(backend.started.length, 0);
     const summary = await runner.finish();
     assert.equal(summary.ok, 12);
-    const order = [
-      'base/x.0',
-      'instr/x.0',
-      'base/y.0',
-      'instr/y.0',
-      'instr/x.1',
-      'base/x.1',
-      'instr/y.1',
-      'base/y.1',
-      'base/x.2',
-      'instr/x.2',
-      'base/y.2',
-      'instr/y.2',
-    ];
+    const order = INTERLEAVED;
     assert.deepEqual(backend.started, order);
     // one job at a time: records.jsonl is in execution order
     assert.deepEqual(
