@@ -482,6 +482,13 @@ int main(int argc, char **argv) {
     sigaddset(&waitset, SIGINT);
     sigaddset(&waitset, SIGHUP);
     sigprocmask(SIG_BLOCK, &waitset, &oldmask);
+    /*
+     * If whoever started us dies, even by SIGKILL, stop the tree at once: a benchmark must not
+     * go on unmeasured (and compete with the next run) after infra is gone.
+     */
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (getppid() != parent) kill(getpid(), SIGTERM);
 
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) < 0) {
@@ -574,8 +581,9 @@ int main(int argc, char **argv) {
             /* an interrupt: pass it on, and kill what is left after a grace period */
             interrupted = 1;
             kill_tree(child, sig, &cg);
-            if (!killing && (kill_at == 0 || kill_at > now() + INTERRUPT_GRACE_SECONDS))
-                kill_at = now() + INTERRUPT_GRACE_SECONDS;
+            /* no grace when our parent died: nobody waits for the result */
+            double grace = getppid() != parent ? 0 : INTERRUPT_GRACE_SECONDS;
+            if (!killing && (kill_at == 0 || kill_at > now() + grace)) kill_at = now() + grace;
         }
     }
     if (!main_done) end = now();

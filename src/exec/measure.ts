@@ -145,9 +145,10 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   const helperOut: Buffer[] = [];
   const helperErr: string[] = [];
   const outcome = await new Promise<{ code: number | null; signal: string | null; spawnError?: Error }>((resolve) => {
-    // own process group: an interrupt (killAll) reaches the helper, which passes it on
+    // own process group: an interrupt (killAll) reaches the helper, which passes it on; if
+    // infra dies, the helper learns it from PR_SET_PDEATHSIG and stops the benchmark's tree
     const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    track(child);
+    track(child, { ownCleanup: true });
     child.stdout.on('data', (c: Buffer) => helperOut.push(c));
     child.stderr.on('data', (c: Buffer) => helperErr.push(c.toString()));
     child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
