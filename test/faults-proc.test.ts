@@ -1,13 +1,13 @@
 // Fault injection for processes, locks and concurrency: a project whose package install is slow
 // and whose benchmarks sleep, fork and look at their parents, driven through the real CLI and
 // killed with SIGKILL at the worst moment.
-import { test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { makeProject, runInfra, startInfra, waitFor } from './helpers.ts';
+import { makeProject, REPO, runInfra, startInfra, waitFor } from './helpers.ts';
 import { processExists, processStartTime } from '../src/util/process.ts';
 
 const SETUP = String.raw`
@@ -37,6 +37,9 @@ const slow = new Slow();
 const SCRIPTS: Record<string, string> = {
   sleep: 'echo "$$ $PPID" > "$PIDS/bench"; sleep 60 & echo $! > "$PIDS/child"; wait',
   slow: 'sleep 0.3',
+  // what its parents' command lines show, and whether the token reached it
+  secret: 'echo "token=$API_TOKEN"; p=$$; while [ "$p" -gt 1 ]; do tr "\\\\0" " " < /proc/$p/cmdline; echo; ' +
+    'p=$(sed "s/.*) //" /proc/$p/stat | cut -d" " -f2); done > "$PIDS/chain.$$"',
 };
 
 class Prog extends Target {
@@ -238,3 +241,115 @@ test('infra clean while infra run executes the binaries waits for the run, namin
   assert.ok(!existsSync(join(dir, 'build/targets/prog')), 'clean did its work after the run');
   assert.deepEqual(readdirSync(join(dir, 'build/.infra/lock.shared')), [], 'the run left no shared hold');
 });
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Scans every process's command line for a value until stopped (the value comes through the
+ * environment, so the scanner's own command line does not show it).
+ */
+const SCANNER = String.raw`#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static volatile sig_atomic_t stop;
+static void on_term(int s) { (void)s; stop = 1; }
+int main(void) {
+    const char *needle = getenv("NEEDLE");
+    size_t nl = strlen(needle);
+    char buf[65536], path[64], self[32];
+    snprintf(self, sizeof self, "%d", (int)getpid());
+    signal(SIGTERM, on_term);
+    while (!stop) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0) continue;
+            snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+            int fd = open(path, O_RDONLY);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            for (ssize_t i = 0; i + (ssize_t)nl <= n; i++)
+                if (memcmp(buf + i, needle, nl) == 0) {
+                    for (ssize_t j = 0; j < n; j++) if (!buf[j]) buf[j] = ' ';
+                    buf[n] = 0;
+                    printf("%s: %s\n", e->d_name, buf);
+                    fflush(stdout);
+                    break;
+                }
+        }
+        if (d) closedir(d);
+    }
+    return 0;
+}
+`;
+
+describe(
+  'the environment never appears in a command line on the remote node',
+  { skip: isRoot ? false : 'needs root to start sshd and Slurm' },
+  () => {
+    let dir: string;
+    let scanner: string;
+    let slurmEnv: Record<string, string>;
+    const token = `tok-${Math.random().toString(36).slice(2)}`;
+
+    before(() => {
+      const s = spawnSync('bash', [join(REPO, 'scripts', 'start-test-services.sh')], { encoding: 'utf8', timeout: 90_000 });
+      assert.equal(s.status, 0, `start-test-services.sh failed:\n${s.stdout}\n${s.stderr}`);
+      slurmEnv = { SLURM_CONF: /export SLURM_CONF=(\S+)/.exec(s.stdout)![1]! };
+      dir = project();
+      assert.equal(runInfra(dir, ['build', 'prog', 'base']).code, 0);
+      writeFileSync(join(dir, 'scanner.c'), SCANNER);
+      scanner = join(dir, 'scanner');
+      assert.equal(spawnSync('cc', ['-O2', '-o', scanner, join(dir, 'scanner.c')]).status, 0);
+      // a slow 'env' first on PATH (which sbatch passes to the job): a command line that holds the
+      // environment then lives long enough for the scanner to see it for sure
+      mkdirSync(join(dir, 'slow-bin'));
+      writeFileSync(join(dir, 'slow-bin', 'env'), '#!/bin/sh\nsleep 0.5\nexec /usr/bin/env "$@"\n', { mode: 0o755 });
+    });
+
+    async function runScanned(args: string[], env: Record<string, string>) {
+      const scan = spawn(scanner, [], { env: { NEEDLE: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let seen = '';
+      scan.stdout.on('data', (c) => (seen += c));
+      const p = startInfra(dir, args, { env: { API_TOKEN: token, PATH: `${join(dir, 'slow-bin')}:${process.env.PATH}`, ...env } });
+      const r = await p.done;
+      scan.kill('SIGTERM');
+      await new Promise((res) => scan.once('close', res));
+      return { r, seen };
+    }
+
+    for (const mode of ['ssh', 'slurm'] as const) {
+      test(`--parallel ${mode}`, async () => {
+        for (const f of readdirSync(join(dir, 'pids'))) rmSync(join(dir, 'pids', f));
+        const how = mode === 'ssh' ? ['--ssh-nodes', '127.0.0.1:2222'] : [];
+        const { r, seen } = await runScanned(
+          ['run', 'prog', 'base', '--benchmarks', 'secret', '-i', '3', '--parallel', mode, ...how],
+          mode === 'slurm' ? slurmEnv : {},
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(seen, '', `a process showed the token in its command line: ${seen.split('\n')[0]!.slice(0, 300)}`);
+        const chains = readdirSync(join(dir, 'pids')).filter((f) => f.startsWith('chain.'));
+        assert.equal(chains.length, 3);
+        for (const c of chains)
+          assert.ok(!readFileSync(join(dir, 'pids', c), 'utf8').includes(token), readFileSync(join(dir, 'pids', c), 'utf8'));
+        const out = readdirSync(join(dir, 'results/last/logs/prog/base')).filter((f) => f.endsWith('.stdout'));
+        for (const f of out)
+          assert.equal(
+            readFileSync(join(dir, 'results/last/logs/prog/base', f), 'utf8'),
+            `token=${token}\n`,
+            'the benchmark got the token',
+          );
+        // nothing holding the environment is left behind
+        assert.deepEqual(
+          readdirSync(join(dir, 'build/.infra')).filter((f) => f.startsWith('slurm-jobs-')),
+          [],
+        );
+      });
+    }
+  },
+);

@@ -171,6 +171,18 @@ export interface HelperFiles {
   stdout: string;
   stderr: string;
   result: string;
+  /**
+   * A file with the benchmark's environment ({@link envFileContent}), which the helper reads and
+   * removes; without it the benchmark gets the helper's own environment.
+   */
+  env?: string;
+}
+
+/** The environment as the helper's `--env-file` reads it: NUL-terminated NAME=VALUE entries. */
+export function envFileContent(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}\u0000`)
+    .join('');
 }
 
 /** The helper's arguments (after its own path) for one execution; the same on every backend. */
@@ -183,6 +195,7 @@ export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[]
   if (nothp) args.push('--nothp');
   if (spec.noCgroup) args.push('--no-cgroup');
   if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
+  if (files.env !== undefined) args.push('--env-file', files.env);
   args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
   return args;
 }

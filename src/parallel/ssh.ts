@@ -181,7 +181,8 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
 
 /**
  * One execution: a shell script on the node (sent as the connection's first input) runs the
- * helper with the benchmark's exact environment in a fresh temporary directory and streams
+ * helper with the benchmark's exact environment (in a file the helper reads and removes) in a
+ * fresh temporary directory and streams
  * that directory back as a tar archive, which is unpacked locally beside the execution's log
  * files. When the local ssh
  * is killed (an interrupt), the node sees its input close and stops the helper, which
@@ -189,16 +190,20 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
  */
 async function executeOnNode(node: SshNode, spec: MeasureSpec, sshArgv: SshArgv): Promise<ExecutionResult> {
   const env = Object.entries(spec.env).map(([k, v]) => quote(`${k}=${v}`));
-  const files = { stdout: '\u0000stdout', stderr: '\u0000stderr', result: '\u0000result' };
+  const files = { stdout: '\u0000stdout', stderr: '\u0000stderr', result: '\u0000result', env: '\u0000env' };
   // the helper's files are in "$d", which only the node's shell knows
   const args = helperArguments(spec, files).map((a) => (a.startsWith('\u0000') ? `"$d/${a.slice(1)}"` : quote(a)));
   const script = [
+    'umask 077',
     'd=$(mktemp -d "${TMPDIR:-/tmp}/infra-measure.XXXXXX") || exit 97',
     `trap 'rm -rf "$d"' EXIT`,
     "trap 'exit 1' HUP PIPE TERM INT",
     'exec 3<&0',
+    // printf is a builtin: the values go from this script (read from our input) to a 0600 file
+    // that the helper removes once read, never into a command line
+    env.length > 0 ? `printf '%s\\0' ${env.join(' ')} >"$d/env"` : ': >"$d/env"',
     `if cd -- ${quote(spec.cwd)} 2>/dev/null; then`,
-    `  env -i ${env.join(' ')} ${quote(node.helper!)} ${args.join(' ')} </dev/null >"$d/helper.out" 2>"$d/helper.err" 3<&- &`,
+    `  ${quote(node.helper!)} ${args.join(' ')} </dev/null >"$d/helper.out" 2>"$d/helper.err" 3<&- &`,
     '  p=$!',
     // our input closes when the local ssh dies: pass that on as SIGTERM (the helper forwards it)
     '  { cat >/dev/null; kill -TERM $p; } <&3 >/dev/null 2>&1 &',
