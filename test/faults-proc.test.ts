@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeProject, REPO, runInfra, startInfra, waitFor } from './helpers.ts';
 import { processExists, processStartTime } from '../src/util/process.ts';
@@ -37,6 +37,7 @@ const slow = new Slow();
 const SCRIPTS: Record<string, string> = {
   sleep: 'echo "$$ $PPID" > "$PIDS/bench"; sleep 60 & echo $! > "$PIDS/child"; wait',
   slow: 'sleep 0.3',
+  long: 'sleep 30',
   // what its parents' command lines show, and whether the token reached it
   secret: 'echo "token=$API_TOKEN"; p=$$; while [ "$p" -gt 1 ]; do tr "\\\\0" " " < /proc/$p/cmdline; echo; ' +
     'p=$(sed "s/.*) //" /proc/$p/stat | cut -d" " -f2); done > "$PIDS/chain.$$"',
@@ -351,5 +352,56 @@ describe(
         );
       });
     }
+
+    test('kill -9 of a remote run: the next run cancels its Slurm jobs, infra clean stops its ssh connections', async () => {
+      const jobsDirs = () => readdirSync(join(dir, 'build/.infra')).filter((f) => f.startsWith('slurm-jobs-'));
+      const slurm = startInfra(
+        dir,
+        ['run', 'prog', 'base', '--benchmarks', 'long', '-i', '2', '--parallel', 'slurm', '--parallelmax', '2'],
+        {
+          env: slurmEnv,
+        },
+      );
+      const jobsFile = () => jobsDirs().map((d) => join(dir, 'build/.infra', d, 'jobs'))[0];
+      await waitFor(() => lines(jobsFile() ?? '/nonexistent').length === 2, 30_000, 'two jobs submitted');
+      const jobs = lines(jobsFile()!);
+      slurm.child.kill('SIGKILL');
+      await slurm.done;
+
+      const ssh = startInfra(dir, ['run', 'prog', 'base', '--benchmarks', 'long', '--parallel', 'ssh', '--ssh-nodes', '127.0.0.1:2222'], {
+        env: slurmEnv,
+      });
+      const ownedBySsh = () =>
+        readdirSync(tmpdir())
+          .filter((f) => f.startsWith('infra-ssh-'))
+          .map((f) => join(tmpdir(), f))
+          .find((d) => existsSync(join(d, '.owner')) && readFileSync(join(d, '.owner'), 'utf8').includes(`"pid":${ssh.child.pid},`));
+      await waitFor(
+        () => existsSync(join(dir, 'pids')) && ownedBySsh() !== undefined && readdirSync(ownedBySsh()!).length > 1,
+        30_000,
+        'the ssh connection',
+      );
+      const controlDir = ownedBySsh()!;
+      ssh.child.kill('SIGKILL');
+      // the next run (this one) cancelled the jobs of the killed one
+      const sshRun = await ssh.done;
+      assert.match(sshRun.stderr, new RegExp(`a killed run left \\S+slurm-jobs-\\S+: cancelled its jobs ${jobs.join(', ')}; removed it`));
+      const masters = () =>
+        spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter((l) => l.includes(controlDir));
+
+      const clean = runInfra(dir, ['clean'], { env: slurmEnv });
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.match(clean.stderr, new RegExp(`a killed run left ${controlDir}: stopped its ssh connection; removed it`));
+      assert.deepEqual(jobsDirs(), []);
+      assert.ok(!existsSync(controlDir));
+      const queue = spawnSync('squeue', ['--noheader', '--states=all', '--format=%i %T', `--jobs=${jobs.join(',')}`], {
+        encoding: 'utf8',
+        env: { ...process.env, ...slurmEnv },
+      });
+      for (const line of queue.stdout.trim().split('\n').filter(Boolean)) assert.match(line, /CANCELLED|COMPLETING/, queue.stdout);
+      await waitFor(() => masters().length === 0, 10_000, 'the ssh connection to end');
+    });
   },
 );

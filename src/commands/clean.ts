@@ -3,20 +3,26 @@ import { UserError } from '../core/errors.js';
 import { findPackage } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 import { withBuildLock } from './lock.js';
+import { removeLeftovers } from '../parallel/leftovers.js';
 
 export interface CleanOptions {
   targets?: string[];
   packages?: string[];
 }
 
-/** `infra clean --targets T... --packages P...`: removes generated files. */
+/**
+ * `infra clean --targets T... --packages P...`: removes generated files, and what killed runs
+ * left behind (their Slurm jobs are cancelled).
+ */
 export async function clean(setup: Setup, ctx: Context, opts: CleanOptions): Promise<void> {
   const targets = (opts.targets ?? []).map((n) => setup.getTarget(n));
   const packages = (opts.packages ?? []).map((n) => findPackage(setup, n));
-  if (targets.length === 0 && packages.length === 0) {
-    throw new UserError('nothing to clean: give --targets NAME... and/or --packages NAME...', { exitCode: 2 });
-  }
   await withBuildLock(ctx, 'clean', async () => {
+    // what killed runs left: Slurm jobs, ssh connections, job files
+    const leftovers = ctx.dryRun ? 0 : await removeLeftovers(ctx.paths.buildroot, ctx.log);
+    if (targets.length === 0 && packages.length === 0 && leftovers === 0) {
+      throw new UserError('nothing to clean: give --targets NAME... and/or --packages NAME...', { exitCode: 2 });
+    }
     for (const t of targets) {
       if (await t.isClean(ctx)) ctx.log.info(`${t.name}: already clean`);
       else {

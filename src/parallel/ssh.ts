@@ -12,6 +12,7 @@ import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 import { errorResult, runClient, tail } from './remote.js';
+import { createRunStateDir } from './leftovers.js';
 import { helperArguments, resultFromHelper } from '../exec/measure.js';
 
 export interface SshBackendOptions {
@@ -63,7 +64,9 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
   const perNode = options.perNode ?? 1;
   const nodes = options.nodes.map(parseNode);
   // connection multiplexing: one TCP connection and login per node for the whole run
-  const controlDir = mkdtempSync(join(tmpdir(), 'infra-ssh-'));
+  // (a killed run's sockets are found and its connections stopped by the next run or `infra clean`)
+  const state = await createRunStateDir(tmpdir(), 'infra-ssh-');
+  const controlDir = state.path;
   const connectTimeout = options.connectTimeout ?? 10;
   const sshArgv = (node: SshNode, command: string | null, extra: string[] = []): string[] => [
     'ssh',
@@ -114,7 +117,7 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     },
     async close(): Promise<void> {
       await Promise.all(nodes.map((node) => runClient(sshArgv(node, null, ['-O', 'exit']))));
-      rmSync(controlDir, { recursive: true, force: true });
+      state.remove();
     },
   };
 }
