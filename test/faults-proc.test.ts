@@ -17,7 +17,10 @@ import { Setup, Target, Instance, Package, run, writeOutput, type Context, type 
 
 const root = import.meta.dirname;
 
-/** Its install writes LINES lines, one every 0.1 s, noting the installing shell's pid first. */
+/**
+ * Its install writes LINES lines, one every 0.1 s, noting the installing shell's pid first (and
+ * its errors go to a file: a broken pipe to a dead infra must not be what stops it).
+ */
 class Slow extends Package {
   ident() { return 'slow-1'; }
   isFetched() { return true; }
@@ -26,7 +29,7 @@ class Slow extends Package {
   build() {}
   isInstalled(ctx: Context) { return existsSync(this.path(ctx, 'install', 'lines.txt')); }
   async install(ctx: Context) {
-    await run(ctx, ['sh', '-c', 'mkdir -p "$1" && echo $$ > "$2/install.pid" && i=0; ' +
+    await run(ctx, ['sh', '-c', 'exec 2>>"$2/install.err"; mkdir -p "$1" && echo $$ > "$2/install.pid" && i=0; ' +
       'while [ $i -lt "$LINES" ]; do echo "line $i" >> "$1/lines.txt"; i=$((i + 1)); sleep 0.1; done',
       'sh', this.path(ctx, 'install'), root], { env: { LINES: process.env.LINES ?? '3' } });
   }
@@ -111,11 +114,14 @@ test('kill -9 of infra build: the install dies with it; the rerun starts the ins
   p.child.kill('SIGKILL');
   await p.done;
   // at once, as a user pressing up-arrow and enter would
-  const again = runInfra(dir, ['build', 'prog', 'base'], { env: { LINES: '5' } });
-  const orphanGone = gone(installer);
-  killIfAlive(installer);
-  assert.equal(again.code, 0, again.stderr);
-  assert.ok(orphanGone, 'the install step of the killed build no longer ran when the rerun had finished');
+  const again = startInfra(dir, ['build', 'prog', 'base'], { env: { LINES: '5' } });
+  try {
+    await waitFor(() => gone(installer), 10_000, 'the install step of the killed build to die');
+  } finally {
+    killIfAlive(installer);
+  }
+  const r = await again.done;
+  assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(lines(installed), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'], 'one whole install, nothing of the killed one');
   assert.ok(!existsSync(join(dir, 'build/.infra/lock')), 'the lock is released');
 });
@@ -172,16 +178,22 @@ test('a lock naming a live process that is not its holder (a reused pid) is take
   }
 });
 
-test('a lock is not taken over while the processes of its dead holder still run', () => {
+test('a lock is not taken over while the processes of its dead holder still run', async () => {
   const dir = project();
   mkdirSync(join(dir, 'build/.infra'), { recursive: true });
-  // the holder is gone; its supervisor (here: a process that ends in 1.5 s) is still killing its children
+  // the holder is gone; its supervisor (here: a sleep that the test ends) is still killing its children
   const dead = spawnSync('true').pid!;
-  const sup = spawn('sleep', ['1.5'], { stdio: 'ignore' });
+  const sup = spawn('sleep', ['60'], { stdio: 'ignore' });
   const supervisor = { pid: sup.pid!, start: processStartTime(sup.pid!) };
   writeFileSync(join(dir, 'build/.infra/lock'), JSON.stringify({ pid: dead, host: hostname(), command: 'build prog base', supervisor }));
-  const r = runInfra(dir, ['build', 'prog', 'base', '--deps-only'], { timeoutMs: 20_000 });
-  sup.kill('SIGKILL');
+  const p = startInfra(dir, ['build', 'prog', 'base', '--deps-only']);
+  try {
+    await waitFor(() => p.output().includes('waiting for the processes it started to end'), 20_000, 'the build to wait');
+    assert.ok(!existsSync(join(dir, 'build/packages/slow-1/install')), 'nothing was installed while it waited');
+  } finally {
+    sup.kill('SIGKILL');
+  }
+  const r = await p.done;
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
@@ -190,6 +202,7 @@ test('a lock is not taken over while the processes of its dead holder still run'
     ),
   );
   assert.match(r.stderr, new RegExp(`removed the stale lock of process ${dead}`));
+  assert.ok(existsSync(join(dir, 'build/packages/slow-1/install/lines.txt')), 'then it built');
 });
 
 /** Starts a run of 'slow' that takes a few seconds and waits until its first record is written. */

@@ -17,12 +17,13 @@ export interface CleanOptions {
 export async function clean(setup: Setup, ctx: Context, opts: CleanOptions): Promise<void> {
   const targets = (opts.targets ?? []).map((n) => setup.getTarget(n));
   const packages = (opts.packages ?? []).map((n) => findPackage(setup, n));
+  // what killed runs left (Slurm jobs, ssh connections, job files) has locks of its own
+  const leftovers = ctx.dryRun ? 0 : await removeLeftovers(ctx.paths.buildroot, ctx.log);
+  if (targets.length === 0 && packages.length === 0) {
+    if (leftovers > 0) return;
+    throw new UserError('nothing to clean: give --targets NAME... and/or --packages NAME...', { exitCode: 2 });
+  }
   await withBuildLock(ctx, 'clean', async () => {
-    // what killed runs left: Slurm jobs, ssh connections, job files
-    const leftovers = ctx.dryRun ? 0 : await removeLeftovers(ctx.paths.buildroot, ctx.log);
-    if (targets.length === 0 && packages.length === 0 && leftovers === 0) {
-      throw new UserError('nothing to clean: give --targets NAME... and/or --packages NAME...', { exitCode: 2 });
-    }
     for (const t of targets) {
       if (await t.isClean(ctx)) ctx.log.info(`${t.name}: already clean`);
       else {

@@ -16,7 +16,7 @@ import { processIdentity, type ProcessIdentity } from '../util/process.js';
  * PR_SET_PDEATHSIG) is registered with `ownCleanup`: the supervisor then gives it up to
  * 5 s to do so before it kills it.
  *
- * It is a POSIX shell script (no binary to build); it ignores the terminal's signals, since
+ * It is a POSIX shell script (no binary to build; dash's kill takes no `--`, so none is given); it ignores the terminal's signals, since
  * infra itself handles Ctrl-C and stops its children the ordinary way.
  */
 const SCRIPT = `
@@ -30,13 +30,13 @@ while read -r op pg; do
        case "$wait" in *" $pg "*) wait="\${wait%% $pg *} \${wait#* $pg }" ;; esac ;;
   esac
 done
-for pg in $kill; do kill -KILL -- "-$pg" 2>/dev/null; done
+for pg in $kill; do kill -KILL "-$pg" 2>/dev/null; done
 for pg in $wait; do
   n=0
-  while kill -0 -- "-$pg" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+  while kill -0 "-$pg" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
 done
 for pg in $kill $wait; do
-  while kill -0 -- "-$pg" 2>/dev/null; do kill -KILL -- "-$pg" 2>/dev/null; sleep 0.05; done
+  while kill -0 "-$pg" 2>/dev/null; do kill -KILL "-$pg" 2>/dev/null; sleep 0.05; done
 done
 `;
 
