@@ -89,6 +89,19 @@ test('the scaffold pieces work with Debian LLVM 22: pass + runtime count library
   assert.deepEqual(counts(r.stderr), EXPECTED);
   const r5 = spawnSync(join(out, 'hello'), ['5'], { encoding: 'utf8' });
   assert.equal(counts(r5.stderr).puts, 5);
+
+  // build systems that link with CFLAGS only (sqlite's build tools) or with CFLAGS and LDFLAGS
+  // (most) get the runtime exactly once; compiling alone ignores it without a warning
+  const src = join(dir, 'hello-world', 'hello.c');
+  const compiled = await run(c, [c.cc, ...c.cflags, '-c', src, '-o', join(out, 'alone.o')], { silent: true });
+  assert.equal(compiled.stderr, '');
+  for (const [name, flags] of [
+    ['cflags-only', c.cflags],
+    ['both', [...c.cflags, ...c.ldflags]],
+  ] as const) {
+    await run(c, [c.cc, ...flags, src, '-o', join(out, name)], { silent: true });
+    assert.deepEqual(counts(spawnSync(join(out, name), ['3'], { encoding: 'utf8' }).stderr), EXPECTED, name);
+  }
 });
 
 test('infra init + infra run --build: counts are right, and a changed pass rebuilds only what uses it', () => {
@@ -144,6 +157,19 @@ test('infra init + infra run --build: counts are right, and a changed pass rebui
   assert.equal(third.code, 0, third.stderr + third.stdout);
   assert.equal(statSync(binary('clang')).mtimeMs, before.clang);
   assert.notEqual(statSync(binary('libcallcount')).mtimeMs, before.libcallcount);
+});
+
+test('the scaffold works with Debian LLVM 19 too (infra run --build)', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'infra-init-19-'));
+  assert.equal(runInfra(parent, ['init', 'proj']).code, 0);
+  const dir = join(parent, 'proj');
+  const setup = join(dir, 'setup.ts');
+  writeFileSync(setup, readFileSync(setup, 'utf8').replace("LLVM.installed({ version: '22' })", "LLVM.installed({ version: '19' })"));
+  const r = runInfra(dir, ['run', '--build', 'hello-world', 'libcallcount']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const stderrLog = join(dir, 'results', 'last', 'logs', 'hello-world', 'libcallcount', 'hello.0.stderr');
+  assert.deepEqual(counts(readFileSync(stderrLog, 'utf8')), EXPECTED);
+  assert.ok(readFileSync(join(dir, 'build', 'targets', 'hello-world', 'libcallcount', 'hello')).includes('clang version 19'));
 });
 
 test('the scaffold target refuses a stale binary, saying what changed, and --dry-run writes nothing', () => {
