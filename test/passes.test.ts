@@ -257,7 +257,7 @@ for (const [v, p] of [
     LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
     assert.equal(
       compile.cflags.join(' '),
-      `-O2 -fpass-plugin=${plugin} -Xclang -load -Xclang ${plugin} -Xclang -mllvm -Xclang -infra-start-passes=marker -Xclang -mllvm -Xclang -marker-tag=cc`,
+      `-O2 -fpass-plugin=${plugin} -Xclang=-load -Xclang=${plugin} -Xclang=-mllvm -Xclang=-infra-start-passes=marker -Xclang=-mllvm -Xclang=-marker-tag=cc`,
     );
     assert.deepEqual(compile.buildInputs, [plugin], 'targets rebuild when the plugin changes');
     await run(compile, [compile.cc, ...compile.cflags, '-c', src, '-o', join(root, `prog${v.version}.o`)]);

@@ -37,9 +37,11 @@ class LibcallCount extends Clang {
     runtime.configure(ctx);
   }
 }
-// sqlite's keyword hash generator, built by its own Makefile with CFLAGS only (no LDFLAGS)
-const sqliteTool = { ...sqlite, name: 'sqlite-tool', build: { ...sqlite.build, targets: ['keywordhash.h'] },
-  binaries: { mkkeywordhash: 'mkkeywordhash' },
+// sqlite's keyword hash generator, compiled and linked with CFLAGS only (no LDFLAGS), as its
+// Makefile builds it with an instance's flags
+const sqliteTool = { ...sqlite, name: 'sqlite-tool', binaries: { mkkeywordhash: 'mkkeywordhash' },
+  build: { kind: 'custom', fingerprint: 'mkkeywordhash', binariesIn: 'build', build: ({ ctx, src, build, toolchain: t }) =>
+    run(ctx, [t.cc, ...t.cflags.split(' ').filter(Boolean), '-o', join(build, 'mkkeywordhash'), 'tool/mkkeywordhash.c'], { cwd: src }) },
   workloads: [expectedOutputWorkload({ name: 'keywords', description: 'generates keywordhash.h', argv: (bin) => [bin.mkkeywordhash],
     expect: { test: ['/* aKWHash[i] is the hash value for the i-th keyword */'], ref: [] } })] };
 // zstd's assembly source, compiled with CFLAGS as its cmake build does, linked beside a C main

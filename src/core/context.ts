@@ -147,7 +147,7 @@ export class Context {
 
   /**
    * Adds a flag to both cflags and cxxflags unless already present. Several flags are one
-   * group that stays together, in order (`'-Xclang', '-load', '-Xclang', plugin`): added
+   * group that stays together, in order (`'-Xclang=-mllvm', '-Xclang=-opt'`): added
    * unless the same sequence is already there.
    */
   addCFlag(...group: string[]): void {
