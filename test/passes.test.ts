@@ -295,7 +295,7 @@ for (const [v, p] of [
     assert.match(nm(exe), /R infra_\w+_x_1/);
   });
 
-  test(`LLVM ${v.version}: the built-in defer-global-init keeps programs working`, async () => {
+  test(`LLVM ${v.version}: built-in passes at compile time (defer-global-init) and in lld (dump-ir)`, async () => {
     const c = ctx.clone();
     await new Clang(v).configure(c);
     p.configure(c);
@@ -310,6 +310,18 @@ for (const [v, p] of [
     assert.match(readFileSync(join(root, `glob${v.version}.ll`), 'utf8'), /@tab = .*zeroinitializer/);
     await run(c, [c.cc, ...c.cflags, ...c.ldflags, src, '-o', join(root, `glob${v.version}`)]);
     assert.equal(execFileSync(join(root, `glob${v.version}`), { encoding: 'utf8' }), 'pi 3141\n');
+
+    // and a built-in pass with an option of its own at link time, in lld: the whole program's IR
+    const l = ctx.clone();
+    await new Clang(v).configure(l);
+    p.configure(l, { compileTime: false, linkTime: true });
+    LLVMPasses.runPasses(l, 'lto', 'dump-ir');
+    const dumped = join(root, `whole${v.version}.ll`);
+    LLVMPasses.addLinkTimeOptions(l, `-dump-ir-file=${dumped}`);
+    const exe = join(root, `glob-lto${v.version}`);
+    await run(l, [l.cc, ...l.cflags, ...l.ldflags, src, '-o', exe], { cwd: root, silent: true });
+    assert.match(readFileSync(dumped, 'utf8'), /@tab = .*\[i32 3, i32 1, i32 4, i32 1\][\s\S]*define .*@main\(/);
+    assert.equal(execFileSync(exe, { encoding: 'utf8' }), 'pi 3141\n');
   });
 }
 
