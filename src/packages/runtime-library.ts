@@ -153,7 +153,7 @@ export class RuntimeLibrary extends Package {
    *
    * The link flag goes into ldflags and also into cflags/cxxflags: code compiled with the
    * instance's flags calls the runtime, and build systems link some programs with CFLAGS only
-   * (sqlite's build tools, for one). Compile-only commands ignore it; with clang it is wrapped
+   * (`$(CC) $(CFLAGS) -o tool tool.c`, as sqlite's Makefile builds its code generators). Compile-only commands ignore it; with clang it is wrapped
    * in `--start-no-unused-arguments ... --end-no-unused-arguments`, so they do so silently.
    */
   configure(ctx: Context): void {
