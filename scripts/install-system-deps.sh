@@ -20,6 +20,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(openssh-server openssh-client slurmctld slurmd slurm-client munge wrk)
   # the build recipe tests: an autotools bootstrap and a meson build of real sources
   pkgs+=(meson autoconf automake libtool pkg-config)
+  # the HTML report is opened in a real headless browser (playwright-core drives it)
+  pkgs+=(chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

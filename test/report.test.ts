@@ -10,6 +10,7 @@ import { Logger } from '../src/core/log.js';
 import type { FieldValue } from '../src/core/runner.js';
 import { Target } from '../src/core/target.js';
 import type { ExecutionRecord } from '../src/results/schema.js';
+import { napsProject } from './report-fixtures.js';
 
 class Toy extends Target {
   name = 'toy';
@@ -395,36 +396,9 @@ test('Python-style result directories: [setup-report] blocks and the target pars
   );
 });
 
-const PROJECT = String.raw`
-import { Setup, Target, Instance, type Context, type Runner } from 'instrumentation-infra';
-
-/** Two "benchmarks" that sleep; the slow instance makes them sleep three times as long. */
-class Naps extends Target {
-  name = 'naps';
-  isFetched() { return true; }
-  fetch() {}
-  build() {}
-  run(ctx: Context, _instance: Instance, runner: Runner) {
-    const factor = Number(ctx.extra.factor ?? 1);
-    for (const [benchmark, seconds] of [['short', 0.03], ['long', 0.06]] as const) {
-      runner.submit(ctx, { benchmark, argv: ['sleep', String(seconds * factor)] });
-    }
-  }
-}
-class Speed extends Instance {
-  constructor(readonly name: string, private factor: number) { super(); }
-  override configure(ctx: Context) { ctx.extra.factor = this.factor; }
-}
-const setup = new Setup(import.meta.url);
-setup.addTarget(new Naps());
-setup.addInstance(new Speed('fast', 1));
-setup.addInstance(new Speed('slow', 3));
-await setup.main();
-`;
-
 test('end to end: infra run, then infra report --overhead on results/last', async () => {
   const { makeProject, runInfra } = await import('./helpers.js');
-  const dir = makeProject({ 'setup.ts': PROJECT }, 'infra-report-e2e-');
+  const dir = makeProject({ 'setup.ts': napsProject() }, 'infra-report-e2e-');
   const ran = runInfra(dir, ['run', 'naps', 'fast', 'slow', '-i', '4']);
   assert.equal(ran.code, 0, ran.stderr);
   const r = runInfra(dir, ['report', 'naps', 'results/last', '--overhead', 'fast', '-f', 'runtime:median', '--table', 'csv']);

@@ -147,13 +147,13 @@ function compareGroup(data: Grouped, tested: FieldSpec[], opts: OverheadOptions,
 function ratioCell(value: Cell, base: Cell, comparison: Comparison | undefined): Cell {
   if (typeof value !== 'number' || typeof base !== 'number') return null;
   const ratio = value / base;
-  return comparison?.significant ? { value: ratio, mark: SIGNIFICANT_MARK } : ratio;
+  return { value: ratio, mark: comparison?.significant ? SIGNIFICANT_MARK : '', keepDecimals: true };
 }
 
 function pValueCell(c: Comparison | undefined): Cell {
   if (!c) return null;
   if (c.p === null) return TOO_FEW;
-  return c.significant ? { value: c.p, mark: ` ${SIGNIFICANT_MARK}` } : c.p;
+  return { value: c.p, mark: c.significant ? ` ${SIGNIFICANT_MARK}` : '', keepDecimals: true };
 }
 
 /** The geometric mean of each ratio column (never the arithmetic mean of ratios). */
@@ -166,7 +166,7 @@ function geomeanRow(columns: Column[], ratioColumns: Set<number>, rows: Cell[][]
       const v = cellValue(row[i] ?? null);
       if (typeof v === 'number' && Number.isFinite(v) && v > 0) xs.push(v);
     }
-    return xs.length ? stats.geomean(xs) : null;
+    return xs.length ? { value: stats.geomean(xs), mark: '', keepDecimals: true } : null;
   });
 }
 

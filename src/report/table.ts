@@ -9,6 +9,8 @@ export type CellValue = number | string | boolean | null;
 export interface MarkedCell {
   value: CellValue;
   mark: string;
+  /** Shown with all `precision` decimals even when whole (a ratio of 1 reads 1.000). */
+  keepDecimals?: boolean;
 }
 
 export type Cell = CellValue | MarkedCell;
@@ -28,7 +30,7 @@ export interface ReportTable {
   notes: string[];
 }
 
-export const TABLE_FORMATS = ['fancy', 'ascii', 'csv', 'tsv', 'ssv', 'json', 'markdown'] as const;
+export const TABLE_FORMATS = ['fancy', 'ascii', 'csv', 'tsv', 'ssv', 'json', 'markdown', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
 
 const isMarked = (c: Cell): c is MarkedCell => c !== null && typeof c === 'object';
@@ -44,9 +46,10 @@ export function formatNumber(x: number, precision: number): string {
   return fixed;
 }
 
-function cellText(c: Cell, precision: number, withMark: boolean): string {
+export function cellText(c: Cell, precision: number, withMark: boolean): string {
   const v = cellValue(c);
-  const s = v === null ? '' : typeof v === 'number' ? formatNumber(v, precision) : String(v);
+  const fixed = isMarked(c) && c.keepDecimals && typeof v === 'number' && Number.isFinite(v);
+  const s = v === null ? '' : fixed ? v.toFixed(precision) : typeof v === 'number' ? formatNumber(v, precision) : String(v);
   return withMark && isMarked(c) && c.mark ? s + c.mark : s;
 }
 
@@ -68,6 +71,8 @@ export function formatTable(table: ReportTable, format: TableFormat, precision: 
       return separated(table, precision, ' ', (s) => (s === '' ? '-' : /[\s"]/.test(s) ? csvQuote(s.replace(/\n/g, ' '), true) : s));
     case 'json':
       return json(table);
+    case 'latex':
+      return latex(table, precision);
   }
 }
 
@@ -114,7 +119,7 @@ function markdown(table: ReportTable, precision: number): string {
   return lines.join('\n') + '\n';
 }
 
-function numericColumns(table: ReportTable): boolean[] {
+export function numericColumns(table: ReportTable): boolean[] {
   return table.columns.map((_, i) => [...table.rows, ...table.summary].some((r) => typeof cellValue(r[i] ?? null) === 'number'));
 }
 
@@ -135,7 +140,7 @@ const FANCY: BoxChars = { h: '─', v: '│', tl: '┌', tm: '┬', tr: '┐', m
 const ASCII: BoxChars = { h: '-', v: '|', tl: '+', tm: '+', tr: '+', ml: '+', mm: '+', mr: '+', bl: '+', bm: '+', br: '+' };
 
 /** Runs of adjacent columns sharing a group header. */
-function groupSpans(columns: Column[]): Array<{ label: string; from: number; to: number }> {
+export function groupSpans(columns: Column[]): Array<{ label: string; from: number; to: number }> {
   const spans: Array<{ label: string; from: number; to: number }> = [];
   columns.forEach((c, i) => {
     const label = c.group ?? '';
@@ -200,4 +205,47 @@ function spanWidth(widths: number[], from: number, to: number): number {
 function center(s: string, width: number): string {
   const left = Math.floor((width - s.length) / 2);
   return ' '.repeat(left) + s + ' '.repeat(width - s.length - left);
+}
+
+const LATEX_SPECIAL: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '&': '\\&',
+  '%': '\\%',
+  $: '\\$',
+  '#': '\\#',
+  _: '\\_',
+  '{': '\\{',
+  '}': '\\}',
+  '~': '\\textasciitilde{}',
+  '^': '\\textasciicircum{}',
+};
+const latexEscape = (s: string): string => s.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIAL[c]!);
+
+/**
+ * A booktabs table (`\usepackage{booktabs}`): instance headers over their columns with
+ * `\cmidrule`, numbers right-aligned, the summary rows under a `\midrule`, the notes as
+ * comments so the table can be `\input` unchanged.
+ */
+function latex(table: ReportTable, precision: number): string {
+  const numeric = numericColumns(table);
+  const row = (cells: string[]) => '  ' + cells.join(' & ') + ' \\\\';
+  const text = (r: Cell[]) => r.map((c) => latexEscape(cellText(c, precision, true)));
+  const out = [`\\begin{tabular}{${numeric.map((n) => (n ? 'r' : 'l')).join('')}}`, '  \\toprule'];
+  if (table.columns.some((c) => c.group)) {
+    const spans = groupSpans(table.columns);
+    out.push(
+      row(spans.map((s) => (s.to > s.from ? `\\multicolumn{${s.to - s.from + 1}}{c}{${latexEscape(s.label)}}` : latexEscape(s.label)))),
+    );
+    const rules = spans.filter((s) => s.label).map((s) => `\\cmidrule(lr){${s.from + 1}-${s.to + 1}}`);
+    if (rules.length) out.push('  ' + rules.join(' '));
+  }
+  out.push(row(table.columns.map((c) => latexEscape(c.name))), '  \\midrule');
+  for (const r of table.rows) out.push(row(text(r)));
+  if (table.summary.length) {
+    out.push('  \\midrule');
+    for (const r of table.summary) out.push(row(text(r)));
+  }
+  out.push('  \\bottomrule', '\\end{tabular}');
+  for (const n of table.notes) out.push(`% ${n.replace(/\n/g, ' ')}`);
+  return out.join('\n') + '\n';
 }
