@@ -45,7 +45,7 @@ test('compare: ratio B/A, significance and verdicts per benchmark and instance; 
   const { a, b } = twoRuns(root);
   const r = await compareCsv(root, { runA: a, runB: b, field: ['runtime:median'] });
   const verdicts = r.rows.map(
-    (row) => `${String(row.benchmark)} asan=${String(row['asan/runtime verdict'])} ubsan=${String(row['ubsan/runtime verdict'])}`,
+    (row) => `${String(row.benchmark)} asan=${String(row['asan.runtime.verdict'])} ubsan=${String(row['ubsan.runtime.verdict'])}`,
   );
   // ubsan is 0.5% slower: significant (the samples separate) but within the 1% threshold
   assert.deepEqual(verdicts, [
@@ -54,10 +54,10 @@ test('compare: ratio B/A, significance and verdicts per benchmark and instance; 
     'sqlite asan=regressed ubsan=unchanged',
   ]);
   const bzip2 = r.rows[0]!;
-  assert.ok(Math.abs((bzip2['asan/runtime B/A'] as number) - 1.2 / 1.5) < 0.01);
-  assert.ok((bzip2['ubsan/runtime p'] as number) < 0.05, 'a 0.5% change is significant with these samples');
+  assert.ok(Math.abs((bzip2['asan.runtime.ratio'] as number) - 1.2 / 1.5) < 0.01);
+  assert.ok((bzip2['ubsan.runtime.p'] as number) < 0.05, 'a 0.5% change is significant with these samples');
   assert.equal(r.summary[0]!.benchmark, 'geomean');
-  const g = r.summary[0]!['asan/runtime B/A'] as number;
+  const g = r.summary[0]!['asan.runtime.ratio'] as number;
   assert.ok(Math.abs(g - Math.cbrt((1.2 / 1.5) * 1 * (1.3 / 1.1))) < 0.01, `geomean ${g}`);
   assert.match(r.notes.join('\n'), /A: .*run\.A \(commit 0123456789ab, started/);
   assert.match(r.notes.join('\n'), /B: .*run\.B \(commit fedcba987654,/);
@@ -68,7 +68,7 @@ test('compare: ratio B/A, significance and verdicts per benchmark and instance; 
   // a threshold below the change makes ubsan's significant 0.5% count
   const strict = await compareCsv(root, { runA: a, runB: b, field: ['runtime:median'], threshold: 0.1 });
   assert.deepEqual(
-    strict.rows.map((row) => row['ubsan/runtime verdict']),
+    strict.rows.map((row) => row['ubsan.runtime.verdict']),
     ['regressed', 'regressed', 'regressed'],
   );
 });
@@ -114,10 +114,10 @@ test('end to end: infra compare of two real runs before and after a change to an
   const [head, ...lines] = r.stdout.trimEnd().split('\n');
   const cols = head!.split(',');
   const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
-  const slow = rows.filter((x) => x.benchmark !== 'geomean').map((x) => `${x.benchmark}=${x['slow/runtime verdict']}`);
+  const slow = rows.filter((x) => x.benchmark !== 'geomean').map((x) => `${x.benchmark}=${x['slow.runtime.verdict']}`);
   assert.deepEqual(slow, ['long=improved', 'short=improved']);
   for (const row of rows.filter((x) => x.benchmark !== 'geomean')) {
-    const ratio = Number(row['slow/runtime B/A']);
+    const ratio = Number(row['slow.runtime.ratio']);
     assert.ok(ratio > 0.4 && ratio < 0.65, `slow got about twice as fast: ${ratio}`);
   }
   assert.match(r.stderr, /runs differ in setting iterations: 4 in A, 5 in B/);

@@ -45,7 +45,7 @@ test('--html: one self-contained page with the charts, tables, warnings and plat
     assert.equal(marks.length, 4, 'an overhead chart and a distribution chart per field');
     // the table's significance marks, per field, are the chart's
     const sigCount = (field: string) =>
-      json.rows.reduce((n, r) => n + ['asan', 'ubsan'].filter((i) => (r[`${i}/${field} p`] as number) < 0.05).length, 0);
+      json.rows.reduce((n, r) => n + ['asan', 'ubsan'].filter((i) => (r[`${i}.${field}.p`] as number) < 0.05).length, 0);
     assert.ok(sigCount('runtime') > 0);
     const [runtime, maxrss, runtimeSamples, maxrssSamples] = marks;
     // 3 benchmarks x 2 instances, and a geomean bar per instance

@@ -9,6 +9,7 @@ import { knownFields, parseFieldSpecs } from '../report/fields.js';
 import { metaDifferences, shortCommit } from '../report/meta-diff.js';
 import { PUBLISH_OPTIONS, writeOutput, type BuiltReport } from '../report/publish-options.js';
 import { applyFilters, groupRecords, naturalCompare, parseFilters } from '../report/select.js';
+import { annotateUnits } from '../report/units.js';
 import { checkGroups } from '../report/warnings.js';
 import { formatTable, TABLE_FORMATS, type TableFormat } from '../report/table.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
@@ -119,8 +120,8 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
     thresholdPercent: opts.threshold ?? 1,
     higherIsBetter: higher,
     ci: opts.ci,
-    precision: opts.precision,
   });
+  annotateUnits(table, known);
   const fields = measuredFields(specs);
   for (const [label, data] of [
     ['A', pair.a],

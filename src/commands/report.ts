@@ -12,6 +12,8 @@ import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '
 import { checkGroups } from '../report/warnings.js';
 import type { BuiltReport } from '../report/publish-options.js';
 import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
+import { metaDifferences } from '../report/meta-diff.js';
+import { annotateUnits } from '../report/units.js';
 import { readRunInfo } from '../results/meta.js';
 import { readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
@@ -139,8 +141,16 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
   const runs = read.runDirs.map(readRunInfo);
-  if (opts.raw) return { table: rawReport(selected, known, instances, opts), known, runs };
-  return { ...aggregatedReport(ctx, target, selected, known, instances, opts), known, runs };
+  const built = opts.raw
+    ? { table: rawReport(selected, known, instances, opts) }
+    : aggregatedReport(ctx, target, selected, known, instances, opts);
+  annotateUnits(built.table, known);
+  for (const d of metaDifferences(runs, true)) {
+    const line = `the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`;
+    ctx.log.warning(line);
+    built.table.notes.push(`warning: ${line}`);
+  }
+  return { ...built, known, runs };
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
@@ -171,7 +181,7 @@ function aggregatedReport(
 
   let table: ReportTable;
   if (opts.overhead) {
-    const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci, precision: opts.precision });
+    const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci });
     table = o.table;
     if (opts.aggregate === 'mean' && o.ratioColumns.size) {
       const msg = 'the arithmetic mean of ratios misstates overheads; use the geomean row';

@@ -1,3 +1,4 @@
+import { getAggregation } from './aggregate.js';
 import { aggregateCell, numericValues } from './aggregated.js';
 import { fileStem, instanceColors, ratioChart, type Chart } from './charts.js';
 import { chartedSpecs, ratioPoints, SIGNIFICANCE_LEGEND } from './figures.js';
@@ -5,7 +6,7 @@ import type { FieldSpec } from './fields.js';
 import { ALPHA, compare, SIGNIFICANT_MARK, type Comparison } from './overhead.js';
 import type { Grouped } from './select.js';
 import * as stats from './stats.js';
-import { formatNumber, type Cell, type Column, type ReportTable } from './table.js';
+import { cellValue, type Cell, type Column, type ReportTable } from './table.js';
 
 export const VERDICTS = ['improved', 'regressed', 'unchanged'] as const;
 export type Verdict = (typeof VERDICTS)[number] | 'too few samples';
@@ -16,7 +17,6 @@ export interface CompareOptions {
   /** Fields where a larger value is better (throughput); for the others smaller is better. */
   higherIsBetter: ReadonlySet<string>;
   ci?: boolean;
-  precision?: number;
 }
 
 /** Two runs grouped the same way: A is the reference, B the run compared with it. */
@@ -49,14 +49,18 @@ export function compareTable(pair: RunPair, specs: readonly FieldSpec[], opts: C
   const charted = chartedSpecs(specs);
   for (const instance of pair.instances) {
     for (const s of specs) {
-      for (const a of s.aggregations)
-        columns.push({ group: instance, name: `${s.field}:${a} A` }, { group: instance, name: `${s.field}:${a} B` });
+      for (const a of s.aggregations) {
+        const field = getAggregation(a).scaled ? { field: s.field } : {};
+        columns.push({ group: instance, name: `${s.field}:${a} A`, ...field }, { group: instance, name: `${s.field}:${a} B`, ...field });
+      }
     }
     for (const c of charted) {
       ratioColumns.push(columns.length);
-      columns.push({ group: instance, name: `${c.field} B/A` }, { group: instance, name: `${c.field} p` });
-      if (opts.ci) columns.push({ group: instance, name: `${c.field} 95% CI` });
-      columns.push({ group: instance, name: `${c.field} verdict` });
+      const key = `${instance}.${c.field}`;
+      columns.push({ group: instance, name: `${c.field} B/A`, key: `${key}.ratio`, unit: 'ratio' });
+      columns.push({ group: instance, name: `${c.field} p`, key: `${key}.p`, kind: 'test' });
+      if (opts.ci) columns.push({ group: instance, name: `${c.field} 95% CI`, key: `${key}.ci`, kind: 'interval', unit: 'ratio' });
+      columns.push({ group: instance, name: `${c.field} verdict`, key: `${key}.verdict` });
     }
   }
   const rows = pair.groups.map((group) => {
@@ -91,10 +95,9 @@ function comparisonCells(
   const cmp = compare(samplesA, samplesB, !!opts.ci && c.aggregation === 'median');
   const cells: Cell[] = [
     { value: ratio, mark: cmp.significant ? SIGNIFICANT_MARK : '', keepDecimals: true },
-    cmp.p === null ? null : { value: cmp.p, mark: '', keepDecimals: true },
+    cmp.p === null ? null : { value: cmp.p, mark: '', keepDecimals: true, significant: cmp.significant },
   ];
-  if (opts.ci)
-    cells.push(cmp.ci ? `[${formatNumber(cmp.ci[0], opts.precision ?? 3)}, ${formatNumber(cmp.ci[1], opts.precision ?? 3)}]` : null);
+  if (opts.ci) cells.push(cmp.ci ? { interval: cmp.ci } : null);
   cells.push(verdict(ratio, cmp, opts.higherIsBetter.has(c.field), opts.thresholdPercent));
   return cells;
 }
@@ -108,10 +111,7 @@ function geomeanRow(
 ): Cell[] {
   const row: Cell[] = columns.map((_, i) => (i === 0 ? 'geomean' : null));
   ratioColumns.forEach((col, k) => {
-    const xs = rows
-      .map((r) => r[col])
-      .map((c) => (c && typeof c === 'object' ? c.value : c))
-      .filter((v): v is number => typeof v === 'number' && v > 0);
+    const xs = rows.map((r) => cellValue(r[col] ?? null)).filter((v): v is number => typeof v === 'number' && v > 0);
     if (!xs.length) return;
     const g = stats.geomean(xs);
     row[col] = { value: g, mark: '', keepDecimals: true };

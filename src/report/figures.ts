@@ -4,21 +4,8 @@ import { distributionChart, fileStem, instanceColors, ratioChart, type Chart, ty
 import { RECORD_KEYS, type FieldSpec } from './fields.js';
 import { ALPHA, compare } from './overhead.js';
 import type { Grouped } from './select.js';
+import { axisTitle } from './units.js';
 import * as stats from './stats.js';
-
-/** The unit a field's description names (`..., seconds`, `..., KiB`, `requests per second`). */
-export function fieldUnit(description: string | undefined): string | undefined {
-  if (!description) return undefined;
-  const named = /,\s*(seconds|ms|KiB|MiB|bytes|%[^,(]*)(?=\s*(?:\(|,|$))/.exec(description);
-  if (named) return named[1]!.trim();
-  const rate = /^(\w+) (?:read )?per second/.exec(description);
-  return rate ? `${rate[1]}/s` : undefined;
-}
-
-export function axisTitle(field: string, description: string | undefined): string {
-  const unit = fieldUnit(description);
-  return unit ? `${field} (${unit})` : field;
-}
 
 /** The specs a chart can be drawn for: numeric fields with an aggregation on their own scale. */
 export function chartedSpecs(specs: readonly FieldSpec[]): Array<{ field: string; aggregation: string }> {

@@ -12,11 +12,12 @@ const show = (v: unknown): string => (v === undefined ? '(not recorded)' : typeo
 /**
  * What changes the numbers: the run settings (iterations, timeout, target options...), the
  * instances' compilers and flags, and the machine (host, CPU, kernel, THP, ASLR, governor).
- * The commit and the time are not listed: they differ on purpose when runs are compared.
+ * The time is never listed; the commit only on request: it differs on purpose when runs are compared.
  */
-function comparedProperties(m: RunMeta): Map<string, unknown> {
+function comparedProperties(m: RunMeta, withCommit: boolean): Map<string, unknown> {
   const out = new Map<string, unknown>();
   out.set('target', m.target);
+  if (withCommit) out.set('commit', shortCommit(m));
   const settings = (m.settings ?? { iterations: m.iterations }) as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(settings)) {
     if (k === 'instances') continue;
@@ -33,9 +34,10 @@ function comparedProperties(m: RunMeta): Map<string, unknown> {
 /**
  * The properties that differ between runs with meta.json (runs without are left out), each
  * run's value in the order of `runs`. Instances present in only some runs are not compared.
+ * `withCommit` adds the commit (when mixing runs in one report, not when comparing them).
  */
-export function metaDifferences(runs: readonly RunInfo[]): MetaDifference[] {
-  const metas = runs.filter((r) => r.meta).map((r) => comparedProperties(r.meta!));
+export function metaDifferences(runs: readonly RunInfo[], withCommit = false): MetaDifference[] {
+  const metas = runs.filter((r) => r.meta).map((r) => comparedProperties(r.meta!, withCommit));
   if (metas.length < 2) return [];
   const instancesOf = (p: Map<string, unknown>) =>
     new Set([...p.keys()].filter((k) => k.startsWith('instance ')).map((k) => k.split(' ')[1]));

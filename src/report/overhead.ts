@@ -3,7 +3,7 @@ import { aggregateCell, failureCell, hasFailures, numericValues } from './aggreg
 import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
 import * as stats from './stats.js';
-import { cellValue, formatNumber, type Cell, type Column, type ReportTable } from './table.js';
+import { cellValue, type Cell, type Column, type ReportTable } from './table.js';
 
 /** Significance level of the Mann–Whitney U test. */
 export const ALPHA = 0.05;
@@ -14,8 +14,6 @@ export interface OverheadOptions {
   baseline: string;
   /** Add a bootstrap 95% confidence interval of the ratio of medians per field. */
   ci?: boolean;
-  /** Decimals of the confidence interval text. */
-  precision?: number;
 }
 
 export interface OverheadTable {
@@ -87,14 +85,16 @@ function overheadColumns(data: Grouped, specs: FieldSpec[], opts: OverheadOption
     const isBase = instance === opts.baseline;
     for (const s of specs) {
       for (const a of s.aggregations) {
-        if (!isBase && getAggregation(a).scaled) ratioColumns.add(columns.length);
-        columns.push({ group: instance, name: `${s.field}:${a}` });
+        const scaled = getAggregation(a).scaled;
+        if (!isBase && scaled) ratioColumns.add(columns.length);
+        columns.push({ group: instance, name: `${s.field}:${a}`, ...(!scaled ? {} : isBase ? { field: s.field } : { unit: 'ratio' }) });
       }
     }
     if (!isBase) {
       for (const s of tested) {
-        columns.push({ group: instance, name: `${s.field} p` });
-        if (opts.ci) columns.push({ group: instance, name: `${s.field} 95% CI` });
+        columns.push({ group: instance, name: `${s.field} p`, key: `${instance}.${s.field}.p`, kind: 'test' });
+        if (opts.ci)
+          columns.push({ group: instance, name: `${s.field} 95% CI`, key: `${instance}.${s.field}.ci`, kind: 'interval', unit: 'ratio' });
       }
     }
     if (failures) columns.push({ group: instance, name: 'unsuccessful' });
@@ -127,7 +127,7 @@ function instanceCells(
       const c = comparisons.get(s.field);
       if (c?.p === null) tooFew = true;
       cells.push(pValueCell(c));
-      if (opts.ci) cells.push(c?.ci ? ciText(c.ci, opts.precision ?? 3) : null);
+      if (opts.ci) cells.push(c?.ci ? { interval: c.ci } : null);
     }
   }
   if (layout.failures) cells.push(failureCell(data, group, instance));
@@ -153,7 +153,7 @@ function ratioCell(value: Cell, base: Cell, comparison: Comparison | undefined):
 function pValueCell(c: Comparison | undefined): Cell {
   if (!c) return null;
   if (c.p === null) return TOO_FEW;
-  return { value: c.p, mark: c.significant ? ` ${SIGNIFICANT_MARK}` : '', keepDecimals: true };
+  return { value: c.p, mark: c.significant ? ` ${SIGNIFICANT_MARK}` : '', keepDecimals: true, significant: c.significant };
 }
 
 /** The geometric mean of each ratio column (never the arithmetic mean of ratios). */
@@ -182,8 +182,4 @@ function overheadNotes(data: Grouped, opts: OverheadOptions, anyTooFew: boolean)
   ];
   if (anyTooFew) notes.push(`${TOO_FEW}: the test needs at least ${stats.MIN_SAMPLES_FOR_TEST} successful samples on each side.`);
   return notes;
-}
-
-function ciText([lo, hi]: [number, number], precision: number): string {
-  return `[${formatNumber(lo, precision)}, ${formatNumber(hi, precision)}]`;
 }
