@@ -72,3 +72,46 @@ test('--raw -f keeps which execution each row is (benchmark, instance, iteration
   assert.equal(lines[1], `asan,bzip2,0,${1 * 1.5 * (1 - 0.001)}`);
   assert.equal(lines.length, 1 + 3 * 2);
 });
+
+test('honest significance: with 4 samples per side the report says what "significant" can mean', async () => {
+  const root = tmp();
+  const { ctx } = quietContext(root);
+  const four = writeToyRun(join(root, 'run.4'), toyRecords(4));
+  const text = await reportText(ctx, new Toy(), { rundirs: [four], overhead: 'clang', field: ['runtime:median'] });
+  assert.match(
+    text,
+    /With 4 samples per side the smallest possible p is 0\.029: "significant" only means the samples do not overlap at all\. Run at least 7 iterations \(-i 7\)/,
+  );
+  const six = writeToyRun(join(root, 'run.6'), toyRecords(6));
+  assert.doesNotMatch(
+    await reportText(ctx, new Toy(), { rundirs: [six], overhead: 'clang', field: ['runtime:median'] }),
+    /smallest possible p/,
+  );
+});
+
+test('a report over runs with different settings, commits or hosts warns about each difference', async () => {
+  const root = tmp();
+  const { ctx, log } = quietContext(root);
+  const a = writeToyRun(
+    join(root, 'results', 'run.a'),
+    toyRecords(6).filter((r) => r.benchmark === 'bzip2'),
+  );
+  const b = writeToyRun(
+    join(root, 'results', 'run.b'),
+    toyRecords(6).filter((r) => r.benchmark !== 'bzip2'),
+    (meta) => {
+      meta.settings!.iterations = 6;
+      meta.project.gitCommit = 'fedcba9876543210fedcba9876543210fedcba98';
+      meta.host.hostname = 'other-host';
+    },
+  );
+  const text = await reportText(ctx, new Toy(), { rundirs: [join(root, 'results')], field: ['runtime:median'] });
+  for (const what of [
+    `commit: 0123456789ab \\(${a}\\), fedcba987654 \\(${b}\\)`,
+    `setting iterations: 3 \\(${a}\\), 6 \\(${b}\\)`,
+    `host hostname: bench-host \\(${a}\\), other-host \\(${b}\\)`,
+  ]) {
+    assert.match(text, new RegExp(`warning: the runs differ in ${what}`));
+    assert.match(log.join(''), new RegExp(`the runs differ in ${what}`));
+  }
+});

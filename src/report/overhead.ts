@@ -181,5 +181,42 @@ function overheadNotes(data: Grouped, opts: OverheadOptions, anyTooFew: boolean)
       (opts.ci ? '; 95% CI: bootstrap interval of the ratio of medians.' : '.'),
   ];
   if (anyTooFew) notes.push(`${TOO_FEW}: the test needs at least ${stats.MIN_SAMPLES_FOR_TEST} successful samples on each side.`);
+  const power = powerNote(data, baseline);
+  if (power) notes.push(power);
   return notes;
+}
+
+/** The smallest two-sided p-value the exact Mann–Whitney test can give with n1 and n2 samples. */
+export function smallestPossibleP(n1: number, n2: number): number {
+  let ways = 1; // C(n1 + n2, n1), the number of equally likely arrangements
+  for (let k = 1; k <= n1; k++) ways = (ways * (n2 + k)) / k;
+  return Math.min(1, 2 / ways);
+}
+
+/** Below this smallest possible p, the test can also tell overlapping samples apart. */
+const WEAK_TEST_P = 0.01;
+
+/**
+ * With few samples the test is weak: with 4 per side the smallest possible p is 0.029, so
+ * "significant" only means the samples do not overlap at all. Says so, with the iterations
+ * that would let the test see smaller, overlapping differences.
+ */
+function powerNote(data: Grouped, baseline: string): string | null {
+  let fewest = Infinity;
+  for (const row of data.cells.values()) {
+    const base = row.get(baseline)?.ok.length ?? 0;
+    for (const [instance, cell] of row) {
+      if (instance === baseline || base < stats.MIN_SAMPLES_FOR_TEST || cell.ok.length < stats.MIN_SAMPLES_FOR_TEST) continue;
+      fewest = Math.min(fewest, base, cell.ok.length);
+    }
+  }
+  if (!Number.isFinite(fewest)) return null;
+  const p = smallestPossibleP(fewest, fewest);
+  if (p < WEAK_TEST_P) return null;
+  let suggested = fewest;
+  while (smallestPossibleP(suggested, suggested) >= WEAK_TEST_P / 10) suggested++;
+  return (
+    `With ${fewest} samples per side the smallest possible p is ${p.toFixed(3)}: "significant" only means the ` +
+    `samples do not overlap at all. Run at least ${suggested} iterations (-i ${suggested}) to detect smaller, overlapping differences.`
+  );
 }
