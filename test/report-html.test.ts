@@ -100,3 +100,45 @@ test('--table latex: a booktabs table with instance headers, escaped names and t
   assert.match(tex, /\\midrule\n {2}geomean & {2}& 1\.\d{3} & {2}& 1\.\d{3} & {2}\\\\\n {2}\\bottomrule\n\\end\{tabular\}\n% Overheads:/);
   for (const l of lines.slice(lines.indexOf('\\end{tabular}') + 1)) assert.match(l, /^% /);
 });
+
+test('a sweep (groups that are numbers, e.g. connections): throughput and latency against it per instance', async () => {
+  const root = tmp();
+  // records as the web-server target writes them: one execution per connection count and iteration
+  const records = toyRecords(3)
+    .filter((r) => r.benchmark === 'bzip2' && r.instance !== 'ubsan')
+    .flatMap((r) =>
+      [10, 50, 200].map((connections) => ({
+        ...r,
+        benchmark: `load-${connections}`,
+        fields: {
+          connections,
+          throughput: (r.instance === 'asan' ? 6000 : 9000) * Math.min(1, connections / 50) + r.iteration,
+          latencyP99: connections / 10 + r.iteration,
+        },
+      })),
+    );
+  const dir = writeToyRun(join(root, 'run.1'), records);
+  const { ctx } = quietContext(root);
+  const html = join(root, 'sweep.html');
+  await report(ctx, new Toy(), {
+    rundirs: [dir],
+    groupby: 'connections',
+    overhead: 'clang',
+    field: ['throughput:median', 'latencyP99:median'],
+    html,
+  });
+  const opened = await openInChromium(html);
+  try {
+    assert.deepEqual(opened.errors, []);
+    const marks = await countMarks(opened.page, ['lines', 'points', 'bars']);
+    const sweeps = marks.filter((m) => m.lines! > 0);
+    // per field: one line per instance through its 3 connection counts
+    assert.deepEqual(sweeps, [
+      { lines: 2, points: 6, bars: 0 },
+      { lines: 2, points: 6, bars: 0 },
+    ]);
+    await opened.page.screenshot({ path: join(shots, 'sweep.png'), fullPage: true });
+  } finally {
+    await opened.close();
+  }
+});

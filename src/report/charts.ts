@@ -165,6 +165,40 @@ export function distributionChart(samples: Sample[], o: ChartOptions): Chart {
   return { name: o.name, title: o.title, spec };
 }
 
+/** One aggregated value of a sweep: an instance at one value of the swept parameter. */
+export interface SweepPoint {
+  x: number;
+  instance: string;
+  value: number;
+}
+
+/**
+ * A parameter sweep (e.g. a web server's throughput against connections): per instance a line
+ * through the aggregated value at each swept value, with the absolute numbers on the y axis.
+ */
+export function sweepChart(points: SweepPoint[], o: ChartOptions): Chart {
+  const x = { field: 'x', type: 'quantitative', title: o.groupby, scale: { zero: false } };
+  const y = { field: 'value', type: 'quantitative', title: o.yTitle, scale: { zero: true } };
+  const color = { field: 'instance', type: 'nominal', scale: { domain: o.instances, range: o.colors }, title: 'instance' };
+  const spec: ChartSpec = {
+    $schema: SCHEMA,
+    title: { text: o.title, subtitle: o.subtitle },
+    width: 420,
+    height: 260,
+    config: CONFIG,
+    data: { values: points },
+    layer: [
+      { name: 'lines', mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color } },
+      {
+        name: 'points',
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x, y, color, shape: { field: 'instance', type: 'nominal', scale: { domain: o.instances }, title: 'instance' } },
+      },
+    ],
+  };
+  return { name: o.name, title: o.title, spec };
+}
+
 type Vega = typeof import('vega');
 type VegaLite = typeof import('vega-lite');
 let libraries: Promise<[Vega, VegaLite]> | undefined;

@@ -1,6 +1,16 @@
 import { getAggregation } from './aggregate.js';
 import { aggregateCell, numericValues } from './aggregated.js';
-import { distributionChart, fileStem, instanceColors, ratioChart, type Chart, type RatioPoint, type Sample } from './charts.js';
+import {
+  distributionChart,
+  fileStem,
+  instanceColors,
+  ratioChart,
+  sweepChart,
+  type Chart,
+  type RatioPoint,
+  type Sample,
+  type SweepPoint,
+} from './charts.js';
 import { RECORD_KEYS, type FieldSpec } from './fields.js';
 import { ALPHA, compare } from './overhead.js';
 import type { Grouped } from './select.js';
@@ -56,6 +66,22 @@ export function ratioPoints(
   return points;
 }
 
+/**
+ * When the groups are numbers (a sweep of connections, sizes, threads...), the aggregated
+ * value of each instance at each of them; null otherwise or with fewer than 2 groups.
+ */
+export function sweepPoints(data: Grouped, field: string, aggregation: string): SweepPoint[] | null {
+  if (data.groups.length < 2 || !data.groups.every((g) => g.trim() !== '' && Number.isFinite(Number(g)))) return null;
+  const out: SweepPoint[] = [];
+  for (const group of data.groups) {
+    for (const instance of data.instances) {
+      const v = aggregateCell(data, group, instance, field, aggregation);
+      if (typeof v === 'number' && Number.isFinite(v)) out.push({ x: Number(group), instance, value: v });
+    }
+  }
+  return out.length ? out : null;
+}
+
 /** Every sample of a field, per group and instance (successful executions only). */
 export function samples(data: Grouped, field: string): Sample[] {
   const out: Sample[] = [];
@@ -104,6 +130,21 @@ export function reportCharts(data: Grouped, specs: readonly FieldSpec[], known: 
           }),
         );
       }
+    }
+    const sweep = sweepPoints(data, field, aggregation);
+    if (sweep) {
+      charts.push(
+        sweepChart(sweep, {
+          name: fileStem('sweep', field, aggregation),
+          title: `${field} against ${data.groupby}`,
+          subtitle: [`${aggregation} of every ${data.groupby} value per instance`],
+          yTitle: `${yTitle}, ${aggregation}`,
+          groupby: data.groupby,
+          groups: data.groups,
+          instances: data.instances,
+          colors: instanceColors(data.instances, data.instances),
+        }),
+      );
     }
     const values = samples(data, field);
     if (values.length) {
