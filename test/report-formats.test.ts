@@ -115,3 +115,21 @@ test('a report over runs with different settings, commits or hosts warns about e
     assert.match(log.join(''), new RegExp(`the runs differ in ${what}`));
   }
 });
+
+test("a field only one instance has (a pass's own counter) is shown as values, not as empty ratios and p-values", async () => {
+  const root = tmp();
+  const records = toyRecords(6).map((r) => (r.instance === 'asan' ? { ...r, fields: { ...r.fields, checks: 1000 + r.iteration } } : r));
+  const dir = writeToyRun(join(root, 'run.1'), records);
+  const { ctx } = quietContext(root);
+  const json = JSON.parse(
+    await reportText(ctx, new Toy(), { rundirs: [dir], overhead: 'clang', field: ['runtime:median', 'checks:median'], table: 'json' }),
+  ) as { columns: Array<{ key: string; unit?: string }>; rows: Array<Record<string, unknown>> };
+  const keys = json.columns.map((c) => c.key);
+  assert.deepEqual(
+    keys.filter((k) => k.includes('checks')),
+    ['asan.checks.median'],
+    'no clang, ubsan or p columns for it',
+  );
+  assert.equal(json.rows[0]!['asan.checks.median'], 1002.5, 'the value, not a ratio');
+  assert.ok(keys.includes('asan.runtime.p') && keys.includes('ubsan.runtime.p'));
+});

@@ -1,5 +1,5 @@
 import { getAggregation } from './aggregate.js';
-import { aggregateCell, failureCell, hasFailures, numericValues } from './aggregated.js';
+import { aggregateCell, failureCell, fieldValues, hasFailures, numericValues } from './aggregated.js';
 import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
 import * as stats from './stats.js';
@@ -69,37 +69,52 @@ export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadO
 interface OverheadLayout {
   columns: Column[];
   ratioColumns: Set<number>;
-  specs: FieldSpec[];
-  /** Fields with an aggregation on the field's scale: these get a significance test. */
-  tested: FieldSpec[];
+  /** Per instance the fields it has values of (a pass's own counter only its instance has). */
+  specs: Map<string, FieldSpec[]>;
+  /** Per other instance the fields compared with the baseline: on the field's scale, both have them. */
+  tested: Map<string, FieldSpec[]>;
+  /** Fields the baseline has: only these become ratios. */
+  baselineFields: Set<string>;
   /** Whether any execution failed (each instance then gets an 'unsuccessful' column). */
   failures: boolean;
 }
 
-function overheadColumns(data: Grouped, specs: FieldSpec[], opts: OverheadOptions): OverheadLayout {
+/** Whether an instance has a value of the field in any group. */
+function hasField(data: Grouped, instance: string, field: string): boolean {
+  for (const row of data.cells.values()) if (fieldValues(row.get(instance), field).length) return true;
+  return false;
+}
+
+function overheadColumns(data: Grouped, allSpecs: FieldSpec[], opts: OverheadOptions): OverheadLayout {
   const failures = hasFailures(data);
   const columns: Column[] = [{ name: data.groupby }];
   const ratioColumns = new Set<number>();
-  const tested = specs.filter((s) => s.aggregations.some((a) => getAggregation(a).scaled));
+  const baselineFields = new Set(allSpecs.filter((s) => hasField(data, opts.baseline, s.field)).map((s) => s.field));
+  const specs = new Map<string, FieldSpec[]>();
+  const tested = new Map<string, FieldSpec[]>();
   for (const instance of data.instances) {
     const isBase = instance === opts.baseline;
-    for (const s of specs) {
+    // a field no instance has keeps its (empty) columns, so a misspelt field is visible
+    const own = allSpecs.filter((s) => hasField(data, instance, s.field) || !data.instances.some((i) => hasField(data, i, s.field)));
+    specs.set(instance, own);
+    for (const s of own) {
       for (const a of s.aggregations) {
         const scaled = getAggregation(a).scaled;
-        if (!isBase && scaled) ratioColumns.add(columns.length);
-        columns.push({ group: instance, name: `${s.field}:${a}`, ...(!scaled ? {} : isBase ? { field: s.field } : { unit: 'ratio' }) });
+        const ratio = !isBase && scaled && baselineFields.has(s.field);
+        if (ratio) ratioColumns.add(columns.length);
+        columns.push({ group: instance, name: `${s.field}:${a}`, ...(!scaled ? {} : ratio ? { unit: 'ratio' } : { field: s.field }) });
       }
     }
-    if (!isBase) {
-      for (const s of tested) {
-        columns.push({ group: instance, name: `${s.field} p`, key: `${instance}.${s.field}.p`, kind: 'test' });
-        if (opts.ci)
-          columns.push({ group: instance, name: `${s.field} 95% CI`, key: `${instance}.${s.field}.ci`, kind: 'interval', unit: 'ratio' });
-      }
+    const compared = isBase ? [] : own.filter((s) => baselineFields.has(s.field) && s.aggregations.some((a) => getAggregation(a).scaled));
+    tested.set(instance, compared);
+    for (const s of compared) {
+      columns.push({ group: instance, name: `${s.field} p`, key: `${instance}.${s.field}.p`, kind: 'test' });
+      if (opts.ci)
+        columns.push({ group: instance, name: `${s.field} 95% CI`, key: `${instance}.${s.field}.ci`, kind: 'interval', unit: 'ratio' });
     }
     if (failures) columns.push({ group: instance, name: 'unsuccessful' });
   }
-  return { columns, ratioColumns, specs, tested, failures };
+  return { columns, ratioColumns, specs, tested, baselineFields, failures };
 }
 
 /** One instance's cells in one group's row: values (ratios for other instances), tests, failures. */
@@ -112,23 +127,22 @@ function instanceCells(
 ): { cells: Cell[]; tooFew: boolean } {
   const { baseline } = opts;
   const isBase = instance === baseline;
-  const comparisons = isBase ? new Map<string, Comparison>() : compareGroup(data, layout.tested, opts, group, instance);
+  const tested = layout.tested.get(instance) ?? [];
+  const comparisons = isBase ? new Map<string, Comparison>() : compareGroup(data, tested, opts, group, instance);
   const cells: Cell[] = [];
   let tooFew = false;
-  for (const s of layout.specs) {
+  for (const s of layout.specs.get(instance) ?? []) {
     for (const a of s.aggregations) {
       const value = aggregateCell(data, group, instance, s.field, a);
-      if (isBase || !getAggregation(a).scaled) cells.push(value);
+      if (isBase || !getAggregation(a).scaled || !layout.baselineFields.has(s.field)) cells.push(value);
       else cells.push(ratioCell(value, aggregateCell(data, group, baseline, s.field, a), comparisons.get(s.field)));
     }
   }
-  if (!isBase) {
-    for (const s of layout.tested) {
-      const c = comparisons.get(s.field);
-      if (c?.p === null) tooFew = true;
-      cells.push(pValueCell(c));
-      if (opts.ci) cells.push(c?.ci ? { interval: c.ci } : null);
-    }
+  for (const s of tested) {
+    const c = comparisons.get(s.field);
+    if (c?.p === null) tooFew = true;
+    cells.push(pValueCell(c));
+    if (opts.ci) cells.push(c?.ci ? { interval: c.ci } : null);
   }
   if (layout.failures) cells.push(failureCell(data, group, instance));
   return { cells, tooFew };
