@@ -125,3 +125,20 @@ test('end to end: infra compare of two real runs before and after a change to an
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /instance 'nosuch' has no results in either run; instances in both: fast, slow/);
 });
+
+test('compare of a target not registered in the project uses the field descriptions the run stored', async () => {
+  const root = tmp();
+  const withScore = (slower: number) =>
+    toyRecords(6, slower).map((r) => ({ ...r, fields: { ...r.fields, rate: 100 / (r.fields.runtime as number) } }));
+  const store = (meta: { fields?: Record<string, string> }) => void (meta.fields = { rate: 'requests per second of the toy' });
+  const a = writeToyRun(join(root, 'run.A'), withScore(1), store);
+  const b = writeToyRun(join(root, 'run.B'), withScore(1.1), store);
+  const r = await compareCsv(root, { runA: a, runB: b, field: ['rate:median'] });
+  // a rate is better when higher: 10% slower is a regression of the rate
+  assert.deepEqual(
+    r.rows.map((row) => row['asan.rate.verdict']),
+    ['regressed', 'regressed', 'regressed'],
+  );
+  const json = JSON.parse(readFileSync(join(root, 'out.json'), 'utf8')) as { columns: Array<{ key: string; unit?: string }> };
+  assert.equal(json.columns.find((c) => c.key === 'asan.rate.median.A')!.unit, 'requests/s');
+});

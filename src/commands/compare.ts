@@ -69,8 +69,15 @@ export const compareOptionSpecs: OptionSpec[] = [
 
 /** Stands in for a target that is not registered: its runs can still be compared. */
 class RecordedTarget extends Target {
-  constructor(readonly name: string) {
+  /** `fields`: the descriptions the run stored in meta.json. */
+  constructor(
+    readonly name: string,
+    private readonly fields: Record<string, string> = {},
+  ) {
     super();
+  }
+  override reportableFields(): Record<string, string> {
+    return this.fields;
   }
   isFetched(): boolean {
     return true;
@@ -95,7 +102,8 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const runs = [readRunInfo(opts.runA), readRunInfo(opts.runB)] as const;
   const targetName = opts.target ?? runs[0].meta?.target ?? runs[1].meta?.target;
-  const target = targetName ? (setup.targets.get(targetName) ?? new RecordedTarget(targetName)) : undefined;
+  const stored = { ...runs[0].meta?.fields, ...runs[1].meta?.fields };
+  const target = targetName ? (setup.targets.get(targetName) ?? new RecordedTarget(targetName, stored)) : undefined;
   if (!target) throw new UserError(`cannot tell which target ${opts.runA} holds (no meta.json); give it with --target`);
 
   const [a, b] = await Promise.all([opts.runA, opts.runB].map(async (dir) => (await readResults(ctx, target, [dir])).records));
