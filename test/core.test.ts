@@ -125,7 +125,16 @@ test('config lists targets, instances and packages', () => {
   const dir = makeProject({ 'setup.ts': SETUP });
   const r = runInfra(dir, ['config', '--targets', '--instances', '--packages']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.trim().split('\n'), ['prog', 'alpha', 'beta', 'lib-2.0', 'tool-1.0']);
+  assert.deepEqual(r.stdout.trim().split('\n'), [
+    'targets:',
+    '  prog',
+    'instances:',
+    '  alpha',
+    '  beta',
+    'packages:',
+    '  tool-1.0',
+    '  lib-2.0',
+  ]);
 });
 
 test('a command the setup adds runs with its own options, after global options', () => {

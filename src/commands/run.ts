@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { instanceContext } from '../core/build.js';
 import type { Context } from '../core/context.js';
@@ -20,7 +19,7 @@ import { qjoin } from '../util/shell.js';
 import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
 import { withBuildLock } from './lock.js';
-import { packageFile } from '../paths.js';
+import { packageVersion } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, GivenRunOptions {
   /** Build the target (and its dependencies) first. */
@@ -205,7 +204,7 @@ async function openResults(
   const [host, project] = await Promise.all([hostInfo(), projectState(ctx.paths.root)]);
   const meta: RunMeta = {
     schema: SCHEMA_VERSION,
-    tool: { name: 'instrumentation-infra', version: toolVersion() },
+    tool: { name: 'instrumentation-infra', version: packageVersion() },
     argv: process.argv.slice(2),
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
@@ -227,10 +226,4 @@ async function openResults(
     settings,
   };
   return { dir: createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
-}
-
-let version: string | undefined;
-function toolVersion(): string {
-  version ??= (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
-  return version;
 }
