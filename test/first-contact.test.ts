@@ -42,20 +42,25 @@ test('outside a project: help, help CMD, --version and completion work and say h
   assert.ok(!existsSync(join(dir, 'build')), 'no build/ outside a project');
 });
 
-const SETUP = `import { Setup, Target, Instance, type Context, type Runner } from 'instrumentation-infra';
-class Prog extends Target {
-  readonly name = 'prog';
+/** A setup script with one target, whose run() is `runBody`, and the instances named. */
+function setupScript(target: string, runBody: string, instances: string[]): string {
+  const classes = instances.map((n, i) => `class I${i} extends Instance { readonly name = '${n}'; }`).join('\n');
+  return `import { Setup, Target, Instance, type Context, type Runner } from 'instrumentation-infra';
+class T extends Target {
+  readonly name = '${target}';
   isFetched() { return true; }
   fetch() {}
   build() {}
-  run(_ctx: Context, _i: Instance, _r: Runner) {}
+  run(ctx: Context, _i: Instance, runner: Runner) { ${runBody} }
 }
-class Plain extends Instance { readonly name = 'plain'; }
-class Other extends Instance { readonly name = 'other'; }
+${classes}
 const setup = new Setup(import.meta.url);
-setup.addTarget(new Prog()).addInstance(new Plain()).addInstance(new Other());
+setup.addTarget(new T())${instances.map((_, i) => `.addInstance(new I${i}())`).join('')};
 await setup.main();
 `;
+}
+
+const SETUP = setupScript('prog', 'void ctx, runner;', ['plain', 'other']);
 
 test('config: everything labelled without a flag, labelled lists for several, bare names for one; -v LEVEL', () => {
   const dir = makeProject({ 'setup.ts': SETUP });
@@ -109,4 +114,53 @@ test('init writes package.json and tsconfig.json: the scaffold type-checks, and 
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /setup\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
   assert.match(bad.stderr, /the setup script has 1 type error/);
+});
+
+const SLEEPY = setupScript(
+  'sleepy',
+  "runner.submit(ctx, { benchmark: 'nap', argv: ['sleep', '2.5'] }); runner.submit(ctx, { benchmark: 'broken', argv: ['sh', '-c', 'exit 3'] });",
+  ['plain'],
+);
+
+test('run on a terminal: a bar redrawn during an execution, then a summary and the report command', () => {
+  const dir = makeProject({ 'setup.ts': SLEEPY });
+  // a pseudo-terminal (util-linux script); its typescript goes to stdout
+  const cmd = `${process.execPath} ${join(REPO, 'bin', 'infra.js')} run sleepy plain`;
+  const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm', NO_COLOR: '', FORCE_COLOR: undefined };
+  const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, encoding: 'utf8', env: env as NodeJS.ProcessEnv });
+  const screen = r.stdout;
+  // eslint-disable-next-line no-control-regex -- colour and cursor codes
+  const text = screen.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  assert.equal(r.status, 1, screen);
+  assert.match(screen, /\r(\x1b\[1A)*\x1b\[J/, 'the status block is redrawn in place');
+  assert.match(text, /░+ 0\/2 0% {2}elapsed \d+s/);
+  // redrawn while the 2.5 s execution runs (once a second), not only when an execution ends
+  assert.match(text, /running plain\/nap\.0 [1-9]\d*s/);
+  assert.match(text, /█+░+ 1\/2 50% {2}elapsed \d+s {2}ETA \d+s/);
+  assert.match(screen, /\x1b\[31mfailed: exit status 3/, 'a failure in red (NO_COLOR empty does not disable colour)');
+  assert.match(text, /1 ok, 1 failed \(of 2 executions\) in \S+; results in results\/run\.[\d.-]+/);
+  assert.match(text, /next: infra report sleepy results\/run\.[\d.-]+/);
+  assert.match(screen, /\x1b\[31m\x1b\[1merror:\x1b\[22m\x1b\[39m \x1b\[1m1 execution failed/, 'the error highlighted');
+
+  // not a terminal: one line per execution, the same summary, no colour and no redraws
+  const piped = runInfra(dir, ['run', 'sleepy', 'plain'], { env: { NO_COLOR: '1' } });
+  assert.equal(piped.code, 1);
+  assert.match(piped.stderr, /^\[1\/2\] plain\/nap\.0 ok [\d.]+ s\n\[2\/2\] plain\/broken\.0 failed: exit status 3\n/m);
+  assert.match(piped.stderr, /next: infra report sleepy results\/run\./);
+  assert.doesNotMatch(piped.stderr, /\x1b/);
+});
+
+test('colour follows NO_COLOR (only a non-empty value) and FORCE_COLOR', async () => {
+  const { useColor } = await import('../src/core/log.js');
+  const tty = { isTTY: true };
+  const pipe = { isTTY: false };
+  assert.equal(useColor(tty, { TERM: 'xterm' }), true);
+  assert.equal(useColor(tty, { TERM: 'xterm', NO_COLOR: '' }), true);
+  assert.equal(useColor(tty, { TERM: 'xterm', NO_COLOR: '1' }), false);
+  assert.equal(useColor(tty, { TERM: 'dumb' }), false);
+  assert.equal(useColor(pipe, {}), false);
+  assert.equal(useColor(pipe, { FORCE_COLOR: '1' }), true);
+  assert.equal(useColor(pipe, { FORCE_COLOR: '' }), true);
+  assert.equal(useColor(tty, { FORCE_COLOR: '0', TERM: 'xterm' }), false);
+  assert.equal(useColor(pipe, { FORCE_COLOR: '1', NO_COLOR: '1' }), true, 'an explicit FORCE_COLOR wins');
 });

@@ -1,6 +1,8 @@
 import { Command as Commander, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
 import { UserError, InterruptedError, isUserError } from '../core/errors.js';
 import { optionKey, type OptionSpec } from '../core/options.js';
+import { useColor } from '../core/log.js';
 import type { Setup } from '../core/setup.js';
 import { killAll } from '../exec/children.js';
 import { interrupt, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
@@ -59,16 +61,22 @@ function asInterrupt(err: unknown): unknown {
 }
 
 export function reportError(err: unknown): number {
+  // highlighted on a terminal: the first line is what went wrong
+  const c = pc.createColors(useColor(process.stderr));
+  const error = c.red(c.bold('error:'));
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) return 0;
-    process.stderr.write(`infra: error: ${err.message.replace(/^error: /, '')}\n`);
+    process.stderr.write(`infra: ${error} ${err.message.replace(/^error: /, '')}\n`);
     return 2;
   }
   if (isUserError(err)) {
-    process.stderr.write(`infra: error: ${err.message}\n`);
+    const [first, ...rest] = err.message.split('\n');
+    process.stderr.write(`infra: ${error} ${c.bold(first ?? '')}${rest.map((l) => `\n${l}`).join('')}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`infra: internal error (this is a bug):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `infra: ${c.red(c.bold('internal error (this is a bug):'))}\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 70;
 }
 

@@ -122,7 +122,14 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
-  const table = opts.raw ? rawReport(selected, known, instances, opts) : aggregatedReport(ctx, target, selected, known, instances, opts);
+  const warnings: string[] = [];
+  const table = opts.raw
+    ? rawReport(selected, known, instances, opts)
+    : aggregatedReport(target, selected, known, instances, opts, warnings);
+  // each warning is shown once: under a table that has notes, else (and for a file) on stderr
+  const notesShown = NOTED_FORMATS.includes(format);
+  if (notesShown) table.notes.push(...warnings.map((w) => `warning: ${w}`));
+  if (!notesShown || opts.outfile) for (const w of warnings) ctx.log.warning(w);
   return formatTable(table, format, precision);
 }
 
@@ -138,13 +145,17 @@ function rawReport(records: ExecutionRecord[], known: Map<string, string>, insta
   return table;
 }
 
+/** Formats that print a table's notes (the others are data for programs). */
+const NOTED_FORMATS: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'json'];
+
+/** The aggregated (or overhead) table; warnings about the data are added to `warnings`. */
 function aggregatedReport(
-  ctx: Context,
   target: Target,
   records: ExecutionRecord[],
   known: Map<string, string>,
   instances: string[],
   opts: ReportOptions,
+  warnings: string[],
 ): ReportTable {
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
@@ -156,20 +167,14 @@ function aggregatedReport(
   if (opts.overhead) {
     const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci, precision: opts.precision });
     table = o.table;
-    if (opts.aggregate === 'mean' && o.ratioColumns.size) {
-      const msg = 'the arithmetic mean of ratios misstates overheads; use the geomean row';
-      ctx.log.warning(msg);
-      table.notes.push(`warning: ${msg}`);
-    }
+    if (opts.aggregate === 'mean' && o.ratioColumns.size)
+      warnings.push('the arithmetic mean of ratios misstates overheads; use the geomean row');
   } else {
     table = aggregatedTable(data, specs);
   }
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
 
-  for (const line of checkGroups(data, measuredFields(specs), opts.overhead).lines()) {
-    ctx.log.warning(line);
-    table.notes.push(`warning: ${line}`);
-  }
+  warnings.push(...checkGroups(data, measuredFields(specs), opts.overhead).lines());
   return table;
 }
 
