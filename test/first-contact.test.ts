@@ -142,10 +142,14 @@ test('run on a terminal: a bar redrawn during an execution, then a summary and t
   assert.match(text, /next: infra report sleepy results\/run\.[\d.-]+/);
   assert.match(screen, /\x1b\[31m\x1b\[1merror:\x1b\[22m\x1b\[39m \x1b\[1m1 execution failed/, 'the error highlighted');
 
-  // not a terminal: one line per execution, the same summary, no colour and no redraws
-  const piped = runInfra(dir, ['run', 'sleepy', 'plain'], { env: { NO_COLOR: '1' } });
+  // not a terminal: one line per execution, the same summary, no colour and no redraws; a fractional timeout
+  const piped = runInfra(dir, ['run', 'sleepy', 'plain', '--timeout', '1.5'], { env: { NO_COLOR: '1' } });
   assert.equal(piped.code, 1);
-  assert.match(piped.stderr, /^\[1\/2\] plain\/nap\.0 ok [\d.]+ s\n\[2\/2\] plain\/broken\.0 failed: exit status 3\n/m);
+  assert.match(
+    piped.stderr,
+    /^\[1\/2\] plain\/nap\.0 timeout: timed out after 1\.5 s.*\n\[2\/2\] plain\/broken\.0 failed: exit status 3\n/m,
+  );
+  assert.match(piped.stderr, /0 ok, 1 timeout, 1 failed \(of 2 executions\)/);
   assert.match(piped.stderr, /next: infra report sleepy results\/run\./);
   assert.doesNotMatch(piped.stderr, /\x1b/);
 });

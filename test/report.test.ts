@@ -441,6 +441,19 @@ test('end to end: infra run, then infra report --overhead on results/last', asyn
   // 4 vs 4 samples, fully separated: the exact two-sided p is 2/70
   assert.equal(rows[0]!['slow/runtime p'], (2 / 70).toFixed(3));
 
+  // the reference's shorthand --tsv; the two standard deviations named apart in --help-fields
+  const tsv = runInfra(dir, ['report', 'naps', 'results/last', '-f', 'runtime:stdev:stdev_sample', '--tsv', '--precision', '9']);
+  assert.equal(tsv.code, 0, tsv.stderr);
+  const sd = parseCsv(tsv.stdout, '\t').find((x) => x.benchmark === 'long')!;
+  const ratio = Number(sd['fast/runtime:stdev_sample']) / Number(sd['fast/runtime:stdev']);
+  assert.ok(Math.abs(ratio - Math.sqrt(4 / 3)) < 1e-3, `4 iterations: sample/population = sqrt(4/3), got ${ratio}`);
+  const help = runInfra(dir, ['report', 'naps', 'results/last', '--help-fields']);
+  assert.match(help.stdout, /stdev +population standard deviation \(divides by n/);
+  assert.match(help.stdout, /stdev_sample +sample standard deviation \(divides by n - 1/);
+  const two = runInfra(dir, ['report', 'naps', 'results/last', '--csv', '--ascii']);
+  assert.equal(two.code, 2);
+  assert.match(two.stderr, /choose one output format, not --csv and --ascii/);
+
   const bad = runInfra(dir, ['report', 'naps', 'results/last', '-f', 'runtime:avg']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /unknown aggregation 'avg'; valid aggregations: count, mean/);

@@ -40,6 +40,11 @@ export interface ReportOptions {
   outfile?: string;
   /** Output format (default fancy). */
   table?: TableFormat;
+  /** The reference's shorthands for `table`: `--csv` is `--table csv`. */
+  csv?: boolean;
+  tsv?: boolean;
+  ssv?: boolean;
+  ascii?: boolean;
   /** With `overhead`: bootstrap 95% confidence interval of the ratio of medians. */
   ci?: boolean;
 }
@@ -53,6 +58,8 @@ function nonNegativeInt(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new UserError(`--precision must be a non-negative integer, got '${value}'`);
   return n;
 }
+
+const TABLE_SHORTHANDS = ['csv', 'tsv', 'ssv', 'ascii'] as const;
 
 const append = (value: string, previous: unknown): string[] => [...((previous as string[] | undefined) ?? []), value];
 
@@ -81,7 +88,15 @@ export const reportOptionSpecs: OptionSpec[] = [
   { flags: '--precision <n>', description: 'decimals shown for numbers', default: 3, parse: nonNegativeInt },
   { flags: '-o, --outfile <path>', description: 'write the table to this file instead of standard output' },
   { flags: '--table <format>', description: 'output format', default: 'fancy', choices: TABLE_FORMATS },
+  ...TABLE_SHORTHANDS.map((f) => ({ flags: `--${f}`, description: `same as --table ${f}` })),
 ];
+
+/** Output format from `--table` or one of its shorthands. */
+function tableFormat(opts: ReportOptions): TableFormat {
+  const given = TABLE_SHORTHANDS.filter((f) => opts[f]);
+  if (given.length > 1) throw new UserError(`choose one output format, not ${given.map((f) => `--${f}`).join(' and ')}`, { exitCode: 2 });
+  return given[0] ?? opts.table ?? 'fancy';
+}
 
 /**
  * `infra report TARGET RUNDIR...`: reads the results, aggregates them per group and instance,
@@ -100,7 +115,7 @@ export async function report(ctx: Context, target: Target, opts: ReportOptions):
 
 /** The report as text, exactly as `report` prints it. */
 export async function reportText(ctx: Context, target: Target, opts: ReportOptions): Promise<string> {
-  const format = opts.table ?? 'fancy';
+  const format = tableFormat(opts);
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const precision = opts.precision ?? 3;
   if (!Number.isInteger(precision) || precision < 0) throw new UserError(`--precision must be a non-negative integer, got '${precision}'`);

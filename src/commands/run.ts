@@ -182,7 +182,7 @@ function summarize(
   for (const r of summary.failed) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
   const counts = [`${summary.ok} ok`, ...[...byStatus].map(([status, n]) => `${n} ${status}`)].join(', ');
   ctx.log.info(`${counts} (of ${summary.total} executions${skipped}) in ${formatDuration(wallMs / 1000)}; results in ${where}`);
-  if (summary.ok + summary.skipped > 0) ctx.log.info(`next: ${qjoin(['infra', 'report', target.name, where])}`);
+  if (summary.total + summary.skipped > 0) ctx.log.info(`next: ${qjoin(['infra', 'report', target.name, where])}`);
   if (summary.total === 0 && summary.skipped === 0) {
     throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
   }

@@ -41,6 +41,15 @@ export function positiveInt(name: string) {
   };
 }
 
+/** Parses a positive number option value (fractions allowed: `--timeout 2.5`), with a clear error otherwise. */
+export function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || value.trim() === '') throw new UserError(`${name} must be a positive number, got '${value}'`);
+    return n;
+  };
+}
+
 /** Parses a non-negative integer option value, with a clear error otherwise. */
 export function nonNegativeInt(name: string) {
   return (value: string): number => {

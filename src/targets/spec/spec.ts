@@ -57,7 +57,7 @@ export interface SpecOptions {
  * (miscompare, run error) is a failed execution. `ctx.targetRunWrapper` goes into the config's
  * `monitor_wrapper`, so it wraps the benchmark, not the harness.
  *
- * Options: build `--<name>-benchmarks NAME...`; run: `--benchmarks NAME...` (alias), `--test`,
+ * Options: build and run `--<name>-benchmarks NAME...` or its alias `--benchmarks NAME...`; run: `--test`,
  * `--runspec-args 'ARGS'` (passed to the harness, split on spaces).
  */
 export class SpecCpu extends Target {
@@ -112,10 +112,11 @@ export class SpecCpu extends Target {
 
   override addBuildArgs(parser: ArgParser): void {
     parser.option(`--${this.benchmarksOption} <names...>`, this.benchmarksHelp('build'));
+    // (run takes the build options too)
+    parser.option('--benchmarks <names...>', `alias for --${this.benchmarksOption}`);
   }
 
   override addRunArgs(parser: ArgParser): void {
-    parser.option('--benchmarks <names...>', `alias for --${this.benchmarksOption}`);
     parser.option('-t, --test', 'run the test workloads instead of the reference workloads');
     parser.option('--runspec-args <args>', `extra arguments for ${this.version.harness}, e.g. '--define foo=1' (split on spaces)`);
   }
