@@ -168,3 +168,21 @@ test('colour follows NO_COLOR (only a non-empty value) and FORCE_COLOR', async (
   assert.equal(useColor(tty, { FORCE_COLOR: '0', TERM: 'xterm' }), false);
   assert.equal(useColor(pipe, { FORCE_COLOR: '1', NO_COLOR: '1' }), true, 'an explicit FORCE_COLOR wins');
 });
+
+test("a built-in's unknown constructor option and an unknown target name get the valid names and a suggestion", () => {
+  const typo = makeProject({
+    'setup.ts': `import { Setup, Clang, LLVM } from 'instrumentation-infra';
+const setup = new Setup(import.meta.url);
+// what a JavaScript caller (or a cast) can pass: TypeScript would refuse it
+setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optLevel: 3 } as never));
+await setup.main();
+`,
+  });
+  const r = runInfra(typo, ['config']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Clang: unknown option 'optLevel'; did you mean 'optlevel'\? valid options: optlevel, lto, alloc/);
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const t = runInfra(dir, ['run', 'porg', 'plain']);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /unknown target 'porg'; did you mean 'prog'\? valid targets: prog/);
+});

@@ -21,6 +21,7 @@ import {
   type SizeName,
   Target,
   UserError,
+  checkOptions,
 } from '../api.js';
 import { binariesInBuildDir, describeRecipe, runRecipe, toolchain, type BuildRecipe } from './recipes.js';
 
@@ -120,6 +121,7 @@ export class ProgramSuite extends Target {
 
   constructor(options: ProgramSuiteOptions) {
     super();
+    checkOptions('ProgramSuite', options, { name: true, programs: true, sets: true });
     this.name = options.name;
     this.programs = options.programs;
     this.sets = options.sets ?? {};

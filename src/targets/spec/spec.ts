@@ -17,6 +17,7 @@ import {
   Target,
   UserError,
   writeOutput,
+  checkOptions,
 } from '../../api.js';
 import { Nothp } from '../../packages/nothp.js';
 import { configName, renderConfig } from './config.js';
@@ -72,6 +73,14 @@ export class SpecCpu extends Target {
 
   constructor(version: SpecVersion, options: SpecOptions) {
     super();
+    checkOptions('SPEC CPU', options, {
+      source: true,
+      sourceType: true,
+      patches: true,
+      nothp: true,
+      forceCpu: true,
+      defaultBenchmarks: true,
+    });
     this.version = version;
     this.name = version.target;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
