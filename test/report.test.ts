@@ -252,7 +252,10 @@ test('bad input is a UserError that names the valid choices', async () => {
   const { ctx } = makeCtx(root);
   const rejects = (opts: Partial<ReportOptions>, re: RegExp) =>
     assert.rejects(run(ctx, { rundirs: [dir], ...opts }), (e: unknown) => e instanceof UserError && re.test(e.message));
-  await rejects({ field: ['runtiem:median'] }, /unknown field 'runtiem'; did you mean 'runtime'\? valid fields: .*benchmark.*runtime.*score/);
+  await rejects(
+    { field: ['runtiem:median'] },
+    /unknown field 'runtiem'; did you mean 'runtime'\? valid fields: .*benchmark.*runtime.*score/,
+  );
   await rejects({ field: ['runtime:avg'] }, /unknown aggregation 'avg'; valid aggregations: count, mean, median/);
   await rejects({ field: ['runtime'] }, /needs an aggregation, e\.g\. 'runtime:median'/);
   await rejects({ overhead: 'gcc' }, /instance 'gcc' has no results .*; instances present: asan, clang/);
