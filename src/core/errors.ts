@@ -25,6 +25,25 @@ export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
 
+/** Lines of each failure's message kept by {@link severalFailed} (the end: the last output, the log). */
+const FAILURE_LINES = 14;
+
+/**
+ * One error for several parts that failed (builds of instances, programs of a suite), each
+ * summarised with its own message: its first line and its last lines, which name the log and
+ * show the end of the output. A failure that is no UserError is a bug and is thrown as it is.
+ */
+export function severalFailed(summary: string, failures: ReadonlyArray<{ label: string; error: unknown }>): Error {
+  const bug = failures.find((f) => !(f.error instanceof UserError));
+  if (bug) return bug.error instanceof Error ? bug.error : new Error(String(bug.error));
+  const parts = failures.map(({ label, error }) => {
+    const [first, ...rest] = (error as UserError).message.split('\n');
+    const kept = rest.length > FAILURE_LINES ? ['  ...', ...rest.slice(-FAILURE_LINES)] : rest;
+    return [`- ${label}: ${first ?? ''}`, ...kept.map((l) => `  ${l}`)].join('\n');
+  });
+  return new UserError(`${summary}:\n${parts.join('\n')}`);
+}
+
 /** "unknown target 'helo'; did you mean 'hello'? valid targets: hello, world" */
 export function unknownName(kind: string, name: string, valid: Iterable<string>): UserError {
   const names = [...valid].sort();
