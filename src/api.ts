@@ -10,9 +10,9 @@ export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue
 export { Target } from './core/target.js';
 export { Instance } from './core/instance.js';
 export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
-export { UserError, InterruptedError } from './core/errors.js';
+export { UserError, InterruptedError, severalFailed } from './core/errors.js';
 export type { ArgParser, OptionSpec } from './core/options.js';
-export { positiveInt } from './core/options.js';
+export { positiveInt, checkOptions } from './core/options.js';
 export type { Runner, BenchmarkRun, ExecutionResult, ExecutionStatus, CheckOutcome, Measurement, FieldValue } from './core/runner.js';
 export { dependencyOrder } from './core/graph.js';
 export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './core/report-blocks.js';

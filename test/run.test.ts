@@ -114,7 +114,7 @@ test('run measures and records every execution; report shows overheads', () => {
     'answer',
   ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /16 of 16 executions succeeded; results in results\/run\./);
+  assert.match(r.stderr, /16 ok \(of 16 executions\) in \S+; results in results\/run\./);
   const recs = records(dir);
   assert.equal(recs.length, 16);
   for (const rec of recs) {

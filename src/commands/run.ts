@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { instanceContext } from '../core/build.js';
 import type { Context } from '../core/context.js';
@@ -10,7 +9,7 @@ import { killAll } from '../exec/children.js';
 import { onInterrupt } from '../exec/interrupt.js';
 import { createBackend } from '../parallel/backends.js';
 import { JobPool, type ExecutionBackend } from '../parallel/pool.js';
-import { Progress } from '../parallel/progress.js';
+import { Progress, formatDuration } from '../parallel/progress.js';
 import { createRunner, type MeasuringRunner, type RunSummary } from '../run/runner.js';
 import type { GivenRunOptions } from '../run/settings.js';
 import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
@@ -20,7 +19,7 @@ import { qjoin } from '../util/shell.js';
 import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
 import { buildTreeLock, runDirectoryLock } from './lock.js';
-import { packageFile } from '../paths.js';
+import { packageVersion } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, GivenRunOptions {
   /** Build the target (and its dependencies) first. */
@@ -81,8 +80,8 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
     const newRunLock = runLock ? null : runDirectoryLock(ctx, results.dir.path);
     try {
       await newRunLock?.acquire(command, { ifHeld: 'refuse' });
-      const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
-      summarize(ctx, target, instanceNames, results.dir.path, summary, aborted);
+      const { summary, aborted, wallMs } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
+      summarize(ctx, target, instanceNames, results.dir.path, summary, aborted, wallMs);
     } finally {
       newRunLock?.release();
     }
@@ -115,9 +114,9 @@ interface RunParts {
 }
 
 /** Submits every instance's benchmarks, executes them, and cleans up after the target and backend. */
-async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean }> {
+async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean; wallMs: number }> {
   const { ctx, target, instances, contexts, backend } = run;
-  const progress = new Progress();
+  const progress = new Progress({ slots: backend.capacity });
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());
@@ -140,7 +139,7 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
         await runHooks(contexts.get(inst)!, target, inst, 'postRun');
       }
     }
-    return { summary, aborted: pool.isAborted };
+    return { summary, aborted: pool.isAborted, wallMs: progress.elapsedMs() };
   } finally {
     stopWatching();
     await afterRun(ctx, target, contexts);
@@ -181,8 +180,19 @@ async function afterRun(ctx: Context, target: Target, contexts: Map<Instance, Co
   }
 }
 
-/** Says how the run went; an interrupted run, no benchmarks or failed executions are errors. */
-function summarize(ctx: Context, target: Target, instanceNames: string[], path: string, summary: RunSummary, aborted: boolean): void {
+/**
+ * Says how the run went (counts by outcome, wall time, where the results are, the report command
+ * to run next); an interrupted run, no benchmarks or failed executions are errors.
+ */
+function summarize(
+  ctx: Context,
+  target: Target,
+  instanceNames: string[],
+  path: string,
+  summary: RunSummary,
+  aborted: boolean,
+  wallMs: number,
+): void {
   const where = relative(process.cwd(), path) || path;
   if (aborted) {
     // the run's options are stored with it, so the command needs none of them
@@ -192,7 +202,11 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], path: 
     );
   }
   const skipped = summary.skipped ? `, ${summary.skipped} already recorded` : '';
-  ctx.log.info(`${summary.ok} of ${summary.total} executions succeeded${skipped}; results in ${where}`);
+  const byStatus = new Map<string, number>();
+  for (const r of summary.failed) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+  const counts = [`${summary.ok} ok`, ...[...byStatus].map(([status, n]) => `${n} ${status}`)].join(', ');
+  ctx.log.info(`${counts} (of ${summary.total} executions${skipped}) in ${formatDuration(wallMs / 1000)}; results in ${where}`);
+  if (summary.total + summary.skipped > 0) ctx.log.info(`next: ${qjoin(['infra', 'report', target.name, where])}`);
   if (summary.total === 0 && summary.skipped === 0) {
     throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
   }
@@ -201,7 +215,8 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], path: 
       .slice(0, 20)
       .map((r) => `  ${r.instance}/${r.benchmark}.${r.iteration}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
     const more = summary.failed.length > 20 ? `\n  ... and ${summary.failed.length - 20} more` : '';
-    throw new UserError(`${summary.failed.length} executions failed (recorded in ${where}):\n${lines.join('\n')}${more}`);
+    const n = summary.failed.length;
+    throw new UserError(`${n} execution${n === 1 ? '' : 's'} failed (recorded in ${where}):\n${lines.join('\n')}${more}`);
   }
 }
 
@@ -229,7 +244,7 @@ async function openResults(
   const [host, project] = await Promise.all([hostInfo(), projectState(ctx.paths.root)]);
   const meta: RunMeta = {
     schema: SCHEMA_VERSION,
-    tool: { name: 'instrumentation-infra', version: toolVersion() },
+    tool: { name: 'instrumentation-infra', version: packageVersion() },
     argv: process.argv.slice(2),
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
@@ -252,10 +267,4 @@ async function openResults(
     settings,
   };
   return { dir: createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
-}
-
-let version: string | undefined;
-function toolVersion(): string {
-  version ??= (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
-  return version;
 }

@@ -9,6 +9,7 @@ import {
   optSuffix,
   type Package,
   UserError,
+  checkOptions,
 } from '../api.js';
 import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
@@ -46,6 +47,16 @@ export class ASan extends Instance {
 
   constructor(llvm: LLVM, options: ASanOptions = {}) {
     super();
+    checkOptions('ASan', options, {
+      temporal: true,
+      stack: true,
+      glob: true,
+      checkWrites: true,
+      checkReads: true,
+      redzone: true,
+      optlevel: true,
+      lto: true,
+    });
     this.llvm = llvm;
     const o = {
       temporal: options.temporal ?? true,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Context, Package, type PkgConfigOption, UserError } from '../api.js';
+import { type Context, Package, type PkgConfigOption, UserError, checkOptions } from '../api.js';
 
 export interface GperftoolsOptions {
   /** Directories searched for libtcmalloc.so; default the usual multiarch and plain lib dirs. */
@@ -17,6 +17,7 @@ export class Gperftools extends Package {
 
   constructor(options: GperftoolsOptions = {}) {
     super();
+    checkOptions('Gperftools', options, { libdirs: true });
     this.libdirs = options.libdirs ?? [
       '/usr/lib/x86_64-linux-gnu',
       '/usr/lib/aarch64-linux-gnu',

@@ -1,4 +1,4 @@
-import { nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
+import { nonNegativeInt, positiveInt, positiveNumber, type OptionSpec } from '../core/options.js';
 import { availableParallelism } from 'node:os';
 
 /** The `--parallel` modes: where executions run. */
@@ -78,9 +78,9 @@ export const RUN_OPTIONS = {
   }),
   timeout: option<number, 'execution'>({
     flags: '--timeout <seconds>',
-    description: 'kill an execution (and its children) after this long',
+    description: 'kill an execution (and its children) after this many seconds (fractions allowed, e.g. 2.5)',
     group: 'execution',
-    parse: positiveInt('--timeout'),
+    parse: positiveNumber('--timeout'),
   }),
   cpus: option<string, 'execution'>({
     flags: '--cpus <list>',

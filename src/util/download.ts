@@ -10,7 +10,7 @@ import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { isSha256, sha256File, sha256Hasher } from './hash.js';
 import { processExists } from './process.js';
-import { interruptSignal, throwIfInterrupted } from '../exec/interrupt.js';
+import { interruptSignal, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
 
 export interface DownloadOptions {
   /**
@@ -58,9 +58,11 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
   await mkdir(dirname(outfile), { recursive: true });
   await removeAbandoned(dirname(outfile), `.${basename(outfile)}.part-`);
 
+  // mirror files named like the URL's file but with other contents: the likely cause if the download fails
+  const mismatches: string[] = [];
   if (expected) {
     for (const dir of mirrorDirs(ctx, options.mirrors)) {
-      const found = await findInMirror(ctx, dir, expected, urlBasename(url), options.size);
+      const found = await findInMirror(ctx, dir, expected, urlBasename(url), options.size, mismatches);
       if (!found) continue;
       ctx.log.info(`using ${found} from source mirror for ${url}`);
       await placeVerified(outfile, expected, found, (tmp) => copyFile(found, tmp));
@@ -74,7 +76,17 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
     return outfile;
   }
   ctx.log.info(`downloading ${url}`);
-  await placeVerified(outfile, expected, url, (tmp) => fetchTo(ctx, url, tmp));
+  try {
+    await placeVerified(outfile, expected, url, (tmp) => fetchTo(ctx, url, tmp));
+  } catch (err) {
+    if (!mismatches.length || !(err instanceof UserError) || isInterrupted()) throw err;
+    throw new UserError(
+      `checksum mismatch: the source mirror has ${mismatches.join('; ')}, expected sha256 ${expected}; ` +
+        `if that file is the right one, update the sha256 in the setup script, else replace it ` +
+        `(downloading ${url} instead failed too: ${err.message.replace(/^could not download \S+: /, '').replace(`; ${MIRROR_HINT}`, '')})`,
+      { cause: err },
+    );
+  }
   return outfile;
 }
 
@@ -283,6 +295,7 @@ async function findInMirror(
   expected: string,
   preferredName: string | undefined,
   size: number | undefined,
+  mismatches: string[],
 ): Promise<string | undefined> {
   let names: string[];
   try {
@@ -301,7 +314,10 @@ async function findInMirror(
     const path = join(dir, name);
     const st = await stat(path).catch(() => null);
     if (!st || !st.isFile()) continue;
-    if (size !== undefined && st.size !== size) continue;
+    if (size !== undefined && st.size !== size) {
+      if (name === preferredName) mismatches.push(`${path} of ${st.size} bytes (expected ${size})`);
+      continue;
+    }
     const key = `${path}\0${st.size}\0${st.mtimeMs}`;
     const cached = index[name];
     let digest = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs ? cached.sha256 : memo.get(key);
@@ -318,6 +334,7 @@ async function findInMirror(
     }
     if (name === preferredName) {
       ctx.log.warning(`ignoring mirror file ${path}: its sha256 is ${digest}, expected ${expected}`);
+      mismatches.push(`${path} with sha256 ${digest}`);
     }
   }
   if (changed) await writeIndex(ctx, dir, index, new Set(names));

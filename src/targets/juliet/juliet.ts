@@ -18,6 +18,7 @@ import {
   Target,
   UserError,
   writeOutput,
+  checkOptions,
 } from '../../api.js';
 import { availableCwes, discoverTestCases, resolveCwes, type JulietTestCase } from './testcases.js';
 import { julietMakefile, RUN_SCRIPT, STDIN_TEXT } from './files.js';
@@ -65,6 +66,7 @@ export class Juliet extends Target {
 
   constructor(options: JulietOptions) {
     super();
+    checkOptions('Juliet', options, { source: true, mitigationReturnCode: true, timeout: true });
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
     if (!options || typeof options.source !== 'string' || !options.source) {
       throw new UserError("juliet: give the suite's location, e.g. new Juliet({ source: 'juliet-1.3' })");
