@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fsUserError } from '../util/fs-errors.js';
 import type { Context } from '../core/context.js';
 import { unknownName, UserError } from '../core/errors.js';
 import type { OptionSpec } from '../core/options.js';
@@ -12,7 +13,7 @@ import { DEFAULT_RAW_FIELDS, rawTable } from '../report/raw.js';
 import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances } from '../report/select.js';
 import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
-import { readResults } from '../results/read.js';
+import { incompleteRunWarnings, readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
 
 export interface ReportOptions {
@@ -90,11 +91,23 @@ export const reportOptionSpecs: OptionSpec[] = [
 export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
   const text = await reportText(ctx, target, opts);
   if (opts.outfile) {
-    await mkdir(dirname(opts.outfile), { recursive: true });
-    await writeFile(opts.outfile, text);
+    await writeWhole(opts.outfile, text);
     ctx.log.info(`report written to ${opts.outfile}`);
   } else {
     await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** Writes `text` to `file` through a temporary file: the file is complete or untouched. */
+async function writeWhole(file: string, text: string): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(temp, text);
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw fsUserError(e, 'cannot write the report to', file);
   }
 }
 
@@ -123,6 +136,10 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
   const table = opts.raw ? rawReport(selected, known, instances, opts) : aggregatedReport(ctx, target, selected, known, instances, opts);
+  for (const line of incompleteRunWarnings(read.runDirs)) {
+    ctx.log.warning(line);
+    table.notes.push(`warning: ${line}`);
+  }
   return formatTable(table, format, precision);
 }
 
