@@ -15,13 +15,20 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
   openSync,
   writeSync,
   closeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { Context, makePaths } from '../src/core/context.js';
 import { Logger } from '../src/core/log.js';
+import { DEFAULT_STALL_SECONDS, download, MIRROR_INDEX } from '../src/util/download.js';
+import { proxyFor } from '../src/util/http.js';
 import { UserError } from '../src/core/errors.js';
 import { readRecordsFile } from '../src/results/read.js';
 import { createRunDirectory, RecordingStopped } from '../src/results/write.js';
@@ -413,4 +420,161 @@ test('outputs of 600 MB on stdout and stderr are measured, kept and parsed in bo
   assert.equal(recs.find((x) => x.benchmark === 'bigerr').fields.lines, 1, 'the block at the end of stderr');
   const rss = Number(/maxrss (\d+)/.exec(r.stderr)?.[1]);
   assert.ok(rss > 0 && rss < 400_000, `infra's peak RSS ${rss} KiB`);
+});
+
+// Downloads: a stale mirror index, proxies, retries and stalls, against servers in this process.
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const payload = Buffer.from('the real tarball\n'.repeat(1000));
+const impostor = Buffer.from('an impostor file\n'.repeat(1000));
+
+function downloadCtx(dir: string, warnings: string[] = []): Context {
+  const log = new Logger('error');
+  log.warning = (m: string) => void warnings.push(m);
+  return new Context(makePaths(dir, join(dir, 'setup.ts'), 'test'), log);
+}
+
+/** A server on 127.0.0.1 (closed when the test ends); `handle` answers every request. */
+async function serve(t: { after: (fn: () => void) => void }, handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handle);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Runs `fn` with exactly these proxy variables set (the others unset). */
+async function withProxyEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const names = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  for (const n of names) delete process.env[n];
+  Object.assign(process.env, vars);
+  try {
+    return await fn();
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+  }
+}
+
+test('a stale mirror index (same size and mtime, other content): re-indexed, other mirror files, then the URL', async (t) => {
+  const dir = makeProject({});
+  const mirror = join(dir, 'mirror');
+  mkdirSync(mirror);
+  const file = join(mirror, 'pkg-1.0.tar.gz');
+  const when = new Date('2024-01-01T00:00:00Z');
+  writeFileSync(file, payload);
+  utimesSync(file, when, when);
+  const url = `http://127.0.0.1:9/pkg-1.0.tar.gz`;
+  await download(downloadCtx(dir), url, { sha256: sha(payload), outfile: 'first', mirrors: [mirror] });
+  assert.equal(JSON.parse(readFileSync(join(mirror, MIRROR_INDEX), 'utf8')).files['pkg-1.0.tar.gz'].sha256, sha(payload));
+
+  // replaced behind the index's back: same size, same mtime
+  writeFileSync(file, impostor);
+  utimesSync(file, when, when);
+  writeFileSync(join(mirror, 'pkg_1.0.orig.tar.gz'), payload);
+  const warnings: string[] = [];
+  const out = await download(downloadCtx(dir, warnings), url, { sha256: sha(payload), outfile: 'second', mirrors: [mirror] });
+  assert.deepEqual(readFileSync(out), payload);
+  assert.match(
+    warnings.join('\n'),
+    /mirror file .*pkg-1\.0\.tar\.gz does not have the sha256 its index says .* trying the other mirror files, then http/,
+  );
+  assert.equal(JSON.parse(readFileSync(join(mirror, MIRROR_INDEX), 'utf8')).files['pkg-1.0.tar.gz'].sha256, sha(impostor), 're-indexed');
+
+  // no other copy: the URL
+  rmSync(join(mirror, 'pkg_1.0.orig.tar.gz'));
+  writeFileSync(join(mirror, MIRROR_INDEX), readFileSync(join(mirror, MIRROR_INDEX), 'utf8').replace(sha(impostor), sha(payload)));
+  const { url: base } = await serve(t, (_req, res) => res.end(payload));
+  const fetched = await download(downloadCtx(dir), `${base}/pkg-1.0.tar.gz`, { sha256: sha(payload), outfile: 'third', mirrors: [mirror] });
+  assert.deepEqual(readFileSync(fetched), payload);
+});
+
+test('downloads go through HTTP_PROXY, HTTPS through the proxy with CONNECT, NO_PROXY bypasses it', async (t) => {
+  const dir = makeProject({});
+  const seen: string[] = [];
+  const { server, url: proxy } = await serve(t, (req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end(payload);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    seen.push(`CONNECT ${req.url}`);
+    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  });
+  // a host that does not resolve: only the proxy can fetch it
+  const out = await withProxyEnv({ HTTP_PROXY: proxy }, () =>
+    download(downloadCtx(dir), 'http://files.invalid/pkg.tar.gz', { sha256: sha(payload), outfile: 'via-proxy' }),
+  );
+  assert.deepEqual(readFileSync(out), payload);
+  assert.deepEqual(seen, ['GET http://files.invalid/pkg.tar.gz']);
+
+  await withProxyEnv({ https_proxy: proxy.replace('http://', '') }, () =>
+    assert.rejects(
+      download(downloadCtx(dir), 'https://files.invalid/pkg.tar.gz', { sha256: sha(payload), outfile: 'tls' }),
+      /could not download https:\/\/files\.invalid\/pkg\.tar\.gz: the proxy 127\.0\.0\.1:\d+ refused to connect to files\.invalid:443: HTTP 403/,
+    ),
+  );
+  assert.equal(seen[1], 'CONNECT files.invalid:443');
+
+  await withProxyEnv({ HTTP_PROXY: proxy, NO_PROXY: 'example.org, .invalid' }, () =>
+    assert.rejects(download(downloadCtx(dir), 'http://files.invalid/pkg.tar.gz', { sha256: sha(payload), outfile: 'direct' }), /ENOTFOUND/),
+  );
+  assert.equal(seen.length, 2, 'NO_PROXY: the proxy was not asked');
+  assert.equal(proxyFor(new URL('http://a.b.example.org:8080/x'), { http_proxy: proxy, no_proxy: 'example.org:8080' }), null);
+  assert.equal(proxyFor(new URL('http://example.org/x'), { http_proxy: proxy, no_proxy: 'example.org:8080' })?.href, `${proxy}/`);
+});
+
+test('transient download failures are retried with backoff; a stalled transfer fails naming the URL', async (t) => {
+  const dir = makeProject({});
+  let requests = 0;
+  const { url } = await serve(t, (req, res) => {
+    requests++;
+    if (req.url === '/flaky' && requests <= 2) {
+      res.statusCode = 503;
+      return void res.end();
+    }
+    if (req.url === '/stall') {
+      res.writeHead(200, { 'content-length': String(payload.length) });
+      return void res.write(payload.subarray(0, 100)); // and then nothing
+    }
+    if (req.url === '/missing') {
+      res.statusCode = 404;
+      return void res.end();
+    }
+    res.end(payload);
+  });
+  const warnings: string[] = [];
+  const out = await download(downloadCtx(dir, warnings), `${url}/flaky`, { sha256: sha(payload), outfile: 'flaky' });
+  assert.deepEqual(readFileSync(out), payload);
+  assert.equal(requests, 3);
+  assert.match(warnings[0]!, /downloading http:\/\/127\.0\.0\.1:\d+\/flaky failed: HTTP 503 Service Unavailable; trying again in 1 s/);
+  assert.match(warnings[1]!, /trying again in 2 s/);
+
+  requests = 0;
+  await assert.rejects(download(downloadCtx(dir), `${url}/missing`, { sha256: sha(payload), outfile: 'missing' }), /HTTP 404/);
+  assert.equal(requests, 1, 'a 404 is not retried');
+
+  assert.ok(DEFAULT_STALL_SECONDS <= 60);
+  await assert.rejects(
+    download(downloadCtx(dir), `${url}/stall`, { sha256: sha(payload), outfile: 'stall', stallSeconds: 1, retries: 1 }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(
+        e.message,
+        /^could not download http:\/\/127\.0\.0\.1:\d+\/stall \(after 2 attempts\): no data for 1 s \(the transfer stalled\); an offline copy/,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('.part-')),
+    [],
+    'no partial file left',
+  );
 });
