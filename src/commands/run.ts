@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { instanceContext } from '../core/build.js';
 import type { Context } from '../core/context.js';
@@ -51,8 +51,9 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
   const { target: targetName, instances: instanceNames } = opts;
   const target = setup.getTarget(targetName);
   const instances = instanceNames.map((n) => setup.getInstance(n));
-  // resolved once: benchmarks run in their own working directories, log paths must not depend on it
-  const resume = opts.resume === undefined ? undefined : resolve(opts.resume);
+  // resolved once (benchmarks run in their own working directories) and through results/last,
+  // which a later run may repoint while this one writes
+  const resume = opts.resume === undefined ? undefined : realRunPath(opts.resume);
   const settings = resume
     ? resumedSettings(opts.resume!, readRunMeta(resume), ctx, target, instances, opts)
     : currentSettings(ctx, instanceNames, opts);
@@ -74,6 +75,11 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
   );
   const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
   summarize(ctx, target, instanceNames, summary, aborted);
+}
+
+function realRunPath(given: string): string {
+  const path = resolve(given);
+  return existsSync(path) ? realpathSync(path) : path;
 }
 
 /** `--resume` as given and as an absolute path. */
