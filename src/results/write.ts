@@ -156,7 +156,11 @@ export function openRunForResume(path: string, log?: Logger): ResumedRun {
   const recordsFile = join(path, RECORDS_FILE);
   if (existsSync(recordsFile)) {
     const text = readFileSync(recordsFile, 'utf8');
-    if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
+    try {
+      if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
+    } catch (e) {
+      throw stopped(e, recordsFile);
+    }
   }
   // the last record of each execution counts: one cut short by an interrupt and run again is complete
   const completed = new Set(records.filter((r) => r.status === 'ok').map(executionKey));

@@ -61,6 +61,8 @@ export function describeFileSystem(path: string): string {
 export function freeBytes(path: string): number | null {
   try {
     const st = statfsSync(path);
+    // some file systems (FUSE without statfs) say nothing: no size at all
+    if (st.blocks === 0) return null;
     // root may use the blocks reserved for it
     const blocks = process.getuid?.() === 0 ? st.bfree : st.bavail;
     return blocks * st.bsize;
