@@ -27,6 +27,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Context, makePaths } from '../src/core/context.js';
 import { Logger } from '../src/core/log.js';
+import { parseReportBlocks, readReportBlocks } from '../src/core/report-blocks.js';
 import { DEFAULT_STALL_SECONDS, download, MIRROR_INDEX } from '../src/util/download.js';
 import { proxyFor } from '../src/util/http.js';
 import { UserError } from '../src/core/errors.js';
@@ -420,6 +421,27 @@ test('outputs of 600 MB on stdout and stderr are measured, kept and parsed in bo
   assert.equal(recs.find((x) => x.benchmark === 'bigerr').fields.lines, 1, 'the block at the end of stderr');
   const rss = Number(/maxrss (\d+)/.exec(r.stderr)?.[1]);
   assert.ok(rss > 0 && rss < 400_000, `infra's peak RSS ${rss} KiB`);
+});
+
+test('report blocks are read from a stream: across read chunks, after overlong lines, without a final newline', async () => {
+  const dir = makeProject({});
+  const block = (name: string, v: number) => `[setup-report] begin ${name}\n[setup-report] v: ${v}\n[setup-report] end ${name}`;
+  const chunk = 1 << 20;
+  const file = join(dir, 'out');
+  // the first block's prefix straddles the first chunk boundary; the second follows 3 MB on one line
+  writeFileSync(
+    file,
+    `${'a'.repeat(chunk - 5)}\n${block('one', 1)}\n${'b'.repeat(3 * chunk)}${block('two', 2)}\nnoise\n${block('three', 3)}`,
+  );
+  assert.deepEqual(
+    (await readReportBlocks(file)).map((b) => [b.name, b.fields.v]),
+    [
+      ['one', 1],
+      ['two', 2],
+      ['three', 3],
+    ],
+  );
+  assert.deepEqual(await readReportBlocks(file), parseReportBlocks(readFileSync(file, 'utf8')));
 });
 
 // Downloads: a stale mirror index, proxies, retries and stalls, against servers in this process.
