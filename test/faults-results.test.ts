@@ -358,7 +358,7 @@ test('disk full while recording stops the run at once; meta.json stays valid; --
     const r = runInfra(dir, ['run', 'sinks', 'base', '--benchmarks', 'chatty', '-i', '30']);
     assertUserError(r, /no space left .*the tmpfs file system mounted at .*results/);
     const runName = readlinkSync(join(dir, 'results/last'));
-    const resume = /make space, then complete the run with: infra (.*)$/m.exec(r.stderr)?.[1];
+    const resume = /free space \(or make it writable\), then complete the run with: infra (.*)$/m.exec(r.stderr)?.[1];
     assert.equal(resume, `run sinks base --resume results/${runName}`, r.stderr);
     const runDir = join(dir, 'results', runName);
     const meta = JSON.parse(readFileSync(join(runDir, 'meta.json'), 'utf8'));

@@ -191,7 +191,7 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], summar
   if (summary.stopped) {
     throw new UserError(
       `${summary.stopped.message}\n  the run was stopped after ${summary.ok} successful executions; their results are kept in ${where}; ` +
-        `make space, then complete the run with: ${resume}`,
+        `free space (or make it writable), then complete the run with: ${resume}`,
     );
   }
   if (aborted) {
