@@ -47,7 +47,8 @@ const MIRROR_HINT =
  * In order: a file already at `outfile` with the right digest is reused; then the offline
  * mirror directories (`options.mirrors`, `--source-mirror`, `$INFRA_SOURCE_MIRROR`) are
  * searched for a file with that digest (by the URL's basename first, then by content);
- * only then is the network used. Downloads stream to a temporary file beside `outfile`,
+ * only then is the network used (through the proxy the environment names, see src/util/http.ts;
+ * transient failures and stalls are retried with backoff). Downloads stream to a temporary file beside `outfile`,
  * are hashed on the fly and renamed into place only when the digest matches, so `outfile`
  * never holds a partial or unverified file.
  */
