@@ -239,7 +239,7 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'clean',
-    description: 'remove generated files of targets and packages',
+    description: 'remove generated files of targets and packages, and what killed runs left',
     options: [
       { flags: '-t, --targets <names...>', description: 'targets to clean' },
       { flags: '-p, --packages <idents...>', description: 'packages to clean' },

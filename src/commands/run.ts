@@ -20,7 +20,8 @@ import { compilerVersion, hostInfo, projectState } from '../results/system-info.
 import { qjoin } from '../util/shell.js';
 import { checkResultsRoot, createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
-import { withBuildLock } from './lock.js';
+import { buildTreeLock, runDirectoryLock } from './lock.js';
+import type { BuildLock } from '../core/lock.js';
 import { packageFile } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, GivenRunOptions {
@@ -61,20 +62,53 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
   // executions here are pinned by this process's helper: CPUs it may not use are an error now, not per execution
   if (settings.cpus !== undefined && (settings.parallel === undefined || settings.parallel === 'proc')) checkCpusAllowed(settings.cpus);
   if (!resume) checkResultsRoot(ctx.paths.poolResults);
-  if (opts.build) {
-    await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
+  if (ctx.dryRun) {
+    if (opts.build) await buildTarget(ctx, target, instances, opts);
+    return;
   }
-  if (ctx.dryRun) return;
-  const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
-  const { contexts, results } = await prepareRun(ctx, target, instances, { resume, given: opts.resume }, settings).catch(
-    async (e: unknown) => {
-      // e.g. an instance that cannot be configured: leave no connections or job files behind
-      await backend.close();
-      throw e;
-    },
-  );
-  const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
-  summarize(ctx, target, instanceNames, summary, aborted);
+  const command = qjoin(['infra', ...process.argv.slice(2)]);
+  // a resumed run is refused while another process still writes it
+  const runLock = resume ? runDirectoryLock(ctx, resume) : null;
+  await runLock?.acquire(command, { ifHeld: 'refuse' });
+  // the run holds the build tree shared: clean and build wait until its binaries are no longer run
+  const tree = buildTreeLock(ctx);
+  let newRunLock: { lock: BuildLock; taken: Promise<void> } | undefined;
+  try {
+    if (opts.build) {
+      await tree.acquire(command);
+      await buildTarget(ctx, target, instances, opts);
+      tree.downgrade(command);
+    } else {
+      await tree.acquireShared(command);
+    }
+    const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
+    const { contexts, results } = await prepareRun(ctx, target, instances, { resume, given: opts.resume }, settings).catch(
+      async (e: unknown) => {
+        // e.g. an instance that cannot be configured: leave no connections or job files behind
+        await backend.close();
+        throw e;
+      },
+    );
+    const open = results.dir;
+    if (typeof open === 'function') {
+      results.dir = () => {
+        const dir = open();
+        // a directory just made: its lock is free, and taken before anything else can see it
+        const lock = runDirectoryLock(ctx, dir.path);
+        const taken = lock.acquire(command, { ifHeld: 'refuse' });
+        taken.catch(() => {}); // awaited below
+        newRunLock = { lock, taken };
+        return dir;
+      };
+    }
+    const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
+    await newRunLock?.taken;
+    summarize(ctx, target, instanceNames, summary, aborted);
+  } finally {
+    newRunLock?.lock.release();
+    tree.release();
+    runLock?.release();
+  }
 }
 
 function realRunPath(given: string): string {
