@@ -290,6 +290,7 @@ async function openResults(
         };
       }),
     ),
+    fields: target.reportableFields(),
     settings,
   };
   return { dir: () => createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };

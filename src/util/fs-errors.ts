@@ -1,5 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.js';
 
 /**
@@ -97,4 +98,20 @@ function mountOf(path: string): { point: string; type: string } | null {
     if (inside && (!best || point.length >= best.point.length)) best = { point, type: fields[dash + 1] ?? '?' };
   }
   return best;
+}
+
+/**
+ * Writes `text` to `file` (creating its directory) through a temporary file beside it, so the
+ * file is complete or untouched; a file-system error is a UserError starting with `doing`.
+ */
+export async function writeWhole(file: string, text: string | Uint8Array, doing = 'cannot write'): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(temp, text);
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw fsUserError(e, doing, file);
+  }
 }
