@@ -15,7 +15,7 @@ import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo } from '../results/meta.js';
-import { readResults } from '../results/read.js';
+import { incompleteRunWarnings, readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
 
 export interface ReportOptions {
@@ -165,6 +165,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   annotateUnits(built.table, known);
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
+  warnings.push(...incompleteRunWarnings(read.runDirs));
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
   const tableOnTerminal = !opts.outfile && !opts.html && !opts.figures;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import type { Instance } from './instance.js';
 import type { ArgParser } from './options.js';
 import type { Awaitable, Package } from './package.js';
 import type { FieldValue, Runner } from './runner.js';
-import { CACHED_BLOCK, parseReportBlocks } from './report-blocks.js';
+import { CACHED_BLOCK, readReportBlocks } from './report-blocks.js';
 
 /**
  * A program or suite to build (once per instance) and run. Built-in targets use exactly this
@@ -63,7 +63,7 @@ export abstract class Target {
    * default, reads `[setup-report] begin/end` blocks (see `parseReportBlocks`).
    */
   parseOutfile(_ctx: Context, outfile: string): Awaitable<Array<Record<string, FieldValue>>> {
-    return readReportBlocks(outfile);
+    return blockFields(outfile);
   }
 
   isClean(ctx: Context): Awaitable<boolean> {
@@ -80,14 +80,15 @@ export abstract class Target {
   }
 }
 
-async function readReportBlocks(outfile: string): Promise<Array<Record<string, FieldValue>>> {
-  let text: string;
+async function blockFields(outfile: string): Promise<Array<Record<string, FieldValue>>> {
+  let blocks;
   try {
-    text = await readFile(outfile, 'utf8');
-  } catch {
-    return [];
+    blocks = await readReportBlocks(outfile);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
   const fields: Record<string, FieldValue> = {};
-  for (const block of parseReportBlocks(text)) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
+  for (const block of blocks) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
   return Object.keys(fields).length ? [fields] : [];
 }

@@ -1,5 +1,6 @@
 import { nonNegativeInt, positiveInt, positiveNumber, type OptionSpec } from '../core/options.js';
 import { availableParallelism } from 'node:os';
+import { parseCpuList } from './cpus.js';
 
 /** The `--parallel` modes: where executions run. */
 export const PARALLEL_MODES = ['proc', 'ssh', 'slurm', 'prun'] as const;
@@ -84,8 +85,12 @@ export const RUN_OPTIONS = {
   }),
   cpus: option<string, 'execution'>({
     flags: '--cpus <list>',
-    description: 'pin each execution to these CPUs (e.g. 1 or 0,1)',
+    description: 'pin each execution to these CPUs (e.g. 1 or 0,2-3)',
     group: 'execution',
+    parse: (raw) => {
+      parseCpuList(raw);
+      return raw;
+    },
   }),
   nothp: defaulted<boolean, 'execution'>({
     flags: '--nothp',
