@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { unknownName, UserError } from '../core/errors.js';
 import type { OptionSpec } from '../core/options.js';
@@ -13,7 +14,7 @@ import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstanc
 import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
 import { readResults } from '../results/read.js';
-import type { ExecutionRecord } from '../results/schema.js';
+import { META_FILE, type ExecutionRecord, type RunMeta } from '../results/schema.js';
 
 export interface ReportOptions {
   /** Run directories, `results/last`, directories of runs, or Python-style result directories. */
@@ -122,8 +123,34 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
+  const own = opts.raw || opts.overhead || opts.field?.length ? undefined : targetTable(target, selected, instances, read.runDirs, opts);
+  if (own) return formatTable(own, format, precision);
   const table = opts.raw ? rawReport(selected, known, instances, opts) : aggregatedReport(ctx, target, selected, known, instances, opts);
   return formatTable(table, format, precision);
+}
+
+/** The target's own summary (`Target.reportTable`), given what it recorded with each run. */
+function targetTable(
+  target: Target,
+  records: ExecutionRecord[],
+  instances: string[],
+  runDirs: string[],
+  opts: ReportOptions,
+): ReportTable | undefined {
+  const runDescriptions = new Map<string, Array<Record<string, unknown>>>();
+  for (const dir of runDirs) {
+    const metaFile = join(dir, META_FILE);
+    if (!existsSync(metaFile)) continue;
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as RunMeta;
+    if (meta.target !== target.name) continue;
+    for (const inst of meta.instances) {
+      const described = inst.target;
+      if (described && typeof described === 'object')
+        runDescriptions.set(inst.name, [...(runDescriptions.get(inst.name) ?? []), described as Record<string, unknown>]);
+    }
+  }
+  const own = target.reportTable({ records, instances, groupby: opts.groupby ?? target.aggregationField, runDescriptions });
+  return own && { ...own, summary: [] };
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
