@@ -59,14 +59,16 @@ test('each test case file is compiled once; class-based and multi-file cases lin
     assert.equal(makefile.split('\n').filter((l) => l.endsWith(`/${f}`)).length, 1, f);
   }
   const link = (kind: string, name: string) => makefile.split('\n').find((l) => l.startsWith(`${kind}/${name}:`));
-  assert.match(
-    link('good', 'CWE415_Double_Free__no_copy_const_01')!,
-    /juliet-main\.cpp obj\/CWE415_Double_Free__no_copy_const_01_good1\.o support\/io\.o$/,
-  );
-  assert.match(
-    link('bad', 'CWE415_Double_Free__no_copy_const_01')!,
-    /juliet-main\.cpp obj\/CWE415_Double_Free__no_copy_const_01_bad\.o support\/io\.o$/,
-  );
+  // programs are only linked: the main, compiled once, calls the entry the link names
+  const lines = makefile.split('\n');
+  const recipe = (kind: string, name: string) => lines[lines.indexOf(link(kind, name)!) + 1]!;
+  const cls = 'CWE415_Double_Free__no_copy_const_01';
+  assert.match(link('good', cls)!, /: obj\/juliet-main-good\.o obj\/CWE415_Double_Free__no_copy_const_01_good1\.o support\/io\.o$/);
+  assert.match(link('bad', cls)!, /: obj\/juliet-main-bad\.o obj\/CWE415_Double_Free__no_copy_const_01_bad\.o support\/io\.o$/);
+  assert.match(recipe('bad', cls), /^\t\S*clang\+\+ .*--defsym=juliet_entry=_ZN36CWE415_Double_Free__no_copy_const_013badEv/);
+  const c = 'CWE416_Use_After_Free__malloc_free_char_01';
+  assert.match(recipe('good', c), /--defsym=juliet_entry=CWE416_Use_After_Free__malloc_free_char_01_good /);
+  assert.doesNotMatch(recipe('good', c), / -c /);
   assert.match(link('bad', 'CWE122_Heap_Based_Buffer_Overflow__c_CWE193_char_cpy_54')!, /_54a\.o .*_54b\.o .*_54c\.o .*_54d\.o .*_54e\.o/);
   // wchar_t cases run by default; sockets cannot
   assert.match(makefile, /good\/CWE121_Stack_Based_Buffer_Overflow__CWE805_wchar_t_declare_memcpy_01:/);

@@ -27,7 +27,7 @@ import {
 } from '../../api.js';
 import { availableCwes, discoverTestCases, resolveCwes, type JulietTestCase } from './testcases.js';
 import { FAMILY_RULES, JULIET_FAMILIES, LEAK_CWES, REQUIRED_OPTIONS, type JulietFamily } from './cwes.js';
-import { julietMakefile, MAIN_SOURCES, RUN_SCRIPT, STDIN_TEXT, type Toolchain } from './files.js';
+import { julietMakefile, MAIN_SOURCE, RUN_SCRIPT, STDIN_TEXT, type Toolchain } from './files.js';
 import { classifyEnding, verdictOf } from './outcome.js';
 import { julietReportTable, type JulietRunDescription, type SelectionCount } from './summary.js';
 
@@ -223,8 +223,7 @@ export class Juliet extends Target {
 
   /** What a build depends on besides the sources: compared at run time too, so stale programs are never run. */
   private stamp(ctx: Context, instance: string): BuildStamp {
-    const mains = Object.values(MAIN_SOURCES).map((m) => m.text);
-    const config = { ...this.toolchain(ctx), suite: this.suiteDir(ctx), script: RUN_SCRIPT, mains };
+    const config = { ...this.toolchain(ctx), suite: this.suiteDir(ctx), script: RUN_SCRIPT, main: MAIN_SOURCE.text };
     return new BuildStamp(ctx, join(this.binDir(ctx, instance), '.stamp'), config);
   }
 
@@ -240,7 +239,7 @@ export class Juliet extends Target {
     const stamp = this.stamp(ctx, instance.name);
     if (!stamp.isUpToDate()) removePath(ctx, dir);
     for (const sub of ['good', 'bad', 'obj', 'support']) makeDirectory(ctx, join(dir, sub));
-    for (const main of Object.values(MAIN_SOURCES)) writeOutput(ctx, join(dir, main.file), main.text);
+    writeOutput(ctx, join(dir, MAIN_SOURCE.file), MAIN_SOURCE.text);
     const toolchain = this.toolchain(ctx);
     writeOutput(ctx, join(dir, 'Makefile'), julietMakefile(this.suiteDir(ctx), testcases, toolchain));
     ctx.log.info(`building ${testcases.length} juliet test cases (good and bad) for ${instance.name} at ${optlevelOf(toolchain)}`);
