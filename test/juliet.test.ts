@@ -248,6 +248,10 @@ test('endings: sanitizer reports by kind, signals caught by a sanitizer, the mit
   assert.equal(julietPassed('bad', 99, false, '', 99), true);
   assert.equal(julietPassed('good', 0, false), true);
   assert.deepEqual(resolveCwes(['416', 'CWE121', 'spatial'], [121, 122, 416, 476]), [121, 122, 416]);
+  assert.deepEqual(
+    discoverTestCases(FIXTURE, [416], 'all').testcases.map((t) => t.flow),
+    ['01', '02'],
+  );
   const { testcases } = discoverTestCases(FIXTURE, [415], ['01']);
   assert.deepEqual(
     testcases[0]!.files.map((f) => [f.path.split('/').pop(), f.program]),
