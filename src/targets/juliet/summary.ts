@@ -122,7 +122,7 @@ export function julietReportTable(input: TargetReportInput): TargetReportTable |
         ...reasonList.map((r) => sum((c) => c.excluded[r] ?? 0)),
         sum((c) => c.built),
         ...BAD.map((v) => round(tally.get(v) ?? 0)),
-        badRun ? `${((100 * (tally.get('detected') ?? 0)) / badRun).toFixed(1)}%` : null,
+        badRun ? Math.round((1000 * (tally.get('detected') ?? 0)) / badRun) / 10 : null,
         ...GOOD.map((v) => round(tally.get(v) ?? 0)),
       ]);
     }
