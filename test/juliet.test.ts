@@ -119,9 +119,8 @@ test('how each program ended: detected by ASan, crashed anyway, missed; leaks fo
   const lines = report.stdout.trim().split('\n');
   assert.equal(
     lines[0],
-    'cwe,instance,opt,found,excluded/input,excluded/rand,excluded/abi,excluded/socket,built,' +
-      'bad programs/detected,bad programs/crashed,bad programs/hung,bad programs/missed,bad programs/detected %,' +
-      'good programs/false pos.,good programs/failed',
+    'cwe,instance,opt,found,excluded.input,excluded.rand,excluded.abi,excluded.socket,built,' +
+      'bad.detected,bad.crashed,bad.hung,bad.missed,bad.detected%,good.false-pos,good.failed',
   );
   const row = (cwe: string, inst: string) => lines.find((l) => l.startsWith(`${cwe},${inst},`));
   assert.equal(row('CWE121', 'asan'), 'CWE121,asan,-O0,5,0,1,0,1,3,3,0,0,0,100,0,0');

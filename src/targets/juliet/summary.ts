@@ -90,13 +90,13 @@ export function julietReportTable(input: TargetReportInput): TargetReportTable |
     { name: 'found' },
     ...reasonList.map((r) => ({ group: 'excluded', name: HEADINGS[r] ?? r })),
     { name: 'built' },
-    { group: 'bad programs', name: 'detected' },
-    { group: 'bad programs', name: 'crashed' },
-    { group: 'bad programs', name: 'hung' },
-    { group: 'bad programs', name: 'missed' },
-    { group: 'bad programs', name: 'detected %' },
-    { group: 'good programs', name: 'false pos.' },
-    { group: 'good programs', name: 'failed' },
+    { group: 'bad', name: 'detected' },
+    { group: 'bad', name: 'crashed' },
+    { group: 'bad', name: 'hung' },
+    { group: 'bad', name: 'missed' },
+    { group: 'bad', name: 'detected%' },
+    { group: 'good', name: 'false-pos' },
+    { group: 'good', name: 'failed' },
   ];
   let notRun = 0;
   const rows: TargetReportTable['rows'] = [];
@@ -140,8 +140,8 @@ function notes(
   const out = [
     'detected: the instrumentation stopped the bad program (a sanitizer report, or the mitigation exit code);',
     'crashed: it died of a signal or exited non-zero without one (as it may with no defense at all); hung: reached',
-    'the time limit; missed: exited cleanly. false pos.: a good program stopped by the instrumentation; failed: a good',
-    'program that crashed, exited non-zero or hung. opt: the -O level the test cases were built at.',
+    'the time limit; missed: exited cleanly (bad: the bad programs). false-pos: a good program stopped by the',
+    'instrumentation; failed: a good program that crashed, exited non-zero or hung. opt: the -O level of the build.',
   ];
   const why = new Map<string, string>(Object.entries(REASONS));
   for (const d of described.values()) for (const desc of d.desc) for (const [k, v] of Object.entries(desc.reasons)) why.set(k, v);
