@@ -7,7 +7,7 @@
  */
 export type { Command, Setup as Registry } from './core/setup.js';
 export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue } from './core/context.js';
-export { Target } from './core/target.js';
+export { Target, type ReportedExecution, type TargetReportInput, type TargetReportTable } from './core/target.js';
 export { Instance } from './core/instance.js';
 export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
 export { UserError, InterruptedError, severalFailed } from './core/errors.js';
@@ -33,6 +33,9 @@ export {
   addCompileAndLinkFlag,
   describeCompiler,
   addRuntimeOptions,
+  userRuntimeOptions,
+  parseRuntimeOptions,
+  formatRuntimeOptions,
   type OptLevel,
   type SanitizerOptions,
 } from './core/flags.js';

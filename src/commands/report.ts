@@ -14,7 +14,7 @@ import type { BuiltReport } from '../report/publish-options.js';
 import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { annotateUnits } from '../report/units.js';
-import { readRunInfo } from '../results/meta.js';
+import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { incompleteRunWarnings, readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
 
@@ -159,10 +159,13 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
 
   const runs = read.runDirs.map(readRunInfo);
   const warnings: string[] = [];
-  const built = opts.raw
-    ? { table: rawReport(selected, known, instances, opts) }
-    : aggregatedReport(target, selected, known, instances, opts, warnings);
-  annotateUnits(built.table, known);
+  const own = opts.raw || opts.overhead || opts.field?.length ? undefined : targetTable(target, selected, instances, runs, opts);
+  const built = own
+    ? { table: own }
+    : opts.raw
+      ? { table: rawReport(selected, known, instances, opts) }
+      : aggregatedReport(target, selected, known, instances, opts, warnings);
+  if (!own) annotateUnits(built.table, known);
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
   warnings.push(...incompleteRunWarnings(read.runDirs));
@@ -171,6 +174,27 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   const tableOnTerminal = !opts.outfile && !opts.html && !opts.figures;
   if (!tableOnTerminal || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
   return { ...built, known, runs };
+}
+
+/** The target's own summary (`Target.reportTable`), given what it recorded with each run. */
+function targetTable(
+  target: Target,
+  records: ExecutionRecord[],
+  instances: string[],
+  runs: RunInfo[],
+  opts: ReportOptions,
+): ReportTable | undefined {
+  const runDescriptions = new Map<string, Array<Record<string, unknown>>>();
+  for (const { meta } of runs) {
+    if (meta?.target !== target.name) continue;
+    for (const inst of meta.instances) {
+      const described = inst.target;
+      if (described && typeof described === 'object')
+        runDescriptions.set(inst.name, [...(runDescriptions.get(inst.name) ?? []), described as Record<string, unknown>]);
+    }
+  }
+  const own = target.reportTable({ records, instances, groupby: opts.groupby ?? target.aggregationField, runDescriptions });
+  return own && { ...own, summary: [] };
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {

@@ -289,12 +289,14 @@ async function openResults(
     instances: await Promise.all(
       instances.map(async (inst) => {
         const ictx = contexts.get(inst)!;
+        const described = await target.describeRun(ictx, inst);
         return {
           name: inst.name,
           ccVersion: await compilerVersion(ictx.cc),
           ...inst.describe(ictx),
           runenv: ictx.runenv,
           runWrapper: ictx.targetRunWrapper,
+          ...(described ? { target: described } : {}),
         };
       }),
     ),

@@ -5,8 +5,36 @@ import type { Context } from './context.js';
 import type { Instance } from './instance.js';
 import type { ArgParser } from './options.js';
 import type { Awaitable, Package } from './package.js';
-import type { FieldValue, Runner } from './runner.js';
+import type { ExecutionStatus, FieldValue, Runner } from './runner.js';
 import { CACHED_BLOCK, readReportBlocks } from './report-blocks.js';
+
+/** One recorded execution, as a target's own report sees it. */
+export interface ReportedExecution {
+  instance: string;
+  benchmark: string;
+  iteration: number;
+  status: ExecutionStatus;
+  fields: Record<string, FieldValue>;
+}
+
+/** What a target's own report gets: the records, and what the target said about each run. */
+export interface TargetReportInput {
+  records: readonly ReportedExecution[];
+  /** Instances to report, in order. */
+  instances: readonly string[];
+  /** `--groupby`, or the target's aggregation field. */
+  groupby: string;
+  /** Per instance name, what {@link Target.describeRun} returned in each run read (oldest first). */
+  runDescriptions: ReadonlyMap<string, ReadonlyArray<Record<string, unknown>>>;
+}
+
+/** A table of a target's own report: columns (optionally under an instance heading), rows, notes. */
+export interface TargetReportTable {
+  columns: Array<{ name: string; group?: string }>;
+  rows: Array<Array<string | number | boolean | null>>;
+  /** Lines printed under the table (legend, caveats). */
+  notes: string[];
+}
 
 /**
  * A program or suite to build (once per instance) and run. Built-in targets use exactly this
@@ -72,6 +100,23 @@ export abstract class Target {
 
   async clean(ctx: Context): Promise<void> {
     await rm(this.path(ctx), { recursive: true, force: true });
+  }
+
+  /**
+   * What the target wants kept with a run for an instance (meta.json, `instances[].target`),
+   * e.g. which of its test cases it selected, left out and found built. Called before the
+   * first execution.
+   */
+  describeRun(_ctx: Context, _instance: Instance): Awaitable<Record<string, unknown> | undefined> {
+    return undefined;
+  }
+
+  /**
+   * The target's own summary for `report` without `-f`, `--raw` or `--overhead` (undefined:
+   * the generic table). Gets the records after `--filter` and what `describeRun` recorded.
+   */
+  reportTable(_input: TargetReportInput): TargetReportTable | undefined {
+    return undefined;
   }
 
   /** Absolute paths of the binaries built for an instance (passed to build hooks). */
