@@ -5,7 +5,7 @@
 // need root and skip with a message elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -599,4 +599,31 @@ test('transient download failures are retried with backoff; a stalled transfer f
     [],
     'no partial file left',
   );
+});
+
+test('report -o to a device, a FIFO or a symbolic link writes through it instead of replacing it with a file', async () => {
+  const { writeWhole } = await import('../src/util/fs-errors.js');
+  const { lstatSync, readFileSync: read, symlinkSync, writeFileSync } = await import('node:fs');
+  const dir = makeProject({});
+  // a FIFO stands in for /dev/null or /dev/stdout: renaming over either would break the machine
+  const fifo = join(dir, 'pipe');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const cat = spawn('cat', [fifo]);
+  let out = '';
+  cat.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise((resolve) => cat.on('close', resolve));
+  await writeWhole(fifo, 'through the pipe\n');
+  const stillFifo = lstatSync(fifo).isFIFO();
+  if (!stillFifo) cat.kill(); // replaced: no writer will ever open the pipe cat waits on
+  await closed;
+  assert.ok(stillFifo, 'still a FIFO');
+  assert.equal(out, 'through the pipe\n');
+
+  const real = join(dir, 'real.txt');
+  writeFileSync(real, 'old\n');
+  const link = join(dir, 'link.txt');
+  symlinkSync(real, link);
+  await writeWhole(link, 'new\n');
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+  assert.equal(read(real, 'utf8'), 'new\n');
 });

@@ -1,5 +1,5 @@
 import { readFileSync, statfsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.js';
 
@@ -103,8 +103,19 @@ function mountOf(path: string): { point: string; type: string } | null {
 /**
  * Writes `text` to `file` (creating its directory) through a temporary file beside it, so the
  * file is complete or untouched; a file-system error is a UserError starting with `doing`.
+ * A destination that is not a regular file (`-o /dev/stdout`, `/dev/null`, a FIFO) is written
+ * in place: renaming over it would replace the device with a file. A symbolic link is followed,
+ * so the file it points to is replaced, not the link.
  */
 export async function writeWhole(file: string, text: string | Uint8Array, doing = 'cannot write'): Promise<void> {
+  const existing = await stat(file).catch(() => null);
+  if (existing && !existing.isFile()) {
+    await writeFile(file, text).catch((e: unknown) => {
+      throw fsUserError(e, doing, file);
+    });
+    return;
+  }
+  if (existing) file = await realpath(file);
   const temp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
   try {
     await mkdir(dirname(file), { recursive: true });
