@@ -10,6 +10,14 @@ export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue
 export { Target } from './core/target.js';
 export { Instance } from './core/instance.js';
 export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
+export {
+  SourcePackage,
+  AutotoolsPackage,
+  pinnedSource,
+  type PackageSource,
+  type SourceOptions,
+  type SourceDirs,
+} from './core/source-package.js';
 export { UserError, InterruptedError } from './core/errors.js';
 export type { ArgParser, OptionSpec } from './core/options.js';
 export { positiveInt } from './core/options.js';

@@ -21,6 +21,7 @@ export { LLVMPasses, PASSES_DIR, type LLVMPassesOptions, type PassesConfigureOpt
 export { RuntimeLibrary, type RuntimeLibraryOptions } from './packages/runtime-library.js';
 export { RusageCounters, RUSAGE_FIELDS } from './packages/rusage-counters.js';
 export { Nothp } from './packages/nothp.js';
+export { M4, AutoConf, LibTool, AutoMake } from './packages/autotools.js';
 export type { LLVMInstalledOptions, LLVMSourceOptions, LLVMConfigureOptions } from './packages/llvm.js';
 export type { GccSanitizer } from './instances/gcc.js';
 export type { Allocator } from './instances/clang.js';
