@@ -20,6 +20,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(openssh-server openssh-client slurmctld slurmd slurm-client munge wrk)
   # the build recipe tests: an autotools bootstrap and a meson build of real sources
   pkgs+=(meson autoconf automake libtool pkg-config)
+  # the package tests: elfutils needs zlib; wrk (a slow test) the system's LuaJIT and OpenSSL
+  pkgs+=(zlib1g-dev luajit libluajit-5.1-dev libssl-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

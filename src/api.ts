@@ -17,6 +17,7 @@ export {
   type PackageSource,
   type SourceOptions,
   type SourceDirs,
+  type MakeStep,
 } from './core/source-package.js';
 export { UserError, InterruptedError } from './core/errors.js';
 export type { ArgParser, OptionSpec } from './core/options.js';

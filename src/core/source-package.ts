@@ -79,18 +79,31 @@ export abstract class SourcePackage extends Package {
   readonly version: string;
   private readonly pinned: PackageSource;
   private readonly patchList: readonly string[];
+  private readonly uses: readonly Package[];
 
   /**
    * `releases` are the versions whose checksums are known; `options.url`/`options.sha256` pin
-   * another version (or another address of the same file).
+   * another version (or another address of the same file). `uses` are the packages whose tools
+   * or libraries the build needs (its {@link dependencies}; undefined entries are left out).
    */
-  protected constructor(name: string, version: string, releases: Readonly<Record<string, PackageSource>>, options: SourceOptions = {}) {
+  protected constructor(
+    name: string,
+    version: string,
+    releases: Readonly<Record<string, PackageSource>>,
+    options: SourceOptions = {},
+    uses: readonly (Package | undefined)[] = [],
+  ) {
     super();
+    this.uses = uses.filter((p) => p !== undefined);
     this.name = name;
     this.version = version;
     const own = options.sha256 === undefined && options.url === undefined ? undefined : { url: options.url, sha256: options.sha256 };
     this.pinned = pinnedSource(name, releases, version, own);
     this.patchList = options.patches ?? [];
+  }
+
+  override dependencies(): Package[] {
+    return [...this.uses];
   }
 
   /** `<name>-<version>` */
@@ -131,6 +144,13 @@ export abstract class SourcePackage extends Package {
     return this.path(ctx, 'install', ...sub);
   }
 
+  /** Also puts the prefix's pkg-config directory on PKG_CONFIG_PATH (when it has one). */
+  override installEnv(ctx: Context): void {
+    super.installEnv(ctx);
+    const pc = this.prefix(ctx, 'lib', 'pkgconfig');
+    if (existsSync(pc)) ctx.prependPath('PKG_CONFIG_PATH', pc);
+  }
+
   /** `-I` of the installed headers. */
   cflags(ctx: Context): string[] {
     return [`-I${this.prefix(ctx, 'include')}`];
@@ -140,6 +160,12 @@ export abstract class SourcePackage extends Package {
   ldflags(ctx: Context): string[] {
     const lib = this.prefix(ctx, 'lib');
     return [`-L${lib}`, `-Wl,-rpath,${lib}`];
+  }
+
+  /** Adds {@link cflags}, {@link ldflags} and `-l<lib>` for each of `libs` to a context, each once. */
+  protected linkLibraries(ctx: Context, libs: readonly string[]): void {
+    for (const f of this.cflags(ctx)) ctx.addCFlag(f);
+    for (const f of [...this.ldflags(ctx), ...libs.map((l) => `-l${l}`)]) if (!ctx.ldflags.includes(f)) ctx.ldflags.push(f);
   }
 
   /**
@@ -222,6 +248,12 @@ export abstract class SourcePackage extends Package {
   }
 }
 
+/** One make call: targets (default: the default target) in a subdirectory of the build tree. */
+export interface MakeStep {
+  dir?: string;
+  targets?: string[];
+}
+
 /**
  * `configure --prefix=install && make && make install` out of tree, for packages built with
  * autoconf (or anything with the same interface). Make takes its job slots from the build's
@@ -233,25 +265,40 @@ export abstract class AutotoolsPackage extends SourcePackage {
     return [];
   }
 
+  /** Environment variables for `configure` (most settings are better given as `VAR=value` arguments). */
+  protected configureEnv(_ctx: Context): Record<string, string> {
+    return {};
+  }
+
   /** Variables for every make call (`V=0`, `MAKEINFO=true`). */
   protected makeVariables(): string[] {
     return [];
   }
 
-  /** Subdirectories of the build directory to build and install (default: the whole tree). */
-  protected makeDirs(): string[] {
-    return ['.'];
+  /** The make calls that build the package (default: `make` at the top of the build tree). */
+  protected makeSteps(): MakeStep[] {
+    return [{}];
+  }
+
+  /** The make calls that install it (default: `make install`); DESTDIR is added. */
+  protected installSteps(): MakeStep[] {
+    return [{ targets: ['install'] }];
   }
 
   protected async compile(ctx: Context, { src, obj, prefix }: SourceDirs): Promise<void> {
     const configure = relative(obj, join(src, 'configure'));
-    await run(ctx, [configure, `--prefix=${prefix}`, ...this.configureArgs(ctx)], { cwd: obj });
-    for (const dir of this.makeDirs()) await run(ctx, ['make', ...makeJobs(ctx), ...this.makeVariables()], { cwd: join(obj, dir) });
+    await run(ctx, [configure, `--prefix=${prefix}`, ...this.configureArgs(ctx)], { cwd: obj, env: this.configureEnv(ctx) });
+    await this.make(ctx, obj, this.makeSteps());
   }
 
   protected async installTo(ctx: Context, { obj }: SourceDirs, destdir: string): Promise<void> {
-    for (const dir of this.makeDirs()) {
-      await run(ctx, ['make', ...makeJobs(ctx), ...this.makeVariables(), 'install', `DESTDIR=${destdir}`], { cwd: join(obj, dir) });
+    await this.make(ctx, obj, this.installSteps(), [`DESTDIR=${destdir}`]);
+  }
+
+  private async make(ctx: Context, obj: string, steps: MakeStep[], extra: string[] = []): Promise<void> {
+    for (const step of steps) {
+      const argv = ['make', ...makeJobs(ctx), ...this.makeVariables(), ...(step.targets ?? []), ...extra];
+      await run(ctx, argv, { cwd: join(obj, step.dir ?? '.') });
     }
   }
 }

@@ -1,8 +1,16 @@
 import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AutotoolsPackage, type Context, type Package, type PkgConfigOption, type SourceDirs, type SourceOptions } from '../api.js';
+import { AutotoolsPackage, type Context, type MakeStep, type PkgConfigOption, type SourceDirs, type SourceOptions } from '../api.js';
+import { RELEASES } from './releases.js';
 
-const GNU = 'https://ftp.gnu.org/gnu';
+/** Options of a package whose configure script is generated from the release's configure.ac. */
+export interface BootstrappedOptions extends SourceOptions {
+  /**
+   * The autotools that generate it (an {@link AutoMake} package, which brings its AutoConf and
+   * LibTool); default: `autoreconf` on PATH (Debian: `apt-get install autoconf automake libtool`).
+   */
+  autotools?: AutoMake;
+}
 
 /**
  * GNU m4 (`new M4('1.4.19')`), identifier `m4-<version>`: puts `m4` on PATH for everything built
@@ -10,12 +18,7 @@ const GNU = 'https://ftp.gnu.org/gnu';
  */
 export class M4 extends AutotoolsPackage {
   constructor(version: string, options?: SourceOptions) {
-    super(
-      'm4',
-      version,
-      { '1.4.19': { url: `${GNU}/m4/m4-1.4.19.tar.xz`, sha256: '63aede5c6d33b6d9b13511cd0be2cac046f2e70fd0a07aa9573a04a82783af96' } },
-      options,
-    );
+    super('m4', version, RELEASES.m4, options);
   }
   installedFiles(): string[] {
     return ['bin/m4'];
@@ -24,8 +27,11 @@ export class M4 extends AutotoolsPackage {
     return ['--disable-nls'];
   }
   // the program only: its manual ships prebuilt, its tests are not built
-  protected override makeDirs(): string[] {
-    return ['lib', 'src'];
+  protected override makeSteps(): MakeStep[] {
+    return [{ dir: 'lib' }, { dir: 'src' }];
+  }
+  protected override installSteps(): MakeStep[] {
+    return [{ dir: 'src', targets: ['install'] }];
   }
 }
 
@@ -37,18 +43,8 @@ export class M4 extends AutotoolsPackage {
 export class AutoConf extends AutotoolsPackage {
   readonly m4: M4;
   constructor(version: string, m4: M4, options?: SourceOptions) {
-    super(
-      'autoconf',
-      version,
-      {
-        '2.71': { url: `${GNU}/autoconf/autoconf-2.71.tar.gz`, sha256: '431075ad0bf529ef13cb41e9042c542381103e80015686222b8a9d4abef42a1c' },
-      },
-      options,
-    );
+    super('autoconf', version, RELEASES.autoconf, options, [m4]);
     this.m4 = m4;
-  }
-  override dependencies(): Package[] {
-    return [this.m4];
   }
   installedFiles(): string[] {
     return ['bin/autoconf', 'bin/autoreconf', 'bin/autom4te'];
@@ -68,17 +64,7 @@ export class AutoConf extends AutotoolsPackage {
  */
 export class LibTool extends AutotoolsPackage {
   constructor(version: string, options?: SourceOptions) {
-    super(
-      'libtool',
-      version,
-      {
-        '2.4.7': {
-          url: 'http://deb.debian.org/debian/pool/main/libt/libtool/libtool_2.4.7.orig.tar.xz',
-          sha256: 'dd637e270439b208907ceead3f163470ed2ce5723ef97ffbda6463c64b57128a',
-        },
-      },
-      options,
-    );
+    super('libtool', version, RELEASES.libtool, options);
   }
   installedFiles(): string[] {
     return ['bin/libtool', 'bin/libtoolize', 'share/aclocal/libtool.m4'];
@@ -110,22 +96,9 @@ export class AutoMake extends AutotoolsPackage {
   readonly autoconf: AutoConf;
   readonly libtool: LibTool | undefined;
   constructor(version: string, autoconf: AutoConf, libtool?: LibTool, options?: SourceOptions) {
-    super(
-      'automake',
-      version,
-      {
-        '1.16.5': {
-          url: `${GNU}/automake/automake-1.16.5.tar.xz`,
-          sha256: 'f01d58cd6d9d77fbdca9eb4bbd5ead1988228fdb73d6f7a201f5f8d6b118b469',
-        },
-      },
-      options,
-    );
+    super('automake', version, RELEASES.automake, options, [autoconf, libtool]);
     this.autoconf = autoconf;
     this.libtool = libtool;
-  }
-  override dependencies(): Package[] {
-    return [this.autoconf, ...(this.libtool ? [this.libtool] : [])];
   }
   installedFiles(): string[] {
     return ['bin/automake', 'bin/aclocal', ...(this.libtool ? ['share/aclocal/libtool.m4'] : [])];
