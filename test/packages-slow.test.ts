@@ -5,8 +5,8 @@
 // them: --test-name-pattern). Wrk needs luajit and libluajit-5.1-dev; the tcmalloc test, clang-22.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +137,7 @@ test('binutils with gold: the target links with the built ld.gold', { skip }, ()
   const exe = project('gold', 'gcc', 'prog');
   assert.equal(spawnSync(exe, { encoding: 'utf8' }).stdout, 'linked by gold\n');
   // gold marks what it links with a note naming itself
-  assert.match(spawnSync('readelf', ['-n', exe], { encoding: 'utf8' }).stdout, /GNU gold 2\.40/);
+  assert.match(spawnSync('readelf', ['-n', exe], { encoding: 'utf8' }).stdout, /NT_GNU_GOLD_VERSION[\s\S]*Version: gold \d/);
 });
 
 test('cmake: the built cmake configures and builds a project', { skip }, () => {
@@ -170,13 +170,11 @@ test('wrk: the built wrk loads a local server', { skip }, async () => {
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   const port = (server.address() as { port: number }).port;
   try {
-    const { spawn } = await import('node:child_process');
     const child = spawn(wrk, ['-t1', '-c2', '-d1s', `http://127.0.0.1:${port}/`]);
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     await new Promise((res) => child.on('close', res));
     assert.match(out, /\d+ requests in /);
-    assert.ok(existsSync(wrk));
   } finally {
     server.close();
   }
