@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { makeJobs } from '../exec/jobserver.js';
 import { run } from '../exec/run.js';
@@ -228,7 +228,10 @@ export abstract class SourcePackage extends Package {
     writeOutput(ctx, join(dirs.obj, '.infra-built'), '');
   }
 
+  /** Installed from the current sources and patches, with every file of {@link installedFiles}. */
   isInstalled(ctx: Context): boolean {
+    const stamp = this.prefix(ctx, '.infra-source');
+    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== this.fetchStamp(ctx)) return false;
     return this.installedFiles().every((f) => existsSync(this.prefix(ctx, f)));
   }
 
@@ -241,6 +244,7 @@ export abstract class SourcePackage extends Package {
     if (!ctx.dryRun) {
       const missing = this.installedFiles().filter((f) => !existsSync(join(tree, f)));
       if (missing.length > 0) throw new Error(`${this.ident()}: the install step did not create ${missing.join(', ')}`);
+      writeFileSync(join(tree, '.infra-source'), this.fetchStamp(ctx));
       removePath(ctx, dirs.prefix);
       renameSync(tree, dirs.prefix);
     }
