@@ -2,7 +2,14 @@
  * measure: runs one benchmark execution and measures it.
  *
  *   measure [--timeout SECS] [--linger SECS] [--cpus LIST] [--nothp] [--no-cgroup] [--stdin FILE]
- *           --stdout FILE --stderr FILE --result FILE|- -- argv...
+ *           [--env-file FILE] --stdout FILE --stderr FILE --result FILE|- -- argv...
+ *
+ * --env-file: the benchmark's complete environment, as NUL-terminated NAME=VALUE entries; the
+ * file is removed as soon as it was read. Remote backends use it so that no environment value
+ * ever appears in a command line (/proc/PID/cmdline is readable by every user).
+ *
+ * If the process that started the helper dies (even by SIGKILL), the helper kills the whole
+ * tree at once (PR_SET_PDEATHSIG) and exits.
  *
  * Why a separate C helper: ru_maxrss survives exec, so a child forked from a large process
  * (node) reports the parent's size. This helper is small and static; it forks the benchmark,
@@ -71,6 +78,7 @@ struct options {
     int nothp;
     int nocgroup;
     const char *stdin_path;
+    char **envp; /* from --env-file; NULL: the helper's own environment */
     const char *stdout_path;
     const char *stderr_path;
     const char *result_path;
@@ -90,13 +98,41 @@ struct cgroup {
 static void usage(void) {
     fprintf(stderr,
             "usage: measure [--timeout SECS] [--linger SECS] [--cpus LIST] [--nothp] [--no-cgroup]\n"
-            "               [--stdin FILE] --stdout FILE --stderr FILE --result FILE|- -- argv...\n");
+            "               [--stdin FILE] [--env-file FILE] --stdout FILE --stderr FILE --result FILE|- -- argv...\n");
 }
 
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* NUL-terminated NAME=VALUE entries -> a NULL-terminated environment; the file is removed. */
+static char **read_env_file(const char *path) {
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        fprintf(stderr, "measure: cannot read the environment file %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    unlink(path);
+    size_t size = 0, cap = 4096;
+    char *buf = malloc(cap);
+    for (size_t n; buf && (n = fread(buf + size, 1, cap - size, f)) > 0;) {
+        size += n;
+        if (size == cap) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < size; i++) count += buf[i] == 0;
+    char **env = calloc(count + 1, sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < size && k < count; k++) {
+        env[k] = buf + i;
+        i += strlen(buf + i) + 1;
+    }
+    return env;
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
@@ -129,6 +165,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->cpus = next, i++;
         } else if (strcmp(a, "--stdin") == 0) {
             o->stdin_path = next, i++;
+        } else if (strcmp(a, "--env-file") == 0) {
+            o->envp = read_env_file(next);
+            if (!o->envp) return -1;
+            i++;
         } else if (strcmp(a, "--stdout") == 0) {
             o->stdout_path = next, i++;
         } else if (strcmp(a, "--stderr") == 0) {
@@ -428,6 +468,7 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
     char stamp[64];
     int len = snprintf(stamp, sizeof stamp, "T%.9f\n", now());
     if (write(status_fd, stamp, (size_t)len) < 0) { /* the parent then uses the fork time */ }
+    if (o->envp) environ = o->envp; /* execvp looks up the program on this environment's PATH */
     execvp(o->argv[0], o->argv);
     char what[600];
     snprintf(what, sizeof what, "cannot execute '%s'", o->argv[0]);
@@ -482,6 +523,13 @@ int main(int argc, char **argv) {
     sigaddset(&waitset, SIGINT);
     sigaddset(&waitset, SIGHUP);
     sigprocmask(SIG_BLOCK, &waitset, &oldmask);
+    /*
+     * If whoever started us dies, even by SIGKILL, stop the tree at once: a benchmark must not
+     * go on unmeasured (and compete with the next run) after infra is gone.
+     */
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (getppid() != parent) kill(getpid(), SIGTERM);
 
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) < 0) {
@@ -574,8 +622,9 @@ int main(int argc, char **argv) {
             /* an interrupt: pass it on, and kill what is left after a grace period */
             interrupted = 1;
             kill_tree(child, sig, &cg);
-            if (!killing && (kill_at == 0 || kill_at > now() + INTERRUPT_GRACE_SECONDS))
-                kill_at = now() + INTERRUPT_GRACE_SECONDS;
+            /* no grace when our parent died: nobody waits for the result */
+            double grace = getppid() != parent ? 0 : INTERRUPT_GRACE_SECONDS;
+            if (!killing && (kill_at == 0 || kill_at > now() + grace)) kill_at = now() + grace;
         }
     }
     if (!main_done) end = now();

@@ -32,6 +32,26 @@ alive() {
   [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q "$1" "/proc/$pid/comm" 2>/dev/null
 }
 
+# exposed NAME: the addresses other than loopback that the recorded process of NAME listens on
+exposed() {
+  local pid
+  pid=$(cat "$STATE/pids/$1.pid" 2>/dev/null) || return 0
+  ss -Hltnp 2>/dev/null | grep "pid=$pid," | awk '{print $4}' | grep -Ev '^(127\.[0-9.]+|\[::1\]):[0-9]+$' || true
+}
+
+# running NAME: alive and listening on loopback only; one that listens elsewhere (started by
+# an older version of this script) is stopped, to be started again
+running() {
+  alive "$1" || return 1
+  [ -n "$(exposed "$1")" ] || return 0
+  local pid
+  pid=$(cat "$STATE/pids/$1.pid")
+  echo "stopping $1 (pid $pid): it listens on $(exposed "$1" | tr '\n' ' ')"
+  kill "$pid"
+  wait_until 20 "$1 to stop" sh -c "! [ -d /proc/$pid ]"
+  return 1
+}
+
 # launch NAME COMMAND...: runs COMMAND in a new session, detached from this script
 launch() {
   local name=$1
@@ -72,7 +92,7 @@ if ! grep -qxF "$entry" "$known"; then
   ssh-keygen -q -R "[127.0.0.1]:$SSH_PORT" -f "$known" >/dev/null 2>&1 || true
   echo "$entry" >>"$known"
 fi
-if alive sshd; then
+if running sshd; then
   echo "sshd already running (pid $(cat "$STATE/pids/sshd.pid"))"
 else
   mkdir -p /run/sshd
@@ -118,18 +138,20 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/linux
 AccountingStorageType=accounting_storage/none
 KillWait=5
+# listen on the loopback address the names below resolve to, not on every address (0.0.0.0)
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 mv "$conf.new" "$conf"
 export SLURM_CONF="$conf"
-if alive slurmctld; then
+if running slurmctld; then
   echo "slurmctld already running (pid $(cat "$STATE/pids/slurmctld.pid"))"
 else
   launch slurmctld /usr/sbin/slurmctld -D -f "$conf"
 fi
 wait_until 20 slurmctld scontrol ping
-if alive slurmd; then
+if running slurmd; then
   echo "slurmd already running (pid $(cat "$STATE/pids/slurmd.pid"))"
 else
   launch slurmd /usr/sbin/slurmd -D -f "$conf"
@@ -138,4 +160,11 @@ fi
 scontrol update NodeName="$node" State=RESUME >/dev/null 2>&1 || true
 wait_until 30 "slurm node $node" sh -c "sinfo -h -N -n '$node' -o %t | grep -Eq '^(idle|mix|alloc)'"
 echo "slurm node $node is up"
+# every port the test services listen on must be a loopback one
+for name in sshd slurmctld slurmd; do
+  if [ -n "$(exposed "$name")" ]; then
+    echo "start-test-services: $name listens on $(exposed "$name" | tr '\n' ' ')not only on loopback (does $node resolve to 127.0.0.1?)" >&2
+    exit 1
+  fi
+done
 echo "export SLURM_CONF=$conf"

@@ -16,6 +16,8 @@ import { runInfra } from './helpers.js';
 
 // hello 3: strtol once, puts three times, then malloc, snprintf, printf, free once each
 const EXPECTED = { strtol: 1, puts: 3, malloc: 1, snprintf: 1, printf: 1, free: 1 };
+// in lld the pass sees the program as compiled with -O2, where printf("...\n") became puts
+const EXPECTED_LTO = { strtol: 1, puts: 4, malloc: 1, snprintf: 1, free: 1 };
 
 function counts(stderr: string): Record<string, number> {
   const block = /\[setup-report\] begin libcallcount\n([\s\S]*?)\[setup-report\] end libcallcount/.exec(stderr);
@@ -89,6 +91,33 @@ test('the scaffold pieces work with Debian LLVM 22: pass + runtime count library
   assert.deepEqual(counts(r.stderr), EXPECTED);
   const r5 = spawnSync(join(out, 'hello'), ['5'], { encoding: 'utf8' });
   assert.equal(counts(r5.stderr).puts, 5);
+
+  // the same pass at link time, in lld (full LTO)
+  const lto = ctx.clone();
+  await new Clang(llvm).configure(lto);
+  passes.configure(lto, { compileTime: false, linkTime: true });
+  LLVMPasses.runPasses(lto, 'lto', 'libcallcount');
+  runtime.configure(lto);
+  await run(lto, [lto.cc, ...lto.cflags, ...lto.ldflags, join(dir, 'hello-world', 'hello.c'), '-o', join(out, 'hello-lto')], {
+    silent: true,
+  });
+  assert.deepEqual(
+    counts(spawnSync(join(out, 'hello-lto'), ['3'], { encoding: 'utf8', env: buildEnv(process.env, lto.runenv) }).stderr),
+    EXPECTED_LTO,
+  );
+
+  // build systems that link with CFLAGS only (sqlite's build tools) or with CFLAGS and LDFLAGS
+  // (most) get the runtime exactly once; compiling alone ignores it without a warning
+  const src = join(dir, 'hello-world', 'hello.c');
+  const compiled = await run(c, [c.cc, ...c.cflags, '-c', src, '-o', join(out, 'alone.o')], { silent: true });
+  assert.equal(compiled.stderr, '');
+  for (const [name, flags] of [
+    ['cflags-only', c.cflags],
+    ['both', [...c.cflags, ...c.ldflags]],
+  ] as const) {
+    await run(c, [c.cc, ...flags, src, '-o', join(out, name)], { silent: true });
+    assert.deepEqual(counts(spawnSync(join(out, name), ['3'], { encoding: 'utf8' }).stderr), EXPECTED, name);
+  }
 });
 
 test('infra init + infra run --build: counts are right, and a changed pass rebuilds only what uses it', () => {
@@ -144,6 +173,44 @@ test('infra init + infra run --build: counts are right, and a changed pass rebui
   assert.equal(third.code, 0, third.stderr + third.stdout);
   assert.equal(statSync(binary('clang')).mtimeMs, before.clang);
   assert.notEqual(statSync(binary('libcallcount')).mtimeMs, before.libcallcount);
+});
+
+test('the scaffold works with Debian LLVM 19 too, its pass at compile time and in lld (infra run --build)', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'infra-init-19-'));
+  assert.equal(runInfra(parent, ['init', 'proj']).code, 0);
+  const dir = join(parent, 'proj');
+  const setup = join(dir, 'setup.ts');
+  // and the same pass at link time, in lld (full LTO)
+  const lto = `class LibcallCountLto extends Clang {
+  override readonly name = 'libcallcount-lto';
+  override dependencies() {
+    return [...super.dependencies(), passes, runtime];
+  }
+  override configure(ctx: Context) {
+    super.configure(ctx);
+    passes.configure(ctx, { compileTime: false, linkTime: true });
+    LLVMPasses.runPasses(ctx, 'lto', 'libcallcount');
+    runtime.configure(ctx);
+  }
+}
+setup.addInstance(new LibcallCountLto(llvm));
+await setup.main();`;
+  writeFileSync(
+    setup,
+    readFileSync(setup, 'utf8')
+      .replace("LLVM.installed({ version: '22' })", "LLVM.installed({ version: '19' })")
+      .replace('await setup.main();', lto),
+  );
+  const r = runInfra(dir, ['run', '--build', 'hello-world', 'libcallcount', 'libcallcount-lto']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  for (const [instance, expected] of [
+    ['libcallcount', EXPECTED],
+    ['libcallcount-lto', EXPECTED_LTO],
+  ] as const) {
+    const stderrLog = join(dir, 'results', 'last', 'logs', 'hello-world', instance, 'hello.0.stderr');
+    assert.deepEqual(counts(readFileSync(stderrLog, 'utf8')), expected, instance);
+  }
+  assert.ok(readFileSync(join(dir, 'build', 'targets', 'hello-world', 'libcallcount', 'hello')).includes('clang version 19'));
 });
 
 test('the scaffold target refuses a stale binary, saying what changed, and --dry-run writes nothing', () => {

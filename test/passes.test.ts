@@ -18,6 +18,10 @@ const root = mkdtempSync(join(tmpdir(), 'infra-passes-'));
 const ctx = new Context(makePaths(root, join(root, 'setup.ts'), 'test'), new Logger('warning'));
 const passes = new LLVMPasses(llvm, { srcdir: 'llvm-passes', name: 'test', useBuiltins: true });
 const so = () => passes.pluginPath(ctx);
+// the other LLVM version the framework supports: the marker pass and the built-ins (without
+// optimization, which halves their compile time)
+const llvm19 = LLVM.installed({ version: '19' });
+const passes19 = new LLVMPasses(llvm19, { srcdir: 'llvm-passes-19', name: 'test19', useBuiltins: true, debug: true });
 
 // a user pass: adds `@infra_marker_<function count>` so its effect is visible in any output
 const USER_PASS = `#include "builtin/Common.h"
@@ -100,10 +104,10 @@ async function compileIR(
   return { ir, stderr: r.stderr, calls };
 }
 
-async function install(): Promise<void> {
-  if (!passes.isInstalled(ctx)) {
-    await passes.build(ctx);
-    await passes.install(ctx);
+async function install(p = passes): Promise<void> {
+  if (!p.isInstalled(ctx)) {
+    await p.build(ctx);
+    await p.install(ctx);
   }
 }
 
@@ -122,7 +126,10 @@ before(async () => {
   writeFileSync(join(root, 'llvm-passes', 'Marker.cpp'), USER_PASS);
   writeFileSync(join(root, 'llvm-passes', 'marker.h'), '#define MARKER_PREFIX "infra_marker_"\n');
   writeFileSync(join(root, 'llvm-passes', 'PrintAllocTypes.cpp'), PRINT_PASS);
-  await install();
+  mkdirSync(join(root, 'llvm-passes-19'));
+  writeFileSync(join(root, 'llvm-passes-19', 'Marker.cpp'), USER_PASS);
+  writeFileSync(join(root, 'llvm-passes-19', 'marker.h'), '#define MARKER_PREFIX "infra_marker_"\n');
+  await Promise.all([install(), install(passes19)]);
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -208,23 +215,6 @@ define ptr @f() { ret ptr @g }
   assert.doesNotMatch(out, /store i32 0, ptr @z/);
 });
 
-test('defer-global-init keeps programs working', async () => {
-  const c = ctx.clone();
-  await new Clang(llvm).configure(c);
-  passes.configure(c);
-  // after optimization: at the start, GlobalOpt would evaluate the constructor and fold it back
-  LLVMPasses.runPasses(c, 'last', 'defer-global-init');
-  const src = join(root, 'glob.c');
-  writeFileSync(
-    src,
-    '#include <stdio.h>\nint tab[4] = {3, 1, 4, 1}; const char *msg = "pi";\nint main(void){ printf("%s %d%d%d%d\\n", msg, tab[0], tab[1], tab[2], tab[3]); return 0; }\n',
-  );
-  await run(c, [c.cc, ...c.cflags, '-S', '-emit-llvm', src, '-o', join(root, 'glob.ll')]);
-  assert.match(readFileSync(join(root, 'glob.ll'), 'utf8'), /@tab = .*zeroinitializer/);
-  await run(c, [c.cc, ...c.cflags, ...c.ldflags, src, '-o', join(root, 'glob')]);
-  assert.equal(execFileSync(join(root, 'glob'), { encoding: 'utf8' }), 'pi 3141\n');
-});
-
 test('expand-const-global-uses turns constant expressions in functions into instructions', () => {
   const ir = `@g = global [4 x i32] zeroinitializer
 @p = global ptr getelementptr (i8, ptr @g, i64 8)
@@ -244,31 +234,96 @@ define i32 @f() {
   );
 });
 
-test('passes run at compile time (-fpass-plugin) and in lld at link time', async () => {
-  const src = join(root, 'prog.c');
-  writeFileSync(src, 'int g(void){ return 1; }\nint main(void){ return g() - 1; }\n');
+// The same plugin sources, options and flags work with both supported LLVM versions: clang 19
+// parses -mllvm before it loads a -fpass-plugin plugin, and no clang loads it for assembly.
+for (const [v, p] of [
+  [llvm, passes],
+  [llvm19, passes19],
+] as const) {
+  const nm = (file: string) => execFileSync('llvm-nm-22', [file], { encoding: 'utf8' });
 
-  const compile = ctx.clone();
-  await new Clang(llvm).configure(compile);
-  passes.configure(compile);
-  LLVMPasses.runPasses(compile, 'start', 'marker');
-  LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
-  assert.ok(compile.cflags.includes(`-fpass-plugin=${so()}`));
-  assert.deepEqual(compile.buildInputs, [so()], 'targets rebuild when the plugin changes');
-  await run(compile, [compile.cc, ...compile.cflags, '-c', src, '-o', join(root, 'prog.o')]);
-  assert.match(execFileSync('llvm-nm-22', [join(root, 'prog.o')], { encoding: 'utf8' }), /R infra_changed_cc_2/);
+  test(`LLVM ${v.version}: passes and their options work at compile time (-fpass-plugin) and in lld at link time`, async () => {
+    const src = join(root, `prog${v.version}.c`);
+    writeFileSync(src, 'int g(void){ return 1; }\nint main(void){ return g() - 1; }\n');
+    const plugin = p.pluginPath(ctx);
 
-  const link = ctx.clone();
-  await new Clang(llvm).configure(link);
-  passes.configure(link, { compileTime: false, linkTime: true });
-  LLVMPasses.runPasses(link, 'lto', 'marker');
-  LLVMPasses.addLinkTimeOptions(link, '-marker-tag=lld');
-  assert.equal(link.runenv.INFRA_LTO_OPTIONS, '-infra-lto-passes=marker -marker-tag=lld');
-  assert.ok(link.ldflags.includes(`-Wl,--load-pass-plugin=${so()}`) && link.ldflags.includes('-fuse-ld=lld'));
-  assert.deepEqual(link.buildInputs, [so()]);
-  await run(link, [link.cc, ...link.cflags, ...link.ldflags, src, '-o', join(root, 'prog')]);
-  assert.match(execFileSync('llvm-nm-22', [join(root, 'prog')], { encoding: 'utf8' }), /R infra_changed_lld_\d/);
-});
+    const compile = ctx.clone();
+    await new Clang(v).configure(compile);
+    p.configure(compile);
+    LLVMPasses.runPasses(compile, 'start', 'marker');
+    LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
+    // loading and options each travel as one group, and a second call adds nothing
+    p.configure(compile);
+    LLVMPasses.addCompileTimeOptions(compile, '-marker-tag=cc');
+    assert.equal(
+      compile.cflags.join(' '),
+      `-O2 -fpass-plugin=${plugin} -Xclang=-load -Xclang=${plugin} -Xclang=-mllvm -Xclang=-infra-start-passes=marker -Xclang=-mllvm -Xclang=-marker-tag=cc`,
+    );
+    assert.deepEqual(compile.buildInputs, [plugin], 'targets rebuild when the plugin changes');
+    await run(compile, [compile.cc, ...compile.cflags, '-c', src, '-o', join(root, `prog${v.version}.o`)]);
+    assert.match(nm(join(root, `prog${v.version}.o`)), /R infra_\w+_cc_2/);
+
+    const link = ctx.clone();
+    await new Clang(v).configure(link);
+    p.configure(link, { compileTime: false, linkTime: true });
+    LLVMPasses.runPasses(link, 'lto', 'marker');
+    LLVMPasses.addLinkTimeOptions(link, '-marker-tag=lld');
+    assert.equal(link.runenv.INFRA_LTO_OPTIONS, '-infra-lto-passes=marker -marker-tag=lld');
+    assert.ok(link.ldflags.includes(`-Wl,--load-pass-plugin=${plugin}`) && link.ldflags.includes('-fuse-ld=lld'));
+    assert.deepEqual(link.buildInputs, [plugin]);
+    await run(link, [link.cc, ...link.cflags, ...link.ldflags, src, '-o', join(root, `prog${v.version}`)]);
+    assert.match(nm(join(root, `prog${v.version}`)), /R infra_\w+_lld_\d/);
+  });
+
+  test(`LLVM ${v.version}: assembly sources build with the pass flags (the assembler never sees pass options)`, async () => {
+    const c = ctx.clone();
+    await new Clang(v).configure(c);
+    p.configure(c);
+    LLVMPasses.runPasses(c, 'last', 'marker');
+    // preprocessed assembly, as zstd's huf_decompress_amd64.S, and plain assembly
+    writeFileSync(join(root, 'twice.S'), '#define NAME twice\n.text\n.globl NAME\nNAME:\n  lea (%rdi,%rdi), %rax\n  ret\n');
+    writeFileSync(join(root, 'ident.s'), '.text\n.globl ident\nident:\n  mov %rdi, %rax\n  ret\n');
+    writeFileSync(join(root, 'asm-main.c'), 'long twice(long); long ident(long);\nint main(void){ return (int)(twice(ident(3)) - 6); }\n');
+    for (const s of ['twice.S', 'ident.s']) {
+      const r = await run(c, [c.cc, ...c.cflags, '-c', s, '-o', s + '.o'], { cwd: root, silent: true });
+      assert.doesNotMatch(r.stderr, /Unknown command line argument/);
+    }
+    // and compiled together with C in one command, which the pass instruments
+    const exe = join(root, `asm${v.version}`);
+    await run(c, [c.cc, ...c.cflags, ...c.ldflags, 'asm-main.c', 'twice.S', 'ident.s.o', '-o', exe], { cwd: root, silent: true });
+    execFileSync(exe);
+    assert.match(nm(exe), /R infra_\w+_x_1/);
+  });
+
+  test(`LLVM ${v.version}: built-in passes at compile time (defer-global-init) and in lld (dump-ir)`, async () => {
+    const c = ctx.clone();
+    await new Clang(v).configure(c);
+    p.configure(c);
+    // after optimization: at the start, GlobalOpt would evaluate the constructor and fold it back
+    LLVMPasses.runPasses(c, 'last', 'defer-global-init');
+    const src = join(root, 'glob.c');
+    writeFileSync(
+      src,
+      '#include <stdio.h>\nint tab[4] = {3, 1, 4, 1}; const char *msg = "pi";\nint main(void){ printf("%s %d%d%d%d\\n", msg, tab[0], tab[1], tab[2], tab[3]); return 0; }\n',
+    );
+    await run(c, [c.cc, ...c.cflags, '-S', '-emit-llvm', src, '-o', join(root, `glob${v.version}.ll`)]);
+    assert.match(readFileSync(join(root, `glob${v.version}.ll`), 'utf8'), /@tab = .*zeroinitializer/);
+    await run(c, [c.cc, ...c.cflags, ...c.ldflags, src, '-o', join(root, `glob${v.version}`)]);
+    assert.equal(execFileSync(join(root, `glob${v.version}`), { encoding: 'utf8' }), 'pi 3141\n');
+
+    // and a built-in pass with an option of its own at link time, in lld: the whole program's IR
+    const l = ctx.clone();
+    await new Clang(v).configure(l);
+    p.configure(l, { compileTime: false, linkTime: true });
+    LLVMPasses.runPasses(l, 'lto', 'dump-ir');
+    const dumped = join(root, `whole${v.version}.ll`);
+    LLVMPasses.addLinkTimeOptions(l, `-dump-ir-file=${dumped}`);
+    const exe = join(root, `glob-lto${v.version}`);
+    await run(l, [l.cc, ...l.cflags, ...l.ldflags, src, '-o', exe], { cwd: root, silent: true });
+    assert.match(readFileSync(dumped, 'utf8'), /@tab = .*\[i32 3, i32 1, i32 4, i32 1\][\s\S]*define .*@main\(/);
+    assert.equal(execFileSync(exe, { encoding: 'utf8' }), 'pi 3141\n');
+  });
+}
 
 test('pkg-config options point at the plugin, headers, runtime headers and objects', () => {
   const opts = Object.fromEntries(passes.pkgConfigOptions(ctx).map((o) => [o.option, o.value]));

@@ -205,6 +205,15 @@ test('the build configuration holds what functions cannot say: a custom fingerpr
   assert.notEqual(key(custom('v1', ['a.patch', 'b.patch'])), key(custom('v1', ['b.patch', 'a.patch'])));
   assert.throws(() => describeRecipe(ctx, custom('v1', ['missing.patch'])), /patch file not found: \S+missing\.patch/);
   assert.throws(() => describeRecipe(ctx, { kind: 'custom', build: () => {} } as unknown as BuildRecipe), /needs a fingerprint/);
+  // a configure recipe's make variables are part of it, as the function gives them
+  const withVars = (cflags: string): BuildRecipe => ({
+    kind: 'configure',
+    targets: [],
+    makeVariables: (t) => ({ BCC: `${t.cc} ${cflags}` }),
+  });
+  assert.equal(key(withVars('-O2')), key(withVars('-O2')));
+  assert.notEqual(key(withVars('-O2')), key(withVars('-O1')));
+  assert.match(key(withVars('-O2')), /"BCC":"\$CC -O2"/);
   assert.deepEqual(
     (['make', 'cmake', 'meson'] as const).map((kind) => binariesInBuildDir({ kind, targets: [], variables: () => ({}) } as BuildRecipe)),
     [false, true, true],

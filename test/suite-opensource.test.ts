@@ -2,6 +2,9 @@
 // scripts/fetch-sources.sh), built with gcc and clang-22, run on the test inputs and verified.
 // The instances compile at -O1: the recipes, compilers and checks are the same as at the
 // default -O2, and compiling sqlite and zstd costs about half as much.
+// An instance with a pass plugin and its runtime (the `infra init` example's libcallcount)
+// builds the cheaper programs whole, and of sqlite and zstd the parts that pass flags break
+// most easily: a build tool compiled and linked with CFLAGS only, and an assembly source.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,18 +19,53 @@ const SCRATCH = mkdtempSync(join(tmpdir(), 'infra-opensource-'));
 const CORRUPT = join(SCRATCH, 'bzip2-1.0.8.tar.gz');
 
 const SETUP = String.raw`
-import { Setup, Gcc, Clang, LLVM, OpenSourceSuite, ProgramTarget, bzip2 } from 'instrumentation-infra';
+import { join } from 'node:path';
+import { Setup, Gcc, Clang, LLVM, LLVMPasses, RuntimeLibrary, OpenSourceSuite, ProgramSuite, ProgramTarget, bzip2, lz4, sqlite, zstd,
+         expectedOutputWorkload, run, writeOutput } from 'instrumentation-infra';
+
+const llvm = LLVM.installed({ version: '22' });
+const template = ${JSON.stringify(join(REPO, 'templates', 'init'))};
+const passes = new LLVMPasses(llvm, { srcdir: join(template, 'llvm-passes'), name: 'libcallcount', debug: true });
+const runtime = new RuntimeLibrary({ name: 'libcallcount', srcdir: join(template, 'runtime'), cflags: passes.runtimeCflags() });
+class LibcallCount extends Clang {
+  name = 'libcallcount-O1';
+  dependencies() { return [...super.dependencies(), passes, runtime]; }
+  configure(ctx) {
+    super.configure(ctx);
+    passes.configure(ctx);
+    LLVMPasses.runPasses(ctx, 'start', 'libcallcount');
+    runtime.configure(ctx);
+  }
+}
+// sqlite's keyword hash generator, compiled and linked with CFLAGS only (no LDFLAGS), as its
+// Makefile builds it with an instance's flags
+const sqliteTool = { ...sqlite, name: 'sqlite-tool', binaries: { mkkeywordhash: 'mkkeywordhash' },
+  build: { kind: 'custom', fingerprint: 'mkkeywordhash', binariesIn: 'build', build: ({ ctx, src, build, toolchain: t }) =>
+    run(ctx, [t.cc, ...t.cflags.split(' ').filter(Boolean), '-o', join(build, 'mkkeywordhash'), 'tool/mkkeywordhash.c'], { cwd: src }) },
+  workloads: [expectedOutputWorkload({ name: 'keywords', description: 'generates keywordhash.h', argv: (bin) => [bin.mkkeywordhash],
+    expect: { test: ['/* aKWHash[i] is the hash value for the i-th keyword */'], ref: [] } })] };
+// zstd's assembly source, compiled with CFLAGS as its cmake build does, linked beside a C main
+const zstdAsm = { ...zstd, name: 'zstd-asm', binaries: { asm: 'asm' },
+  build: { kind: 'custom', fingerprint: 'huf-decompress-amd64.S', binariesIn: 'build', build: async ({ ctx, src, build, toolchain: t }) => {
+    const cflags = t.cflags.split(' ').filter(Boolean);
+    await run(ctx, [t.cc, ...cflags, '-c', 'lib/decompress/huf_decompress_amd64.S', '-o', join(build, 'huf.o')], { cwd: src });
+    writeOutput(ctx, join(build, 'main.c'), '#include <stdio.h>\nint main(void) { puts("assembled"); return 0; }\n');
+    await run(ctx, [t.cc, ...cflags, ...t.ldflags.split(' ').filter(Boolean), 'main.c', 'huf.o', '-o', 'asm'], { cwd: build });
+  } },
+  workloads: [expectedOutputWorkload({ name: 'run', description: 'runs', argv: (bin) => [bin.asm], expect: { test: ['assembled'], ref: [] } })] };
 
 const setup = new Setup(import.meta.url);
 setup.addTarget(new OpenSourceSuite());
+setup.addTarget(new ProgramSuite({ name: 'withpass', programs: [bzip2, lz4, sqliteTool, zstdAsm] }));
 // a user's own description: bzip2 again, from a tarball the test corrupts
 setup.addTarget(new ProgramTarget({ ...bzip2, name: 'mybzip2', source: { ...bzip2.source, url: ${JSON.stringify(pathToFileURL(CORRUPT).href)} } }));
 setup.addInstance(new Gcc({ optlevel: 1 }));
-setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optlevel: 1 }));
+setup.addInstance(new Clang(llvm, { optlevel: 1 }));
+setup.addInstance(new LibcallCount(llvm, { optlevel: 1 }));
 await setup.main();
 `;
 
-const [GCC, CLANG] = ['gcc-O1', 'clang-O1'];
+const [GCC, CLANG, PASS] = ['gcc-O1', 'clang-O1', 'libcallcount-O1'];
 let dir = '';
 const mirror = ['--source-mirror', MIRROR];
 
@@ -78,6 +116,26 @@ test('every program builds with gcc and clang-22 and its test workloads are veri
   const lua = (inst: string) => readFileSync(join(dir, 'build/targets/opensource', inst, 'lua/src/src/lua'));
   assert.ok(lua(GCC).includes('GCC: (Debian'));
   assert.ok(lua(CLANG).includes('clang version 22'));
+});
+
+test('with a pass plugin and its runtime: programs build, run, count their library calls', () => {
+  const r = runInfra(dir, ['run', '--build', 'withpass', PASS, '--test', ...mirror], { timeoutMs: 600_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const recs = records();
+  assert.deepEqual(recs.map((x) => x.benchmark).sort(), [
+    'bzip2.compress',
+    'bzip2.decompress',
+    'lz4.compress',
+    'sqlite-tool.keywords',
+    'zstd-asm.run',
+  ]);
+  for (const rec of recs) {
+    assert.equal(rec.status, 'ok', JSON.stringify(rec));
+    const calls = Object.entries(rec.fields).filter(([k]) => k.includes('calls_'));
+    assert.ok(calls.length > 0, `${rec.benchmark}: no libcallcount block: ${JSON.stringify(rec.fields)}`);
+  }
+  const puts = (b: string) => recs.find((x) => x.benchmark === b).fields.calls_puts;
+  assert.equal(puts('zstd-asm.run'), 1);
 });
 
 test('--benchmarks takes programs, benchmarks and sets; unknown names list the valid ones', () => {

@@ -21,6 +21,7 @@
 #include "builtin/Common.h"
 #include "builtin/SizeofTypes.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/DebugInfo.h"
 #include "llvm/IR/DebugInfoMetadata.h"

@@ -1,10 +1,15 @@
 // The entry point of libpasses.so: registers every pass of the plugin (see infra/Registry.h)
 // by name and runs the ones selected on the command line at the chosen extension points.
 //
-//   clang -fpass-plugin=libpasses.so -mllvm=-infra-start-passes=a,b   (before optimization)
-//   clang -fpass-plugin=libpasses.so -mllvm=-infra-last-passes=a,b    (after optimization)
+//   clang -fpass-plugin=libpasses.so -Xclang=-load -Xclang=libpasses.so \
+//         -Xclang=-mllvm -Xclang=-infra-start-passes=a,b       (before optimization)
+//         -Xclang=-mllvm -Xclang=-infra-last-passes=a,b        (after optimization)
 //   lld --load-pass-plugin=libpasses.so, INFRA_LTO_OPTIONS='-infra-lto-passes=a,b'
 //
+// The options below exist only once the plugin is loaded. `-Xclang=-load` loads it into the
+// compiler proper before that parses its LLVM options (clang 19 parses -mllvm before it loads
+// -fpass-plugin plugins), and options given with `-Xclang=-mllvm` go to the compiler proper only,
+// not to the integrated assembler (which never loads the plugin).
 // lld parses -mllvm before it loads plugins, so options that the plugin defines cannot be
 // given to lld that way; at link time they are read from the INFRA_LTO_OPTIONS variable.
 //

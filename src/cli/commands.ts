@@ -238,8 +238,21 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   },
   {
+    name: 'compare',
+    description: 'compare two runs: per benchmark and instance the ratio B/A, significance and a verdict',
+    args: [
+      { spec: '<run_a>', description: 'the reference run directory (e.g. before a change)' },
+      { spec: '<run_b>', description: 'the run directory compared with it (e.g. results/last)' },
+    ],
+    options: async () => (await import('../commands/compare.js')).compareOptionSpecs,
+    run: async (setup, ctx, { positional: [runA, runB], opts }) => {
+      const { compareRuns } = await import('../commands/compare.js');
+      await compareRuns(setup, ctx, { ...opts, runA: String(runA), runB: String(runB) });
+    },
+  },
+  {
     name: 'clean',
-    description: 'remove generated files of targets and packages',
+    description: 'remove generated files of targets and packages, and what killed runs left',
     options: [
       { flags: '-t, --targets <names...>', description: 'targets to clean' },
       { flags: '-p, --packages <idents...>', description: 'packages to clean' },

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Context } from '../core/context.js';
 import { unknownName, UserError } from '../core/errors.js';
 import type { OptionSpec } from '../core/options.js';
@@ -9,9 +7,14 @@ import { aggregatedTable, summaryRow } from '../report/aggregated.js';
 import { helpFieldsText, knownFields, parseFieldSpecs, RECORD_KEYS, type FieldSpec } from '../report/fields.js';
 import { overheadTable } from '../report/overhead.js';
 import { DEFAULT_RAW_FIELDS, rawTable } from '../report/raw.js';
-import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances } from '../report/select.js';
+import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances, type Grouped } from '../report/select.js';
 import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
+import type { BuiltReport } from '../report/publish-options.js';
+import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
+import { metaDifferences } from '../report/meta-diff.js';
+import { annotateUnits } from '../report/units.js';
+import { readRunInfo } from '../results/meta.js';
 import { readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
 
@@ -42,6 +45,10 @@ export interface ReportOptions {
   table?: TableFormat;
   /** With `overhead`: bootstrap 95% confidence interval of the ratio of medians. */
   ci?: boolean;
+  /** Also write the report as one self-contained HTML page (charts, tables, warnings, platform). */
+  html?: string;
+  /** Also write each chart as a standalone SVG file into this directory. */
+  figures?: string;
 }
 
 /** Fields reported when no `-f` is given. */
@@ -81,6 +88,7 @@ export const reportOptionSpecs: OptionSpec[] = [
   { flags: '--precision <n>', description: 'decimals shown for numbers', default: 3, parse: nonNegativeInt },
   { flags: '-o, --outfile <path>', description: 'write the table to this file instead of standard output' },
   { flags: '--table <format>', description: 'output format', default: 'fancy', choices: TABLE_FORMATS },
+  ...PUBLISH_OPTIONS,
 ];
 
 /**
@@ -88,18 +96,28 @@ export const reportOptionSpecs: OptionSpec[] = [
  * and prints a table; warnings about the data go to the log and under the table.
  */
 export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
-  const text = await reportText(ctx, target, opts);
-  if (opts.outfile) {
-    await mkdir(dirname(opts.outfile), { recursive: true });
-    await writeFile(opts.outfile, text);
-    ctx.log.info(`report written to ${opts.outfile}`);
-  } else {
-    await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  const built = await buildReport(ctx, target, opts);
+  if (typeof built === 'string') return writeOutput(ctx, built, opts.outfile);
+  const text = formatTable(built.table, opts.table ?? 'fancy', opts.precision ?? 3);
+  if (opts.html || opts.figures) {
+    const { writeReportPublications } = await import('../report/publish.js');
+    await writeReportPublications(ctx, built, { ...opts, title: `Report of ${target.name}` });
   }
+  // with --html or --figures the table goes to the terminal only when asked for with -o
+  if (opts.outfile || !(opts.html || opts.figures)) await writeOutput(ctx, text, opts.outfile);
 }
 
 /** The report as text, exactly as `report` prints it. */
 export async function reportText(ctx: Context, target: Target, opts: ReportOptions): Promise<string> {
+  const built = await buildReport(ctx, target, opts);
+  return typeof built === 'string' ? built : formatTable(built.table, opts.table ?? 'fancy', opts.precision ?? 3);
+}
+
+/**
+ * Reads, selects and aggregates the results into the report's table, keeping what charts
+ * need (the grouped data, the fields); the text of `--help-fields` instead when asked for.
+ */
+export async function buildReport(ctx: Context, target: Target, opts: ReportOptions): Promise<BuiltReport | string> {
   const format = opts.table ?? 'fancy';
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const precision = opts.precision ?? 3;
@@ -122,8 +140,17 @@ export async function reportText(ctx: Context, target: Target, opts: ReportOptio
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
-  const table = opts.raw ? rawReport(selected, known, instances, opts) : aggregatedReport(ctx, target, selected, known, instances, opts);
-  return formatTable(table, format, precision);
+  const runs = read.runDirs.map(readRunInfo);
+  const built = opts.raw
+    ? { table: rawReport(selected, known, instances, opts) }
+    : aggregatedReport(ctx, target, selected, known, instances, opts);
+  annotateUnits(built.table, known);
+  for (const d of metaDifferences(runs, true)) {
+    const line = `the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`;
+    ctx.log.warning(line);
+    built.table.notes.push(`warning: ${line}`);
+  }
+  return { ...built, known, runs };
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
@@ -145,7 +172,7 @@ function aggregatedReport(
   known: Map<string, string>,
   instances: string[],
   opts: ReportOptions,
-): ReportTable {
+): { table: ReportTable; data: Grouped; specs: FieldSpec[]; baseline?: string } {
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
   const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(records, !!opts.overhead), known, true);
@@ -154,7 +181,7 @@ function aggregatedReport(
 
   let table: ReportTable;
   if (opts.overhead) {
-    const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci, precision: opts.precision });
+    const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci });
     table = o.table;
     if (opts.aggregate === 'mean' && o.ratioColumns.size) {
       const msg = 'the arithmetic mean of ratios misstates overheads; use the geomean row';
@@ -170,11 +197,11 @@ function aggregatedReport(
     ctx.log.warning(line);
     table.notes.push(`warning: ${line}`);
   }
-  return table;
+  return { table, data, specs, ...(opts.overhead ? { baseline: opts.overhead } : {}) };
 }
 
 /** The default fields that occur in the results (so Python-era results without maxrss stay tidy). */
-function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] {
+export function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] {
   const defaults = overhead ? DEFAULT_OVERHEAD_FIELDS : DEFAULT_FIELDS;
   const present = defaults.filter((spec) => {
     const field = spec.split(':')[0]!;
@@ -184,7 +211,7 @@ function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] 
 }
 
 /** Fields whose variation is worth a warning: numbers on their own scale, not record keys. */
-function measuredFields(specs: FieldSpec[]): string[] {
+export function measuredFields(specs: FieldSpec[]): string[] {
   return [
     ...new Set(specs.filter((s) => !(s.field in RECORD_KEYS) && s.aggregations.some((a) => getAggregation(a).scaled)).map((s) => s.field)),
   ];

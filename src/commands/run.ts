@@ -19,7 +19,7 @@ import { compilerVersion, hostInfo, projectState } from '../results/system-info.
 import { qjoin } from '../util/shell.js';
 import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
-import { withBuildLock } from './lock.js';
+import { buildTreeLock, runDirectoryLock } from './lock.js';
 import { packageFile } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, GivenRunOptions {
@@ -54,18 +54,42 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
     ? resumedSettings(opts.resume, readRunMeta(opts.resume), ctx, target, instances, opts)
     : currentSettings(ctx, instanceNames, opts);
   ctx.runSettings = settings;
-  if (opts.build) {
-    await withBuildLock(ctx, `run --build ${targetName} ${instanceNames.join(' ')}`, () => buildTarget(ctx, target, instances, opts));
+  if (ctx.dryRun) {
+    if (opts.build) await buildTarget(ctx, target, instances, opts);
+    return;
   }
-  if (ctx.dryRun) return;
-  const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
-  const { contexts, results } = await prepareRun(ctx, target, instances, opts, settings).catch(async (e: unknown) => {
-    // e.g. an instance that cannot be configured: leave no connections or job files behind
-    await backend.close();
-    throw e;
-  });
-  const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
-  summarize(ctx, target, instanceNames, results.dir.path, summary, aborted);
+  const command = qjoin(['infra', ...process.argv.slice(2)]);
+  // a resumed run is refused while another process still writes it
+  const runLock = opts.resume ? runDirectoryLock(ctx, opts.resume) : null;
+  await runLock?.acquire(command, { ifHeld: 'refuse' });
+  // the run holds the build tree shared: clean and build wait until its binaries are no longer run
+  const tree = buildTreeLock(ctx);
+  try {
+    if (opts.build) {
+      await tree.acquire(command);
+      await buildTarget(ctx, target, instances, opts);
+      tree.downgrade(command);
+    } else {
+      await tree.acquireShared(command);
+    }
+    const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
+    const { contexts, results } = await prepareRun(ctx, target, instances, opts, settings).catch(async (e: unknown) => {
+      // e.g. an instance that cannot be configured: leave no connections or job files behind
+      await backend.close();
+      throw e;
+    });
+    const newRunLock = runLock ? null : runDirectoryLock(ctx, results.dir.path);
+    try {
+      await newRunLock?.acquire(command, { ifHeld: 'refuse' });
+      const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
+      summarize(ctx, target, instanceNames, results.dir.path, summary, aborted);
+    } finally {
+      newRunLock?.release();
+    }
+  } finally {
+    tree.release();
+    runLock?.release();
+  }
 }
 
 /** The instances' contexts (configured, prepared to run) and the results directory. */
@@ -224,6 +248,7 @@ async function openResults(
         };
       }),
     ),
+    fields: target.reportableFields(),
     settings,
   };
   return { dir: createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };

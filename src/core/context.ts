@@ -145,10 +145,14 @@ export class Context {
     return value;
   }
 
-  /** Adds a flag to both cflags and cxxflags unless already present. */
-  addCFlag(flag: string): void {
-    if (!this.cflags.includes(flag)) this.cflags.push(flag);
-    if (!this.cxxflags.includes(flag)) this.cxxflags.push(flag);
+  /**
+   * Adds a flag to both cflags and cxxflags unless already present. Several flags are one
+   * group that stays together, in order (`'-Xclang=-mllvm', '-Xclang=-opt'`): added
+   * unless the same sequence is already there.
+   */
+  addCFlag(...group: string[]): void {
+    addFlagGroup(this.cflags, group);
+    addFlagGroup(this.cxxflags, group);
   }
 
   /** Adds a flag to libLdflags (and optionally ldflags) unless already present. */
@@ -228,4 +232,13 @@ export function buildEnv(
     }
   }
   return env;
+}
+
+/** Appends `group` to `flags` unless `flags` already holds it as a contiguous sequence. */
+function addFlagGroup(flags: string[], group: readonly string[]): void {
+  if (group.length === 0) return;
+  for (let i = 0; i + group.length <= flags.length; i++) {
+    if (group.every((g, j) => flags[i + j] === g)) return;
+  }
+  flags.push(...group);
 }

@@ -14,7 +14,8 @@ export interface InstallOptions {
  * Fetches, builds and installs one package (its dependencies must already be installed) unless
  * it is installed. A package counts as installed only when its own `isInstalled` says so AND
  * the framework's stamp exists; the stamp is removed before any step and written (atomically)
- * after `install` returned, so an interrupted build is never mistaken for a finished one.
+ * after `install` returned, so an interrupted build is never mistaken for a finished one. The
+ * package's install directory (`path(ctx, 'install')`) is removed right before `install`.
  * Returns whether anything was done.
  */
 export async function ensureInstalled(ctx: Context, pkg: Package, options: InstallOptions = {}): Promise<boolean> {
@@ -37,6 +38,8 @@ export async function ensureInstalled(ctx: Context, pkg: Package, options: Insta
     await pkg.build(pctx);
   }
   ctx.log.info(`installing ${ident}`);
+  // what an earlier, interrupted or older install left is never built on top of
+  if (!dry) rmSync(pkg.path(ctx, 'install'), { recursive: true, force: true });
   await pkg.install(pctx);
   if (!dry) {
     mkdirSync(pkg.path(ctx), { recursive: true });

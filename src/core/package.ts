@@ -20,7 +20,9 @@ export interface PkgConfigOption {
  * The framework calls `fetch`/`build`/`install` only when `isFetched`/`isBuilt`/`isInstalled`
  * say so, and skips fetching and building altogether when the package is installed. A package
  * only counts as installed after `install` returned: an interrupted build never leaves a package
- * that the next run skips.
+ * that the next run skips. `install` starts from an empty install directory
+ * (`path(ctx, 'install')`, removed by the framework just before), so files of an interrupted or
+ * older install never stay mixed into a new one.
  */
 export abstract class Package {
   /** Unique identifier, e.g. `bzip2-1.0.8`; also the directory name under build/packages. */

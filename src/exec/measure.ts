@@ -145,9 +145,10 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   const helperOut: Buffer[] = [];
   const helperErr: string[] = [];
   const outcome = await new Promise<{ code: number | null; signal: string | null; spawnError?: Error }>((resolve) => {
-    // own process group: an interrupt (killAll) reaches the helper, which passes it on
+    // own process group: an interrupt (killAll) reaches the helper, which passes it on; if
+    // infra dies, the helper learns it from PR_SET_PDEATHSIG and stops the benchmark's tree
     const child = spawn(helper, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    track(child);
+    track(child, { ownCleanup: true });
     child.stdout.on('data', (c: Buffer) => helperOut.push(c));
     child.stderr.on('data', (c: Buffer) => helperErr.push(c.toString()));
     child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
@@ -170,6 +171,18 @@ export interface HelperFiles {
   stdout: string;
   stderr: string;
   result: string;
+  /**
+   * A file with the benchmark's environment ({@link envFileContent}), which the helper reads and
+   * removes; without it the benchmark gets the helper's own environment.
+   */
+  env?: string;
+}
+
+/** The environment as the helper's `--env-file` reads it: NUL-terminated NAME=VALUE entries. */
+export function envFileContent(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}\u0000`)
+    .join('');
 }
 
 /** The helper's arguments (after its own path) for one execution; the same on every backend. */
@@ -182,6 +195,7 @@ export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[]
   if (nothp) args.push('--nothp');
   if (spec.noCgroup) args.push('--no-cgroup');
   if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
+  if (files.env !== undefined) args.push('--env-file', files.env);
   args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
   return args;
 }

@@ -38,7 +38,7 @@ export interface LLVMPassesOptions {
 }
 
 export interface PassesConfigureOptions {
-  /** Load the plugin in clang (`-fpass-plugin`). Default true. */
+  /** Load the plugin in clang (`-fpass-plugin`, see {@link LLVMPasses.configure}). Default true. */
   compileTime?: boolean;
   /** Load the plugin in lld during full LTO (implies `-flto -fuse-ld=lld`). Default false. */
   linkTime?: boolean;
@@ -214,14 +214,21 @@ export class LLVMPasses extends Package {
   }
 
   /**
-   * Loads the plugin: at compile time `-fpass-plugin=<so>` in cflags/cxxflags; at link time
+   * Loads the plugin: at compile time in cflags/cxxflags, as one group
+   * `-fpass-plugin=<so> -Xclang=-load -Xclang=<so>`; at link time
    * `-flto -fuse-ld=lld -Wl,--load-pass-plugin=<so>` (full LTO, so the linker sees all code).
+   *
+   * `-fpass-plugin` makes clang run the plugin's passes; `-Xclang=-load` makes the compiler
+   * proper (`clang -cc1`) load it before it parses LLVM options, so the options the plugin
+   * defines are known there (clang 19 parses `-mllvm` before loading `-fpass-plugin` plugins).
+   * The joined `-Xclang=` form keeps each flag one word, which libtool passes on unchanged (it
+   * would take a separate `-load` for a library).
    */
   configure(ctx: Context, options: PassesConfigureOptions = {}): void {
     const so = this.pluginPath(ctx);
     // a rebuilt plugin changes what the compiler emits, so targets rebuild when it changes
     if (!ctx.buildInputs.includes(so)) ctx.buildInputs.push(so);
-    if (options.compileTime ?? true) ctx.addCFlag(`-fpass-plugin=${so}`);
+    if (options.compileTime ?? true) ctx.addCFlag(`-fpass-plugin=${so}`, '-Xclang=-load', `-Xclang=${so}`);
     if (options.linkTime) {
       ctx.addCFlag('-flto');
       for (const f of ['-flto', '-fuse-ld=lld', `-Wl,--load-pass-plugin=${so}`]) if (!ctx.ldflags.includes(f)) ctx.ldflags.push(f);
@@ -239,9 +246,14 @@ export class LLVMPasses extends Package {
     else LLVMPasses.addCompileTimeOptions(ctx, option);
   }
 
-  /** Options for passes at compile time: `-mllvm=<opt>` in cflags and cxxflags. */
+  /**
+   * Options for passes at compile time (the plugin's own `cl::opt`s, or LLVM's), in
+   * cflags/cxxflags as `-Xclang=-mllvm -Xclang=<opt>`. They reach only the compiler proper,
+   * which loads the plugin ({@link configure}); the integrated assembler (`.S` and `.s`
+   * sources), which does not, never sees them, as it would see `-mllvm <opt>`.
+   */
   static addCompileTimeOptions(ctx: Context, ...options: string[]): void {
-    for (const o of options) ctx.addCFlag(`-mllvm=${o}`);
+    for (const o of options) ctx.addCFlag('-Xclang=-mllvm', `-Xclang=${o}`);
   }
 
   /**

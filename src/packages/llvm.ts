@@ -75,7 +75,10 @@ export abstract class LLVM extends Package {
     ctx.prependPath('PATH', this.bindir(ctx));
   }
 
-  /** Options for LLVM itself at compile time (`-mllvm=-opt`), e.g. options of a pass. */
+  /**
+   * Options LLVM itself defines, at compile time (`-mllvm=-opt`; the integrated assembler
+   * gets them too). Options a pass plugin defines go with `LLVMPasses.addCompileTimeOptions`.
+   */
   static addCompileTimeOptions(ctx: Context, ...options: string[]): void {
     for (const o of options) ctx.addCFlag(`-mllvm=${o}`);
   }

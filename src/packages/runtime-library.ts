@@ -28,9 +28,14 @@ export interface RuntimeLibraryOptions {
 /**
  * A static runtime library linked into instrumented programs (counters, shadow memory, ...).
  * Its sources are compiled without the instance's flags, so the runtime itself is never
- * instrumented; rebuilding is incremental (sources and included headers). Linked whole
- * (`--whole-archive`), so constructors/destructors are kept and the position of LDFLAGS on
- * the link line does not matter. Identifier: `runtime-<name>`.
+ * instrumented; rebuilding is incremental (sources and included headers).
+ *
+ * The objects are combined into one (`cc -r`) that defines a marker symbol,
+ * `__infra_runtime_<name>`, and the archive holds that one object. The link flag
+ * `-Wl,-u,<marker>,<archive>` pulls it in whole wherever it stands on the link line (so
+ * constructors and destructors are kept and the position of the flags does not matter), and a
+ * second copy of the flag links nothing twice: the flag can be in both CFLAGS and LDFLAGS.
+ * Identifier: `runtime-<name>`.
  */
 export class RuntimeLibrary extends Package {
   readonly options: RuntimeLibraryOptions;
@@ -69,8 +74,18 @@ export class RuntimeLibrary extends Package {
       .map((f) => ({ source: join(src, f), object: this.path(ctx, 'obj', f.replace(/\.\w+$/, '.o')) }));
   }
 
+  /** The one object the archive holds: every source's object, combined. */
+  private combinedObject(ctx: Context): string {
+    return this.path(ctx, 'obj', `lib${this.options.name}.o`);
+  }
+
+  /** The symbol the combined object defines, which the link flag asks the linker for. */
+  markerSymbol(): string {
+    return `__infra_runtime_${this.options.name.replace(/-/g, '_')}`;
+  }
+
   private current(ctx: Context, archive: string): boolean {
-    if (!existsSync(this.srcdir(ctx))) return false;
+    if (!existsSync(this.srcdir(ctx)) || !existsSync(this.combinedObject(ctx))) return false;
     const units = this.units(ctx);
     return units.length > 0 && units.every((u) => upToDate(u.object, unitInputs(u)) && upToDate(archive, [u.object]));
   }
@@ -113,9 +128,11 @@ export class RuntimeLibrary extends Package {
         u.object,
       ]);
     });
+    const combined = this.combinedObject(ctx);
+    await run(ctx, [cc, '-r', '-nostdlib', `-Wl,--defsym=${this.markerSymbol()}=0`, ...units.map((u) => u.object), '-o', combined]);
     const archive = this.path(ctx, 'obj', `lib${this.options.name}.a`);
     await run(ctx, ['rm', '-f', archive]);
-    await run(ctx, [llvm ? llvm.tool(ctx, 'llvm-ar') : 'ar', 'rcs', archive, ...units.map((u) => u.object)]);
+    await run(ctx, [llvm ? llvm.tool(ctx, 'llvm-ar') : 'ar', 'rcs', archive, combined]);
   }
 
   async install(ctx: Context): Promise<void> {
@@ -125,18 +142,26 @@ export class RuntimeLibrary extends Package {
     if (!ctx.dryRun) renameSync(dest + '.tmp', dest);
   }
 
-  /** The link flag that pulls in the whole library. */
+  /** The link flag that pulls in the whole library, anywhere on the link line, at most once. */
   linkFlag(ctx: Context): string {
-    return `-Wl,--whole-archive,${this.libraryPath(ctx)},--no-whole-archive`;
+    return `-Wl,-u,${this.markerSymbol()},${this.libraryPath(ctx)}`;
   }
 
   /**
    * Links the library into every binary the target builds (call from an instance's or target's
    * configure), and adds it to `ctx.buildInputs` so that targets relink when it changes.
+   *
+   * The link flag goes into ldflags and also into cflags/cxxflags: code compiled with the
+   * instance's flags calls the runtime, and build systems link some programs with CFLAGS only
+   * (`$(CC) $(CFLAGS) -o tool tool.c`, as sqlite's Makefile builds its code generators). Compile-only commands ignore it; with clang it is wrapped
+   * in `--start-no-unused-arguments ... --end-no-unused-arguments`, so they do so silently.
    */
   configure(ctx: Context): void {
     const flag = this.linkFlag(ctx);
     if (!ctx.ldflags.includes(flag)) ctx.ldflags.push(flag);
+    // LLVM's configure records the toolchain; gcc ignores -Wl flags when not linking anyway
+    if (ctx.extra.llvm !== undefined) ctx.addCFlag('--start-no-unused-arguments', flag, '--end-no-unused-arguments');
+    else ctx.addCFlag(flag);
     // a rebuilt library must be linked again into the binaries that contain it
     const lib = this.libraryPath(ctx);
     if (!ctx.buildInputs.includes(lib)) ctx.buildInputs.push(lib);

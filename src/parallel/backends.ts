@@ -1,6 +1,7 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createLocalBackend } from './local.js';
+import { removeLeftovers } from './leftovers.js';
 import type { ExecutionBackend } from './pool.js';
 import { PARALLEL_MODES, type ParallelMode } from '../run/settings.js';
 
@@ -26,10 +27,12 @@ export interface BackendOptions extends RemoteOptions {
 /**
  * The execution backend for `--parallel MODE` (none: local, serial). Options that belong
  * to another mode are refused, so a forgotten `--parallel ssh` does not silently run locally.
- * Only runs use these backends; builds always happen on this machine.
+ * Only runs use these backends; builds always happen on this machine. What killed runs left
+ * (batch jobs, ssh connections, job files) is removed first.
  */
 export async function createBackend(mode: string | undefined, options: BackendOptions): Promise<ExecutionBackend> {
   checkModeOptions(mode, options);
+  await removeLeftovers(options.buildroot, options.log);
   switch (mode) {
     case undefined:
     case 'proc':

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_LINGER_SECONDS, ensureMeasureHelper, type MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
+import { createRunStateDir } from './leftovers.js';
 import { clockTime, collectJob, errorResult, prepareJob, runClient, splitWords } from './remote.js';
 
 export interface PrunBackendOptions {
@@ -34,7 +35,8 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
   }
   const helper = await ensureMeasureHelper(options.buildroot);
   mkdirSync(join(options.buildroot, '.infra'), { recursive: true });
-  const root = mkdtempSync(join(options.buildroot, '.infra', 'prun-jobs-'));
+  const state = await createRunStateDir(join(options.buildroot, '.infra'), 'prun-jobs-');
+  const root = state.path;
   let nextJob = 0;
   return {
     name: 'prun',
@@ -52,7 +54,7 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
       return { ...result, host };
     },
     async close(): Promise<void> {
-      rmSync(root, { recursive: true, force: true });
+      state.remove();
     },
   };
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutionResult } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import { track } from '../exec/children.js';
-import { helperArguments, resultFromHelper, type HelperFiles, type MeasureSpec } from '../exec/measure.js';
+import { envFileContent, helperArguments, resultFromHelper, type HelperFiles, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 
 /**
@@ -32,18 +32,17 @@ export function errorResult(spec: MeasureSpec, reason: string): ExecutionResult 
 
 /**
  * A POSIX shell script that runs the helper for `spec` on a cluster node: it records the
- * node's name in `hostFile`, enters the working directory and replaces itself by the helper
- * with exactly the benchmark's environment (`env -i`), so the node's batch-system variables
- * do not reach the benchmark.
+ * node's name in `hostFile`, enters the working directory and replaces itself by the helper,
+ * which gives the benchmark exactly the environment in `files.env` (so the node's batch-system
+ * variables do not reach it). No environment value is in the script or any command line.
  */
 export function jobScript(spec: MeasureSpec, helper: string, files: HelperFiles, hostFile: string): string {
-  const env = Object.entries(spec.env).map(([k, v]) => quote(`${k}=${v}`));
   const helperCommand = [quote(helper), ...helperArguments(spec, files).map(quote)];
   return [
     '#!/bin/sh',
     `hostname > ${quote(hostFile)} 2>/dev/null`,
     `cd -- ${quote(spec.cwd)} || { echo "working directory does not exist on $(hostname): "${quote(spec.cwd)} >&2; exit 98; }`,
-    `exec env -i ${env.join(' ')} ${helperCommand.join(' ')} </dev/null`,
+    `exec ${helperCommand.join(' ')} </dev/null`,
     '',
   ].join('\n');
 }
@@ -180,8 +179,10 @@ export function prepareJob(root: string, id: number, spec: MeasureSpec, helper: 
     host: join(dir, 'host'),
     output: join(dir, 'job.out'),
   };
-  const script = jobScript(spec, helper, { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: job.result }, job.host);
-  // it holds the benchmark's environment: readable by the owner only
+  const env = join(dir, 'env');
+  // the benchmark's environment: readable by the owner only, removed by the helper once read
+  writeFileSync(env, envFileContent(spec.env), { mode: 0o600 });
+  const script = jobScript(spec, helper, { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: job.result, env }, job.host);
   writeFileSync(job.script, script, { mode: 0o700 });
   return job;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -6,6 +6,7 @@ import type { ExecutionResult } from '../core/runner.js';
 import { onInterrupt } from '../exec/interrupt.js';
 import { DEFAULT_LINGER_SECONDS, ensureMeasureHelper, type MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
+import { createRunStateDir } from './leftovers.js';
 import { clockTime, collectJob, errorResult, prepareJob, runClient, splitWords, tail } from './remote.js';
 
 export interface SlurmBackendOptions {
@@ -61,7 +62,9 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
   await checkSlurm();
   const helper = await ensureMeasureHelper(options.buildroot);
   mkdirSync(join(options.buildroot, '.infra'), { recursive: true });
-  const root = mkdtempSync(join(options.buildroot, '.infra', 'slurm-jobs-'));
+  // if this run is killed, the next one (or `infra clean`) cancels the jobs noted here
+  const state = await createRunStateDir(join(options.buildroot, '.infra'), 'slurm-jobs-');
+  const root = state.path;
   const watched = new Map<string, WatchedJob>();
   let nextJob = 0;
   let lastQueueCheck = 0;
@@ -133,15 +136,16 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
         const why = tail(submit.stderr, 2) || submit.spawnError?.message || `exit status ${submit.code}`;
         return { ...collectJob(job, spec, `sbatch failed: ${why}`).result, host: 'unknown' };
       }
-      const state = await watch(id, job.result);
-      const { result, host } = collectJob(job, spec, `Slurm job ${id} ended ${state ?? '(no longer in the queue)'} without a measurement`);
+      state.addJob(id);
+      const ended = await watch(id, job.result);
+      const { result, host } = collectJob(job, spec, `Slurm job ${id} ended ${ended ?? '(no longer in the queue)'} without a measurement`);
       return { ...(await timeLimitHit(id, result)), host };
     },
     async close(): Promise<void> {
       stopWatching();
       await cancelAll();
       if (timer) clearTimeout(timer);
-      rmSync(root, { recursive: true, force: true });
+      state.remove();
     },
   };
 }

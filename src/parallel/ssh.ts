@@ -12,6 +12,7 @@ import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 import { errorResult, runClient, tail } from './remote.js';
+import { createRunStateDir } from './leftovers.js';
 import { helperArguments, resultFromHelper } from '../exec/measure.js';
 
 export interface SshBackendOptions {
@@ -63,7 +64,9 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
   const perNode = options.perNode ?? 1;
   const nodes = options.nodes.map(parseNode);
   // connection multiplexing: one TCP connection and login per node for the whole run
-  const controlDir = mkdtempSync(join(tmpdir(), 'infra-ssh-'));
+  // (a killed run's sockets are found and its connections stopped by the next run or `infra clean`)
+  const state = await createRunStateDir(tmpdir(), 'infra-ssh-');
+  const controlDir = state.path;
   const connectTimeout = options.connectTimeout ?? 10;
   const sshArgv = (node: SshNode, command: string | null, extra: string[] = []): string[] => [
     'ssh',
@@ -114,7 +117,7 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     },
     async close(): Promise<void> {
       await Promise.all(nodes.map((node) => runClient(sshArgv(node, null, ['-O', 'exit']))));
-      rmSync(controlDir, { recursive: true, force: true });
+      state.remove();
     },
   };
 }
@@ -181,7 +184,8 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
 
 /**
  * One execution: a shell script on the node (sent as the connection's first input) runs the
- * helper with the benchmark's exact environment in a fresh temporary directory and streams
+ * helper with the benchmark's exact environment (in a file the helper reads and removes) in a
+ * fresh temporary directory and streams
  * that directory back as a tar archive, which is unpacked locally beside the execution's log
  * files. When the local ssh
  * is killed (an interrupt), the node sees its input close and stops the helper, which
@@ -189,16 +193,20 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
  */
 async function executeOnNode(node: SshNode, spec: MeasureSpec, sshArgv: SshArgv): Promise<ExecutionResult> {
   const env = Object.entries(spec.env).map(([k, v]) => quote(`${k}=${v}`));
-  const files = { stdout: '\u0000stdout', stderr: '\u0000stderr', result: '\u0000result' };
+  const files = { stdout: '\u0000stdout', stderr: '\u0000stderr', result: '\u0000result', env: '\u0000env' };
   // the helper's files are in "$d", which only the node's shell knows
   const args = helperArguments(spec, files).map((a) => (a.startsWith('\u0000') ? `"$d/${a.slice(1)}"` : quote(a)));
   const script = [
+    'umask 077',
     'd=$(mktemp -d "${TMPDIR:-/tmp}/infra-measure.XXXXXX") || exit 97',
     `trap 'rm -rf "$d"' EXIT`,
     "trap 'exit 1' HUP PIPE TERM INT",
     'exec 3<&0',
+    // printf is a builtin: the values go from this script (read from our input) to a 0600 file
+    // that the helper removes once read, never into a command line
+    env.length > 0 ? `printf '%s\\0' ${env.join(' ')} >"$d/env"` : ': >"$d/env"',
     `if cd -- ${quote(spec.cwd)} 2>/dev/null; then`,
-    `  env -i ${env.join(' ')} ${quote(node.helper!)} ${args.join(' ')} </dev/null >"$d/helper.out" 2>"$d/helper.err" 3<&- &`,
+    `  ${quote(node.helper!)} ${args.join(' ')} </dev/null >"$d/helper.out" 2>"$d/helper.err" 3<&- &`,
     '  p=$!',
     // our input closes when the local ssh dies: pass that on as SIGTERM (the helper forwards it)
     '  { cat >/dev/null; kill -TERM $p; } <&3 >/dev/null 2>&1 &',

@@ -44,7 +44,10 @@ export function aggregatedTable(data: Grouped, specs: FieldSpec[]): ReportTable 
   const failures = hasFailures(data);
   const columns: Column[] = [{ name: data.groupby }];
   for (const instance of data.instances) {
-    for (const s of specs) for (const a of s.aggregations) columns.push({ group: instance, name: `${s.field}:${a}` });
+    for (const s of specs) {
+      for (const a of s.aggregations)
+        columns.push({ group: instance, name: `${s.field}:${a}`, ...(getAggregation(a).scaled ? { field: s.field } : {}) });
+    }
     if (failures) columns.push({ group: instance, name: 'unsuccessful' });
   }
   const rows = data.groups.map((group) => {

@@ -1,9 +1,9 @@
 import { getAggregation } from './aggregate.js';
-import { aggregateCell, failureCell, hasFailures, numericValues } from './aggregated.js';
+import { aggregateCell, failureCell, fieldValues, hasFailures, numericValues } from './aggregated.js';
 import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
 import * as stats from './stats.js';
-import { cellValue, formatNumber, type Cell, type Column, type ReportTable } from './table.js';
+import { cellValue, type Cell, type Column, type ReportTable } from './table.js';
 
 /** Significance level of the Mann–Whitney U test. */
 export const ALPHA = 0.05;
@@ -14,8 +14,6 @@ export interface OverheadOptions {
   baseline: string;
   /** Add a bootstrap 95% confidence interval of the ratio of medians per field. */
   ci?: boolean;
-  /** Decimals of the confidence interval text. */
-  precision?: number;
 }
 
 export interface OverheadTable {
@@ -71,35 +69,52 @@ export function overheadTable(data: Grouped, specs: FieldSpec[], opts: OverheadO
 interface OverheadLayout {
   columns: Column[];
   ratioColumns: Set<number>;
-  specs: FieldSpec[];
-  /** Fields with an aggregation on the field's scale: these get a significance test. */
-  tested: FieldSpec[];
+  /** Per instance the fields it has values of (a pass's own counter only its instance has). */
+  specs: Map<string, FieldSpec[]>;
+  /** Per other instance the fields compared with the baseline: on the field's scale, both have them. */
+  tested: Map<string, FieldSpec[]>;
+  /** Fields the baseline has: only these become ratios. */
+  baselineFields: Set<string>;
   /** Whether any execution failed (each instance then gets an 'unsuccessful' column). */
   failures: boolean;
 }
 
-function overheadColumns(data: Grouped, specs: FieldSpec[], opts: OverheadOptions): OverheadLayout {
+/** Whether an instance has a value of the field in any group. */
+function hasField(data: Grouped, instance: string, field: string): boolean {
+  for (const row of data.cells.values()) if (fieldValues(row.get(instance), field).length) return true;
+  return false;
+}
+
+function overheadColumns(data: Grouped, allSpecs: FieldSpec[], opts: OverheadOptions): OverheadLayout {
   const failures = hasFailures(data);
   const columns: Column[] = [{ name: data.groupby }];
   const ratioColumns = new Set<number>();
-  const tested = specs.filter((s) => s.aggregations.some((a) => getAggregation(a).scaled));
+  const baselineFields = new Set(allSpecs.filter((s) => hasField(data, opts.baseline, s.field)).map((s) => s.field));
+  const specs = new Map<string, FieldSpec[]>();
+  const tested = new Map<string, FieldSpec[]>();
   for (const instance of data.instances) {
     const isBase = instance === opts.baseline;
-    for (const s of specs) {
+    // a field no instance has keeps its (empty) columns, so a misspelt field is visible
+    const own = allSpecs.filter((s) => hasField(data, instance, s.field) || !data.instances.some((i) => hasField(data, i, s.field)));
+    specs.set(instance, own);
+    for (const s of own) {
       for (const a of s.aggregations) {
-        if (!isBase && getAggregation(a).scaled) ratioColumns.add(columns.length);
-        columns.push({ group: instance, name: `${s.field}:${a}` });
+        const scaled = getAggregation(a).scaled;
+        const ratio = !isBase && scaled && baselineFields.has(s.field);
+        if (ratio) ratioColumns.add(columns.length);
+        columns.push({ group: instance, name: `${s.field}:${a}`, ...(!scaled ? {} : ratio ? { unit: 'ratio' } : { field: s.field }) });
       }
     }
-    if (!isBase) {
-      for (const s of tested) {
-        columns.push({ group: instance, name: `${s.field} p` });
-        if (opts.ci) columns.push({ group: instance, name: `${s.field} 95% CI` });
-      }
+    const compared = isBase ? [] : own.filter((s) => baselineFields.has(s.field) && s.aggregations.some((a) => getAggregation(a).scaled));
+    tested.set(instance, compared);
+    for (const s of compared) {
+      columns.push({ group: instance, name: `${s.field} p`, key: `${instance}.${s.field}.p`, kind: 'test' });
+      if (opts.ci)
+        columns.push({ group: instance, name: `${s.field} 95% CI`, key: `${instance}.${s.field}.ci`, kind: 'interval', unit: 'ratio' });
     }
     if (failures) columns.push({ group: instance, name: 'unsuccessful' });
   }
-  return { columns, ratioColumns, specs, tested, failures };
+  return { columns, ratioColumns, specs, tested, baselineFields, failures };
 }
 
 /** One instance's cells in one group's row: values (ratios for other instances), tests, failures. */
@@ -112,23 +127,22 @@ function instanceCells(
 ): { cells: Cell[]; tooFew: boolean } {
   const { baseline } = opts;
   const isBase = instance === baseline;
-  const comparisons = isBase ? new Map<string, Comparison>() : compareGroup(data, layout.tested, opts, group, instance);
+  const tested = layout.tested.get(instance) ?? [];
+  const comparisons = isBase ? new Map<string, Comparison>() : compareGroup(data, tested, opts, group, instance);
   const cells: Cell[] = [];
   let tooFew = false;
-  for (const s of layout.specs) {
+  for (const s of layout.specs.get(instance) ?? []) {
     for (const a of s.aggregations) {
       const value = aggregateCell(data, group, instance, s.field, a);
-      if (isBase || !getAggregation(a).scaled) cells.push(value);
+      if (isBase || !getAggregation(a).scaled || !layout.baselineFields.has(s.field)) cells.push(value);
       else cells.push(ratioCell(value, aggregateCell(data, group, baseline, s.field, a), comparisons.get(s.field)));
     }
   }
-  if (!isBase) {
-    for (const s of layout.tested) {
-      const c = comparisons.get(s.field);
-      if (c?.p === null) tooFew = true;
-      cells.push(pValueCell(c));
-      if (opts.ci) cells.push(c?.ci ? ciText(c.ci, opts.precision ?? 3) : null);
-    }
+  for (const s of tested) {
+    const c = comparisons.get(s.field);
+    if (c?.p === null) tooFew = true;
+    cells.push(pValueCell(c));
+    if (opts.ci) cells.push(c?.ci ? { interval: c.ci } : null);
   }
   if (layout.failures) cells.push(failureCell(data, group, instance));
   return { cells, tooFew };
@@ -147,13 +161,13 @@ function compareGroup(data: Grouped, tested: FieldSpec[], opts: OverheadOptions,
 function ratioCell(value: Cell, base: Cell, comparison: Comparison | undefined): Cell {
   if (typeof value !== 'number' || typeof base !== 'number') return null;
   const ratio = value / base;
-  return comparison?.significant ? { value: ratio, mark: SIGNIFICANT_MARK } : ratio;
+  return { value: ratio, mark: comparison?.significant ? SIGNIFICANT_MARK : '', keepDecimals: true };
 }
 
 function pValueCell(c: Comparison | undefined): Cell {
   if (!c) return null;
   if (c.p === null) return TOO_FEW;
-  return c.significant ? { value: c.p, mark: ` ${SIGNIFICANT_MARK}` } : c.p;
+  return { value: c.p, mark: c.significant ? ` ${SIGNIFICANT_MARK}` : '', keepDecimals: true, significant: c.significant };
 }
 
 /** The geometric mean of each ratio column (never the arithmetic mean of ratios). */
@@ -166,7 +180,7 @@ function geomeanRow(columns: Column[], ratioColumns: Set<number>, rows: Cell[][]
       const v = cellValue(row[i] ?? null);
       if (typeof v === 'number' && Number.isFinite(v) && v > 0) xs.push(v);
     }
-    return xs.length ? stats.geomean(xs) : null;
+    return xs.length ? { value: stats.geomean(xs), mark: '', keepDecimals: true } : null;
   });
 }
 
@@ -181,9 +195,42 @@ function overheadNotes(data: Grouped, opts: OverheadOptions, anyTooFew: boolean)
       (opts.ci ? '; 95% CI: bootstrap interval of the ratio of medians.' : '.'),
   ];
   if (anyTooFew) notes.push(`${TOO_FEW}: the test needs at least ${stats.MIN_SAMPLES_FOR_TEST} successful samples on each side.`);
+  const power = powerNote(data, baseline);
+  if (power) notes.push(power);
   return notes;
 }
 
-function ciText([lo, hi]: [number, number], precision: number): string {
-  return `[${formatNumber(lo, precision)}, ${formatNumber(hi, precision)}]`;
+/** The smallest two-sided p-value the exact Mann–Whitney test can give with n1 and n2 samples. */
+export function smallestPossibleP(n1: number, n2: number): number {
+  let ways = 1; // C(n1 + n2, n1), the number of equally likely arrangements
+  for (let k = 1; k <= n1; k++) ways = (ways * (n2 + k)) / k;
+  return Math.min(1, 2 / ways);
+}
+
+/** Below this smallest possible p, the test can also tell overlapping samples apart. */
+const WEAK_TEST_P = 0.01;
+
+/**
+ * With few samples the test is weak: with 4 per side the smallest possible p is 0.029, so
+ * "significant" only means the samples do not overlap at all. Says so, with the iterations
+ * that would let the test see smaller, overlapping differences.
+ */
+function powerNote(data: Grouped, baseline: string): string | null {
+  let fewest = Infinity;
+  for (const row of data.cells.values()) {
+    const base = row.get(baseline)?.ok.length ?? 0;
+    for (const [instance, cell] of row) {
+      if (instance === baseline || base < stats.MIN_SAMPLES_FOR_TEST || cell.ok.length < stats.MIN_SAMPLES_FOR_TEST) continue;
+      fewest = Math.min(fewest, base, cell.ok.length);
+    }
+  }
+  if (!Number.isFinite(fewest)) return null;
+  const p = smallestPossibleP(fewest, fewest);
+  if (p < WEAK_TEST_P) return null;
+  let suggested = fewest;
+  while (smallestPossibleP(suggested, suggested) >= WEAK_TEST_P / 10) suggested++;
+  return (
+    `With ${fewest} samples per side the smallest possible p is ${p.toFixed(3)}: "significant" only means the ` +
+    `samples do not overlap at all. Run at least ${suggested} iterations (-i ${suggested}) to detect smaller, overlapping differences.`
+  );
 }

@@ -16,11 +16,13 @@ export function rawTable(records: readonly ExecutionRecord[], specs: FieldSpec[]
   selected.sort(
     (a, b) => order.get(a.instance)! - order.get(b.instance)! || naturalCompare(a.benchmark, b.benchmark) || a.iteration - b.iteration,
   );
-  const fields = specs.map((s) => s.field).filter((f) => f !== 'instance');
+  // which execution a row is stays visible whatever fields are asked for
+  const asked = specs.map((s) => s.field).filter((f) => f !== 'instance');
+  const fields = [...['benchmark', 'iteration'].filter((k) => !asked.includes(k)), ...asked];
   const rows = selected.map((r) => {
     const row: Cell[] = [r.instance];
     for (const f of fields) row.push(getField(r, f) ?? null);
     return row;
   });
-  return { columns: [{ name: 'instance' }, ...fields.map((name) => ({ name }))], rows, summary: [], notes: [] };
+  return { columns: [{ name: 'instance' }, ...fields.map((name) => ({ name, field: name }))], rows, summary: [], notes: [] };
 }

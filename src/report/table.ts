@@ -9,14 +9,34 @@ export type CellValue = number | string | boolean | null;
 export interface MarkedCell {
   value: CellValue;
   mark: string;
+  /** Shown with all `precision` decimals even when whole (a ratio of 1 reads 1.000). */
+  keepDecimals?: boolean;
+  /** The outcome of a significance test (machine formats give it a column of its own). */
+  significant?: boolean;
 }
 
-export type Cell = CellValue | MarkedCell;
+/** A confidence interval: `[lo, hi]` in text formats, two numbers in machine formats. */
+export interface IntervalCell {
+  interval: [number, number];
+}
+
+export type Cell = CellValue | MarkedCell | IntervalCell;
 
 export interface Column {
   name: string;
-  /** Header shown above a run of columns (the instance); flat formats write `group/name`. */
+  /** Header shown above a run of columns (the instance). */
   group?: string;
+  /** Name in machine formats (csv, json...), without spaces; default: group and name joined by dots. */
+  key?: string;
+  /**
+   * `interval`: machine formats write `KEY.low` and `KEY.high`; `test`: a p-value column, to
+   * which machine formats add `FIELD.significant` (true, false or empty without a test).
+   */
+  kind?: 'interval' | 'test';
+  /** The unit of the column's numbers (`seconds`, `KiB`, `ratio`), said by the JSON format. */
+  unit?: string;
+  /** The field whose values (on its own scale) the column holds, so its unit can be found. */
+  field?: string;
 }
 
 export interface ReportTable {
@@ -28,11 +48,13 @@ export interface ReportTable {
   notes: string[];
 }
 
-export const TABLE_FORMATS = ['fancy', 'ascii', 'csv', 'tsv', 'ssv', 'json', 'markdown'] as const;
+export const TABLE_FORMATS = ['fancy', 'ascii', 'csv', 'tsv', 'ssv', 'json', 'markdown', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
 
-const isMarked = (c: Cell): c is MarkedCell => c !== null && typeof c === 'object';
-export const cellValue = (c: Cell): CellValue => (isMarked(c) ? c.value : c);
+const isMarked = (c: Cell): c is MarkedCell => c !== null && typeof c === 'object' && 'mark' in c;
+const isInterval = (c: Cell): c is IntervalCell => c !== null && typeof c === 'object' && 'interval' in c;
+/** The plain value of a cell (an interval has none: null). */
+export const cellValue = (c: Cell): CellValue => (isMarked(c) ? c.value : isInterval(c) ? null : c);
 
 /** Rounds to `precision` decimals, keeping integers whole and tiny values visible. */
 export function formatNumber(x: number, precision: number): string {
@@ -44,13 +66,24 @@ export function formatNumber(x: number, precision: number): string {
   return fixed;
 }
 
-function cellText(c: Cell, precision: number, withMark: boolean): string {
+export function cellText(c: Cell, precision: number, withMark: boolean): string {
+  if (isInterval(c)) return `[${formatNumber(c.interval[0], precision)}, ${formatNumber(c.interval[1], precision)}]`;
   const v = cellValue(c);
-  const s = v === null ? '' : typeof v === 'number' ? formatNumber(v, precision) : String(v);
+  const fixed = isMarked(c) && c.keepDecimals && typeof v === 'number' && Number.isFinite(v);
+  const s = v === null ? '' : fixed ? v.toFixed(precision) : typeof v === 'number' ? formatNumber(v, precision) : String(v);
   return withMark && isMarked(c) && c.mark ? s + c.mark : s;
 }
 
 const flatName = (c: Column): string => (c.group ? `${c.group}/${c.name}` : c.name);
+
+/** `asan` and `runtime:median` give `asan.runtime.median`. */
+export const columnKey = (c: Column): string =>
+  c.key ??
+  [c.group, c.name]
+    .filter(Boolean)
+    .join('.')
+    .replace(/[:\s/]+/g, '.')
+    .replace(/[^\w.%+-]/g, '');
 
 export function formatTable(table: ReportTable, format: TableFormat, precision: number): string {
   switch (format) {
@@ -61,13 +94,15 @@ export function formatTable(table: ReportTable, format: TableFormat, precision: 
     case 'markdown':
       return markdown(table, precision) + notes(table);
     case 'csv':
-      return separated(table, precision, ',', csvQuote);
+      return separated(table, ',', csvQuote);
     case 'tsv':
-      return separated(table, precision, '\t', (s) => s.replace(/[\t\n]/g, ' '));
+      return separated(table, '\t', (s) => s.replace(/[\t\n]/g, ' '));
     case 'ssv':
-      return separated(table, precision, ' ', (s) => (s === '' ? '-' : /[\s"]/.test(s) ? csvQuote(s.replace(/\n/g, ' '), true) : s));
+      return separated(table, ' ', (s) => (s === '' ? '-' : /[\s"]/.test(s) ? csvQuote(s.replace(/\n/g, ' '), true) : s));
     case 'json':
       return json(table);
+    case 'latex':
+      return latex(table, precision);
   }
 }
 
@@ -79,26 +114,80 @@ function csvQuote(s: string, force = false): string {
   return force || /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function separated(table: ReportTable, precision: number, sep: string, quote: (s: string) => string): string {
-  const lines = [table.columns.map((c) => quote(flatName(c))).join(sep)];
-  for (const row of [...table.rows, ...table.summary]) {
-    lines.push(row.map((c) => quote(cellText(c, precision, false))).join(sep));
+/** A column of a machine format: its name, unit and how a row's value is read. */
+interface MachineColumn {
+  key: string;
+  unit?: string;
+  value(row: Cell[]): CellValue;
+}
+
+/**
+ * The columns machine formats write: every value at full precision, an interval as two
+ * numbers, a test as its p-value and a boolean, and (when there are summary rows) a last
+ * `summary` column naming the summary (`geomean`), so those rows are not taken for data.
+ */
+function machineColumns(table: ReportTable): MachineColumn[] {
+  const out: MachineColumn[] = [];
+  table.columns.forEach((c, i) => {
+    const key = columnKey(c);
+    const unit = c.unit ? { unit: c.unit } : {};
+    if (c.kind === 'interval') {
+      const end = (k: 0 | 1) => (row: Cell[]) => {
+        const cell = row[i] ?? null;
+        return isInterval(cell) ? cell.interval[k] : null;
+      };
+      out.push({ key: `${key}.low`, ...unit, value: end(0) }, { key: `${key}.high`, ...unit, value: end(1) });
+    } else if (c.kind === 'test') {
+      const cellOf = (row: Cell[]) => row[i] ?? null;
+      out.push({ key, value: (row) => (typeof cellValue(cellOf(row)) === 'number' ? cellValue(cellOf(row)) : null) });
+      out.push({
+        key: `${key.replace(/\.p$/, '')}.significant`,
+        value: (row) => {
+          const cell = cellOf(row);
+          return isMarked(cell) && cell.significant !== undefined ? cell.significant : null;
+        },
+      });
+    } else {
+      out.push({ key, ...unit, value: (row) => cellValue(row[i] ?? null) });
+    }
+  });
+  if (table.summary.length) {
+    const labels = new Map(table.summary.map((r) => [r, String(cellValue(r[0] ?? null) ?? 'summary')]));
+    out.push({ key: 'summary', value: (row) => labels.get(row) ?? '' });
   }
+  return out;
+}
+
+/** A number as JavaScript writes it: the shortest text that reads back as the same number. */
+function exact(v: CellValue): string {
+  if (v === null) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : formatNumber(v, 0);
+  return String(v);
+}
+
+function separated(table: ReportTable, sep: string, quote: (s: string) => string): string {
+  const columns = machineColumns(table);
+  const lines = [columns.map((c) => quote(c.key)).join(sep)];
+  for (const row of [...table.rows, ...table.summary]) lines.push(columns.map((c) => quote(exact(c.value(row)))).join(sep));
   return lines.join('\n') + '\n';
 }
 
 function json(table: ReportTable): string {
-  const names = table.columns.map(flatName);
+  const columns = machineColumns(table);
   const toObject = (row: Cell[]) => {
     const o: Record<string, CellValue> = {};
-    row.forEach((c, i) => {
-      const v = cellValue(c);
+    for (const c of columns) {
+      const v = c.value(row);
       // JSON has no NaN or Infinity; null says "no value"
-      o[names[i]!] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
-    });
+      o[c.key] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
+    }
     return o;
   };
-  return JSON.stringify({ rows: table.rows.map(toObject), summary: table.summary.map(toObject), notes: table.notes }, null, 2) + '\n';
+  const meta = columns.filter((c) => c.key !== 'summary').map((c) => ({ key: c.key, ...(c.unit ? { unit: c.unit } : {}) }));
+  return (
+    JSON.stringify({ columns: meta, rows: table.rows.map(toObject), summary: table.summary.map(toObject), notes: table.notes }, null, 2) +
+    '\n'
+  );
 }
 
 function markdown(table: ReportTable, precision: number): string {
@@ -114,7 +203,7 @@ function markdown(table: ReportTable, precision: number): string {
   return lines.join('\n') + '\n';
 }
 
-function numericColumns(table: ReportTable): boolean[] {
+export function numericColumns(table: ReportTable): boolean[] {
   return table.columns.map((_, i) => [...table.rows, ...table.summary].some((r) => typeof cellValue(r[i] ?? null) === 'number'));
 }
 
@@ -135,7 +224,7 @@ const FANCY: BoxChars = { h: '─', v: '│', tl: '┌', tm: '┬', tr: '┐', m
 const ASCII: BoxChars = { h: '-', v: '|', tl: '+', tm: '+', tr: '+', ml: '+', mm: '+', mr: '+', bl: '+', bm: '+', br: '+' };
 
 /** Runs of adjacent columns sharing a group header. */
-function groupSpans(columns: Column[]): Array<{ label: string; from: number; to: number }> {
+export function groupSpans(columns: Column[]): Array<{ label: string; from: number; to: number }> {
   const spans: Array<{ label: string; from: number; to: number }> = [];
   columns.forEach((c, i) => {
     const label = c.group ?? '';
@@ -200,4 +289,47 @@ function spanWidth(widths: number[], from: number, to: number): number {
 function center(s: string, width: number): string {
   const left = Math.floor((width - s.length) / 2);
   return ' '.repeat(left) + s + ' '.repeat(width - s.length - left);
+}
+
+const LATEX_SPECIAL: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '&': '\\&',
+  '%': '\\%',
+  $: '\\$',
+  '#': '\\#',
+  _: '\\_',
+  '{': '\\{',
+  '}': '\\}',
+  '~': '\\textasciitilde{}',
+  '^': '\\textasciicircum{}',
+};
+const latexEscape = (s: string): string => s.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIAL[c]!);
+
+/**
+ * A booktabs table (`\usepackage{booktabs}`): instance headers over their columns with
+ * `\cmidrule`, numbers right-aligned, the summary rows under a `\midrule`, the notes as
+ * comments so the table can be `\input` unchanged.
+ */
+function latex(table: ReportTable, precision: number): string {
+  const numeric = numericColumns(table);
+  const row = (cells: string[]) => '  ' + cells.join(' & ') + ' \\\\';
+  const text = (r: Cell[]) => r.map((c) => latexEscape(cellText(c, precision, true)));
+  const out = [`\\begin{tabular}{${numeric.map((n) => (n ? 'r' : 'l')).join('')}}`, '  \\toprule'];
+  if (table.columns.some((c) => c.group)) {
+    const spans = groupSpans(table.columns);
+    out.push(
+      row(spans.map((s) => (s.to > s.from ? `\\multicolumn{${s.to - s.from + 1}}{c}{${latexEscape(s.label)}}` : latexEscape(s.label)))),
+    );
+    const rules = spans.filter((s) => s.label).map((s) => `\\cmidrule(lr){${s.from + 1}-${s.to + 1}}`);
+    if (rules.length) out.push('  ' + rules.join(' '));
+  }
+  out.push(row(table.columns.map((c) => latexEscape(c.name))), '  \\midrule');
+  for (const r of table.rows) out.push(row(text(r)));
+  if (table.summary.length) {
+    out.push('  \\midrule');
+    for (const r of table.summary) out.push(row(text(r)));
+  }
+  out.push('  \\bottomrule', '\\end{tabular}');
+  for (const n of table.notes) out.push(`% ${n.replace(/\n/g, ' ')}`);
+  return out.join('\n') + '\n';
 }

@@ -6,12 +6,10 @@ import { getField } from './fields.js';
 export const MIN_ITERATIONS = 3;
 /** Coefficient of variation above which a group's measurements are flagged as noisy. */
 export const MAX_CV = 0.05;
-/** Subjects listed per warning before the rest are only counted. */
-const MAX_LISTED = 8;
 
 /**
- * Collects warnings about the data behind a report, one line per kind of problem listing the
- * affected groups, so a large suite does not produce a wall of messages.
+ * Collects warnings about the data behind a report, one line per kind of problem listing
+ * every affected group (all of them: which benchmarks are noisy is what the reader needs).
  */
 export class ReportWarnings {
   private readonly kinds = new Map<string, string[]>();
@@ -27,11 +25,7 @@ export class ReportWarnings {
   }
 
   lines(): string[] {
-    return [...this.kinds].map(([kind, subjects]) => {
-      const shown = subjects.slice(0, MAX_LISTED).join('; ');
-      const more = subjects.length > MAX_LISTED ? `; and ${subjects.length - MAX_LISTED} more` : '';
-      return `${kind}: ${shown}${more}`;
-    });
+    return [...this.kinds].map(([kind, subjects]) => `${kind}: ${subjects.join('; ')}`);
   }
 }
 

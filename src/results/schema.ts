@@ -86,6 +86,11 @@ export interface RunMeta {
   };
   instances: InstanceMeta[];
   /**
+   * The target's own fields with their descriptions (units included), so the results can be
+   * reported where the target is not registered. Absent in older run directories.
+   */
+  fields?: Record<string, string>;
+  /**
    * What the run was asked to do, so `run --resume` continues the same experiment. Absent only
    * in run directories written before settings were stored.
    */

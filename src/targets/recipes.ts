@@ -57,6 +57,8 @@ export type BuildRecipe = RecipeSteps &
          */
         outOfTree?: boolean;
         targets: string[];
+        /** Variables on make's command line (they override the Makefile's), given the toolchain. */
+        makeVariables?: (t: Toolchain) => Record<string, string>;
       }
     | {
         /** `cmake -S dir -B build` with the compilers and flags as cache variables, then `cmake --build`. */
@@ -149,7 +151,14 @@ export function describeRecipe(ctx: Context, r: BuildRecipe): unknown {
   if (r.kind === 'custom' && r.fingerprint === undefined) {
     throw new UserError("a 'custom' build recipe needs a fingerprint (a string or object saying what its function does)");
   }
-  const described = r.kind === 'make' ? { ...r, variables: r.variables(PROBE) } : r.kind === 'custom' ? { ...r, build: 'custom' } : r;
+  const described =
+    r.kind === 'make'
+      ? { ...r, variables: r.variables(PROBE) }
+      : r.kind === 'configure' && r.makeVariables
+        ? { ...r, makeVariables: r.makeVariables(PROBE) }
+        : r.kind === 'custom'
+          ? { ...r, build: 'custom' }
+          : r;
   return { ...described, patches: r.patches?.map((p) => patchDigest(ctx, p)) };
 }
 const PROBE: Toolchain = {
@@ -189,7 +198,8 @@ export async function runRecipe(ctx: Context, r: BuildRecipe, t: Toolchain, src:
       }
       const configure = r.outOfTree ? relative(buildDir, join(src, 'configure')) : './configure';
       await run(ctx, [configure, ...(r.configureArgs ?? [])], { cwd, env });
-      await run(ctx, ['make', ...jobs, ...r.targets], { cwd, env });
+      const vars = Object.entries(r.makeVariables?.(t) ?? {}).map(([k, v]) => `${k}=${v}`);
+      await run(ctx, ['make', ...jobs, ...vars, ...r.targets], { cwd, env });
       return;
     }
     case 'cmake': {

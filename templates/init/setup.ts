@@ -20,7 +20,7 @@ import {
 
 const here = import.meta.dirname;
 
-// Debian's LLVM 22 (apt-get install clang-22 llvm-22-dev lld-22 libclang-rt-22-dev).
+// Debian's LLVM 22 (apt-get install clang-22 llvm-22-dev lld-22 libclang-rt-22-dev); '19' works too.
 const llvm = LLVM.installed({ version: '22' });
 
 // Our LLVM passes (llvm-passes/*.cpp), compiled into one plugin, build/packages/llvm-passes-example.

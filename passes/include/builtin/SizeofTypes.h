@@ -68,8 +68,8 @@ private:
 
 /** The analysis result, registering the analysis with MAM first if nobody did. */
 inline const SizeofTypes &getSizeofTypes(llvm::Module &M, llvm::ModuleAnalysisManager &MAM) {
-  if (!MAM.isPassRegistered<SizeofTypesAnalysis>())
-    MAM.registerPass([] { return SizeofTypesAnalysis(); });
+  // registers nothing when the analysis is registered already
+  MAM.registerPass([] { return SizeofTypesAnalysis(); });
   return MAM.getResult<SizeofTypesAnalysis>(M);
 }
 

@@ -6,6 +6,11 @@ import { expectedOutputWorkload } from '../workloads.js';
  * a zip (sqlite-src-3400100.zip); Debian's sqlite3_3.40.1.orig.tar.xz is a repack of that tree
  * as a tarball, so we pin the Debian archive's file, a stable public URL whose bytes we
  * verified. Building speedtest1 generates the amalgamation, which needs tclsh.
+ *
+ * The code generators the build compiles and runs (mksourceid, mkkeywordhash, lemon: `BCC` in
+ * its Makefile, the compiler with CFLAGS) are built with the instance's compiler but without its
+ * flags: they are not part of the benchmark, and instrumented they would carry the
+ * instrumentation's runtime, whose report on stderr makes tclsh's `exec` of mksourceid fail.
  */
 export const sqlite: ProgramDescription = {
   name: 'sqlite',
@@ -18,6 +23,7 @@ export const sqlite: ProgramDescription = {
     kind: 'configure',
     configureArgs: ['--disable-tcl', '--disable-readline', '--disable-shared'],
     targets: ['speedtest1'],
+    makeVariables: (t) => ({ BCC: `${t.cc} -O2` }),
   },
   buildRequires: ['tclsh', 'make'],
   binaries: { speedtest1: 'speedtest1' },

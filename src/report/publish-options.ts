@@ -1,0 +1,38 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Context } from '../core/context.js';
+import type { OptionSpec } from '../core/options.js';
+import type { RunInfo } from '../results/meta.js';
+import type { FieldSpec } from './fields.js';
+import type { Grouped } from './select.js';
+import type { ReportTable } from './table.js';
+
+/** A report before formatting: its table, and what its charts and HTML page are drawn from. */
+export interface BuiltReport {
+  table: ReportTable;
+  /** Every field that can be named, with its description (units for axis titles). */
+  known: Map<string, string>;
+  /** The run directories read, with their meta.json. */
+  runs: RunInfo[];
+  /** Absent with `--raw`, which has nothing to chart. */
+  data?: Grouped;
+  specs?: FieldSpec[];
+  baseline?: string;
+}
+
+/** The options of `report` and `compare` that write pages and figures besides the table. */
+export const PUBLISH_OPTIONS: OptionSpec[] = [
+  { flags: '--html <file>', description: 'also write a self-contained HTML page: charts, tables, warnings, platform and command lines' },
+  { flags: '--figures <dir>', description: 'also write every chart as a standalone SVG file into this directory' },
+];
+
+/** Writes text to a file (creating its directory) or, without one, to standard output. */
+export async function writeOutput(ctx: Context, text: string, file: string | undefined, what = 'report'): Promise<void> {
+  if (file) {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+    ctx.log.info(`${what} written to ${file}`);
+  } else {
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  }
+}
