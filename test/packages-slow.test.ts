@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,13 +119,16 @@ test('gperftools from source: a Clang({ alloc: tcmalloc }) program allocates thr
   const exe = project('tcmalloc', 'clang-tcmalloc', 'prog');
   const lib = pkg('gperftools-2.10', 'install', 'lib');
   assert.match(spawnSync('ldd', [exe], { encoding: 'utf8' }).stdout, new RegExp(`libtcmalloc\\.so\\.4 => ${lib}/`));
+  mkdirSync(join(dir, 'heap'));
   const profile = join(dir, 'heap', 'prog');
   const r = spawnSync(exe, { encoding: 'utf8', env: { ...process.env, HEAPPROFILE: profile } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^gperftools 2\.10\nheap profiler running: 1\n$/);
   const dumps = readdirSync(join(dir, 'heap')).filter((f) => f.endsWith('.heap'));
   assert.ok(dumps.length > 0, 'HEAPPROFILE made tcmalloc write a heap profile');
-  assert.match(readFileSync(join(dir, 'heap', dumps[0]!), 'utf8'), /^heap profile: /);
+  // the header counts every allocation since start: the program's 1000 blocks among them
+  const header = /^heap profile: +\d+: +\d+ \[ *(\d+): +(\d+)\]/.exec(readFileSync(join(dir, 'heap', dumps[0]!), 'utf8'));
+  assert.ok(header && Number(header[1]) >= 1000 && Number(header[2]) >= 4096 * 1000, 'the heap profile counted the allocations');
 });
 
 test('binutils with gold: the target links with the built ld.gold', { skip }, () => {
