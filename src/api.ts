@@ -7,7 +7,7 @@
  */
 export type { Command, Setup as Registry } from './core/setup.js';
 export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue } from './core/context.js';
-export { Target } from './core/target.js';
+export { Target, type ReportedExecution, type TargetReportInput, type TargetReportTable } from './core/target.js';
 export { Instance } from './core/instance.js';
 export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
 export {
@@ -19,9 +19,9 @@ export {
   type SourceDirs,
   type MakeStep,
 } from './core/source-package.js';
-export { UserError, InterruptedError } from './core/errors.js';
+export { UserError, InterruptedError, severalFailed } from './core/errors.js';
 export type { ArgParser, OptionSpec } from './core/options.js';
-export { positiveInt } from './core/options.js';
+export { positiveInt, checkOptions } from './core/options.js';
 export type { Runner, BenchmarkRun, ExecutionResult, ExecutionStatus, CheckOutcome, Measurement, FieldValue } from './core/runner.js';
 export { dependencyOrder } from './core/graph.js';
 export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './core/report-blocks.js';
@@ -42,6 +42,9 @@ export {
   addCompileAndLinkFlag,
   describeCompiler,
   addRuntimeOptions,
+  userRuntimeOptions,
+  parseRuntimeOptions,
+  formatRuntimeOptions,
   type OptLevel,
   type SanitizerOptions,
 } from './core/flags.js';

@@ -50,6 +50,9 @@ test('completion: commands, also after a global option', () => {
   assert.deepEqual(complete('r'), ['report', 'run']);
   assert.deepEqual(complete('-v', 'r'), ['report', 'run']);
   assert.deepEqual(complete('-j', '2', 'b'), ['build']);
+  assert.deepEqual(complete('-v', 'debug', 'r'), ['report', 'run']);
+  assert.deepEqual(complete('-v', 'debug', 'run', ''), ['suite']);
+  assert.deepEqual(complete('c'), ['check', 'clean', 'compare', 'completion', 'config']);
 });
 
 test("completion: each command's own options and the target's declared ones", () => {

@@ -100,6 +100,7 @@ class Flavour extends Instance {
   override configure(ctx: Context) {
     ctx.cc = process.env.BREAK_INSTANCE === this.name ? 'no-such-compiler' : this.cc;
     ctx.addCFlag('-DFLAVOUR_' + this.name.toUpperCase());
+    if ((process.env.BAD_FLAG ?? '').split(',').includes(this.name)) ctx.addCFlag('--no-such-flag');
     ctx.runenv['FLAVOUR_' + this.name.toUpperCase()] = '1';
     ctx.targetRunWrapper.push('wrap-' + this.name);
     ctx.hooks.postBuild.push((c, bin) => { mark('hook ' + this.name + ' ' + bin.split('/').slice(-2).join('/')); });
@@ -125,7 +126,16 @@ test('config lists targets, instances and packages', () => {
   const dir = makeProject({ 'setup.ts': SETUP });
   const r = runInfra(dir, ['config', '--targets', '--instances', '--packages']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.trim().split('\n'), ['prog', 'alpha', 'beta', 'lib-2.0', 'tool-1.0']);
+  assert.deepEqual(r.stdout.trim().split('\n'), [
+    'targets:',
+    '  prog',
+    'instances:',
+    '  alpha',
+    '  beta',
+    'packages:',
+    '  tool-1.0',
+    '  lib-2.0',
+  ]);
 });
 
 test('a command the setup adds runs with its own options, after global options', () => {
@@ -402,8 +412,25 @@ test('parallel builds: one failing instance does not stop the other; failures ar
     env: { BREAK_INSTANCE: 'alpha' },
   });
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /1 of 2 builds failed:\n  prog with alpha: program not found: 'no-such-compiler'/);
+  assert.match(
+    r.stderr,
+    /1 of 2 builds of prog failed \(commands and output in .*\):\n- prog with alpha: program not found: 'no-such-compiler'/,
+  );
   assert.ok(existsSync(join(dir, 'build/targets/prog/beta/prog')), 'the other instance was built');
+});
+
+test('parallel builds that all fail: each is summarised with its command, last lines of output and the log', () => {
+  const dir = makeProject({ 'setup.ts': SETUP });
+  const r = runInfra(dir, ['build', 'prog', 'alpha', 'beta', '--parallel', 'proc'], { env: { BAD_FLAG: 'alpha,beta' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /2 of 2 builds of prog failed \(commands and output in .*commands\.txt\):/);
+  for (const [name, cc] of [
+    ['alpha', 'gcc'],
+    ['beta', 'clang-22'],
+  ]) {
+    assert.match(r.stderr, new RegExp(`- prog with ${name}: command failed \\(exit status 1\\): ${cc} `));
+    assert.match(r.stderr, new RegExp(`- prog with ${name}:[^]*?full log: .*commands\\.txt\\n {4}last lines of output:\\n.*no-such-flag`));
+  }
 });
 
 test('Ctrl-C stops a parallel build: no further instance or command starts', async () => {

@@ -50,8 +50,10 @@ test('init writes the scaffold and refuses a non-empty directory without --force
     'hello-world/Makefile',
     'hello-world/hello.c',
     'llvm-passes/LibCallCount.cpp',
+    'package.json',
     'runtime/libcallcount.c',
     'setup.ts',
+    'tsconfig.json',
   ]);
   const readme = readFileSync(join(dir, 'README.md'), 'utf8');
   for (const f of files.filter((f) => f !== 'README.md')) assert.ok(readme.includes(`\`${f}\``), `README explains ${f}`);

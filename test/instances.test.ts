@@ -155,6 +155,30 @@ test('ASan run-time options follow temporal and redzone; user values win', async
   assert.match(r.stderr, /redzone=128/);
 });
 
+test("ASan leak detection and alloc/dealloc mismatch are options; the environment's values win", async () => {
+  const asan = new ASan(llvm, { leaks: true, allocDeallocMismatch: true });
+  assert.equal(asan.name, 'asan-leaks-mismatch');
+  const ctx = await configured(asan);
+  // build tools run without leak detection
+  assert.match(String(ctx.runenv.ASAN_OPTIONS), /detect_leaks=0/);
+  await asan.prepareRun(ctx);
+  assert.equal(ctx.runenv.ASAN_OPTIONS, 'alloc_dealloc_mismatch=1:detect_odr_violation=0:detect_leaks=1');
+  const saved = process.env.ASAN_OPTIONS;
+  process.env.ASAN_OPTIONS = 'detect_leaks=0:verbosity=1';
+  try {
+    const plain = new ASan(llvm);
+    const c = await configured(plain);
+    await plain.prepareRun(c);
+    assert.equal(c.runenv.ASAN_OPTIONS, 'alloc_dealloc_mismatch=0:detect_odr_violation=0:detect_leaks=0:verbosity=1');
+    const c2 = await configured(asan);
+    await asan.prepareRun(c2);
+    assert.match(String(c2.runenv.ASAN_OPTIONS), /detect_leaks=0/);
+  } finally {
+    if (saved === undefined) delete process.env.ASAN_OPTIONS;
+    else process.env.ASAN_OPTIONS = saved;
+  }
+});
+
 test('UBSan and gcc sanitizers catch their bugs', async () => {
   const overflow = '#include <limits.h>\nint main(int argc, char **argv){ int x = INT_MAX; x += argc; return x == 0; }\n';
   const ub = new UBSan(llvm);

@@ -58,6 +58,11 @@ test('population stdev, variance, median, MAD, coefficient of variation', () => 
   close(stats.mean(xs), 5);
   close(stats.variance(xs), 4);
   close(stats.stdev(xs), 2);
+  // the sample standard deviation divides by n - 1: sqrt(32 / 7)
+  close(stats.sampleStdev(xs), Math.sqrt(32 / 7));
+  assert.ok(Number.isNaN(stats.sampleStdev([1])));
+  close(AGGREGATIONS.stdev_sample!.fn(xs, 'field x') as number, Math.sqrt(32 / 7));
+  assert.equal(AGGREGATIONS.stdev_sample!.fn([1], 'field x'), null, 'one value has no sample deviation');
   close(stats.median(xs), 4.5);
   close(stats.median([3, 1, 2]), 2);
   // |x - 4.5| = 2.5 .5 .5 .5 .5 .5 2.5 4.5 -> median 0.5

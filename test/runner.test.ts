@@ -92,12 +92,31 @@ describe('progress', () => {
     pool.add('a.0', async () => progress.report('a.0', true, 'ok'));
     pool.add('a.1', async () => progress.report('a.1', false, 'failed: exit status 1'));
     await pool.drain();
-    assert.match(progress.statusLine(), /^2\/2 done \| 1 failed$/);
+    assert.match(progress.statusLines()[0]!, /^█+ 2\/2 100% {2}elapsed \d+s {2}1 failed$/);
     progress.close();
     const text = out.text();
-    assert.ok(text.includes('\r\x1b[K'), 'the status line is redrawn in place');
+    assert.ok(text.includes('\r\x1b[J'), 'the status block is redrawn in place');
     assert.ok(text.includes('[2/2] a.1 failed: exit status 1\n'));
     assert.ok(!text.includes('a.0 ok\n'), 'successes only advance the status line');
+  });
+
+  test('the bar, the running jobs, and an ETA from the same benchmark and instance', () => {
+    let now = 0;
+    const progress = new Progress({ stream: memoryStream().stream, live: false, color: false, slots: 1, now: () => now });
+    for (const label of ['slow/b.0', 'slow/b.1', 'fast/b.0', 'fast/b.1']) progress.jobAdded(label);
+    progress.jobStarted('slow/b.0');
+    now = 60_000;
+    assert.deepEqual(progress.statusLines(8), ['░░░░░░░░ 0/4 0%  elapsed 1m00s', '  running slow/b.0 1m00s']);
+    progress.jobFinished('slow/b.0', undefined);
+    progress.jobStarted('fast/b.0');
+    now = 62_000;
+    progress.jobFinished('fast/b.0', undefined);
+    // left: slow/b.1 (60 s, as slow/b.0 took) and fast/b.1 (2 s): 62 s; not the mean of 31 s each
+    assert.deepEqual(progress.statusLines(8), ['████░░░░ 2/4 50%  elapsed 1m02s  ETA 1m02s']);
+    progress.jobStarted('slow/b.1');
+    now = 92_000;
+    assert.equal(progress.statusLines(8)[0], '████░░░░ 2/4 50%  elapsed 1m32s  ETA 32s');
+    progress.close();
   });
 });
 

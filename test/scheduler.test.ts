@@ -10,7 +10,7 @@ import type { BenchmarkRun } from '../src/core/runner.js';
 import { JobPool } from '../src/parallel/pool.js';
 import { readRecords } from '../src/results/read.js';
 import { executionKey, type RunMeta } from '../src/results/schema.js';
-import { createRunDirectory, openRunForResume } from '../src/results/write.js';
+import { createRunDirectory, openRunForResume, type RunDirectory } from '../src/results/write.js';
 import { createRunner, type RunnerOptions } from '../src/run/runner.js';
 import { executionLabel, Schedule } from '../src/run/schedule.js';
 import { createFakeBackend, type CannedResult, type FakeBackend } from './fake-backend.ts';
@@ -96,7 +96,7 @@ function memoryLog(level: 'debug' | 'warning' = 'warning'): { log: Logger; text:
   return { log: new Logger(level, undefined, s as unknown as NodeJS.WriteStream), text: () => out };
 }
 
-function fakeRun(name: string, runs: BenchmarkRun[], backend: FakeBackend, extra: Partial<RunnerOptions> = {}) {
+function fakeRun(name: string, runs: BenchmarkRun[], backend: FakeBackend, extra: Partial<RunnerOptions> & { runDir?: RunDirectory } = {}) {
   const target = new DemoTarget(runs);
   const runDir = extra.runDir ?? createRunDirectory(join(root, name), runMeta(root));
   const pool = extra.pool ?? new JobPool(backend.capacity);

@@ -28,6 +28,10 @@ export interface CommandDef {
   declared?: 'build' | 'run' | readonly OptionSpec[];
   /** Unknown options are passed on as arguments (pkg-config's package-defined options). */
   looseOptions?: boolean;
+  /** Command lines shown under "Examples" in the command's help. */
+  examples?: readonly string[];
+  /** False for commands that work outside a project (no setup script): init, completion. */
+  needsProject?: boolean;
   run(setup: Setup, ctx: Context, input: CommandInput): Promise<void>;
 }
 
@@ -35,7 +39,7 @@ export interface CommandDef {
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
     flags: '-v, --verbosity',
-    description: 'debug output on stderr (the debug log always has it)',
+    description: 'debug output on stderr (the debug log always has it); -v LEVEL sets the level: debug, info, warning, error',
     parse: (_v: string, prev: number) => prev + 1,
     default: 0,
   },
@@ -49,7 +53,41 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** `--setup FILE` is taken by the launcher before the command line is parsed. */
-const LAUNCHER_OPTIONS: readonly OptionSpec[] = [{ flags: '--setup <file>', description: 'the setup script to use' }];
+export const LAUNCHER_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--setup <file>', description: 'the setup script to use (default: setup.ts here or in a parent directory)' },
+];
+
+/** The levels `-v LEVEL` names, as verbosity counts (`-v` is debug, `-q` warning). */
+const VERBOSITY_LEVELS: Record<string, number> = { debug: 1, info: 0, warning: -1, error: -2 };
+
+/**
+ * The command line with `-v LEVEL` (`--verbosity LEVEL`, `--verbosity=LEVEL`) spelt as
+ * `--verbosity` repeated or `--quiet`, the counting flags the parser has.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const inline = /^--verbosity=(.*)$/.exec(a)?.[1];
+    const next = a === '-v' || a === '--verbosity' ? argv[i + 1] : undefined;
+    const level = inline ?? (next !== undefined && next in VERBOSITY_LEVELS ? next : undefined);
+    if (level === undefined) {
+      out.push(a);
+      continue;
+    }
+    const count = VERBOSITY_LEVELS[level];
+    if (count === undefined)
+      throw new UserError(`unknown verbosity '${level}'; valid levels: ${Object.keys(VERBOSITY_LEVELS).join(', ')}`, { exitCode: 2 });
+    if (count > 0) out.push('--verbosity');
+    for (let q = 0; q < -count; q++) out.push('--quiet');
+    if (inline === undefined) i++;
+  }
+  return out;
+}
 
 /** Builds run on this machine: parallel jobs are processes sharing its cores. */
 const buildParallelOptions: readonly OptionSpec[] = [
@@ -62,10 +100,17 @@ const buildParallelOptions: readonly OptionSpec[] = [
 ];
 
 const depsOnlyOption: OptionSpec = { flags: '--deps-only', description: 'only build the dependencies of the target and instances' };
+const forceRebuildOption: OptionSpec = { flags: '--force-rebuild-deps', description: 'rebuild dependencies even when they are installed' };
+const dryRunOption: OptionSpec = { flags: '--dry-run', description: 'print the commands that would run, run none' };
 const rebuildOptions: readonly OptionSpec[] = [
-  { flags: '--force-rebuild-deps', description: 'rebuild dependencies even when they are installed' },
-  { flags: '--clean', description: "remove the target's generated files before building" },
-  { flags: '--dry-run', description: 'print the commands that would run, run none' },
+  forceRebuildOption,
+  { flags: '--clean', description: "remove the target's build directory (build/targets/TARGET, all instances) before building" },
+  dryRunOption,
+];
+const pkgRebuildOptions: readonly OptionSpec[] = [
+  forceRebuildOption,
+  { flags: '--clean', description: "remove the package's build and install directory (build/packages/PACKAGE) before building it" },
+  dryRunOption,
 ];
 
 const runOwnOptions: readonly OptionSpec[] = [...runOptionSpecs, ...rebuildOptions];
@@ -174,8 +219,7 @@ export function setupCommandDefs(setup: Setup): CommandDef[] {
 /** Every command with every option it accepts, as completion needs them. */
 export async function completionCommands(setup: Setup): Promise<CompletionCommand[]> {
   const { positionalKinds } = await import('../commands/completion.js');
-  // `init` is the launcher's (it needs no setup script)
-  const commands: CompletionCommand[] = [{ name: 'init', options: [], positional: ['dir'], variadic: false }];
+  const commands: CompletionCommand[] = [];
   for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
     const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
     commands.push({ name: def.name, options: [...staticOptions(await ownOptions(def)), ...declared], ...positionalKinds(def.args) });
@@ -185,6 +229,33 @@ export async function completionCommands(setup: Setup): Promise<CompletionComman
 
 export const COMMANDS: readonly CommandDef[] = [
   {
+    name: 'init',
+    description: 'create a project: setup script, package.json, tsconfig.json, an example pass, runtime and target',
+    args: [{ spec: '<dir>', description: 'directory to create the project in' }],
+    options: [
+      { flags: '--force', description: 'write into a directory that is not empty' },
+      {
+        flags: '--link',
+        description: "depend on this installation of infra (a file: path) instead of the registry's version (default for a checkout)",
+      },
+    ],
+    needsProject: false,
+    examples: ['infra init my-project && cd my-project && npm install', 'infra init . --force', 'infra init my-project --link'],
+    run: async (_setup, _ctx, { positional: [dir], opts }) => {
+      const { init } = await import('../commands/init.js');
+      await init({ dir: String(dir), force: opts.force === true, ...(opts.link === true ? { link: true } : {}) });
+    },
+  },
+  {
+    name: 'check',
+    description: "type-check the setup script (and what it imports) with the project's TypeScript",
+    examples: ['infra check'],
+    run: async (setup, ctx) => {
+      const { check } = await import('../commands/check.js');
+      await check(setup, ctx);
+    },
+  },
+  {
     name: 'build',
     description: 'build a target with one or more instances (dependencies first)',
     args: [
@@ -193,6 +264,11 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
     options: [depsOnlyOption, ...rebuildOptions, ...buildParallelOptions],
     declared: 'build',
+    examples: [
+      'infra build hello-world clang libcallcount',
+      'infra build hello-world clang --dry-run      # print the commands only',
+      'infra build TARGET INSTANCE --help           # also the options of TARGET and INSTANCE',
+    ],
     run: async (setup, ctx, { positional: [target, instances], opts }) => {
       requireInstances(strings(instances));
       const { build } = await import('../commands/build.js');
@@ -203,7 +279,8 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'pkg-build',
     description: 'build and install one package and its dependencies',
     args: [{ spec: '<package>', description: 'package ident (see config --packages)' }],
-    options: rebuildOptions,
+    options: pkgRebuildOptions,
+    examples: ['infra config --packages            # the idents', 'infra pkg-build llvm-passes-example --clean'],
     run: async (setup, ctx, { positional: [pkg], opts }) => {
       const { pkgBuild } = await import('../commands/pkg-build.js');
       await pkgBuild(setup, ctx, { ...opts, package: String(pkg) });
@@ -218,6 +295,11 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
     options: runOwnOptions,
     declared: 'run',
+    examples: [
+      'infra run --build hello-world clang libcallcount',
+      'infra run hello-world clang libcallcount -i 5 --warmup 1 --timeout 2.5',
+      'infra run TARGET INSTANCE... --help          # also the options of TARGET and the INSTANCEs',
+    ],
     run: async (setup, ctx, { positional: [target, instances], opts }) => {
       requireInstances(strings(instances));
       const { runCommand } = await import('../commands/run.js');
@@ -232,6 +314,12 @@ export const COMMANDS: readonly CommandDef[] = [
       { spec: '<rundirs...>', description: 'results directories (e.g. results/last)' },
     ],
     options: async () => (await import('../commands/report.js')).reportOptionSpecs,
+    examples: [
+      'infra report hello-world results/last',
+      'infra report hello-world results/last --overhead clang -f runtime:mean:stdev',
+      'infra report hello-world results/last --csv > results.csv',
+      'infra report hello-world results/last --help-fields',
+    ],
     run: async (setup, ctx, { positional: [target, rundirs], opts }) => {
       const { report } = await import('../commands/report.js');
       await report(ctx, setup.getTarget(String(target)), { ...opts, rundirs: strings(rundirs) });
@@ -245,6 +333,12 @@ export const COMMANDS: readonly CommandDef[] = [
       { spec: '<run_b>', description: 'the run directory compared with it (e.g. results/last)' },
     ],
     options: async () => (await import('../commands/compare.js')).compareOptionSpecs,
+    examples: [
+      'infra compare results/run.before results/last',
+      'infra compare results/run.A results/run.B -f runtime:median --threshold 2 --html compare.html',
+    ],
+    // results carry their fields' descriptions, so a copied results directory compares anywhere
+    needsProject: false,
     run: async (setup, ctx, { positional: [runA, runB], opts }) => {
       const { compareRuns } = await import('../commands/compare.js');
       await compareRuns(setup, ctx, { ...opts, runA: String(runA), runB: String(runB) });
@@ -257,6 +351,7 @@ export const COMMANDS: readonly CommandDef[] = [
       { flags: '-t, --targets <names...>', description: 'targets to clean' },
       { flags: '-p, --packages <idents...>', description: 'packages to clean' },
     ],
+    examples: ['infra clean --targets hello-world', 'infra clean --packages llvm-passes-example'],
     run: async (setup, ctx, { opts }) => {
       const { clean } = await import('../commands/clean.js');
       await clean(setup, ctx, opts);
@@ -264,7 +359,8 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'config',
-    description: 'list registered targets, instances or packages',
+    description: 'list registered targets, instances and packages (all, labelled, without a flag)',
+    examples: ['infra config', 'infra config --targets            # names only, one per line'],
     options: [
       { flags: '--targets', description: 'list targets' },
       { flags: '--instances', description: 'list instances' },
@@ -283,13 +379,8 @@ export const COMMANDS: readonly CommandDef[] = [
       { spec: '[options...]', description: 'package options such as --prefix, --root (none: list them)' },
     ],
     looseOptions: true,
+    examples: ['infra pkg-config llvm-passes-example', 'infra pkg-config llvm-passes-example --plugin'],
     run: async (setup, ctx, { positional: [pkg, options] }) => {
-      if (pkg === '--help' || pkg === '-h') {
-        process.stdout.write(
-          "Usage: infra pkg-config PACKAGE [OPTION...]\n\nPrints what a build system needs to use a package; without options, lists the package's options.\nDefault options: --root, --prefix. Packages: see infra config --packages.\n",
-        );
-        return;
-      }
       const { pkgConfig } = await import('../commands/pkg-config.js');
       await pkgConfig(setup, ctx, { package: String(pkg), options: strings(options) });
     },
@@ -302,6 +393,7 @@ export const COMMANDS: readonly CommandDef[] = [
       { spec: '<instance>', description: 'instance whose hooks to run' },
       { spec: '<files...>', description: 'binaries to pass to the hooks' },
     ],
+    examples: ['infra exec-hook post-build libcallcount build/targets/hello-world/libcallcount/hello'],
     run: async (setup, ctx, { positional: [hook, instance, files] }) => {
       const { execHook } = await import('../commands/exec-hook.js');
       await execHook(setup, ctx, { hook: String(hook), instance: String(instance), files: strings(files) });
@@ -311,6 +403,11 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'completion',
     description: 'print a shell completion script (bash or zsh)',
     args: [{ spec: '<shell>', description: 'bash or zsh' }],
+    needsProject: false,
+    examples: [
+      'infra completion bash > ~/.local/share/bash-completion/completions/infra',
+      "echo 'source <(infra completion zsh)' >> ~/.zshrc",
+    ],
     run: async (setup, ctx, { positional: [shell] }) => {
       const { completion } = await import('../commands/completion.js');
       await completion(setup, ctx, { shell: String(shell), commands: await completionCommands(setup) });

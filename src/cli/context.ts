@@ -16,6 +16,8 @@ export interface InvocationState {
   dryRun: boolean;
   /** Values of the options the target and instances (or a setup's command) declared. */
   args: Record<string, unknown>;
+  /** Write the debug log under build/ (not outside a project, where there is no build/). Default true. */
+  debugLog?: boolean;
 }
 
 export function createContext(setup: Setup, global: GlobalOptions, invocation: InvocationState): Context {
@@ -23,7 +25,7 @@ export function createContext(setup: Setup, global: GlobalOptions, invocation: I
   const paths = makePaths(setup.root, setup.setupPath, stamp);
   const verbosity = (global.verbosity ?? 0) - (global.quiet ? 1 : 0);
   const log = new Logger(levelFromVerbosity(verbosity));
-  log.setDebugLogFile(paths.debuglog);
+  if (invocation.debugLog !== false) log.setDebugLogFile(paths.debuglog);
   log.file(`infra ${process.argv.slice(2).join(' ')}  (pid ${process.pid} on ${hostname()})`);
   const ctx = new Context(paths, log);
   ctx.loglevel = verbosity;

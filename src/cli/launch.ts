@@ -1,29 +1,29 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
+import { Setup as Registry } from '../core/setup.js';
 import { lastSetup, setLaunchArgs } from './setup.js';
-import { reportError } from './main.js';
-import { packageFile } from '../paths.js';
+import { reportError, runCli } from './main.js';
+import { commandName, normalizeArgv } from './commands.js';
+import { packageVersion } from '../paths.js';
 
 const SETUP_NAMES = ['setup.ts', 'setup.mts', 'setup.js', 'setup.mjs'];
 
 /**
  * Entry of the `infra` command: finds the project's setup script (--setup FILE, $INFRA_SETUP,
  * or setup.ts in this directory or a parent), loads it, and runs its Setup's main() if the
- * script did not. `init` needs no setup script.
+ * script did not. Without a setup script (and for `init`) the built-in commands are there
+ * for help, `init` and `completion`; the others say how to start a project.
  */
 export async function launch(argv: string[]): Promise<void> {
+  // `infra --help | head`: a reader that stops early is no error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   try {
-    const args = [...argv];
+    const args = normalizeArgv(argv);
     if (args[0] === '--version' || args[0] === '-V') {
-      const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
-      process.stdout.write(`${pkg.version}\n`);
-      return;
-    }
-    if (args[0] === 'init') {
-      const { initCommand } = await import('./init-cli.js');
-      await initCommand(args.slice(1));
+      process.stdout.write(`${packageVersion()}\n`);
       return;
     }
     let setupFile: string | undefined;
@@ -34,12 +34,12 @@ export async function launch(argv: string[]): Promise<void> {
       args.splice(at, 2);
     }
     setupFile = setupFile ? resolve(setupFile) : process.env.INFRA_SETUP ? resolve(process.env.INFRA_SETUP) : findSetup(process.cwd());
-    if (!setupFile) {
-      throw new UserError(
+    if (!setupFile || commandName(args) === 'init') {
+      const noProject =
         `no setup script found (looked for ${SETUP_NAMES.join(', ')} in ${process.cwd()} and its parents); ` +
-          `create a project with 'infra init DIR', or name one with --setup FILE`,
-        { exitCode: 2 },
-      );
+        `create a project with 'infra init DIR', or name one with --setup FILE`;
+      await runCli(new Registry(join(process.cwd(), SETUP_NAMES[0]!)), args, { noProject });
+      return;
     }
     if (!existsSync(setupFile)) throw new UserError(`setup script not found: ${setupFile}`, { exitCode: 2 });
     setLaunchArgs(args);

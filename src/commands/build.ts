@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
+import { severalFailed } from '../core/errors.js';
 import { buildWithInstance, fetchTarget, installPackages, packagesFor } from '../core/build.js';
 import type { Instance } from '../core/instance.js';
 import type { Setup } from '../core/setup.js';
@@ -60,14 +60,9 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   const failures = pool.failures;
   if (failures.length === 1 && instances.length === 1) throw failures[0]!.error;
   if (failures.length > 0) {
-    const lines = failures.map((f) => `  ${target.name} with ${f.label}: ${firstLine(f.error)}`);
-    throw new UserError(
-      `${failures.length} of ${instances.length} builds failed:\n${lines.join('\n')}\n(full output in ${ctx.paths.runlog})`,
+    throw severalFailed(
+      `${failures.length} of ${instances.length} builds of ${target.name} failed (commands and output in ${ctx.paths.runlog})`,
+      failures.map((f) => ({ label: `${target.name} with ${f.label}`, error: f.error })),
     );
   }
-}
-
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]!;
 }

@@ -84,6 +84,7 @@ function positionalKind(spec: string): CompletionKind {
     hook: 'hook',
     shell: 'shell',
     rundirs: 'dir',
+    dir: 'dir',
     files: 'file',
   };
   return kinds[name] ?? 'none';
@@ -121,6 +122,8 @@ function bashFunction(commands: readonly CompletionCommand[], words: Record<Comp
   // (values of every command's options are skipped, so they do not count as positionals)
   const globalValues = [...new Set(commands.flatMap((c) => takesValue(c.options)))];
   if (globalValues.length) lines.push(`      ${globalValues.join('|')}) i=$((i + 1));;`);
+  // `-v LEVEL` (the level is optional)
+  lines.push(`      -v|--verbosity) case "\${COMP_WORDS[i+1]}" in debug|info|warning|error) i=$((i + 1));; esac;;`);
   lines.push('      -*) ;;');
   lines.push('      *) if [ -z "$cmd" ]; then cmd=$w; else npos=$((npos + 1)); fi;;');
   lines.push('    esac');

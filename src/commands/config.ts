@@ -1,5 +1,4 @@
 import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
 import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 
@@ -9,19 +8,27 @@ export interface ConfigOptions {
   packages?: boolean;
 }
 
-/** `infra config --targets|--instances|--packages`: prints registered names, one per line. */
+/**
+ * `infra config [--targets] [--instances] [--packages]`: the registered names in registration
+ * order. One flag prints bare names, one per line (for scripts); several flags, or none (then
+ * everything), print each list under its label.
+ */
 export async function config(setup: Setup, _ctx: Context, opts: ConfigOptions): Promise<void> {
-  const lines: string[] = [];
-  if (opts.targets) lines.push(...[...setup.targets.keys()].sort());
-  if (opts.instances) lines.push(...[...setup.instances.keys()].sort());
-  if (opts.packages)
-    lines.push(
-      ...allPackages(setup)
-        .map((p) => p.ident())
-        .sort(),
-    );
-  if (!opts.targets && !opts.instances && !opts.packages) {
-    throw new UserError('choose what to list: --targets, --instances and/or --packages', { exitCode: 2 });
+  const lists: Array<[keyof ConfigOptions, () => string[]]> = [
+    ['targets', () => [...setup.targets.keys()]],
+    ['instances', () => [...setup.instances.keys()]],
+    ['packages', () => allPackages(setup).map((p) => p.ident())],
+  ];
+  const chosen = lists.filter(([name]) => opts[name]);
+  const shown = chosen.length ? chosen : lists;
+  if (shown.length === 1) {
+    const names = shown[0]![1]();
+    if (names.length) process.stdout.write(names.join('\n') + '\n');
+    return;
   }
-  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+  const blocks = shown.map(([label, names]) => {
+    const list = names();
+    return `${label}:\n${list.length ? list.map((n) => `  ${n}`).join('\n') : '  (none)'}`;
+  });
+  process.stdout.write(blocks.join('\n') + '\n');
 }

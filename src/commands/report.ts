@@ -14,8 +14,8 @@ import type { BuiltReport } from '../report/publish-options.js';
 import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { annotateUnits } from '../report/units.js';
-import { readRunInfo } from '../results/meta.js';
-import { readResults } from '../results/read.js';
+import { readRunInfo, type RunInfo } from '../results/meta.js';
+import { incompleteRunWarnings, readResults } from '../results/read.js';
 import type { ExecutionRecord } from '../results/schema.js';
 
 export interface ReportOptions {
@@ -43,6 +43,11 @@ export interface ReportOptions {
   outfile?: string;
   /** Output format (default fancy). */
   table?: TableFormat;
+  /** The reference's shorthands for `table`: `--csv` is `--table csv`. */
+  csv?: boolean;
+  tsv?: boolean;
+  ssv?: boolean;
+  ascii?: boolean;
   /** With `overhead`: bootstrap 95% confidence interval of the ratio of medians. */
   ci?: boolean;
   /** Also write the report as one self-contained HTML page (charts, tables, warnings, platform). */
@@ -60,6 +65,8 @@ function nonNegativeInt(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new UserError(`--precision must be a non-negative integer, got '${value}'`);
   return n;
 }
+
+const TABLE_SHORTHANDS = ['csv', 'tsv', 'ssv', 'ascii'] as const;
 
 const append = (value: string, previous: unknown): string[] => [...((previous as string[] | undefined) ?? []), value];
 
@@ -88,8 +95,16 @@ export const reportOptionSpecs: OptionSpec[] = [
   { flags: '--precision <n>', description: 'decimals shown for numbers', default: 3, parse: nonNegativeInt },
   { flags: '-o, --outfile <path>', description: 'write the table to this file instead of standard output' },
   { flags: '--table <format>', description: 'output format', default: 'fancy', choices: TABLE_FORMATS },
+  ...TABLE_SHORTHANDS.map((f) => ({ flags: `--${f}`, description: `same as --table ${f}` })),
   ...PUBLISH_OPTIONS,
 ];
+
+/** Output format from `--table` or one of its shorthands. */
+function tableFormat(opts: ReportOptions): TableFormat {
+  const given = TABLE_SHORTHANDS.filter((f) => opts[f]);
+  if (given.length > 1) throw new UserError(`choose one output format, not ${given.map((f) => `--${f}`).join(' and ')}`, { exitCode: 2 });
+  return given[0] ?? opts.table ?? 'fancy';
+}
 
 /**
  * `infra report TARGET RUNDIR...`: reads the results, aggregates them per group and instance,
@@ -98,7 +113,7 @@ export const reportOptionSpecs: OptionSpec[] = [
 export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
   const built = await buildReport(ctx, target, opts);
   if (typeof built === 'string') return writeOutput(ctx, built, opts.outfile);
-  const text = formatTable(built.table, opts.table ?? 'fancy', opts.precision ?? 3);
+  const text = formatTable(built.table, tableFormat(opts), opts.precision ?? 3);
   if (opts.html || opts.figures) {
     const { writeReportPublications } = await import('../report/publish.js');
     await writeReportPublications(ctx, built, { ...opts, title: `Report of ${target.name}` });
@@ -110,15 +125,17 @@ export async function report(ctx: Context, target: Target, opts: ReportOptions):
 /** The report as text, exactly as `report` prints it. */
 export async function reportText(ctx: Context, target: Target, opts: ReportOptions): Promise<string> {
   const built = await buildReport(ctx, target, opts);
-  return typeof built === 'string' ? built : formatTable(built.table, opts.table ?? 'fancy', opts.precision ?? 3);
+  return typeof built === 'string' ? built : formatTable(built.table, tableFormat(opts), opts.precision ?? 3);
 }
 
 /**
  * Reads, selects and aggregates the results into the report's table, keeping what charts
  * need (the grouped data, the fields); the text of `--help-fields` instead when asked for.
+ * Warnings about the data are the table's notes (a page shows them all); they are also logged
+ * when the chosen format does not print notes, or the table goes to a file.
  */
 export async function buildReport(ctx: Context, target: Target, opts: ReportOptions): Promise<BuiltReport | string> {
-  const format = opts.table ?? 'fancy';
+  const format = tableFormat(opts);
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const precision = opts.precision ?? 3;
   if (!Number.isInteger(precision) || precision < 0) throw new UserError(`--precision must be a non-negative integer, got '${precision}'`);
@@ -141,16 +158,43 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
   const runs = read.runDirs.map(readRunInfo);
-  const built = opts.raw
-    ? { table: rawReport(selected, known, instances, opts) }
-    : aggregatedReport(ctx, target, selected, known, instances, opts);
-  annotateUnits(built.table, known);
-  for (const d of metaDifferences(runs, true)) {
-    const line = `the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`;
-    ctx.log.warning(line);
-    built.table.notes.push(`warning: ${line}`);
-  }
+  const warnings: string[] = [];
+  const own = opts.raw || opts.overhead || opts.field?.length ? undefined : targetTable(target, selected, instances, runs, opts);
+  const built = own
+    ? { table: own }
+    : opts.raw
+      ? { table: rawReport(selected, known, instances, opts) }
+      : aggregatedReport(target, selected, known, instances, opts, warnings);
+  if (!own) annotateUnits(built.table, known);
+  for (const d of metaDifferences(runs, true))
+    warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
+  warnings.push(...incompleteRunWarnings(read.runDirs));
+  // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
+  built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
+  const tableOnTerminal = !opts.outfile && !opts.html && !opts.figures;
+  if (!tableOnTerminal || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
   return { ...built, known, runs };
+}
+
+/** The target's own summary (`Target.reportTable`), given what it recorded with each run. */
+function targetTable(
+  target: Target,
+  records: ExecutionRecord[],
+  instances: string[],
+  runs: RunInfo[],
+  opts: ReportOptions,
+): ReportTable | undefined {
+  const runDescriptions = new Map<string, Array<Record<string, unknown>>>();
+  for (const { meta } of runs) {
+    if (meta?.target !== target.name) continue;
+    for (const inst of meta.instances) {
+      const described = inst.target;
+      if (described && typeof described === 'object')
+        runDescriptions.set(inst.name, [...(runDescriptions.get(inst.name) ?? []), described as Record<string, unknown>]);
+    }
+  }
+  const own = target.reportTable({ records, instances, groupby: opts.groupby ?? target.aggregationField, runDescriptions });
+  return own && { ...own, summary: [] };
 }
 
 function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
@@ -165,13 +209,17 @@ function rawReport(records: ExecutionRecord[], known: Map<string, string>, insta
   return table;
 }
 
+/** Formats that print a table's notes (the others are data for programs). */
+const NOTED_FORMATS: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'json', 'latex'];
+
+/** The aggregated (or overhead) table; warnings about the data are added to `warnings`. */
 function aggregatedReport(
-  ctx: Context,
   target: Target,
   records: ExecutionRecord[],
   known: Map<string, string>,
   instances: string[],
   opts: ReportOptions,
+  warnings: string[],
 ): { table: ReportTable; data: Grouped; specs: FieldSpec[]; baseline?: string } {
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
@@ -183,20 +231,14 @@ function aggregatedReport(
   if (opts.overhead) {
     const o = overheadTable(data, specs, { baseline: opts.overhead, ci: opts.ci });
     table = o.table;
-    if (opts.aggregate === 'mean' && o.ratioColumns.size) {
-      const msg = 'the arithmetic mean of ratios misstates overheads; use the geomean row';
-      ctx.log.warning(msg);
-      table.notes.push(`warning: ${msg}`);
-    }
+    if (opts.aggregate === 'mean' && o.ratioColumns.size)
+      warnings.push('the arithmetic mean of ratios misstates overheads; use the geomean row');
   } else {
     table = aggregatedTable(data, specs);
   }
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
 
-  for (const line of checkGroups(data, measuredFields(specs), opts.overhead).lines()) {
-    ctx.log.warning(line);
-    table.notes.push(`warning: ${line}`);
-  }
+  warnings.push(...checkGroups(data, measuredFields(specs), opts.overhead).lines());
   return { table, data, specs, ...(opts.overhead ? { baseline: opts.overhead } : {}) };
 }
 

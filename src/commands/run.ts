@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { instanceContext } from '../core/build.js';
 import type { Context } from '../core/context.js';
 import { InterruptedError, UserError } from '../core/errors.js';
@@ -10,17 +10,19 @@ import { killAll } from '../exec/children.js';
 import { onInterrupt } from '../exec/interrupt.js';
 import { createBackend } from '../parallel/backends.js';
 import { JobPool, type ExecutionBackend } from '../parallel/pool.js';
-import { Progress } from '../parallel/progress.js';
+import { Progress, formatDuration } from '../parallel/progress.js';
+import { checkCpusAllowed } from '../run/cpus.js';
 import { createRunner, type MeasuringRunner, type RunSummary } from '../run/runner.js';
 import type { GivenRunOptions } from '../run/settings.js';
 import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
 import { currentSettings, resumedSettings } from './run-settings.js';
 import { compilerVersion, hostInfo, projectState } from '../results/system-info.js';
 import { qjoin } from '../util/shell.js';
-import { createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
+import { checkResultsRoot, createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
 import { buildTreeLock, runDirectoryLock } from './lock.js';
-import { packageFile } from '../paths.js';
+import type { BuildLock } from '../core/lock.js';
+import { packageVersion } from '../paths.js';
 
 export interface RunOptions extends BuildOptions, GivenRunOptions {
   /** Build the target (and its dependencies) first. */
@@ -50,20 +52,27 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
   const { target: targetName, instances: instanceNames } = opts;
   const target = setup.getTarget(targetName);
   const instances = instanceNames.map((n) => setup.getInstance(n));
-  const settings = opts.resume
-    ? resumedSettings(opts.resume, readRunMeta(opts.resume), ctx, target, instances, opts)
+  // resolved once (benchmarks run in their own working directories) and through results/last,
+  // which a later run may repoint while this one writes
+  const resume = opts.resume === undefined ? undefined : realRunPath(opts.resume);
+  const settings = resume
+    ? resumedSettings(opts.resume!, readRunMeta(resume), ctx, target, instances, opts)
     : currentSettings(ctx, instanceNames, opts);
   ctx.runSettings = settings;
+  // executions here are pinned by this process's helper: CPUs it may not use are an error now, not per execution
+  if (settings.cpus !== undefined && (settings.parallel === undefined || settings.parallel === 'proc')) checkCpusAllowed(settings.cpus);
+  if (!resume) checkResultsRoot(ctx.paths.poolResults);
   if (ctx.dryRun) {
     if (opts.build) await buildTarget(ctx, target, instances, opts);
     return;
   }
   const command = qjoin(['infra', ...process.argv.slice(2)]);
   // a resumed run is refused while another process still writes it
-  const runLock = opts.resume ? runDirectoryLock(ctx, opts.resume) : null;
+  const runLock = resume ? runDirectoryLock(ctx, resume) : null;
   await runLock?.acquire(command, { ifHeld: 'refuse' });
   // the run holds the build tree shared: clean and build wait until its binaries are no longer run
   const tree = buildTreeLock(ctx);
+  let newRunLock: { lock: BuildLock; taken: Promise<void> } | undefined;
   try {
     if (opts.build) {
       await tree.acquire(command);
@@ -73,34 +82,55 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
       await tree.acquireShared(command);
     }
     const backend = await createBackend(settings.parallel, { ...settings, buildroot: ctx.paths.buildroot, log: ctx.log });
-    const { contexts, results } = await prepareRun(ctx, target, instances, opts, settings).catch(async (e: unknown) => {
-      // e.g. an instance that cannot be configured: leave no connections or job files behind
-      await backend.close();
-      throw e;
-    });
-    const newRunLock = runLock ? null : runDirectoryLock(ctx, results.dir.path);
-    try {
-      await newRunLock?.acquire(command, { ifHeld: 'refuse' });
-      const { summary, aborted } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
-      summarize(ctx, target, instanceNames, results.dir.path, summary, aborted);
-    } finally {
-      newRunLock?.release();
+    const { contexts, results } = await prepareRun(ctx, target, instances, { resume, given: opts.resume }, settings).catch(
+      async (e: unknown) => {
+        // e.g. an instance that cannot be configured: leave no connections or job files behind
+        await backend.close();
+        throw e;
+      },
+    );
+    const open = results.dir;
+    if (typeof open === 'function') {
+      results.dir = () => {
+        const dir = open();
+        // a directory just made: its lock is free, and taken before anything else can see it
+        const lock = runDirectoryLock(ctx, dir.path);
+        const taken = lock.acquire(command, { ifHeld: 'refuse' });
+        taken.catch(() => {}); // awaited below
+        newRunLock = { lock, taken };
+        return dir;
+      };
     }
+    const { summary, aborted, wallMs } = await measureAll({ ctx, target, instances, contexts, backend, results, settings });
+    await newRunLock?.taken;
+    summarize(ctx, target, instanceNames, summary, aborted, wallMs);
   } finally {
+    newRunLock?.lock.release();
     tree.release();
     runLock?.release();
   }
 }
 
-/** The instances' contexts (configured, prepared to run) and the results directory. */
-async function prepareRun(ctx: Context, target: Target, instances: Instance[], opts: RunOptions, settings: RunSettings) {
+function realRunPath(given: string): string {
+  const path = resolve(given);
+  return existsSync(path) ? realpathSync(path) : path;
+}
+
+/** `--resume` as given and as an absolute path. */
+interface ResumeDir {
+  resume: string | undefined;
+  given: string | undefined;
+}
+
+/** The instances' contexts (configured, prepared to run) and how to open the results directory. */
+async function prepareRun(ctx: Context, target: Target, instances: Instance[], resume: ResumeDir, settings: RunSettings) {
   const contexts = new Map<Instance, Context>();
   for (const inst of instances) {
     const ictx = await instanceContext(ctx, target, inst);
     await inst.prepareRun(ictx);
     contexts.set(inst, ictx);
   }
-  const results = await openResults(ctx, target, instances, contexts, opts, settings);
+  const results = await openResults(ctx, target, instances, contexts, resume, settings);
   return { contexts, results };
 }
 
@@ -110,14 +140,15 @@ interface RunParts {
   instances: Instance[];
   contexts: Map<Instance, Context>;
   backend: ExecutionBackend;
-  results: { dir: RunDirectory; completed: Set<string> };
+  /** The run directory (a new one is created only when the first execution is about to start). */
+  results: { dir: RunDirectory | (() => RunDirectory); completed: Set<string> };
   settings: RunSettings;
 }
 
 /** Submits every instance's benchmarks, executes them, and cleans up after the target and backend. */
-async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean }> {
+async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean; wallMs: number }> {
   const { ctx, target, instances, contexts, backend } = run;
-  const progress = new Progress();
+  const progress = new Progress({ slots: backend.capacity });
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());
@@ -140,7 +171,7 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
         await runHooks(contexts.get(inst)!, target, inst, 'postRun');
       }
     }
-    return { summary, aborted: pool.isAborted };
+    return { summary, aborted: pool.isAborted, wallMs: progress.elapsedMs() };
   } finally {
     stopWatching();
     await afterRun(ctx, target, contexts);
@@ -181,18 +212,36 @@ async function afterRun(ctx: Context, target: Target, contexts: Map<Instance, Co
   }
 }
 
-/** Says how the run went; an interrupted run, no benchmarks or failed executions are errors. */
-function summarize(ctx: Context, target: Target, instanceNames: string[], path: string, summary: RunSummary, aborted: boolean): void {
+/**
+ * Says how the run went (counts by outcome, wall time, where the results are, the report command
+ * to run next); an interrupted run, no benchmarks or failed executions are errors.
+ */
+function summarize(ctx: Context, target: Target, instanceNames: string[], summary: RunSummary, aborted: boolean, wallMs: number): void {
+  const { path } = summary;
+  if (path === undefined) {
+    if (aborted) throw new InterruptedError('interrupted before the first execution started; nothing was recorded');
+    throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
+  }
   const where = relative(process.cwd(), path) || path;
+  // the run's options are stored with it, so the command needs none of them
+  const resume = qjoin(['infra', 'run', target.name, ...instanceNames, '--resume', where]);
+  if (summary.stopped) {
+    throw new UserError(
+      `${summary.stopped.message}\n  the run was stopped after ${summary.ok} successful executions; their results are kept in ${where}; ` +
+        `free space (or make it writable), then complete the run with: ${resume}`,
+    );
+  }
   if (aborted) {
-    // the run's options are stored with it, so the command needs none of them
     throw new InterruptedError(
-      `interrupted after ${summary.ok} successful executions; finished results are in ${where}; ` +
-        `complete the run with: ${qjoin(['infra', 'run', target.name, ...instanceNames, '--resume', where])}`,
+      `interrupted after ${summary.ok} successful executions; finished results are in ${where}; complete the run with: ${resume}`,
     );
   }
   const skipped = summary.skipped ? `, ${summary.skipped} already recorded` : '';
-  ctx.log.info(`${summary.ok} of ${summary.total} executions succeeded${skipped}; results in ${where}`);
+  const byStatus = new Map<string, number>();
+  for (const r of summary.failed) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+  const counts = [`${summary.ok} ok`, ...[...byStatus].map(([status, n]) => `${n} ${status}`)].join(', ');
+  ctx.log.info(`${counts} (of ${summary.total} executions${skipped}) in ${formatDuration(wallMs / 1000)}; results in ${where}`);
+  if (summary.total + summary.skipped > 0) ctx.log.info(`next: ${qjoin(['infra', 'report', target.name, where])}`);
   if (summary.total === 0 && summary.skipped === 0) {
     throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);
   }
@@ -201,7 +250,8 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], path: 
       .slice(0, 20)
       .map((r) => `  ${r.instance}/${r.benchmark}.${r.iteration}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
     const more = summary.failed.length > 20 ? `\n  ... and ${summary.failed.length - 20} more` : '';
-    throw new UserError(`${summary.failed.length} executions failed (recorded in ${where}):\n${lines.join('\n')}${more}`);
+    const n = summary.failed.length;
+    throw new UserError(`${n} execution${n === 1 ? '' : 's'} failed (recorded in ${where}):\n${lines.join('\n')}${more}`);
   }
 }
 
@@ -216,20 +266,20 @@ async function openResults(
   target: Target,
   instances: Instance[],
   contexts: Map<Instance, Context>,
-  opts: RunOptions,
+  { resume, given }: ResumeDir,
   settings: RunSettings,
-): Promise<{ dir: RunDirectory; completed: Set<string> }> {
-  if (opts.resume) {
-    const resumed = openRunForResume(opts.resume, ctx.log);
+): Promise<RunParts['results']> {
+  if (resume) {
+    const resumed = openRunForResume(resume, ctx.log);
     resumed.dir.meta.settings = settings;
     resumed.dir.saveMeta();
-    ctx.log.info(`resuming ${opts.resume}: ${resumed.completed.size} executions already recorded`);
+    ctx.log.info(`resuming ${given}: ${resumed.completed.size} executions already recorded`);
     return { dir: resumed.dir, completed: resumed.completed };
   }
   const [host, project] = await Promise.all([hostInfo(), projectState(ctx.paths.root)]);
   const meta: RunMeta = {
     schema: SCHEMA_VERSION,
-    tool: { name: 'instrumentation-infra', version: toolVersion() },
+    tool: { name: 'instrumentation-infra', version: packageVersion() },
     argv: process.argv.slice(2),
     cwd: process.cwd(),
     startedAt: new Date().toISOString(),
@@ -239,23 +289,19 @@ async function openResults(
     instances: await Promise.all(
       instances.map(async (inst) => {
         const ictx = contexts.get(inst)!;
+        const described = await target.describeRun(ictx, inst);
         return {
           name: inst.name,
           ccVersion: await compilerVersion(ictx.cc),
           ...inst.describe(ictx),
           runenv: ictx.runenv,
           runWrapper: ictx.targetRunWrapper,
+          ...(described ? { target: described } : {}),
         };
       }),
     ),
     fields: target.reportableFields(),
     settings,
   };
-  return { dir: createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
-}
-
-let version: string | undefined;
-function toolVersion(): string {
-  version ??= (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
-  return version;
+  return { dir: () => createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
 }

@@ -55,22 +55,34 @@ export type SanitizerOptions = Record<string, string | number | boolean>;
 
 /**
  * Merges options into a `NAME=a=1:b=2` variable of `ctx.runenv`, keeping what is there and
- * letting values the user already set (in the runenv) win.
+ * letting values the user set win: those already in the runenv or, when the runenv does not
+ * set the variable yet, those of the process environment (`ASAN_OPTIONS=detect_leaks=1 infra
+ * run ...`). The runenv then holds every option in force, so the run's metadata records them.
  */
 export function addRuntimeOptions(ctx: Context, variable: string, options: SanitizerOptions): void {
   const current = ctx.runenv[variable];
-  const existing = parseOptions(Array.isArray(current) ? current.join(':') : (current ?? ''));
-  const merged: SanitizerOptions = { ...options, ...existing };
-  ctx.runenv[variable] = Object.entries(merged)
-    .map(([k, v]) => `${k}=${typeof v === 'boolean' ? Number(v) : v}`)
-    .join(':');
+  const existing = parseRuntimeOptions(Array.isArray(current) ? current.join(':') : (current ?? process.env[variable]));
+  ctx.runenv[variable] = formatRuntimeOptions({ ...options, ...existing });
 }
 
-function parseOptions(s: string): SanitizerOptions {
+/** The options the user gave in the process environment's `NAME=a=1:b=2` variable. */
+export function userRuntimeOptions(variable: string): SanitizerOptions {
+  return parseRuntimeOptions(process.env[variable]);
+}
+
+/** Reads a sanitizer options value (`a=1:b=2`; the runtimes also accept spaces and commas between options). */
+export function parseRuntimeOptions(s: string | undefined): SanitizerOptions {
   const out: SanitizerOptions = {};
-  for (const part of s.split(':')) {
+  for (const part of (s ?? '').split(/[:\s,]+/)) {
     const eq = part.indexOf('=');
     if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
+}
+
+/** Writes sanitizer options as the runtimes read them (`a=1:b=2`; booleans as 0/1). */
+export function formatRuntimeOptions(options: SanitizerOptions): string {
+  return Object.entries(options)
+    .map(([k, v]) => `${k}=${typeof v === 'boolean' ? Number(v) : v}`)
+    .join(':');
 }

@@ -6,7 +6,7 @@ export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
 
 /**
- * Progress and diagnostics go to stderr (coloured only on a TTY and never with NO_COLOR);
+ * Progress and diagnostics go to stderr (coloured as {@link useColor} says);
  * every message, whatever the verbosity, also goes to the invocation's debug log file.
  */
 export class Logger {
@@ -16,8 +16,7 @@ export class Logger {
     public debugLogFile?: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
-    const useColor = isTerminal(stream) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-    this.colors = pc.createColors(useColor);
+    this.colors = pc.createColors(useColor(stream));
   }
 
   debug(msg: string): void {
@@ -74,4 +73,16 @@ export function levelFromVerbosity(v: number): LogLevel {
  */
 export function isTerminal(stream: { isTTY?: boolean | undefined }): boolean {
   return stream.isTTY === true;
+}
+
+/**
+ * Whether to colour what goes to a stream: FORCE_COLOR set (empty or a level, not 0 or false)
+ * forces colour and FORCE_COLOR=0 forbids it; otherwise a non-empty NO_COLOR forbids it
+ * (https://no-color.org: an empty one does not), and else a terminal other than TERM=dumb gets it.
+ */
+export function useColor(stream: { isTTY?: boolean | undefined }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return isTerminal(stream) && env.TERM !== 'dumb';
 }

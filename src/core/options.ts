@@ -1,4 +1,4 @@
-import { UserError } from './errors.js';
+import { UserError, didYouMean } from './errors.js';
 
 /**
  * The option interface targets and instances use to add their own command-line options
@@ -41,6 +41,15 @@ export function positiveInt(name: string) {
   };
 }
 
+/** Parses a positive number option value (fractions allowed: `--timeout 2.5`), with a clear error otherwise. */
+export function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || value.trim() === '') throw new UserError(`${name} must be a positive number, got '${value}'`);
+    return n;
+  };
+}
+
 /** Parses a non-negative integer option value, with a clear error otherwise. */
 export function nonNegativeInt(name: string) {
   return (value: string): number => {
@@ -59,4 +68,28 @@ export function optionKey(spec: Pick<OptionSpec, 'flags'>): string {
     spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('--')) ?? spec.flags.split(/[ ,|]+/).find((f) => f.startsWith('-')) ?? '';
   const name = flag.replace(/^-+/, '').replace(/^no-/, '');
   return name.replace(/-([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Checks a constructor's options object at run time, as TypeScript does at compile time for
+ * typed callers: a key that is not one of `valid` (a typo such as `optLevel` for `optlevel`,
+ * from JavaScript or a spread) is a UserError naming the valid ones, instead of being ignored.
+ * `valid` lists every option (the type makes the list complete).
+ */
+export function checkOptions<T extends object>(
+  owner: string,
+  given: T | undefined,
+  valid: { readonly [K in keyof Required<T>]: true },
+): void {
+  if (given === undefined) return;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new UserError(`${owner}: the options must be an object, got ${JSON.stringify(given)}`);
+  }
+  const names = Object.keys(valid);
+  for (const key of Object.keys(given)) {
+    if (!names.includes(key)) {
+      throw new UserError(`${owner}: unknown option '${key}';${didYouMean(key, names)} valid options: ${names.join(', ')}`);
+    }
+  }
 }

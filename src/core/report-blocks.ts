@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { FieldValue } from '../core/runner.js';
 
 /**
@@ -37,23 +38,65 @@ export function parseBlockValue(raw: string): FieldValue {
  * blocks may be interleaved with any other output.
  */
 export function parseReportBlocks(text: string): ReportBlock[] {
-  const blocks: ReportBlock[] = [];
-  let current: ReportBlock | null = null;
-  for (const line of text.split('\n')) {
+  const parser = new ReportBlockParser();
+  for (const line of text.split('\n')) parser.line(line);
+  return parser.blocks;
+}
+
+/** {@link parseReportBlocks} fed one line at a time. */
+export class ReportBlockParser {
+  readonly blocks: ReportBlock[] = [];
+  private current: ReportBlock | null = null;
+
+  line(line: string): void {
     const at = line.indexOf(REPORT_PREFIX);
-    if (at < 0) continue;
+    if (at < 0) return;
     const rest = line.slice(at + REPORT_PREFIX.length).trim();
     if (rest.startsWith('begin ')) {
-      current = { name: rest.slice(6).trim(), fields: {} };
+      this.current = { name: rest.slice(6).trim(), fields: {} };
     } else if (rest.startsWith('end ')) {
-      if (current && current.name === rest.slice(4).trim()) blocks.push(current);
-      current = null;
-    } else if (current) {
+      if (this.current && this.current.name === rest.slice(4).trim()) this.blocks.push(this.current);
+      this.current = null;
+    } else if (this.current) {
       const colon = rest.indexOf(':');
-      if (colon > 0) current.fields[rest.slice(0, colon).trim()] = parseBlockValue(rest.slice(colon + 1));
+      if (colon > 0) this.current.fields[rest.slice(0, colon).trim()] = parseBlockValue(rest.slice(colon + 1));
     }
   }
-  return blocks;
+}
+
+/**
+ * Only the last this many bytes of a longer line are looked at: a block's lines are short, and
+ * an output of any size (one line of hundreds of MB included) is read in bounded memory.
+ */
+export const MAX_REPORT_LINE = 64 * 1024;
+const NEWLINE = 0x0a;
+const PREFIX_BYTES = Buffer.from(REPORT_PREFIX);
+
+/** {@link parseReportBlocks} of a file, streamed: memory stays bounded whatever its size. */
+export async function readReportBlocks(file: string): Promise<ReportBlock[]> {
+  const parser = new ReportBlockParser();
+  let carry: Buffer = Buffer.alloc(0);
+  const feed = (line: Buffer) => {
+    if (line.indexOf(PREFIX_BYTES) >= 0) parser.line(line.toString('utf8'));
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      feed(carry.length ? Buffer.concat([carry, chunk.subarray(start, nl)]) : chunk.subarray(start, nl));
+      carry = Buffer.alloc(0);
+      start = nl + 1;
+    }
+    const tail = chunk.subarray(start);
+    carry = carry.length + tail.length > MAX_REPORT_LINE ? lastBytes(carry, tail) : Buffer.concat([carry, tail]);
+  }
+  if (carry.length) feed(carry);
+  return parser.blocks;
+}
+
+/** The last {@link MAX_REPORT_LINE} bytes of `a` followed by `b`, copied (not views of a larger chunk). */
+function lastBytes(a: Buffer, b: Buffer): Buffer {
+  if (b.length >= MAX_REPORT_LINE) return Buffer.from(b.subarray(b.length - MAX_REPORT_LINE));
+  return Buffer.concat([a.subarray(a.length - (MAX_REPORT_LINE - b.length)), b]);
 }
 
 /** Formats one block, so runtime libraries and scripts in any language can produce it. */

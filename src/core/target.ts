@@ -1,12 +1,40 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import type { Instance } from './instance.js';
 import type { ArgParser } from './options.js';
 import type { Awaitable, Package } from './package.js';
-import type { FieldValue, Runner } from './runner.js';
-import { CACHED_BLOCK, parseReportBlocks } from './report-blocks.js';
+import type { ExecutionStatus, FieldValue, Runner } from './runner.js';
+import { CACHED_BLOCK, readReportBlocks } from './report-blocks.js';
+
+/** One recorded execution, as a target's own report sees it. */
+export interface ReportedExecution {
+  instance: string;
+  benchmark: string;
+  iteration: number;
+  status: ExecutionStatus;
+  fields: Record<string, FieldValue>;
+}
+
+/** What a target's own report gets: the records, and what the target said about each run. */
+export interface TargetReportInput {
+  records: readonly ReportedExecution[];
+  /** Instances to report, in order. */
+  instances: readonly string[];
+  /** `--groupby`, or the target's aggregation field. */
+  groupby: string;
+  /** Per instance name, what {@link Target.describeRun} returned in each run read (oldest first). */
+  runDescriptions: ReadonlyMap<string, ReadonlyArray<Record<string, unknown>>>;
+}
+
+/** A table of a target's own report: columns (optionally under an instance heading), rows, notes. */
+export interface TargetReportTable {
+  columns: Array<{ name: string; group?: string }>;
+  rows: Array<Array<string | number | boolean | null>>;
+  /** Lines printed under the table (legend, caveats). */
+  notes: string[];
+}
 
 /**
  * A program or suite to build (once per instance) and run. Built-in targets use exactly this
@@ -63,7 +91,7 @@ export abstract class Target {
    * default, reads `[setup-report] begin/end` blocks (see `parseReportBlocks`).
    */
   parseOutfile(_ctx: Context, outfile: string): Awaitable<Array<Record<string, FieldValue>>> {
-    return readReportBlocks(outfile);
+    return blockFields(outfile);
   }
 
   isClean(ctx: Context): Awaitable<boolean> {
@@ -74,20 +102,38 @@ export abstract class Target {
     await rm(this.path(ctx), { recursive: true, force: true });
   }
 
+  /**
+   * What the target wants kept with a run for an instance (meta.json, `instances[].target`),
+   * e.g. which of its test cases it selected, left out and found built. Called before the
+   * first execution.
+   */
+  describeRun(_ctx: Context, _instance: Instance): Awaitable<Record<string, unknown> | undefined> {
+    return undefined;
+  }
+
+  /**
+   * The target's own summary for `report` without `-f`, `--raw` or `--overhead` (undefined:
+   * the generic table). Gets the records after `--filter` and what `describeRun` recorded.
+   */
+  reportTable(_input: TargetReportInput): TargetReportTable | undefined {
+    return undefined;
+  }
+
   /** Absolute paths of the binaries built for an instance (passed to build hooks). */
   binaryPaths(_ctx: Context, _instance: Instance): Awaitable<string[]> {
     return [];
   }
 }
 
-async function readReportBlocks(outfile: string): Promise<Array<Record<string, FieldValue>>> {
-  let text: string;
+async function blockFields(outfile: string): Promise<Array<Record<string, FieldValue>>> {
+  let blocks;
   try {
-    text = await readFile(outfile, 'utf8');
-  } catch {
-    return [];
+    blocks = await readReportBlocks(outfile);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
   const fields: Record<string, FieldValue> = {};
-  for (const block of parseReportBlocks(text)) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
+  for (const block of blocks) if (block.name !== CACHED_BLOCK) Object.assign(fields, block.fields);
   return Object.keys(fields).length ? [fields] : [];
 }

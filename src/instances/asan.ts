@@ -9,10 +9,11 @@ import {
   optSuffix,
   type Package,
   UserError,
+  checkOptions,
 } from '../api.js';
 import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
-import { asanRuntimeOptions } from './sanitizer-options.js';
+import { asanRuntimeOptions, setRunOptions } from './sanitizer-options.js';
 
 export interface ASanOptions {
   /** Temporal safety: false sets the quarantine to 0 (use-after-free goes undetected). Default true. */
@@ -25,6 +26,13 @@ export interface ASanOptions {
   checkWrites?: boolean;
   /** Check loads. Default true. */
   checkReads?: boolean;
+  /**
+   * Leak detection at exit (`detect_leaks`). Default false, as in the reference: benchmarks
+   * are measured, not debugged, and build tools must not fail on a leak report.
+   */
+  leaks?: boolean;
+  /** Report malloc/delete, new/free and new/delete[] mismatches (`alloc_dealloc_mismatch`). Default false. */
+  allocDeallocMismatch?: boolean;
   /** Minimum heap redzone in bytes (power of two, 16..2048; the runtime's default is 16). */
   redzone?: number;
   optlevel?: OptLevel;
@@ -33,11 +41,14 @@ export interface ASanOptions {
 
 /**
  * AddressSanitizer with clang: `-fsanitize=address` at compile and link time plus the chosen
- * instrumentation options, and `ASAN_OPTIONS` at run time (`alloc_dealloc_mismatch=0`,
- * `detect_odr_violation=0`, `detect_leaks=0`, plus quarantine/redzone from the options).
+ * instrumentation options, and `ASAN_OPTIONS` at run time: `detect_leaks` and
+ * `alloc_dealloc_mismatch` from the options (both 0 by default), `detect_odr_violation=0`, plus
+ * quarantine/redzone from the options. Options the user gives in the environment
+ * (`ASAN_OPTIONS=detect_leaks=1 infra run ...`) win over these.
  *
  * Name: `asan[-heap|-nostack|-noglob][-wo][-lto]` as in the original, extended so that every
- * option combination gets its own name: `-ro` (no write checks), `-notemporal`, `-rz<N>`, `-O<n>`.
+ * option combination gets its own name: `-ro` (no write checks), `-notemporal`, `-rz<N>`,
+ * `-leaks`, `-mismatch`, `-O<n>`.
  */
 export class ASan extends Instance {
   readonly name: string;
@@ -46,6 +57,18 @@ export class ASan extends Instance {
 
   constructor(llvm: LLVM, options: ASanOptions = {}) {
     super();
+    checkOptions('ASan', options, {
+      temporal: true,
+      stack: true,
+      glob: true,
+      checkWrites: true,
+      checkReads: true,
+      leaks: true,
+      allocDeallocMismatch: true,
+      redzone: true,
+      optlevel: true,
+      lto: true,
+    });
     this.llvm = llvm;
     const o = {
       temporal: options.temporal ?? true,
@@ -53,6 +76,8 @@ export class ASan extends Instance {
       glob: options.glob ?? true,
       checkWrites: options.checkWrites ?? true,
       checkReads: options.checkReads ?? true,
+      leaks: options.leaks ?? false,
+      allocDeallocMismatch: options.allocDeallocMismatch ?? false,
       redzone: options.redzone,
       optlevel: checkOptLevel(options.optlevel ?? 2),
       lto: options.lto ?? false,
@@ -75,6 +100,8 @@ export class ASan extends Instance {
     if (!o.checkWrites) name += '-ro';
     if (!o.temporal) name += '-notemporal';
     if (o.redzone !== undefined) name += `-rz${o.redzone}`;
+    if (o.leaks) name += '-leaks';
+    if (o.allocDeallocMismatch) name += '-mismatch';
     name += optSuffix(o.optlevel);
     if (o.lto) name += '-lto';
     this.name = name;
@@ -108,11 +135,13 @@ export class ASan extends Instance {
     }
     // build systems run tools they just compiled with these flags (sqlite's lemon, code
     // generators): a leak report there must not fail the build
-    addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions(this.options));
+    addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions({ ...this.options, leaks: false }));
   }
 
   override prepareRun(ctx: Context): void {
     addRuntimeOptions(ctx, 'ASAN_OPTIONS', asanRuntimeOptions(this.options));
+    // the build's options (set by configure) turned leak detection off for build tools
+    if (this.options.leaks) setRunOptions(ctx, 'ASAN_OPTIONS', { detect_leaks: 1 });
   }
 
   override describe(ctx: Context): Record<string, unknown> {

@@ -9,6 +9,7 @@ import {
   optSuffix,
   type Package,
   UserError,
+  checkOptions,
 } from '../api.js';
 import { Gperftools } from '../packages/gperftools.js';
 import type { LLVM } from '../packages/llvm.js';
@@ -38,6 +39,7 @@ export class Clang extends Instance {
 
   constructor(llvm: LLVM, options: ClangOptions = {}) {
     super();
+    checkOptions('Clang', options, { optlevel: true, lto: true, alloc: true });
     this.llvm = llvm;
     this.optlevel = checkOptLevel(options.optlevel ?? 2);
     this.lto = options.lto ?? false;

@@ -9,6 +9,7 @@ import {
   type OptLevel,
   optSuffix,
   UserError,
+  checkOptions,
 } from '../api.js';
 import { asanRuntimeOptions, ubsanRuntimeOptions } from './sanitizer-options.js';
 
@@ -39,6 +40,7 @@ export class Gcc extends Instance {
 
   constructor(options: GccOptions = {}) {
     super();
+    checkOptions('Gcc', options, { optlevel: true, lto: true, version: true, sanitize: true });
     this.optlevel = checkOptLevel(options.optlevel ?? 2);
     this.lto = options.lto ?? false;
     if (options.version !== undefined && !/^\d+$/.test(options.version)) {

@@ -1,11 +1,31 @@
-import type { SanitizerOptions } from '../api.js';
+import { type Context, formatRuntimeOptions, parseRuntimeOptions, type SanitizerOptions, userRuntimeOptions } from '../api.js';
 
 /**
- * Run-time AddressSanitizer options: always `alloc_dealloc_mismatch=0`, `detect_odr_violation=0`
- * and `detect_leaks=0` (benchmarks are measured, not debugged), plus the option-dependent ones.
+ * Sets an instance's run-time options in `ctx.runenv[variable]` over what its build set
+ * there, under the options the user gave in the environment (which always win).
  */
-export function asanRuntimeOptions(o: { temporal?: boolean; redzone?: number }): SanitizerOptions {
-  const opts: SanitizerOptions = { alloc_dealloc_mismatch: 0, detect_odr_violation: 0, detect_leaks: 0 };
+export function setRunOptions(ctx: Context, variable: string, options: SanitizerOptions): void {
+  const current = ctx.runenv[variable];
+  const before = parseRuntimeOptions(Array.isArray(current) ? current.join(':') : current);
+  ctx.runenv[variable] = formatRuntimeOptions({ ...before, ...options, ...userRuntimeOptions(variable) });
+}
+
+/**
+ * Run-time AddressSanitizer options: `alloc_dealloc_mismatch` and `detect_leaks` off unless
+ * asked for (benchmarks are measured, not debugged), `detect_odr_violation=0`, plus the
+ * option-dependent ones.
+ */
+export function asanRuntimeOptions(o: {
+  temporal?: boolean;
+  redzone?: number;
+  leaks?: boolean;
+  allocDeallocMismatch?: boolean;
+}): SanitizerOptions {
+  const opts: SanitizerOptions = {
+    alloc_dealloc_mismatch: o.allocDeallocMismatch ? 1 : 0,
+    detect_odr_violation: 0,
+    detect_leaks: o.leaks ? 1 : 0,
+  };
   if (o.temporal === false) opts.quarantine_size_mb = 0;
   if (o.redzone !== undefined) opts.redzone = o.redzone;
   return opts;

@@ -9,6 +9,7 @@ import {
   optSuffix,
   type Package,
   UserError,
+  checkOptions,
 } from '../api.js';
 import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
@@ -40,6 +41,7 @@ export class UBSan extends Instance {
 
   constructor(llvm: LLVM, options: UBSanOptions = {}) {
     super();
+    checkOptions('UBSan', options, { checks: true, trap: true, recover: true, optlevel: true, lto: true });
     this.llvm = llvm;
     this.checks = options.checks ?? ['undefined'];
     if (this.checks.length === 0 || this.checks.some((c) => !/^[a-z-]+$/.test(c))) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AutotoolsPackage,
   type Awaitable,
+  checkOptions,
   type Context,
   type MakeStep,
   Package,
@@ -41,6 +42,15 @@ export class Gperftools extends Package {
 
   constructor(options: GperftoolsOptions = {}) {
     super();
+    checkOptions('Gperftools', options, {
+      libdirs: true,
+      version: true,
+      libunwind: true,
+      autotools: true,
+      url: true,
+      sha256: true,
+      patches: true,
+    });
     this.libdirs = options.libdirs ?? [
       '/usr/lib/x86_64-linux-gnu',
       '/usr/lib/aarch64-linux-gnu',

@@ -14,6 +14,7 @@ import {
   upToDate,
   UserError,
   writeOutput,
+  checkOptions,
 } from '../api.js';
 import type { LLVM } from './llvm.js';
 
@@ -65,6 +66,7 @@ export class LLVMPasses extends Package {
 
   constructor(llvm: LLVM, options: LLVMPassesOptions) {
     super();
+    checkOptions('LLVMPasses', options, { srcdir: true, name: true, useBuiltins: true, debug: true, cxxflags: true });
     if (!/^[A-Za-z0-9._-]+$/.test(options.name)) {
       throw new UserError(`LLVMPasses: name must be letters, digits, '.', '_' or '-', got '${options.name}'`);
     }

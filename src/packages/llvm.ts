@@ -1,7 +1,18 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyPatch, type Context, download, extractArchive, Package, type PkgConfigOption, run, UserError, writeOutput } from '../api.js';
+import {
+  applyPatch,
+  type Context,
+  download,
+  extractArchive,
+  Package,
+  type PkgConfigOption,
+  run,
+  UserError,
+  writeOutput,
+  checkOptions,
+} from '../api.js';
 
 export interface LLVMConfigureOptions {
   /** Link with lld (`-fuse-ld=lld`), needed for LTO with pass plugins. Default false. */
@@ -115,6 +126,7 @@ class InstalledLLVM extends LLVM {
   private readonly needLld: boolean;
 
   constructor(options: LLVMInstalledOptions) {
+    checkOptions('LLVM.installed', options, { version: true, prefix: true, lld: true });
     if (!/^\d+$/.test(options.version)) {
       throw new UserError(`LLVM.installed: version must be a major version like '22', got '${options.version}'`);
     }
@@ -205,6 +217,15 @@ class SourceLLVM extends LLVM {
   readonly options: Required<Omit<LLVMSourceOptions, 'url'>> & { url: string };
 
   constructor(options: LLVMSourceOptions) {
+    checkOptions('LLVM.fromSource', options, {
+      version: true,
+      sha256: true,
+      compilerRt: true,
+      lld: true,
+      patches: true,
+      buildFlags: true,
+      url: true,
+    });
     if (!/^\d+\.\d+\.\d+$/.test(options.version)) {
       throw new UserError(`LLVM.fromSource: version must be a full release like '22.1.8', got '${options.version}'`);
     }

@@ -11,6 +11,7 @@ import {
   unitInputs,
   upToDate,
   UserError,
+  checkOptions,
 } from '../api.js';
 import type { LLVM } from './llvm.js';
 
@@ -42,6 +43,7 @@ export class RuntimeLibrary extends Package {
 
   constructor(options: RuntimeLibraryOptions) {
     super();
+    checkOptions('RuntimeLibrary', options, { name: true, srcdir: true, cflags: true, llvm: true });
     if (!/^[A-Za-z0-9_-]+$/.test(options.name)) {
       throw new UserError(`RuntimeLibrary: name must be letters, digits, '_' or '-', got '${options.name}'`);
     }

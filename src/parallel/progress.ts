@@ -1,55 +1,79 @@
-import { isTerminal } from '../core/log.js';
+import { isTerminal, useColor } from '../core/log.js';
 import pc from 'picocolors';
 import type { PoolObserver } from './pool.js';
 
 export interface ProgressOptions {
   /** Default: process.stderr. */
   stream?: NodeJS.WriteStream;
-  /** Redraw one status line (default: whether the stream is a TTY). */
+  /** Redraw a status block in place (default: whether the stream is a TTY). */
   live?: boolean;
-  /** Default: only on a TTY, and never with NO_COLOR or TERM=dumb. */
+  /** Default: by the NO_COLOR / FORCE_COLOR conventions, else only on a TTY. */
   color?: boolean;
+  /** How many jobs run at once, for the ETA (default: the most seen running at once). */
+  slots?: number;
+  /**
+   * Jobs whose durations predict each other. Default: the label without its last `.part`, so
+   * the iterations of one benchmark with one instance (`instance/benchmark.N`) form a group.
+   */
+  groupOf?: (label: string) => string;
+  /** The clock, in milliseconds (tests give their own). */
+  now?: () => number;
 }
 
 type Outcome = { ok: boolean; text: string };
 
+/** Events redraw at most this often; a timer redraws at least once a second in between. */
 const REDRAW_MS = 100;
+const TICK_MS = 1000;
+/** Running jobs listed under the bar; the rest are counted. */
+const RUNNING_SHOWN = 4;
 
 /**
- * Shows how a run advances. On a TTY: one status line on stderr, redrawn in place (done/total,
- * running jobs, failures, ETA), with failures printed above it. Otherwise one plain line per
- * finished job. Give it to a {@link JobPool} as its observer, and call {@link report} from a
- * job to describe its outcome.
+ * Shows how a run advances. On a TTY: a status block on stderr, redrawn in place at least once a
+ * second — a bar of finished jobs, elapsed time, an ETA, failures, and the running jobs with how
+ * long each has run — with failures printed above it. Otherwise one plain line per finished job.
+ * Give it to a {@link JobPool} as its observer, and call {@link report} from a job to describe
+ * its outcome.
  */
 export class Progress implements PoolObserver {
   private readonly stream: NodeJS.WriteStream;
   private readonly live: boolean;
   private readonly c: ReturnType<typeof pc.createColors>;
+  private readonly now: () => number;
+  private readonly groupOf: (label: string) => string;
+  private readonly eta: EtaEstimator;
   private total = 0;
   private done = 0;
   private failed = 0;
   private readonly running = new Map<string, number>();
   private readonly outcomes = new Map<string, Outcome>();
-  private readonly started = Date.now();
+  private readonly started: number;
   private lastDraw = 0;
   private timer: NodeJS.Timeout | undefined;
-  private shown = false;
+  private ticker: NodeJS.Timeout | undefined;
+  /** Lines of the status block on the screen now (0: none). */
+  private drawn = 0;
 
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
-    const tty = isTerminal(this.stream);
-    this.live = options.live ?? tty;
-    const color = options.color ?? (tty && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb');
-    this.c = pc.createColors(color);
+    this.live = options.live ?? isTerminal(this.stream);
+    this.c = pc.createColors(options.color ?? useColor(this.stream));
+    this.now = options.now ?? Date.now;
+    this.groupOf = options.groupOf ?? ((label) => label.replace(/\.[^./]*$/, ''));
+    this.eta = new EtaEstimator(options.slots);
+    this.started = this.now();
   }
 
-  jobAdded(_label: string): void {
+  jobAdded(label: string): void {
     this.total++;
+    this.eta.add(this.groupOf(label));
+    if (this.live) this.ticker ??= setInterval(() => this.draw(), TICK_MS).unref();
     this.redraw();
   }
 
   jobStarted(label: string): void {
-    this.running.set(label, Date.now());
+    this.running.set(label, this.now());
+    this.eta.start(this.groupOf(label), this.running.size);
     this.redraw();
   }
 
@@ -59,7 +83,9 @@ export class Progress implements PoolObserver {
   }
 
   jobFinished(label: string, error: unknown): void {
+    const startedAt = this.running.get(label);
     this.running.delete(label);
+    if (startedAt !== undefined) this.eta.finish(this.groupOf(label), this.now() - startedAt);
     this.done++;
     const outcome: Outcome =
       error !== undefined
@@ -69,50 +95,54 @@ export class Progress implements PoolObserver {
     if (!outcome.ok) this.failed++;
     const counter = this.c.dim(`[${this.done}/${this.total}]`);
     const text = outcome.ok ? outcome.text : this.c.red(outcome.text);
-    // on a TTY successes only advance the status line; failures stay visible above it
+    // on a TTY successes only advance the bar; failures stay visible above it
     if (!this.live || !outcome.ok) this.message(`${counter} ${label} ${text}`);
     this.redraw(true);
   }
 
-  /** Prints a line without garbling the status line. */
+  /** Prints a line without garbling the status block. */
   message(line: string): void {
-    if (this.live && this.shown) this.stream.write('\r\x1b[K');
+    this.erase();
     this.stream.write(`${line}\n`);
-    this.shown = false;
-    if (this.live) this.draw();
+    if (this.live && this.total > 0) this.draw();
   }
 
-  /** Removes the status line; call once at the end. */
+  /** Removes the status block and stops redrawing; call once at the end. */
   close(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.live && this.shown) this.stream.write('\r\x1b[K');
-    this.shown = false;
+    if (this.ticker) clearInterval(this.ticker);
+    this.timer = this.ticker = undefined;
+    this.erase();
   }
 
-  /** The status line's text (also used by tests). */
-  statusLine(): string {
-    const parts = [`${this.done}/${this.total} done`];
-    if (this.running.size) {
-      const labels = [...this.running.keys()];
-      const listed = labels.slice(0, 3).join(', ');
-      parts.push(`running ${listed}${labels.length > 3 ? ` (+${labels.length - 3})` : ''}`);
+  /** Milliseconds since the display was created. */
+  elapsedMs(): number {
+    return this.now() - this.started;
+  }
+
+  /** The status block's lines, uncut (also used by tests): the bar line, then the running jobs. */
+  statusLines(barWidth = 24): string[] {
+    const c = this.c;
+    const filled = this.total ? Math.round((barWidth * this.done) / this.total) : 0;
+    const bar = c.green('█'.repeat(filled)) + c.dim('░'.repeat(barWidth - filled));
+    const percent = this.total ? Math.floor((100 * this.done) / this.total) : 0;
+    const parts = [`${bar} ${this.done}/${this.total} ${percent}%`, `elapsed ${formatDuration(this.elapsedMs() / 1000)}`];
+    const running = [...this.running].map(([label, since]) => ({ group: this.groupOf(label), since }));
+    const eta = this.eta.remainingMs(this.now(), running);
+    if (eta !== null && this.done < this.total) parts.push(`ETA ${formatDuration(eta / 1000)}`);
+    if (this.failed) parts.push(c.red(`${this.failed} failed`));
+    const lines = [parts.join('  ')];
+    const longest = [...this.running].sort((a, b) => a[1] - b[1]);
+    for (const [label, since] of longest.slice(0, RUNNING_SHOWN)) {
+      lines.push(`  ${c.cyan('running')} ${label} ${c.dim(formatDuration((this.now() - since) / 1000))}`);
     }
-    if (this.failed) parts.push(this.c.red(`${this.failed} failed`));
-    const eta = this.eta();
-    if (eta !== null) parts.push(`ETA ${formatDuration(eta)}`);
-    return parts.join(' | ');
-  }
-
-  private eta(): number | null {
-    if (this.done === 0 || this.done >= this.total) return null;
-    const perJob = (Date.now() - this.started) / this.done;
-    return (perJob * (this.total - this.done)) / 1000;
+    if (longest.length > RUNNING_SHOWN) lines.push(c.dim(`  ... and ${longest.length - RUNNING_SHOWN} more running`));
+    return lines;
   }
 
   private redraw(force = false): void {
     if (!this.live) return;
-    const now = Date.now();
+    const now = this.now();
     if (force || now - this.lastDraw >= REDRAW_MS) {
       this.draw();
       return;
@@ -123,14 +153,79 @@ export class Progress implements PoolObserver {
     }, REDRAW_MS).unref();
   }
 
+  /** Takes the status block off the screen (the cursor ends where it began). */
+  private erase(): void {
+    if (!this.live || this.drawn === 0) return;
+    this.stream.write(`\r${'\x1b[1A'.repeat(this.drawn - 1)}\x1b[J`);
+    this.drawn = 0;
+  }
+
   private draw(): void {
-    this.lastDraw = Date.now();
+    if (!this.live) return;
+    this.lastDraw = this.now();
     const width = this.stream.columns || 80;
-    let line = this.statusLine();
-    // cut by visible width so the line never wraps (ANSI codes are not visible)
-    if (visibleLength(line) > width - 1) line = cut(line, width - 2) + '…';
-    this.stream.write(`\r\x1b[K${line}`);
-    this.shown = true;
+    // cut by visible width so no line wraps (ANSI codes are not visible)
+    const lines = this.statusLines().map((l) => (visibleLength(l) > width - 1 ? cut(l, width - 2) + '…' : l));
+    this.erase();
+    this.stream.write(lines.join('\n'));
+    this.drawn = lines.length;
+  }
+}
+
+/**
+ * Estimates the time left from the durations already seen: a job is expected to take as long
+ * as the finished jobs of its group took on average, or (none finished yet) as long as all
+ * finished jobs; the work left is shared by the slots that run at once.
+ */
+export class EtaEstimator {
+  private readonly byGroup = new Map<string, { sum: number; n: number }>();
+  private readonly overall = { sum: 0, n: 0 };
+  /** Jobs added and not started, by group. */
+  private readonly queued = new Map<string, number>();
+  private peak = 0;
+
+  constructor(private readonly slots?: number) {}
+
+  add(group: string): void {
+    this.queued.set(group, (this.queued.get(group) ?? 0) + 1);
+  }
+
+  start(group: string, runningNow: number): void {
+    this.queued.set(group, Math.max(0, (this.queued.get(group) ?? 0) - 1));
+    this.peak = Math.max(this.peak, runningNow);
+  }
+
+  finish(group: string, durationMs: number): void {
+    const g = this.byGroup.get(group) ?? { sum: 0, n: 0 };
+    g.sum += durationMs;
+    g.n++;
+    this.byGroup.set(group, g);
+    this.overall.sum += durationMs;
+    this.overall.n++;
+  }
+
+  /** Expected duration of a job of this group, or null before any job finished. */
+  expectedMs(group: string): number | null {
+    const g = this.byGroup.get(group);
+    if (g?.n) return g.sum / g.n;
+    return this.overall.n ? this.overall.sum / this.overall.n : null;
+  }
+
+  /** Milliseconds left, given the running jobs and their start times; null when nothing is known yet. */
+  remainingMs(now: number, running: ReadonlyArray<{ group: string; since: number }>): number | null {
+    if (this.overall.n === 0) return null;
+    let work = 0;
+    let jobs = 0;
+    for (const [group, n] of this.queued) {
+      work += n * this.expectedMs(group)!;
+      jobs += n;
+    }
+    for (const { group, since } of running) {
+      work += Math.max(0, this.expectedMs(group)! - (now - since));
+      jobs++;
+    }
+    const slots = Math.max(1, Math.min(this.slots ?? this.peak, jobs));
+    return work / slots;
   }
 }
 

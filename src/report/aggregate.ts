@@ -23,7 +23,7 @@ function numbers(name: string, values: FieldValue[], what: string): number[] {
   return out;
 }
 
-function numeric(name: string, description: string, scaled: boolean, f: (xs: number[]) => number): Aggregation {
+function numeric(name: string, description: string, scaled: boolean, f: (xs: number[]) => number | null): Aggregation {
   return {
     description,
     scaled,
@@ -46,7 +46,13 @@ export const AGGREGATIONS: Record<string, Aggregation> = {
   count: { description: 'number of values', scaled: false, fn: (v) => v.length },
   mean: numeric('mean', 'arithmetic mean', true, stats.mean),
   median: numeric('median', 'median', true, stats.median),
-  stdev: numeric('stdev', 'population standard deviation', true, stats.stdev),
+  stdev: numeric('stdev', 'population standard deviation (divides by n, as the reference does)', true, stats.stdev),
+  stdev_sample: numeric(
+    'stdev_sample',
+    'sample standard deviation (divides by n - 1, as hyperfine and pyperf report; needs 2 values)',
+    true,
+    (xs) => (xs.length < 2 ? null : stats.sampleStdev(xs)),
+  ),
   stdev_percent: numeric(
     'stdev_percent',
     'population standard deviation as a percentage of the mean',

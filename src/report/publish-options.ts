@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeWhole } from '../util/fs-errors.js';
 import type { Context } from '../core/context.js';
 import type { OptionSpec } from '../core/options.js';
 import type { RunInfo } from '../results/meta.js';
@@ -29,8 +28,7 @@ export const PUBLISH_OPTIONS: OptionSpec[] = [
 /** Writes text to a file (creating its directory) or, without one, to standard output. */
 export async function writeOutput(ctx: Context, text: string, file: string | undefined, what = 'report'): Promise<void> {
   if (file) {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, text);
+    await writeWhole(file, text, `cannot write the ${what} to`);
     ctx.log.info(`${what} written to ${file}`);
   } else {
     await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));

@@ -35,6 +35,15 @@ export function stdev(xs: readonly number[]): number {
   return Math.sqrt(variance(xs));
 }
 
+/**
+ * Sample standard deviation (Bessel's n − 1 denominator), the estimate hyperfine and pyperf
+ * report; NaN for fewer than two values.
+ */
+export function sampleStdev(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  return Math.sqrt((variance(xs) * xs.length) / (xs.length - 1));
+}
+
 /** Coefficient of variation: population stdev / mean (a fraction, not a percentage). */
 export function cv(xs: readonly number[]): number {
   const m = mean(xs);

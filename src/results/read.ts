@@ -1,13 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { qjoin } from '../util/shell.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionStatus, FieldValue } from '../core/runner.js';
 import { Target } from '../core/target.js';
 import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
-import { executionKey, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
+import { executionKey, MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
   records: ExecutionRecord[];
@@ -132,6 +133,33 @@ export function readRecordsFile(file: string, log?: Logger): RecordsRead {
   return { records, badLines, superseded: all.length - records.length };
 }
 
+/**
+ * A line for each run directory among `runDirs` (as {@link ResultSet.runDirs}) whose meta.json
+ * says it was interrupted: how many of its executions are recorded, and the command that
+ * completes it.
+ */
+export function incompleteRunWarnings(runDirs: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const given of runDirs) {
+    const dir = basename(given) === RECORDS_FILE ? dirname(given) : given;
+    let meta: RunMeta;
+    try {
+      meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as RunMeta;
+    } catch {
+      continue; // not a run directory of this tool, or no readable meta.json: nothing to say
+    }
+    if (!meta.interrupted) continue;
+    const recorded = readRecords(dir).records.length;
+    const real = realpathSync(dir);
+    const shown = relative(process.cwd(), real) || real;
+    const instances = meta.settings?.instances ?? meta.instances.map((i) => i.name);
+    const command = qjoin(['infra', 'run', meta.target, ...instances, '--resume', shown]);
+    const of = meta.executions === undefined ? String(recorded) : `${recorded} of ${meta.executions}`;
+    lines.push(`${shown}: ${of} executions recorded (run interrupted; complete it with ${command})`);
+  }
+  return lines;
+}
+
 /** Reads `<runDir>/records.jsonl` (see {@link readRecordsFile}). */
 export function readRecords(runDir: string, log?: Logger): RecordsRead {
   return readRecordsFile(join(runDir, RECORDS_FILE), log);
@@ -177,9 +205,38 @@ function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
   if (r.fields === undefined || r.fields === null) r.fields = {};
   if (typeof r.fields !== 'object' || Array.isArray(r.fields)) return `'fields' is not an object`;
   if (!STATUSES.has(r.status as ExecutionStatus)) return `unknown status '${String(r.status)}'`;
-  if (typeof r.iteration !== 'number') r.iteration = 0;
   if (typeof r.schema === 'number' && r.schema > SCHEMA_VERSION) return `schema ${r.schema} is newer than this tool reads`;
+  const wrong = invalidField(r);
+  if (wrong) return wrong;
   out.push(r as unknown as ExecutionRecord);
+  return null;
+}
+
+/** A measured value beyond this is not a measurement (a year in seconds; 2^50 KiB, faults or switches). */
+const ABSURD: Readonly<Record<string, number>> = { runtime: 3.2e7, utime: 3.2e7, stime: 3.2e7 };
+const ABSURD_COUNT = 2 ** 50;
+
+/**
+ * What makes a record's keys or fields unusable, or null: values are never coerced, since a
+ * wrong one (an iteration "one" read as 0) would silently replace a real record.
+ */
+function invalidField(r: Record<string, unknown>): string | null {
+  const it = r.iteration;
+  if (typeof it !== 'number' || !Number.isInteger(it) || it < 0)
+    return `'iteration' is ${it === undefined ? 'missing' : JSON.stringify(it)}, not an iteration number`;
+  for (const key of ['host', 'start', 'stdout', 'stderr', 'reason'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'string') return `'${key}' is not a string`;
+  }
+  if (r.exitCode !== undefined && r.exitCode !== null && !Number.isInteger(r.exitCode)) return `'exitCode' is not an integer`;
+  if (r.signal !== undefined && r.signal !== null && typeof r.signal !== 'string') return `'signal' is not a string`;
+  for (const [name, value] of Object.entries(r.fields as Record<string, unknown>)) {
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return `field '${name}' is not a plain value`;
+    if (!(name in MEASURED_FIELDS)) continue;
+    const limit = ABSURD[name] ?? ABSURD_COUNT;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limit) {
+      return `measured field '${name}' is ${JSON.stringify(value)}, not a number from 0 to ${limit}`;
+    }
+  }
   return null;
 }
 

@@ -66,6 +66,8 @@ export interface RunMeta {
   finishedAt?: string;
   /** Set when the run was interrupted; a later `run --resume` clears it. */
   interrupted?: boolean;
+  /** Measured executions the run consists of (every iteration of every benchmark and instance), once they started. */
+  executions?: number;
   target: string;
   /** Only in run directories written before {@link settings} (now `settings.iterations`). */
   iterations?: number;

@@ -1,7 +1,27 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import {
+  accessSync,
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { describeFileSystem, freeBytes, fsUserError, isFsError } from '../util/fs-errors.js';
 import { readRecords } from './read.js';
 import { executionKey, META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
@@ -10,8 +30,13 @@ export interface RunDirectory {
   /** Absolute path of `results/run.<stamp>`. */
   readonly path: string;
   readonly meta: RunMeta;
-  /** Appends one record as one line, with one write (a crash never leaves half a record before it). */
+  /**
+   * Appends one record as one line, whole or not at all: a write cut short (a full disk) is
+   * rolled back and a {@link RecordingStopped} thrown.
+   */
   append(record: ExecutionRecord): void;
+  /** A {@link RecordingStopped} if the directory's file system has no space left, else null. */
+  noSpaceLeft(): RecordingStopped | null;
   /** Rewrites meta.json (atomically). */
   saveMeta(): void;
   /** Marks the run complete: clears `interrupted` and sets `finishedAt`. */
@@ -28,28 +53,76 @@ export function runDirName(date: Date): string {
 }
 
 /**
+ * Nothing can be recorded in a run directory any more (its file system is full or read-only):
+ * the run stops at once, and `run --resume` completes it once there is space.
+ */
+export class RecordingStopped extends UserError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'RecordingStopped';
+  }
+}
+
+/**
+ * Refuses, before a run writes anything, a results directory that cannot hold a new run:
+ * `resultsRoot` or `<resultsRoot>/last` in the way (a file; `last` not a symbolic link), or a
+ * directory that cannot be written.
+ */
+export function checkResultsRoot(resultsRoot: string): void {
+  const root = statSync(resultsRoot, { throwIfNoEntry: false });
+  if (root && !root.isDirectory()) {
+    throw new UserError(`cannot write results to ${resultsRoot}: it is a file, not a directory; move it away or remove it`);
+  }
+  const last = join(resultsRoot, 'last');
+  const link = lstatSync(last, { throwIfNoEntry: false });
+  if (link && !link.isSymbolicLink()) {
+    throw new UserError(
+      `cannot point ${last} at a new run: it is a ${link.isDirectory() ? 'directory' : 'file'}, not the symbolic link infra keeps ` +
+        `to the last run; move it away (e.g. mv ${last} ${last}.old) and run again`,
+    );
+  }
+  let existing = resultsRoot;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (e) {
+    throw fsUserError(e, 'cannot write results to', existing, 'give another project directory or fix its permissions');
+  }
+}
+
+/**
  * Creates `<resultsRoot>/run.<stamp>/` (with a `.2`, `.3`... suffix if a run started in the same
  * second), writes meta.json marked `interrupted` until {@link RunDirectory.finish}, and points
- * `<resultsRoot>/last` at it.
+ * `<resultsRoot>/last` at it. A file-system error is a UserError, and leaves no directory.
  */
 export function createRunDirectory(resultsRoot: string, meta: RunMeta, now = new Date()): RunDirectory {
-  mkdirSync(resultsRoot, { recursive: true });
-  const name = runDirName(now);
+  checkResultsRoot(resultsRoot);
+  let path: string | undefined;
+  try {
+    mkdirSync(resultsRoot, { recursive: true });
+    path = newRunPath(resultsRoot, runDirName(now));
+    const dir = openDirectory(path, { ...meta, interrupted: true });
+    dir.saveMeta();
+    writeFileSync(join(path, RECORDS_FILE), '', { flag: 'a' });
+    updateLastLink(resultsRoot, basename(path));
+    return dir;
+  } catch (e) {
+    if (path) rmSync(path, { recursive: true, force: true });
+    throw fsUserError(e, 'cannot create a run directory in', resultsRoot);
+  }
+}
+
+function newRunPath(resultsRoot: string, name: string): string {
   let path = join(resultsRoot, name);
   for (let n = 2; ; n++) {
     try {
       mkdirSync(path); // not recursive: fails if another run took this name
-      break;
+      return path;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       path = join(resultsRoot, `${name}.${n}`);
     }
   }
-  const dir = openDirectory(path, { ...meta, interrupted: true });
-  dir.saveMeta();
-  writeFileSync(join(path, RECORDS_FILE), '', { flag: 'a' });
-  updateLastLink(resultsRoot, basename(path));
-  return dir;
 }
 
 /** Points `<resultsRoot>/last` at `name` atomically (a new symlink renamed over the old one). */
@@ -83,7 +156,11 @@ export function openRunForResume(path: string, log?: Logger): ResumedRun {
   const recordsFile = join(path, RECORDS_FILE);
   if (existsSync(recordsFile)) {
     const text = readFileSync(recordsFile, 'utf8');
-    if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
+    try {
+      if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
+    } catch (e) {
+      throw stopped(e, recordsFile);
+    }
   }
   // the last record of each execution counts: one cut short by an interrupt and run again is complete
   const completed = new Set(records.filter((r) => r.status === 'ok').map(executionKey));
@@ -113,12 +190,26 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
     path,
     meta,
     append(record) {
-      appendFileSync(recordsFile, JSON.stringify(record) + '\n');
+      try {
+        appendWhole(recordsFile, Buffer.from(JSON.stringify(record) + '\n'));
+      } catch (e) {
+        throw stopped(e, recordsFile);
+      }
+    },
+    noSpaceLeft() {
+      if (freeBytes(path) !== 0) return null;
+      return new RecordingStopped(`no space left for the results in ${path} (${describeFileSystem(path)})`);
     },
     saveMeta() {
       const temp = `${metaFile}.tmp-${process.pid}`;
-      writeFileSync(temp, JSON.stringify(dir.meta, null, 2) + '\n');
-      renameSync(temp, metaFile);
+      try {
+        writeFileSync(temp, JSON.stringify(dir.meta, null, 2) + '\n');
+        renameSync(temp, metaFile);
+      } catch (e) {
+        // the previous meta.json stays as it was
+        rmSync(temp, { force: true });
+        throw stopped(e, metaFile);
+      }
     },
     finish() {
       delete dir.meta.interrupted;
@@ -127,4 +218,27 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
     },
   };
   return dir;
+}
+
+/** One write of `data` at the end of `file`, or none: a write cut short is truncated away. */
+function appendWhole(file: string, data: Buffer): void {
+  const fd = openSync(file, 'a');
+  try {
+    const size = fstatSync(fd).size;
+    try {
+      for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+    } catch (e) {
+      ftruncateSync(fd, size);
+      throw e;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file-system error while writing a run's files stops the run; anything else is a bug. */
+function stopped(e: unknown, file: string): unknown {
+  if (!isFsError(e)) return e;
+  const error = fsUserError(e, 'cannot write', file) as UserError;
+  return new RecordingStopped(error.message, { cause: e });
 }

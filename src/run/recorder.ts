@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEnv, type Context } from '../core/context.js';
 import type { Logger } from '../core/log.js';
-import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
+import { CACHED_BLOCK, readReportBlocks } from '../core/report-blocks.js';
 import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
 import type { Target } from '../core/target.js';
 import type { MeasureSpec } from '../exec/measure.js';
@@ -28,7 +28,8 @@ export interface Submission {
 export type Execution = PlannedExecution<Submission>;
 
 export interface RecorderOptions {
-  runDir: RunDirectory;
+  /** The run directory (opened by the first call). */
+  runDir: () => RunDirectory;
   target: Target;
   backend: ExecutionBackend;
   /** The run's execution settings; a benchmark's own `timeout` replaces the run's. */
@@ -63,10 +64,15 @@ export function createRecorder(options: RecorderOptions): Recorder {
         throw error;
       } finally {
         if (record) {
-          runDir.append(record);
+          // its output may be cut short, and nothing after it can be recorded
+          const full = runDir().noSpaceLeft();
+          if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
+          runDir().append(record);
           if (record.status === 'ok') recorder.ok++;
           else recorder.failed.push(record);
           report(record, executionLabel(e), log, progress);
+          // eslint-disable-next-line no-unsafe-finally -- the run stops: this replaces any other outcome
+          if (full) throw full;
         }
       }
     },
@@ -139,7 +145,7 @@ interface Verdict {
 
 async function executeOne(options: RecorderOptions, e: Execution, onRenamed: (r: RenamedField[]) => void): Promise<ExecutionRecord> {
   const { ctx, run } = e.job;
-  const paths = logPaths(options.runDir.path, options.target.name, e);
+  const paths = logPaths(options.runDir().path, options.target.name, e);
   await run.prepare?.(ctx);
   const start = new Date();
   const result = await options.backend.execute(measureSpec(options, e.job, paths));
@@ -187,7 +193,7 @@ async function collectOutputFields(
   fields: RecordFields,
 ): Promise<void> {
   if (existsSync(paths.stderrPath)) {
-    for (const block of parseReportBlocks(readFileSync(paths.stderrPath, 'utf8'))) {
+    for (const block of await readReportBlocks(paths.stderrPath)) {
       if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);
     }
   }
@@ -220,7 +226,7 @@ function errorRecord(options: RecorderOptions, e: Execution, error: unknown): Ex
   const fields = new RecordFields(null);
   fields.add(SUBMIT_PREFIX, e.job.run.fields);
   return {
-    ...recordBase(options, e, logPaths(options.runDir.path, options.target.name, e), new Date()),
+    ...recordBase(options, e, logPaths(options.runDir().path, options.target.name, e), new Date()),
     host: 'unknown',
     status: 'error',
     exitCode: null,

@@ -5,13 +5,18 @@ import type { Target } from '../core/target.js';
 import type { ExecutionBackend, JobFailure, JobPool } from '../parallel/pool.js';
 import type { Progress } from '../parallel/progress.js';
 import type { ExecutionRecord } from '../results/schema.js';
-import type { RunDirectory } from '../results/write.js';
+import { RecordingStopped, type RunDirectory } from '../results/write.js';
+import { killAll } from '../exec/children.js';
 import { createRecorder, type Execution, type Submission } from './recorder.js';
 import { executionLabel, Schedule } from './schedule.js';
 import { executionSettings, type GivenRunOptions } from './settings.js';
 
 export interface RunnerOptions {
-  runDir: RunDirectory;
+  /**
+   * Where records go; a function is called once, when the first execution is about to start,
+   * so a run whose submissions fail (an unknown benchmark, a target not built) writes nothing.
+   */
+  runDir: RunDirectory | (() => RunDirectory);
   target: Target;
   backend: ExecutionBackend;
   /** Its limit should be the backend's capacity; give it the progress display as observer. */
@@ -39,6 +44,10 @@ export interface RunSummary {
   errors: JobFailure[];
   /** Executions never started because the pool was aborted. */
   dropped: number;
+  /** The run directory, unless nothing was executed and it was never created. */
+  path: string | undefined;
+  /** Why recording stopped before the end (a full or read-only file system); the pool was aborted. */
+  stopped: RecordingStopped | undefined;
 }
 
 /**
@@ -78,16 +87,28 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     warmup: settings.warmup,
     skipKeys: options.skipKeys,
   });
-  const recorder = createRecorder({ ...options, execution: executionSettings(settings) });
+  let dir = typeof options.runDir === 'function' ? undefined : options.runDir;
+  const runDir = () => (dir ??= (options.runDir as () => RunDirectory)());
+  const recorder = createRecorder({ ...options, runDir, execution: executionSettings(settings) });
   let total = 0;
   let skipped = 0;
+  let stopped: RecordingStopped | undefined;
+  // a record that cannot be written stops the run at once: nothing after it could be kept
+  const stopOn = (error: unknown) => {
+    if (!(error instanceof RecordingStopped)) throw error;
+    if (stopped) return;
+    stopped = error;
+    pool.abort();
+    killAll();
+  };
 
   const enqueue = (e: Execution) => {
     if (pool.isAborted) return;
+    runDir();
     if (!e.warmup) total++;
     // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
     const exclusive = e.job.run.exclusive ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` } : {};
-    pool.add(executionLabel(e), () => (e.warmup ? recorder.warmup(e) : recorder.record(e)), exclusive);
+    pool.add(executionLabel(e), () => (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn), exclusive);
   };
 
   const submitFor = (instance: string, ctx: Context, run: BenchmarkRun) => {
@@ -97,7 +118,17 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     planned.ready.forEach(enqueue);
   };
 
-  const start = () => schedule.start().forEach(enqueue);
+  const start = () => {
+    const ready = schedule.start();
+    if (ready.length) plan(ready.filter((e) => !e.warmup).length);
+    ready.forEach(enqueue);
+  };
+  // meta.json says how many executions the run has, so a report of an interrupted one can say what is missing
+  const plan = (more: number) => {
+    const meta = runDir().meta;
+    meta.executions = Math.max(meta.executions ?? 0, skipped + total + more);
+    runDir().saveMeta();
+  };
 
   return {
     submit(ctx, run) {
@@ -115,10 +146,10 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     async finish() {
       start();
       await pool.drain();
-      if (!pool.isAborted) options.runDir.finish();
+      if (!pool.isAborted) dir?.finish();
       options.progress?.close();
       const { ok, failed } = recorder;
-      return { total, ok, failed, skipped, errors: [...pool.failures], dropped: pool.droppedCount };
+      return { total, ok, failed, skipped, errors: [...pool.failures], dropped: pool.droppedCount, path: dir?.path, stopped };
     },
   };
 }

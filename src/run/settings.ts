@@ -1,5 +1,6 @@
-import { nonNegativeInt, positiveInt, type OptionSpec } from '../core/options.js';
+import { nonNegativeInt, positiveInt, positiveNumber, type OptionSpec } from '../core/options.js';
 import { availableParallelism } from 'node:os';
+import { parseCpuList } from './cpus.js';
 
 /** The `--parallel` modes: where executions run. */
 export const PARALLEL_MODES = ['proc', 'ssh', 'slurm', 'prun'] as const;
@@ -78,14 +79,18 @@ export const RUN_OPTIONS = {
   }),
   timeout: option<number, 'execution'>({
     flags: '--timeout <seconds>',
-    description: 'kill an execution (and its children) after this long',
+    description: 'kill an execution (and its children) after this many seconds (fractions allowed, e.g. 2.5)',
     group: 'execution',
-    parse: positiveInt('--timeout'),
+    parse: positiveNumber('--timeout'),
   }),
   cpus: option<string, 'execution'>({
     flags: '--cpus <list>',
-    description: 'pin each execution to these CPUs (e.g. 1 or 0,1)',
+    description: 'pin each execution to these CPUs (e.g. 1 or 0,2-3)',
     group: 'execution',
+    parse: (raw) => {
+      parseCpuList(raw);
+      return raw;
+    },
   }),
   nothp: defaulted<boolean, 'execution'>({
     flags: '--nothp',

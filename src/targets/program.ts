@@ -21,6 +21,8 @@ import {
   type SizeName,
   Target,
   UserError,
+  severalFailed,
+  checkOptions,
 } from '../api.js';
 import { binariesInBuildDir, describeRecipe, runRecipe, toolchain, type BuildRecipe } from './recipes.js';
 
@@ -120,6 +122,7 @@ export class ProgramSuite extends Target {
 
   constructor(options: ProgramSuiteOptions) {
     super();
+    checkOptions('ProgramSuite', options, { name: true, programs: true, sets: true });
     this.name = options.name;
     this.programs = options.programs;
     this.sets = options.sets ?? {};
@@ -205,7 +208,7 @@ export class ProgramSuite extends Target {
     // with a jobserver sharing the cores, programs build side by side (one's configure step
     // overlaps another's compilation); without one, one after another with -j<jobs> each
     const width = ctx.jobserver ? Math.max(1, Math.min(ctx.jobs, programs.length)) : 1;
-    const failures: unknown[] = [];
+    const failures: Array<{ label: string; error: unknown }> = [];
     let next = 0;
     const worker = async () => {
       while (next < programs.length) {
@@ -213,12 +216,18 @@ export class ProgramSuite extends Target {
         try {
           await this.buildProgram(ctx, instance, p);
         } catch (e) {
-          failures.push(e);
+          failures.push({ label: p.name, error: e });
         }
       }
     };
     await Promise.all(Array.from({ length: width }, worker));
-    if (failures.length) throw failures[0];
+    if (failures.length === 1) throw failures[0]!.error;
+    // every failed program is told, not only the first
+    if (failures.length)
+      throw severalFailed(
+        `${failures.length} of ${programs.length} programs of ${this.name} failed to build with ${instance.name}`,
+        failures,
+      );
   }
 
   /** What a program's build depends on; compared again at run time, so stale binaries never run. */

@@ -2,7 +2,6 @@ import { isTerminal } from '../core/log.js';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +9,8 @@ import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import { isSha256, sha256File, sha256Hasher } from './hash.js';
 import { processExists } from './process.js';
-import { interruptSignal, throwIfInterrupted } from '../exec/interrupt.js';
+import { interruptSignal, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
+import { httpGet, TransientHttpError } from './http.js';
 
 export interface DownloadOptions {
   /**
@@ -26,6 +26,10 @@ export interface DownloadOptions {
   insecure?: boolean;
   /** Expected size in bytes, when known: mirror files of another size are not even hashed. */
   size?: number;
+  /** Give up a transfer that sends nothing for this many seconds (default {@link DEFAULT_STALL_SECONDS}). */
+  stallSeconds?: number;
+  /** Attempts after a transient failure (network, stall, HTTP 408/429/5xx; default {@link DEFAULT_RETRIES}). */
+  retries?: number;
 }
 
 /** Environment variable with ':'-separated offline mirror directories. */
@@ -43,7 +47,8 @@ const MIRROR_HINT =
  * In order: a file already at `outfile` with the right digest is reused; then the offline
  * mirror directories (`options.mirrors`, `--source-mirror`, `$INFRA_SOURCE_MIRROR`) are
  * searched for a file with that digest (by the URL's basename first, then by content);
- * only then is the network used. Downloads stream to a temporary file beside `outfile`,
+ * only then is the network used (through the proxy the environment names, see src/util/http.ts;
+ * transient failures and stalls are retried with backoff). Downloads stream to a temporary file beside `outfile`,
  * are hashed on the fly and renamed into place only when the digest matches, so `outfile`
  * never holds a partial or unverified file.
  */
@@ -58,15 +63,9 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
   await mkdir(dirname(outfile), { recursive: true });
   await removeAbandoned(dirname(outfile), `.${basename(outfile)}.part-`);
 
-  if (expected) {
-    for (const dir of mirrorDirs(ctx, options.mirrors)) {
-      const found = await findInMirror(ctx, dir, expected, urlBasename(url), options.size);
-      if (!found) continue;
-      ctx.log.info(`using ${found} from source mirror for ${url}`);
-      await placeVerified(outfile, expected, found, (tmp) => copyFile(found, tmp));
-      return outfile;
-    }
-  }
+  // mirror files named like the URL's file but with other contents: the likely cause if the download fails
+  const mismatches: string[] = [];
+  if (expected && (await fromMirrors(ctx, url, outfile, expected, options, mismatches))) return outfile;
 
   if (url.startsWith('file:')) {
     const source = fileURLToPath(url);
@@ -74,9 +73,59 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
     return outfile;
   }
   ctx.log.info(`downloading ${url}`);
-  await placeVerified(outfile, expected, url, (tmp) => fetchTo(ctx, url, tmp));
+  try {
+    await placeVerified(outfile, expected, url, (tmp) => fetchTo(ctx, url, tmp, options));
+  } catch (err) {
+    if (!mismatches.length || !(err instanceof UserError) || isInterrupted()) throw err;
+    throw new UserError(
+      `checksum mismatch: the source mirror has ${mismatches.join('; ')}, expected sha256 ${expected}; ` +
+        `if that file is the right one, update the sha256 in the setup script, else replace it ` +
+        `(downloading ${url} instead failed too: ${err.message.replace(/^could not download \S+: /, '').replace(`; ${MIRROR_HINT}`, '')})`,
+      { cause: err },
+    );
+  }
   return outfile;
 }
+
+/**
+ * Places the mirror file with the expected digest at `outfile`, if there is one. A file whose
+ * digest in a mirror's index is stale (changed without changing size and mtime) fails the
+ * check: it is hashed again and the search goes on, through the other files and mirrors.
+ */
+async function fromMirrors(
+  ctx: Context,
+  url: string,
+  outfile: string,
+  expected: string,
+  options: DownloadOptions,
+  mismatches: string[],
+): Promise<boolean> {
+  const stale = new Set<string>();
+  for (const dir of mirrorDirs(ctx, options.mirrors)) {
+    for (;;) {
+      const found = await findInMirror(ctx, dir, expected, urlBasename(url), options.size, mismatches, stale);
+      if (!found) break;
+      ctx.log.info(`using ${found} from source mirror for ${url}`);
+      try {
+        await placeVerified(outfile, expected, found, (tmp) => copyFile(found, tmp));
+        return true;
+      } catch (e) {
+        if (!(e instanceof ChecksumMismatch)) throw e;
+        ctx.log.warning(
+          `mirror file ${found} does not have the sha256 its index says (it changed without a new size or time); ` +
+            `re-indexing it and trying the other mirror files, then ${url}`,
+        );
+        stale.add(found);
+        await reindex(ctx, dir, found);
+      }
+    }
+  }
+  if (stale.size) ctx.log.info(`no mirror file has sha256 ${expected}; downloading ${url}`);
+  return false;
+}
+
+/** A downloaded or copied file whose digest is not the expected one. */
+class ChecksumMismatch extends UserError {}
 
 function checkedDigest(url: string, options: DownloadOptions): string | null {
   const { sha256 } = options;
@@ -126,7 +175,7 @@ async function placeVerified(
     if (expected !== null) {
       const actual = streamed ?? (await sha256File(tmp));
       if (actual !== expected) {
-        throw new UserError(
+        throw new ChecksumMismatch(
           `checksum mismatch for ${source}:\n  expected sha256 ${expected}\n  actual   sha256 ${actual}\n` +
             '  the file was not kept; if the new contents are trusted, update the sha256',
         );
@@ -151,36 +200,65 @@ export async function removeAbandoned(dir: string, prefix: string): Promise<void
   }
 }
 
-/** Streams a URL into `tmp`, returning its sha256. */
-async function fetchTo(ctx: Context, url: string, tmp: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, { redirect: 'follow', signal: interruptSignal });
-  } catch (err) {
-    throwIfInterrupted();
-    throw new UserError(`could not download ${url}: ${describeFetchError(err)}; ${MIRROR_HINT}`, { cause: err });
+/** Seconds without data after which a transfer is given up (and tried again). */
+export const DEFAULT_STALL_SECONDS = 30;
+/** Further attempts after a transient failure, with waits of 1, 2, 4... seconds. */
+export const DEFAULT_RETRIES = 3;
+
+/** Streams a URL into `tmp`, returning its sha256; transient failures are retried with backoff. */
+async function fetchTo(ctx: Context, url: string, tmp: string, options: DownloadOptions): Promise<string> {
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchOnce(ctx, url, tmp, options.stallSeconds ?? DEFAULT_STALL_SECONDS);
+    } catch (err) {
+      throwIfInterrupted();
+      const transient = err instanceof TransientHttpError;
+      if (!transient || attempt >= retries) {
+        const tries = attempt > 0 ? ` (after ${attempt + 1} attempts)` : '';
+        throw new UserError(`could not download ${url}${tries}: ${describeFetchError(err)}; ${MIRROR_HINT}`, { cause: err });
+      }
+      const wait = 1000 * 2 ** attempt;
+      ctx.log.warning(`downloading ${url} failed: ${describeFetchError(err)}; trying again in ${wait / 1000} s`);
+      await sleep(wait);
+    }
   }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel().catch(() => {});
-    throw new UserError(`could not download ${url}: HTTP ${response.status} ${response.statusText}; ${MIRROR_HINT}`);
-  }
-  const total = Number(response.headers.get('content-length')) || undefined;
+}
+
+async function fetchOnce(ctx: Context, url: string, tmp: string, stallSeconds: number): Promise<string> {
+  const response = await httpGet(url, { stallSeconds, signal: interruptSignal });
+  const total = Number(response.headers['content-length']) || undefined;
   const hash = sha256Hasher();
   const progress = new Progress(ctx, url, total);
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => {
+  response.on('data', (chunk: Buffer) => {
     hash.update(chunk);
     progress.advance(chunk.length);
   });
   try {
-    await pipeline(body, createWriteStream(tmp));
+    await pipeline(response, createWriteStream(tmp));
   } catch (err) {
-    throwIfInterrupted();
-    throw new UserError(`download of ${url} was interrupted: ${describeFetchError(err)}; ${MIRROR_HINT}`, { cause: err });
+    // a stall or a dropped connection mid-transfer: the request's error says which
+    throw err instanceof TransientHttpError ? err : new TransientHttpError(`the transfer was cut off: ${describeFetchError(err)}`);
   } finally {
     progress.done();
   }
+  if (total !== undefined && progress.received !== total) {
+    throw new TransientHttpError(`the transfer ended after ${progress.received} of ${total} bytes`);
+  }
   return hash.digest('hex');
+}
+
+/** Waits `ms`, or less if the user interrupts. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      interruptSignal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    interruptSignal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function describeFetchError(err: unknown): string {
@@ -192,7 +270,7 @@ function describeFetchError(err: unknown): string {
 
 /** Progress on stderr: a live line on a terminal, a plain line every few seconds otherwise. */
 class Progress {
-  private received = 0;
+  received = 0;
   private readonly start = Date.now();
   private last = this.start;
   private shown = false;
@@ -283,6 +361,8 @@ async function findInMirror(
   expected: string,
   preferredName: string | undefined,
   size: number | undefined,
+  mismatches: string[],
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<string | undefined> {
   let names: string[];
   try {
@@ -299,9 +379,13 @@ async function findInMirror(
   let match: string | undefined;
   for (const name of ordered) {
     const path = join(dir, name);
+    if (skip.has(path)) continue;
     const st = await stat(path).catch(() => null);
     if (!st || !st.isFile()) continue;
-    if (size !== undefined && st.size !== size) continue;
+    if (size !== undefined && st.size !== size) {
+      if (name === preferredName) mismatches.push(`${path} of ${st.size} bytes (expected ${size})`);
+      continue;
+    }
     const key = `${path}\0${st.size}\0${st.mtimeMs}`;
     const cached = index[name];
     let digest = cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs ? cached.sha256 : memo.get(key);
@@ -318,10 +402,23 @@ async function findInMirror(
     }
     if (name === preferredName) {
       ctx.log.warning(`ignoring mirror file ${path}: its sha256 is ${digest}, expected ${expected}`);
+      mismatches.push(`${path} with sha256 ${digest}`);
     }
   }
   if (changed) await writeIndex(ctx, dir, index, new Set(names));
   return match;
+}
+
+/** Hashes a mirror file again and records its digest in this process and in the mirror's index. */
+async function reindex(ctx: Context, dir: string, path: string): Promise<void> {
+  for (const key of memo.keys()) if (key.startsWith(`${path}\0`)) memo.delete(key);
+  const st = await stat(path).catch(() => null);
+  if (!st) return;
+  const sha256 = await sha256File(path);
+  memo.set(`${path}\0${st.size}\0${st.mtimeMs}`, sha256);
+  const index = await readIndex(dir);
+  index[basename(path)] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+  await writeIndex(ctx, dir, index, new Set(Object.keys(index)));
 }
 
 async function readIndex(dir: string): Promise<MirrorIndex> {

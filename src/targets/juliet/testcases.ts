@@ -1,7 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../api.js';
-import { CWE_ALIASES, UNSUPPORTED_VARIANTS } from './cwes.js';
+import { CWE_ALIASES, FAMILY_RULES, type JulietFamily, UNSUPPORTED_VARIANTS } from './cwes.js';
+
+/** A source file of a test case and which of its programs it belongs to. */
+export interface JulietFile {
+  path: string;
+  /** `both` (single-file and multi-file `a`, `b`... parts), or only `bad` (`_bad.cpp`) or `good` (`_good1.cpp`...). */
+  program: 'both' | 'bad' | 'good';
+}
 
 /** One Juliet test case: the files that together make its good and its bad program. */
 export interface JulietTestCase {
@@ -12,12 +19,20 @@ export interface JulietTestCase {
   variant: string;
   /** Flow variant, two digits. */
   flow: string;
-  files: string[];
+  files: JulietFile[];
   cxx: boolean;
+  wchar: boolean;
+  /** The family whose bug the run here does not reliably reach, if any. */
+  family?: JulietFamily;
+}
+
+/** The files a test case's good or bad program is linked from. */
+export function programFiles(tc: JulietTestCase, kind: 'good' | 'bad'): string[] {
+  return tc.files.filter((f) => f.program === 'both' || f.program === kind).map((f) => f.path);
 }
 
 // CWE<id>_<name>__<functional variant>_<flow>[a-z]?.c[pp]; split test cases end in a, b, ... or _bad/_good1
-const FILE = /^(CWE(\d+)_\w+?__(\w+)_(\d{2}))(?:[a-z]|_bad|_good\w*)?\.(c|cpp)$/;
+const FILE = /^(CWE(\d+)_\w+?__(\w+)_(\d{2}))([a-z]|_bad|_good\w*)?\.(c|cpp)$/;
 
 /** Resolves `--cwe` values (416, CWE416, uaf, ...) to CWE numbers; unknown names list the valid ones. */
 export function resolveCwes(requested: readonly string[], available: readonly number[]): number[] {
@@ -67,29 +82,33 @@ function sourceFiles(dir: string): string[] {
 
 export interface Discovery {
   testcases: JulietTestCase[];
-  /** Test cases left out, with the reason. */
-  skipped: Array<{ name: string; reason: string }>;
+  /** Test cases that cannot run here (Windows, sockets), with the reason. */
+  skipped: Array<{ name: string; cwe: number; flow: string; reason: string }>;
 }
 
 /** The test cases of the chosen CWEs and flow variants, minus those that cannot run here. */
-export function discoverTestCases(root: string, cwes: readonly number[], flows: readonly string[]): Discovery {
+export function discoverTestCases(root: string, cwes: readonly number[], flows: readonly string[] | 'all'): Discovery {
   const byName = new Map<string, JulietTestCase>();
   const skipped: Discovery['skipped'] = [];
   const seenSkipped = new Set<string>();
   for (const { cwe, dir } of cweDirs(root).filter((d) => cwes.includes(d.cwe))) {
     for (const file of sourceFiles(dir).sort()) {
       const m = FILE.exec(file.split('/').pop()!)!;
-      const [, name, , variant, flow, ext] = m as unknown as [string, string, string, string, string, string];
-      if (!flows.includes(flow)) continue;
+      const [, name, , variant, flow, part, ext] = m as unknown as [string, string, string, string, string, string | undefined, string];
+      if (flows !== 'all' && !flows.includes(flow)) continue;
       const unsupported = UNSUPPORTED_VARIANTS.find((u) => u.pattern.test(variant));
       if (unsupported) {
-        if (!seenSkipped.has(name)) skipped.push({ name, reason: unsupported.reason });
+        if (!seenSkipped.has(name)) skipped.push({ name, cwe, flow, reason: unsupported.reason });
         seenSkipped.add(name);
         continue;
       }
       let tc = byName.get(name);
-      if (!tc) byName.set(name, (tc = { name, cwe, variant, flow, files: [], cxx: false }));
-      tc.files.push(file);
+      if (!tc) {
+        const family = FAMILY_RULES.find((r) => r.pattern.test(variant) && (!r.cwes || r.cwes.includes(cwe)))?.family;
+        tc = { name, cwe, variant, flow, files: [], cxx: false, wchar: /(^|_)wchar_t(_|$)/.test(variant), ...(family ? { family } : {}) };
+        byName.set(name, tc);
+      }
+      tc.files.push({ path: file, program: part === '_bad' ? 'bad' : part?.startsWith('_good') ? 'good' : 'both' });
       if (ext === 'cpp') tc.cxx = true;
     }
   }

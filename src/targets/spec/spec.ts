@@ -17,6 +17,7 @@ import {
   Target,
   UserError,
   writeOutput,
+  checkOptions,
 } from '../../api.js';
 import { Nothp } from '../../packages/nothp.js';
 import { configName, renderConfig } from './config.js';
@@ -57,7 +58,7 @@ export interface SpecOptions {
  * (miscompare, run error) is a failed execution. `ctx.targetRunWrapper` goes into the config's
  * `monitor_wrapper`, so it wraps the benchmark, not the harness.
  *
- * Options: build `--<name>-benchmarks NAME...`; run: `--benchmarks NAME...` (alias), `--test`,
+ * Options: build and run `--<name>-benchmarks NAME...` or its alias `--benchmarks NAME...`; run: `--test`,
  * `--runspec-args 'ARGS'` (passed to the harness, split on spaces).
  */
 export class SpecCpu extends Target {
@@ -72,6 +73,14 @@ export class SpecCpu extends Target {
 
   constructor(version: SpecVersion, options: SpecOptions) {
     super();
+    checkOptions('SPEC CPU', options, {
+      source: true,
+      sourceType: true,
+      patches: true,
+      nothp: true,
+      forceCpu: true,
+      defaultBenchmarks: true,
+    });
     this.version = version;
     this.name = version.target;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- setup scripts in JavaScript may pass anything
@@ -112,10 +121,11 @@ export class SpecCpu extends Target {
 
   override addBuildArgs(parser: ArgParser): void {
     parser.option(`--${this.benchmarksOption} <names...>`, this.benchmarksHelp('build'));
+    // (run takes the build options too)
+    parser.option('--benchmarks <names...>', `alias for --${this.benchmarksOption}`);
   }
 
   override addRunArgs(parser: ArgParser): void {
-    parser.option('--benchmarks <names...>', `alias for --${this.benchmarksOption}`);
     parser.option('-t, --test', 'run the test workloads instead of the reference workloads');
     parser.option('--runspec-args <args>', `extra arguments for ${this.version.harness}, e.g. '--define foo=1' (split on spaces)`);
   }

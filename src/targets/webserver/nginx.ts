@@ -15,6 +15,7 @@ import {
   requireProgram,
   run,
   UserError,
+  checkOptions,
 } from '../../api.js';
 import { WebServer, type ServeSpec, type ServerCommand } from './webserver.js';
 
@@ -53,6 +54,7 @@ export class Nginx extends WebServer {
 
   constructor(options: NginxOptions = {}) {
     super();
+    checkOptions('Nginx', options, { version: true, sha256: true, configureArgs: true });
     this.version = options.version ?? '1.22.1';
     const sha256 = options.sha256 ?? RELEASES[this.version];
     if (!sha256) {
