@@ -1,8 +1,9 @@
 #!/bin/sh
-# Fills DIR with the source tarballs of the built-in open-source suite, nginx and the programs the
-# build recipe tests use (libyaml: autotools, pkgconf: meson), taken from Debian's archive (its
-# "orig" tarballs are the upstream release files byte for byte, or a pinned repack where noted
-# in src/targets/). Point --source-mirror DIR (or INFRA_SOURCE_MIRROR=DIR) at
+# Fills DIR with the source tarballs of the built-in open-source suite, nginx, the programs the
+# build recipe tests use (libyaml: autotools, pkgconf: meson) and the built-in packages built
+# from source (src/packages/: autotools, make, ninja, cmake, binutils, ...), taken from Debian's
+# archive (its "orig" tarballs are the upstream release files byte for byte, or a pinned repack
+# where noted in src/targets/ and src/packages/). Point --source-mirror DIR (or INFRA_SOURCE_MIRROR=DIR) at
 # the result to build without access to the upstream sites. Nothing here is trusted blindly: the
 # infra finds a file in the mirror only by the sha256 it pins, so a damaged download is ignored.
 #
@@ -28,6 +29,21 @@ pool/main/l/lz4/lz4_1.9.4.orig.tar.gz
 pool/main/n/nginx/nginx_1.22.1.orig.tar.gz
 pool/main/liby/libyaml/libyaml_0.2.5.orig.tar.gz
 pool/main/p/pkgconf/pkgconf_1.8.1.orig.tar.xz
+pool/main/m/m4/m4_1.4.19.orig.tar.xz
+pool/main/a/autoconf/autoconf_2.71.orig.tar.gz
+pool/main/libt/libtool/libtool_2.4.7.orig.tar.xz
+pool/main/a/automake-1.16/automake-1.16_1.16.5.orig.tar.xz
+pool/main/p/patchelf/patchelf_0.14.3.orig.tar.gz
+pool/main/m/make-dfsg/make-dfsg_4.3.orig.tar.gz
+pool/main/n/ninja-build/ninja-build_1.11.1.orig.tar.gz
+pool/main/e/elfutils/elfutils_0.188.orig.tar.bz2
+pool/main/libu/libunwind/libunwind_1.6.2.orig.tar.gz
+pool/main/g/google-perftools/google-perftools_2.10.orig.tar.gz
+pool/main/b/binutils/binutils_2.40.orig.tar.xz
+pool/main/c/cmake/cmake_3.25.1.orig.tar.gz
+pool/main/c/coreutils/coreutils_9.1.orig.tar.xz
+pool/main/b/bash/bash_5.2.15.orig.tar.gz
+pool/main/w/wrk/wrk_4.1.0.orig.tar.gz
 "
 
 status=0

@@ -22,6 +22,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang-19 llvm-19-dev lld-19 libclang-rt-19-dev)
   # the build recipe tests: an autotools bootstrap and a meson build of real sources
   pkgs+=(meson autoconf automake libtool pkg-config)
+  # the package tests: elfutils needs zlib; wrk (a slow test) the system's LuaJIT and OpenSSL
+  pkgs+=(zlib1g-dev luajit libluajit-5.1-dev libssl-dev)
   # the HTML report is opened in a real headless browser (playwright-core drives it)
   pkgs+=(chromium)
 fi

@@ -10,6 +10,15 @@ export { Context, type ContextPaths, type ContextHooks, type Hook, type EnvValue
 export { Target, type ReportedExecution, type TargetReportInput, type TargetReportTable } from './core/target.js';
 export { Instance } from './core/instance.js';
 export { Package, type PkgConfigOption, type Awaitable } from './core/package.js';
+export {
+  SourcePackage,
+  AutotoolsPackage,
+  pinnedSource,
+  type PackageSource,
+  type SourceOptions,
+  type SourceDirs,
+  type MakeStep,
+} from './core/source-package.js';
 export { UserError, InterruptedError, severalFailed } from './core/errors.js';
 export type { ArgParser, OptionSpec } from './core/options.js';
 export { positiveInt, checkOptions } from './core/options.js';
