@@ -99,6 +99,9 @@ export const reportOptionSpecs: OptionSpec[] = [
   ...PUBLISH_OPTIONS,
 ];
 
+/** The table is printed on standard output: no -o, and no page or figures asked for instead. */
+const tableOnTerminal = (opts: ReportOptions): boolean => !opts.outfile && !opts.html && !opts.figures;
+
 /** Output format from `--table` or one of its shorthands. */
 function tableFormat(opts: ReportOptions): TableFormat {
   const given = TABLE_SHORTHANDS.filter((f) => opts[f]);
@@ -119,7 +122,7 @@ export async function report(ctx: Context, target: Target, opts: ReportOptions):
     await writeReportPublications(ctx, built, { ...opts, title: `Report of ${target.name}` });
   }
   // with --html or --figures the table goes to the terminal only when asked for with -o
-  if (opts.outfile || !(opts.html || opts.figures)) await writeOutput(ctx, text, opts.outfile);
+  if (opts.outfile || tableOnTerminal(opts)) await writeOutput(ctx, text, opts.outfile);
 }
 
 /** The report as text, exactly as `report` prints it. */
@@ -171,8 +174,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   warnings.push(...incompleteRunWarnings(read.runDirs));
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
-  const tableOnTerminal = !opts.outfile && !opts.html && !opts.figures;
-  if (!tableOnTerminal || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
+  if (!tableOnTerminal(opts) || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
   return { ...built, known, runs };
 }
 

@@ -78,7 +78,7 @@ export async function download(ctx: Context, url: string, options: DownloadOptio
   } catch (err) {
     if (!mismatches.length || !(err instanceof UserError) || isInterrupted()) throw err;
     throw new UserError(
-      `checksum mismatch: the source mirror has ${mismatches.join('; ')}, expected sha256 ${expected}; ` +
+      `checksum mismatch: the source mirror has ${[...new Set(mismatches)].join('; ')}, expected sha256 ${expected}; ` +
         `if that file is the right one, update the sha256 in the setup script, else replace it ` +
         `(downloading ${url} instead failed too: ${err.message.replace(/^could not download \S+: /, '').replace(`; ${MIRROR_HINT}`, '')})`,
       { cause: err },
