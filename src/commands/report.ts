@@ -8,10 +8,11 @@ import { helpFieldsText, knownFields, parseFieldSpecs, RECORD_KEYS, type FieldSp
 import { overheadTable } from '../report/overhead.js';
 import { DEFAULT_RAW_FIELDS, rawTable } from '../report/raw.js';
 import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances, type Grouped } from '../report/select.js';
-import { formatTable, TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
+import { TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
 import type { BuiltReport } from '../report/publish-options.js';
-import { PUBLISH_OPTIONS, writeOutput } from '../report/publish-options.js';
+import { PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-options.js';
+import { saturationReport, SATURATION_OPTIONS } from '../report/saturation-report.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
@@ -54,6 +55,8 @@ export interface ReportOptions {
   html?: string;
   /** Also write each chart as a standalone SVG file into this directory. */
   figures?: string;
+  /** Web-server sweeps: the share of its cores (0-1) at which a server counts as saturated. */
+  saturationThreshold?: number;
 }
 
 /** Fields reported when no `-f` is given. */
@@ -97,6 +100,7 @@ export const reportOptionSpecs: OptionSpec[] = [
   { flags: '--table <format>', description: 'output format', default: 'fancy', choices: TABLE_FORMATS },
   ...TABLE_SHORTHANDS.map((f) => ({ flags: `--${f}`, description: `same as --table ${f}` })),
   ...PUBLISH_OPTIONS,
+  ...SATURATION_OPTIONS,
 ];
 
 /** The table is printed on standard output: no -o, and no page or figures asked for instead. */
@@ -116,7 +120,7 @@ function tableFormat(opts: ReportOptions): TableFormat {
 export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
   const built = await buildReport(ctx, target, opts);
   if (typeof built === 'string') return writeOutput(ctx, built, opts.outfile);
-  const text = formatTable(built.table, tableFormat(opts), opts.precision ?? 3);
+  const text = reportTextOf(built, tableFormat(opts), opts.precision ?? 3);
   if (opts.html || opts.figures) {
     const { writeReportPublications } = await import('../report/publish.js');
     await writeReportPublications(ctx, built, { ...opts, title: `Report of ${target.name}` });
@@ -128,7 +132,7 @@ export async function report(ctx: Context, target: Target, opts: ReportOptions):
 /** The report as text, exactly as `report` prints it. */
 export async function reportText(ctx: Context, target: Target, opts: ReportOptions): Promise<string> {
   const built = await buildReport(ctx, target, opts);
-  return typeof built === 'string' ? built : formatTable(built.table, tableFormat(opts), opts.precision ?? 3);
+  return typeof built === 'string' ? built : reportTextOf(built, tableFormat(opts), opts.precision ?? 3);
 }
 
 /**
@@ -172,10 +176,11 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
   warnings.push(...incompleteRunWarnings(read.runDirs));
+  const extra = opts.raw ? {} : saturationReport(selected, instances, opts.overhead, opts.saturationThreshold, warnings);
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
   if (!tableOnTerminal(opts) || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
-  return { ...built, known, runs };
+  return { ...built, known, runs, records: selected, groupby: opts.groupby ?? target.aggregationField, instances, ...extra };
 }
 
 /** The target's own summary (`Target.reportTable`), given what it recorded with each run. */

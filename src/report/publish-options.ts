@@ -4,7 +4,9 @@ import type { OptionSpec } from '../core/options.js';
 import type { RunInfo } from '../results/meta.js';
 import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
-import type { ReportTable } from './table.js';
+import type { ExecutionRecord } from '../results/schema.js';
+import type { SaturationAnalysis } from './saturation.js';
+import { formatTable, type ReportTable, type TableFormat } from './table.js';
 
 /** A report before formatting: its table, and what its charts and HTML page are drawn from. */
 export interface BuiltReport {
@@ -17,6 +19,27 @@ export interface BuiltReport {
   data?: Grouped;
   specs?: FieldSpec[];
   baseline?: string;
+  /** The selected records and the field they are grouped on (charts of sweeps and test suites). */
+  records?: ExecutionRecord[];
+  groupby?: string;
+  instances?: string[];
+  /** For a web-server sweep: the peaks and the overheads at the baseline's saturation point. */
+  saturation?: SaturationAnalysis;
+  /** Tables printed after the main one in human formats, and shown on the page. */
+  extraTables?: Array<{ heading: string; table: ReportTable }>;
+}
+
+/** Formats that show a second table after the first (machine formats hold one table only). */
+const STACKED: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'latex'];
+
+/** The report's text: its table, then in human formats each extra table under its heading. */
+export function reportTextOf(built: BuiltReport, format: TableFormat, precision: number): string {
+  const parts = [formatTable(built.table, format, precision)];
+  if (STACKED.includes(format)) {
+    const comment = format === 'latex' ? '% ' : '';
+    for (const t of built.extraTables ?? []) parts.push(`\n${comment}${t.heading}\n${formatTable(t.table, format, precision)}`);
+  }
+  return parts.join('');
 }
 
 /** The options of `report` and `compare` that write pages and figures besides the table. */
