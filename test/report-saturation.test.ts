@@ -1,15 +1,31 @@
 // The saturation point of a web-server sweep, from records laid out as the web-server targets
 // write them: per instance the peak, and the overheads at the baseline's peak.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { reportText } from '../src/commands/report.js';
+import { report, reportText } from '../src/commands/report.js';
 import { analyzeSaturation, parseThreshold, saturationTable, saturationVerdict } from '../src/report/saturation.js';
 import { formatTable } from '../src/report/table.js';
 import type { ExecutionRecord } from '../src/results/schema.js';
+import { countMarks, openInChromium } from './browser.js';
 import { quietContext, Toy, writeToyRun } from './report-fixtures.js';
+
+const shots = process.env.INFRA_SCREENSHOTS ?? join(tmpdir(), 'infra-report-screenshots');
+const LAYERS = [
+  'throughput_lines',
+  'throughput_points',
+  'peaks',
+  'saturation',
+  'cpu_lines',
+  'cpu_points',
+  'threshold',
+  'cpu_saturation',
+  'latency_lines',
+  'latency_points',
+  'latency_saturation',
+];
 
 type Curve = Record<number, { throughput: number; utilization?: number; p99?: number }>;
 
@@ -137,4 +153,50 @@ test('report: the saturation table follows the overhead table; the warning is on
   // higher threshold from the command line's parser
   const strict = await reportText(ctx, new Toy(), { ...opts, saturationThreshold: 0.5 });
   assert.doesNotMatch(strict, /never reached saturation/);
+});
+
+test('--html: throughput and server CPU against connections with the peaks and the saturation point, latency percentiles', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'infra-saturation-html-'));
+  const dir = writeToyRun(join(root, 'run.1'), sweepRecords(SATURATING), (m) => {
+    m.instances = [{ name: 'gcc' }, { name: 'asan' }];
+  });
+  const { ctx } = quietContext(root);
+  const html = join(root, 'sweep.html');
+  await report(ctx, new Toy(), { rundirs: [dir], overhead: 'gcc', groupby: 'connections', field: ['throughput:median'], html });
+  const opened = await openInChromium(html);
+  try {
+    assert.deepEqual(opened.errors, []);
+    assert.deepEqual(opened.requests, [`file://${html}`]);
+    const marks = await countMarks(opened.page, LAYERS);
+    // 2 instances x 3 connection counts; one ring per instance; the saturation rule in every panel
+    assert.deepEqual(marks[0], {
+      throughput_lines: 2,
+      throughput_points: 6,
+      peaks: 2,
+      saturation: 1,
+      cpu_lines: 2,
+      cpu_points: 6,
+      threshold: 1,
+      cpu_saturation: 1,
+      latency_lines: 0,
+      latency_points: 0,
+      latency_saturation: 0,
+    });
+    // a panel per percentile (P50, P99), each a line per instance
+    assert.deepEqual(marks[1], {
+      ...Object.fromEntries(LAYERS.map((l) => [l, 0])),
+      latency_lines: 4,
+      latency_points: 12,
+      latency_saturation: 2,
+    });
+    const tables = await opened.page.$$eval('h3', (hs) => hs.map((h) => h.textContent));
+    assert.ok(tables.includes('Saturation: peak throughput per instance, and overheads at the saturation point of gcc'));
+    mkdirSync(shots, { recursive: true });
+    await opened.page.screenshot({ path: join(shots, 'saturation.png'), fullPage: true });
+    const [chart, latency] = await opened.page.$$('figure');
+    await chart!.screenshot({ path: join(shots, 'saturation-chart.png') });
+    await latency!.screenshot({ path: join(shots, 'latency-chart.png') });
+  } finally {
+    await opened.close();
+  }
 });

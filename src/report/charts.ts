@@ -34,12 +34,12 @@ export interface Sample {
   value: number;
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** Wong's colour-blind safe palette: instances stay distinguishable in print and on screen. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 const FONT = 'Helvetica, Arial, sans-serif';
 
-const CONFIG = {
+export const CONFIG = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },

@@ -4,6 +4,7 @@ import type { Context } from '../core/context.js';
 import { renderSvg, type Chart } from './charts.js';
 import { reportCharts } from './figures.js';
 import { renderHtml, type HtmlFigure } from './html.js';
+import { latencyChart, saturationChart } from './saturation-charts.js';
 import { writeOutput, type BuiltReport } from './publish-options.js';
 
 export interface PublishOptions {
@@ -26,7 +27,10 @@ const WARNING = 'warning: ';
 
 /** Writes the HTML page and/or the SVG figures of a built report. */
 export async function writeReportPublications(ctx: Context, built: BuiltReport, opts: PublishOptions): Promise<void> {
-  const charts = opts.charts ?? (built.data && built.specs ? reportCharts(built.data, built.specs, built.known, built.baseline) : []);
+  const charts = opts.charts ?? [
+    ...extraCharts(built),
+    ...(built.data && built.specs ? reportCharts(built.data, built.specs, built.known, built.baseline) : []),
+  ];
   const rendered = await Promise.all(charts.map(async (chart) => ({ chart, svg: await renderSvg(chart) })));
   if (opts.figures) {
     await mkdir(opts.figures, { recursive: true });
@@ -40,19 +44,34 @@ export async function writeReportPublications(ctx: Context, built: BuiltReport, 
   });
   const warnings = [
     ...(opts.warnings ?? []),
-    ...built.table.notes.filter((n) => n.startsWith(WARNING)).map((n) => n.slice(WARNING.length)),
+    ...[built.table, ...(built.extraTables ?? []).map((t) => t.table)]
+      .flatMap((t) => t.notes)
+      .filter((n) => n.startsWith(WARNING))
+      .map((n) => n.slice(WARNING.length)),
   ];
   const html = renderHtml({
     title: opts.title,
     intro: opts.intro ?? defaultIntro(built),
     warnings,
     figures: rendered.filter((r) => !r.chart.name.startsWith('samples-')).map(figure),
-    tables: [{ heading: opts.tableHeading ?? tableHeading(built), table: built.table }],
+    tables: [{ heading: opts.tableHeading ?? tableHeading(built), table: built.table }, ...(opts.charts ? [] : (built.extraTables ?? []))],
     detailFigures: rendered.filter((r) => r.chart.name.startsWith('samples-')).map(figure),
     runs: built.runs,
     precision: opts.precision ?? 3,
   });
   await writeOutput(ctx, html, opts.html, 'HTML report');
+}
+
+/** Charts drawn from the records themselves: a web-server sweep's saturation. */
+function extraCharts(built: BuiltReport): Chart[] {
+  const out: Chart[] = [];
+  const all = built.instances ?? built.data?.instances ?? [];
+  if (built.saturation) {
+    out.push(saturationChart(built.saturation, all));
+    const latency = latencyChart(built.saturation, all);
+    if (latency) out.push(latency);
+  }
+  return out;
 }
 
 function tableHeading(built: BuiltReport): string {
