@@ -14,6 +14,7 @@ import type { BuiltReport } from '../report/publish-options.js';
 import { PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-options.js';
 import { saturationReport, SATURATION_OPTIONS } from '../report/saturation-report.js';
 import { metaDifferences } from '../report/meta-diff.js';
+import { describeRunFields, withRunFields } from '../report/run-fields.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { incompleteRunWarnings, readResults } from '../results/read.js';
@@ -151,7 +152,12 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   if (!opts.rundirs.length) throw new UserError('no results directories given (e.g. results/last)');
 
   const read = await readResults(ctx, target, opts.rundirs);
-  const records = read.records.filter((r) => r.target === target.name);
+  const runs = read.runDirs.map(readRunInfo);
+  const records = withRunFields(
+    read.records.filter((r) => r.target === target.name),
+    runs,
+    read.legacyDirs.length > 0,
+  );
   if (!records.length && read.records.length) {
     const present = [...new Set(read.records.map((r) => r.target))].sort(naturalCompare);
     throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}; targets present: ${present.join(', ')}`);
@@ -160,11 +166,11 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   if (!records.length) throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}`);
 
   const known = knownFields(target, records);
+  describeRunFields(known);
   const selected = applyFilters(records, parseFilters(opts.filter ?? [], known));
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
   const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
 
-  const runs = read.runDirs.map(readRunInfo);
   const warnings: string[] = [];
   const own = opts.raw || opts.overhead || opts.field?.length ? undefined : targetTable(target, selected, instances, runs, opts);
   const built = own
