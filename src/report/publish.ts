@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { renderSvg, type Chart } from './charts.js';
 import { reportCharts } from './figures.js';
+import { detectionChart, detectionRates, hasVerdicts } from './detection.js';
 import { renderHtml, type HtmlFigure } from './html.js';
 import { latencyChart, saturationChart } from './saturation-charts.js';
 import { writeOutput, type BuiltReport } from './publish-options.js';
@@ -62,7 +63,7 @@ export async function writeReportPublications(ctx: Context, built: BuiltReport, 
   await writeOutput(ctx, html, opts.html, 'HTML report');
 }
 
-/** Charts drawn from the records themselves: a web-server sweep's saturation. */
+/** Charts drawn from the records themselves: a web-server sweep's saturation, a test suite's detection rates. */
 function extraCharts(built: BuiltReport): Chart[] {
   const out: Chart[] = [];
   const all = built.instances ?? built.data?.instances ?? [];
@@ -70,6 +71,10 @@ function extraCharts(built: BuiltReport): Chart[] {
     out.push(saturationChart(built.saturation, all));
     const latency = latencyChart(built.saturation, all);
     if (latency) out.push(latency);
+  }
+  if (built.records && built.groupby && hasVerdicts(built.records)) {
+    const rates = detectionRates(built.records, built.groupby, all);
+    if (rates.length) out.push(detectionChart(rates, built.groupby, all));
   }
   return out;
 }

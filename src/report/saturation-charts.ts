@@ -24,10 +24,12 @@ function saturationLayers(a: SaturationAnalysis, x: Record<string, unknown>, nam
   const at = { datum: a.baseline.connections, type: 'quantitative', scale: x.scale };
   const layers: ChartSpec[] = [{ name, transform: ONE_ROW, mark: { type: 'rule', strokeDash: [6, 3], color: '#555', strokeWidth: 1.5 }, encoding: { x: at } }];
   if (label) {
+    const atEnd = a.instances.every((i) => i.loads.every((l) => l.connections <= a.baseline!.connections));
     layers.push({
       name: `${name}_label`,
       transform: ONE_ROW,
-      mark: { type: 'text', align: 'left', dx: 4, dy: -4, baseline: 'bottom', fontSize: 11, color: '#333' },
+      // at the right end of the axis the label goes left of the line, so it stays inside the chart
+      mark: { type: 'text', align: atEnd ? 'right' : 'left', dx: atEnd ? -4 : 4, dy: -4, baseline: 'bottom', fontSize: 11, color: '#333' },
       encoding: { x: at, y: { value: THROUGHPUT_HEIGHT }, text: { value: `saturation point of ${a.baseline.instance}: ${a.baseline.connections}` } },
     });
   }
