@@ -7,6 +7,7 @@ import { Target } from '../core/target.js';
 import { compareCharts, compareTable, type RunPair } from '../report/compare.js';
 import { knownFields, parseFieldSpecs } from '../report/fields.js';
 import { metaDifferences, shortCommit } from '../report/meta-diff.js';
+import { loadWarnings } from '../report/load-warnings.js';
 import { PUBLISH_OPTIONS, writeOutput, type BuiltReport } from '../report/publish-options.js';
 import { applyFilters, groupRecords, naturalCompare, parseFilters } from '../report/select.js';
 import { annotateUnits } from '../report/units.js';
@@ -138,6 +139,7 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
     for (const line of checkGroups(data, fields).lines()) warnings.push(`run ${label}: ${line}`);
   }
   for (const d of metaDifferences(runs)) warnings.push(`runs differ in ${d.what}: ${d.values[0]} in A, ${d.values[1]} in B`);
+  warnings.push(...loadWarnings(runs));
   table.notes.unshift(...runLines(runs));
   for (const w of warnings) {
     ctx.log.warning(w);

@@ -15,6 +15,7 @@ import { PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-op
 import { saturationReport, SATURATION_OPTIONS } from '../report/saturation-report.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { describeRunFields, withRunFields } from '../report/run-fields.js';
+import { loadWarnings } from '../report/load-warnings.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { incompleteRunWarnings, readResults } from '../results/read.js';
@@ -182,6 +183,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
   warnings.push(...incompleteRunWarnings(read.runDirs));
+  warnings.push(...loadWarnings(runs));
   const extra = opts.raw ? {} : saturationReport(selected, instances, opts.overhead, opts.saturationThreshold, warnings);
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));

@@ -17,6 +17,7 @@ import type { GivenRunOptions } from '../run/settings.js';
 import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
 import { currentSettings, resumedSettings } from './run-settings.js';
 import { compilerVersion, hostInfo, projectState } from '../results/system-info.js';
+import { recordEndLoad, startLoad } from '../results/load.js';
 import { qjoin } from '../util/shell.js';
 import { checkResultsRoot, createRunDirectory, openRunForResume, readRunMeta, type RunDirectory } from '../results/write.js';
 import { buildTarget, type BuildOptions } from './build.js';
@@ -165,6 +166,7 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
     });
     await submitAll(run, runner, pool, progress);
     const summary = await runner.finish();
+    if (summary.path) await recordEndLoad(summary.path);
     if (!pool.isAborted) {
       for (const inst of instances) {
         await inst.processRun(contexts.get(inst)!);
@@ -272,11 +274,12 @@ async function openResults(
   if (resume) {
     const resumed = openRunForResume(resume, ctx.log);
     resumed.dir.meta.settings = settings;
+    resumed.dir.meta.load = await startLoad();
     resumed.dir.saveMeta();
     ctx.log.info(`resuming ${given}: ${resumed.completed.size} executions already recorded`);
     return { dir: resumed.dir, completed: resumed.completed };
   }
-  const [host, project] = await Promise.all([hostInfo(), projectState(ctx.paths.root)]);
+  const [host, project, load] = await Promise.all([hostInfo(), projectState(ctx.paths.root), startLoad()]);
   const meta: RunMeta = {
     schema: SCHEMA_VERSION,
     tool: { name: 'instrumentation-infra', version: packageVersion() },
@@ -302,6 +305,7 @@ async function openResults(
     ),
     fields: target.reportableFields(),
     settings,
+    load,
   };
   return { dir: () => createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
 }

@@ -147,6 +147,7 @@ function runHtml(run: RunInfo): string {
       ['transparent huge pages', m.host.thp ?? 'unknown'],
       ['ASLR (randomize_va_space)', m.host.aslr ?? 'unknown'],
       ['CPU frequency governor', m.host.governor ?? 'unknown'],
+      ...loadEntries(m),
       ...(m.settings ? Object.entries(m.settings).map(([k, v]) => [`setting ${k}`, v] as [string, unknown]) : []),
     ]),
   );
@@ -154,6 +155,26 @@ function runHtml(run: RunInfo): string {
     out.push(`<h3>instance ${escapeHtml(inst.name)}</h3>`, definitions(Object.entries(inst).filter(([k]) => k !== 'name')));
   }
   return out.join('');
+}
+
+/** The machine's load during the run, from meta.json (runs recorded before it was kept have none). */
+function loadEntries(m: RunMeta): Array<[string, unknown]> {
+  const load = m.load;
+  if (!load?.start) return [];
+  const busy = (ps: NonNullable<RunMeta['load']>['start']['busy']) =>
+    ps.map((p) => `${p.command} (pid ${p.pid}) ${p.cpuPercent}%`).join(', ') || 'none';
+  const psi = (s: NonNullable<RunMeta['load']>['start']) => (s.cpuPressure ? `, CPU pressure avg10 ${s.cpuPressure.avg10}%` : '');
+  const out: Array<[string, unknown]> = [['load at start', `load average ${load.start.loadavg.join(' ')}${psi(load.start)}; busy: ${busy(load.start.busy)}`]];
+  const end = load.end;
+  if (end) {
+    out.push(['load at end', `load average ${end.loadavg.join(' ')}${psi(end)}; busy: ${busy(end.busy)}`]);
+    const parts = [
+      end.otherCores === null ? null : `other processes used ${end.otherCores} of ${load.cores} cores on average`,
+      end.cpuStallShare === null ? null : `some task waited for a CPU ${(end.cpuStallShare * 100).toFixed(0)}% of the time`,
+    ].filter(Boolean);
+    if (parts.length) out.push(['load during the run', parts.join('; ')]);
+  }
+  return out;
 }
 
 export function projectCommit(m: RunMeta): string {

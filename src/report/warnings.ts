@@ -6,6 +6,25 @@ import { getField } from './fields.js';
 export const MIN_ITERATIONS = 3;
 /** Coefficient of variation above which a group's measurements are flagged as noisy. */
 export const MAX_CV = 0.05;
+/** Half-width of the 95% confidence interval of the mean that the suggested iterations aim at. */
+export const TARGET_HALF_WIDTH = 0.02;
+
+/**
+ * Iterations for the 95% confidence interval of the mean to be within ±{@link TARGET_HALF_WIDTH}
+ * of it, if the noise stays as the samples show: n = (1.96 s / (h mean))², s the sample
+ * standard deviation (the normal approximation pyperf's and hyperfine's advice rests on too).
+ */
+export function iterationsFor(xs: readonly number[]): number {
+  const m = stats.mean(xs);
+  if (xs.length < 2 || m === 0) return xs.length;
+  const n = Math.ceil(((1.96 * stats.sampleStdev(xs)) / (TARGET_HALF_WIDTH * Math.abs(m))) ** 2);
+  return Math.max(n, xs.length);
+}
+
+export const ITERATIONS_NOTE =
+  `-i N: iterations for the 95% confidence interval of the mean to be within ±${TARGET_HALF_WIDTH * 100}%, ` +
+  `n = (1.96 s / (${TARGET_HALF_WIDTH} mean))² with s the samples' standard deviation; it assumes the noise stays as it is, ` +
+  'so first look for its cause (other load, frequency scaling, a benchmark too short to time)';
 
 /**
  * Collects warnings about the data behind a report, one line per kind of problem listing
@@ -13,6 +32,7 @@ export const MAX_CV = 0.05;
  */
 export class ReportWarnings {
   private readonly kinds = new Map<string, string[]>();
+  private readonly standalone = new Set<string>();
 
   add(kind: string, subject: string): void {
     let list = this.kinds.get(kind);
@@ -20,12 +40,17 @@ export class ReportWarnings {
     list.push(subject);
   }
 
+  /** A line of its own (said once however often it is added). */
+  note(line: string): void {
+    this.standalone.add(line);
+  }
+
   get size(): number {
-    return this.kinds.size;
+    return this.kinds.size + this.standalone.size;
   }
 
   lines(): string[] {
-    return [...this.kinds].map(([kind, subjects]) => `${kind}: ${subjects.join('; ')}`);
+    return [...[...this.kinds].map(([kind, subjects]) => `${kind}: ${subjects.join('; ')}`), ...this.standalone];
   }
 }
 
@@ -60,7 +85,11 @@ export function checkGroups(data: Grouped, fields: readonly string[], baseline?:
         }
         if (xs.length < 2) continue;
         const c = stats.cv(xs);
-        if (c > MAX_CV) w.add(`coefficient of variation above ${MAX_CV * 100}%`, `${where(inst)} ${field}: ${(c * 100).toFixed(1)}%`);
+        if (c > MAX_CV) {
+          const n = iterationsFor(xs);
+          w.add(`coefficient of variation above ${MAX_CV * 100}%`, `${where(inst)} ${field}: ${(c * 100).toFixed(1)}% (-i ${n})`);
+          w.note(ITERATIONS_NOTE);
+        }
       }
     }
   }

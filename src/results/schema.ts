@@ -1,5 +1,6 @@
 import type { ExecutionStatus, FieldValue, Measurement } from '../core/runner.js';
 import type { RunOptionValues } from '../run/settings.js';
+import type { RunLoad } from './load-types.js';
 
 /**
  * Layout of a results directory (the same for serial and parallel runs):
@@ -97,6 +98,8 @@ export interface RunMeta {
    * in run directories written before settings were stored.
    */
   settings?: RunSettings;
+  /** How loaded the machine was at the start and end of the run (its latest session). */
+  load?: RunLoad;
 }
 
 /**
