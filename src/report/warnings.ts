@@ -22,7 +22,7 @@ export function iterationsFor(xs: readonly number[]): number {
 }
 
 export const ITERATIONS_NOTE =
-  `-i N: iterations for the 95% confidence interval of the mean to be within ±${TARGET_HALF_WIDTH * 100}%, ` +
+  `-i N after a coefficient of variation: the iterations for the 95% confidence interval of the mean to be within ±${TARGET_HALF_WIDTH * 100}%, ` +
   `n = (1.96 s / (${TARGET_HALF_WIDTH} mean))² with s the samples' standard deviation; it assumes the noise stays as it is, ` +
   'so first look for its cause (other load, frequency scaling, a benchmark too short to time)';
 
