@@ -32,7 +32,10 @@ before(() => {
 test('--html and --figures: detection and false-positive rates per CWE and instance, as in the table', async () => {
   const csv = runInfra(dir, ['report', 'juliet', 'results/last', '--table', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);
-  const [header, ...rows] = csv.stdout.trim().split('\n').map((l) => l.split(','));
+  const [header, ...rows] = csv.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const col = (name: string) => header!.indexOf(name);
   // the table's counts as the chart labels them: stopped/ran, for every CWE whose programs ran
   const expected = { detection: [] as string[], falsePositive: [] as string[] };
@@ -57,8 +60,7 @@ test('--html and --figures: detection and false-positive rates per CWE and insta
     assert.deepEqual(opened.requests, [`file://${html}`]);
     const [marks] = await countMarks(opened.page, ['detection_bars', 'false_positive_bars']);
     assert.deepEqual(marks, { detection_bars: expected.detection.length, false_positive_bars: expected.falsePositive.length });
-    const labels = (layer: string) =>
-      opened.page.$$eval(`g.${layer}_marks > text`, (ts) => ts.map((t) => t.textContent ?? '').sort());
+    const labels = (layer: string) => opened.page.$$eval(`g.${layer}_marks > text`, (ts) => ts.map((t) => t.textContent ?? '').sort());
     assert.deepEqual(await labels('detection_bars_labels'), expected.detection.sort());
     assert.deepEqual(await labels('false_positive_bars_labels'), expected.falsePositive.sort());
     // the suite's own table is on the page too

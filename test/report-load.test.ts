@@ -39,13 +39,21 @@ test('/proc parsers: machine CPU, pressure, a process with parentheses in its na
   assert.deepEqual(parsePidStat(stat, true), { command: 'my (odd) prog', cpu: 3.5 });
 });
 
-test('between start and end: the cores other processes used (the run\'s own CPU left out) and the time tasks waited', () => {
+test("between start and end: the cores other processes used (the run's own CPU left out) and the time tasks waited", () => {
   const start = snapshot('2026-01-01T00:00:00.000Z');
   // 10 s; the machine was busy 25 CPU seconds, this run's own processes 10 of them; tasks waited 4 s
-  const end = endLoad(start, snapshot('2026-01-01T00:00:10.000Z', { machineBusy: 125, own: 20, cpuPressure: { avg10: 40, avg60: 40, totalUs: 4e6 } }), 2);
+  const end = endLoad(
+    start,
+    snapshot('2026-01-01T00:00:10.000Z', { machineBusy: 125, own: 20, cpuPressure: { avg10: 40, avg60: 40, totalUs: 4e6 } }),
+    2,
+  );
   assert.equal(end.otherCores, 1.5);
   assert.equal(end.cpuStallShare, 0.4);
-  const loaded = loadFindings({ cores: 2, start: { ...start, loadavg: [3.5, 2, 1] }, end: { ...end, busy: [{ pid: 7, command: 'cc1', cpuPercent: 95 }] } });
+  const loaded = loadFindings({
+    cores: 2,
+    start: { ...start, loadavg: [3.5, 2, 1] },
+    end: { ...end, busy: [{ pid: 7, command: 'cc1', cpuPercent: 95 }] },
+  });
   assert.deepEqual(loaded, [
     'load average 3.5 on 2 cores at its start',
     'other processes used 1.5 of 2 cores on average while it ran',

@@ -49,7 +49,19 @@ before(async () => {
   assert.equal(build.code, 0, build.stderr);
   const port = await freePort();
   const args = ['--duration', '1', '--connections', ...CONNECTIONS.map(String), '-i', '2', '--port', String(port)];
-  const run = runInfra(dir, ['run', 'nginx', GCC, CLANG, '-t', 'bench', ...args, '--collect-stats-interval', '0.25', '--cleanup-time', '0.2']);
+  const run = runInfra(dir, [
+    'run',
+    'nginx',
+    GCC,
+    CLANG,
+    '-t',
+    'bench',
+    ...args,
+    '--collect-stats-interval',
+    '0.25',
+    '--cleanup-time',
+    '0.2',
+  ]);
   assert.equal(run.code, 0, run.stderr);
 });
 
@@ -69,7 +81,10 @@ test('a connections sweep: each instance peak, the server CPU there, the overhea
   assert.ok(saturation, r.stdout);
   const basePeak = peak(GCC);
   const cpu = (inst: string) => (at(inst, peak(inst), 'serverUtilization') * 100).toFixed(3);
-  assert.match(saturation, new RegExp(`│ ${GCC}\\s+│\\s+${basePeak} │\\s+${at(GCC, basePeak, 'throughput').toFixed(3)} │\\s+${cpu(GCC)} │`));
+  assert.match(
+    saturation,
+    new RegExp(`│ ${GCC}\\s+│\\s+${basePeak} │\\s+${at(GCC, basePeak, 'throughput').toFixed(3)} │\\s+${cpu(GCC)} │`),
+  );
   const ratio = (at(CLANG, basePeak, 'throughput') / at(GCC, basePeak, 'throughput')).toFixed(3);
   const p99 = (at(CLANG, basePeak, 'latencyP99') / at(GCC, basePeak, 'latencyP99')).toFixed(3);
   assert.match(saturation, new RegExp(`│ ${CLANG}\\s+│\\s+${peak(CLANG)} │ .* │\\s+${ratio} │ .*│\\s+${p99} │`));
@@ -80,7 +95,17 @@ test('a connections sweep: each instance peak, the server CPU there, the overhea
     assert.match(r.stdout, new RegExp(`the baseline '${GCC}' never reached saturation: its server CPU stayed below 90%`));
     assert.match(saturation, /NO: CPU below 90% everywhere, overhead understated/);
   }
-  const low = runInfra(dir, ['report', 'nginx', 'results/last', '--overhead', GCC, '--groupby', 'connections', '--saturation-threshold', '1']);
+  const low = runInfra(dir, [
+    'report',
+    'nginx',
+    'results/last',
+    '--overhead',
+    GCC,
+    '--groupby',
+    'connections',
+    '--saturation-threshold',
+    '1',
+  ]);
   assert.equal(low.code, 0, low.stderr);
   assert.doesNotMatch(low.stdout, /never reached saturation/);
   const bad = runInfra(dir, ['report', 'nginx', 'results/last', '--saturation-threshold', '150']);
@@ -91,7 +116,19 @@ test('a connections sweep: each instance peak, the server CPU there, the overhea
 test('the page and the figures of the sweep: throughput, server CPU and latency against connections', async () => {
   const html = join(dir, 'sweep.html');
   const figures = join(dir, 'figures');
-  const r = runInfra(dir, ['report', 'nginx', 'results/last', '--overhead', GCC, '--groupby', 'connections', '--html', html, '--figures', figures]);
+  const r = runInfra(dir, [
+    'report',
+    'nginx',
+    'results/last',
+    '--overhead',
+    GCC,
+    '--groupby',
+    'connections',
+    '--html',
+    html,
+    '--figures',
+    figures,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   for (const f of ['saturation.svg', 'latency-percentiles.svg']) assert.ok(existsSync(join(figures, f)), f);
   const svg = readFileSync(join(figures, 'saturation.svg'), 'utf8');
@@ -101,7 +138,14 @@ test('the page and the figures of the sweep: throughput, server CPU and latency 
   try {
     assert.deepEqual(opened.errors, []);
     assert.deepEqual(opened.requests, [`file://${html}`]);
-    const [sat, latency] = await countMarks(opened.page, ['throughput_points', 'peaks', 'saturation', 'cpu_points', 'threshold', 'latency_lines']);
+    const [sat, latency] = await countMarks(opened.page, [
+      'throughput_points',
+      'peaks',
+      'saturation',
+      'cpu_points',
+      'threshold',
+      'latency_lines',
+    ]);
     assert.deepEqual(sat, { throughput_points: 6, peaks: 2, saturation: 1, cpu_points: 6, threshold: 1, latency_lines: 0 });
     // P50, P75, P90, P99: a line per instance each
     assert.equal(latency!.latency_lines, 8);

@@ -71,7 +71,12 @@ export function detectionRates(records: readonly ExecutionRecord[], groupby: str
 export function detectionChart(rates: readonly DetectionRate[], groupby: string, allInstances: readonly string[]): Chart {
   const instances = allInstances.filter((i) => rates.some((r) => r.instance === i));
   const groups = [...new Set(rates.map((r) => r.group))];
-  const color = { field: 'instance', type: 'nominal', scale: { domain: instances, range: instanceColors(allInstances, instances) }, title: 'instance' };
+  const color = {
+    field: 'instance',
+    type: 'nominal',
+    scale: { domain: instances, range: instanceColors(allInstances, instances) },
+    title: 'instance',
+  };
   const x = { field: 'group', type: 'nominal', sort: groups, title: groupby, axis: { labelAngle: groups.length > 6 ? -40 : 0 } };
   const xOffset = { field: 'instance', sort: instances };
   const panel = (name: string, rate: 'detection' | 'falsePositive', title: string, filter: string): ChartSpec => ({

@@ -164,7 +164,9 @@ function loadEntries(m: RunMeta): Array<[string, unknown]> {
   const busy = (ps: NonNullable<RunMeta['load']>['start']['busy']) =>
     ps.map((p) => `${p.command} (pid ${p.pid}) ${p.cpuPercent}%`).join(', ') || 'none';
   const psi = (s: NonNullable<RunMeta['load']>['start']) => (s.cpuPressure ? `, CPU pressure avg10 ${s.cpuPressure.avg10}%` : '');
-  const out: Array<[string, unknown]> = [['load at start', `load average ${load.start.loadavg.join(' ')}${psi(load.start)}; busy: ${busy(load.start.busy)}`]];
+  const out: Array<[string, unknown]> = [
+    ['load at start', `load average ${load.start.loadavg.join(' ')}${psi(load.start)}; busy: ${busy(load.start.busy)}`],
+  ];
   const end = load.end;
   if (end) {
     out.push(['load at end', `load average ${end.loadavg.join(' ')}${psi(end)}; busy: ${busy(end.busy)}`]);

@@ -22,7 +22,9 @@ function xScale(a: SaturationAnalysis): Record<string, unknown> {
 function saturationLayers(a: SaturationAnalysis, x: Record<string, unknown>, name: string, label: boolean): ChartSpec[] {
   if (!a.baseline) return [];
   const at = { datum: a.baseline.connections, type: 'quantitative', scale: x.scale };
-  const layers: ChartSpec[] = [{ name, transform: ONE_ROW, mark: { type: 'rule', strokeDash: [6, 3], color: '#555', strokeWidth: 1.5 }, encoding: { x: at } }];
+  const layers: ChartSpec[] = [
+    { name, transform: ONE_ROW, mark: { type: 'rule', strokeDash: [6, 3], color: '#555', strokeWidth: 1.5 }, encoding: { x: at } },
+  ];
   if (label) {
     const atEnd = a.instances.every((i) => i.loads.every((l) => l.connections <= a.baseline!.connections));
     layers.push({
@@ -30,7 +32,11 @@ function saturationLayers(a: SaturationAnalysis, x: Record<string, unknown>, nam
       transform: ONE_ROW,
       // at the right end of the axis the label goes left of the line, so it stays inside the chart
       mark: { type: 'text', align: atEnd ? 'right' : 'left', dx: atEnd ? -4 : 4, dy: -4, baseline: 'bottom', fontSize: 11, color: '#333' },
-      encoding: { x: at, y: { value: THROUGHPUT_HEIGHT }, text: { value: `saturation point of ${a.baseline.instance}: ${a.baseline.connections}` } },
+      encoding: {
+        x: at,
+        y: { value: THROUGHPUT_HEIGHT },
+        text: { value: `saturation point of ${a.baseline.instance}: ${a.baseline.connections}` },
+      },
     });
   }
   return layers;
@@ -63,7 +69,11 @@ export function saturationChart(a: SaturationAnalysis, allInstances: readonly st
       {
         name: 'throughput_lines',
         mark: { type: 'line', strokeWidth: 2, point: false },
-        encoding: { x: { ...x, axis: { title: null, labels: true } }, y: { field: 'throughput', type: 'quantitative', title: 'throughput (requests/s), median' }, color },
+        encoding: {
+          x: { ...x, axis: { title: null, labels: true } },
+          y: { field: 'throughput', type: 'quantitative', title: 'throughput (requests/s), median' },
+          color,
+        },
       },
       {
         name: 'throughput_points',

@@ -61,7 +61,7 @@ export function parsePidStat(text: string | null, withChildren = false): { comma
 
 function processTimes(): Map<number, { command: string; cpu: number }> {
   const out = new Map<number, { command: string; cpu: number }>();
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
