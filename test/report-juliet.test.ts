@@ -67,7 +67,7 @@ test('--html and --figures: detection and false-positive rates per CWE and insta
     assert.ok((await opened.page.content()).includes('detected%'));
     mkdirSync(shots, { recursive: true });
     await opened.page.screenshot({ path: join(shots, 'juliet.png'), fullPage: true });
-    const [chart] = await opened.page.$$('figure');
+    const [chart] = await opened.page.$$('figure svg');
     await chart!.screenshot({ path: join(shots, 'juliet-detection.png') });
   } finally {
     await opened.close();

@@ -193,7 +193,7 @@ test('--html: throughput and server CPU against connections with the peaks and t
     assert.ok(tables.includes('Saturation: peak throughput per instance, and overheads at the saturation point of gcc'));
     mkdirSync(shots, { recursive: true });
     await opened.page.screenshot({ path: join(shots, 'saturation.png'), fullPage: true });
-    const [chart, latency] = await opened.page.$$('figure');
+    const [chart, latency] = await opened.page.$$('figure svg');
     await chart!.screenshot({ path: join(shots, 'saturation-chart.png') });
     await latency!.screenshot({ path: join(shots, 'latency-chart.png') });
   } finally {

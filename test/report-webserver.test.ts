@@ -151,7 +151,7 @@ test('the page and the figures of the sweep: throughput, server CPU and latency 
     assert.equal(latency!.latency_lines, 8);
     mkdirSync(shots, { recursive: true });
     await opened.page.screenshot({ path: join(shots, 'nginx-sweep.png'), fullPage: true });
-    const [chart] = await opened.page.$$('figure');
+    const [chart] = await opened.page.$$('figure svg');
     await chart!.screenshot({ path: join(shots, 'nginx-saturation.png') });
   } finally {
     await opened.close();
