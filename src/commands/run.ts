@@ -166,7 +166,7 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
     });
     await submitAll(run, runner, pool, progress);
     const summary = await runner.finish();
-    if (summary.path) await recordEndLoad(summary.path);
+    if (summary.path) await recordEndLoad(summary.path, ctx.log);
     if (!pool.isAborted) {
       for (const inst of instances) {
         await inst.processRun(contexts.get(inst)!);

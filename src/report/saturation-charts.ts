@@ -26,11 +26,14 @@ function saturationLayers(a: SaturationAnalysis, x: Record<string, unknown>, nam
     { name, transform: ONE_ROW, mark: { type: 'rule', strokeDash: [6, 3], color: '#555', strokeWidth: 1.5 }, encoding: { x: at } },
   ];
   if (label) {
-    const atEnd = a.instances.every((i) => i.loads.every((l) => l.connections <= a.baseline!.connections));
+    // right of the middle of the axis the label goes left of the line, so it stays inside the chart
+    const xs = a.instances.flatMap((i) => i.loads.map((l) => l.connections));
+    const position = (v: number) => ((x.scale as { type?: string }).type === 'log' ? Math.log(v) : v);
+    const [lo, hi] = [position(Math.min(...xs)), position(Math.max(...xs))];
+    const atEnd = hi > lo && (position(a.baseline.connections) - lo) / (hi - lo) > 0.6;
     layers.push({
       name: `${name}_label`,
       transform: ONE_ROW,
-      // at the right end of the axis the label goes left of the line, so it stays inside the chart
       mark: { type: 'text', align: atEnd ? 'right' : 'left', dx: atEnd ? -4 : 4, dy: -4, baseline: 'bottom', fontSize: 11, color: '#333' },
       encoding: {
         x: at,
@@ -122,7 +125,8 @@ export function saturationChart(a: SaturationAnalysis, allInstances: readonly st
   const spec: ChartSpec = {
     $schema: SCHEMA,
     title: { text: 'Throughput and server CPU against connections', subtitle },
-    config: CONFIG,
+    // beside the panels: above them, the legend of two stacked panels leaves a gap
+    config: { ...CONFIG, legend: { ...CONFIG.legend, orient: 'right' } },
     data: { values: loads },
     vconcat: panels,
     resolve: { scale: { x: 'shared' } },

@@ -3,9 +3,10 @@
  * kernel has it), the CPU other processes used, and the busiest of them. Cheap to take: a
  * few /proc files at the start and end, and one 100 ms look at every process's CPU time.
  */
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../core/log.js';
 import type { BusyProcess, LoadSnapshot, RunLoad } from './load-types.js';
 import { META_FILE, type RunMeta } from './schema.js';
 
@@ -129,9 +130,9 @@ export function endLoad(start: LoadSnapshot, end: LoadSnapshot, cores: number): 
 
 /**
  * Adds the end of the run's load to its meta.json (once the run has stopped writing it); a run
- * without a start snapshot, or a meta.json that cannot be read, is left as it is.
+ * without a start snapshot, or a meta.json that cannot be read or written, is left as it is.
  */
-export async function recordEndLoad(runDir: string): Promise<void> {
+export async function recordEndLoad(runDir: string, log?: Logger): Promise<void> {
   const file = join(runDir, META_FILE);
   let meta: RunMeta;
   try {
@@ -142,6 +143,12 @@ export async function recordEndLoad(runDir: string): Promise<void> {
   if (!meta.load?.start) return;
   meta.load.end = endLoad(meta.load.start, await loadSnapshot(), meta.load.cores);
   const temp = `${file}.tmp-${process.pid}`;
-  writeFileSync(temp, JSON.stringify(meta, null, 2) + '\n');
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, JSON.stringify(meta, null, 2) + '\n');
+    renameSync(temp, file);
+  } catch (e) {
+    // the load is an extra: a full disk (already reported by the run) must not lose the meta.json there is
+    rmSync(temp, { force: true });
+    log?.debug(`the load at the end of the run is not in ${file}: ${(e as Error).message}`);
+  }
 }
