@@ -96,8 +96,8 @@ test('peak per instance; overheads at the baseline peak, with the server CPU the
   assert.match(saturationVerdict(a)!, /^the baseline 'gcc' peaks at 64 connections with its server CPU at 97% of its cores \(saturated/);
 
   const text = formatTable(saturationTable(a), 'fancy', 3);
-  assert.match(text, /│ gcc\s+│\s+64 │\s+50000 │\s+97 │ yes\s+│\s+baseline │/);
-  assert.match(text, /│ asan\s+│\s+256 │\s+32000 │\s+99 │ yes\s+│\s+0\.600 │\s+2\.000 │\s+2\.000 │ yes/);
+  assert.match(text, /│ gcc\s+│\s+64 │\s+50000\.000 │\s+97\.000 │ yes\s+│\s+baseline │/);
+  assert.match(text, /│ asan\s+│\s+256 │\s+32000\.000 │\s+99\.000 │ yes\s+│\s+0\.600 │\s+2\.000 │\s+2\.000 │ yes/);
 });
 
 test('a baseline that never saturated is said to hide overhead, next to the ratios', () => {
@@ -145,7 +145,7 @@ test('report: the saturation table follows the overhead table; the warning is on
   const text = await reportText(ctx, new Toy(), opts);
   const [overhead, saturation] = text.split('\nSaturation: peak throughput per instance, and overheads at the saturation point of gcc\n');
   assert.match(overhead!, /throughput:median/);
-  assert.match(saturation!, /│ gcc\s+│\s+64 │\s+30000 │\s+62 │ no\s+│\s+baseline/);
+  assert.match(saturation!, /│ gcc\s+│\s+64 │\s+30000\.000 │\s+62\.000 │ no\s+│\s+baseline/);
   assert.equal(text.split('never reached saturation').length - 1, 1, 'said once, under the first table');
   // machine formats hold one table
   const csv = await reportText(ctx, new Toy(), { ...opts, table: 'csv' });

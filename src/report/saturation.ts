@@ -178,13 +178,15 @@ export function saturationTable(a: SaturationAnalysis): ReportTable {
       : base?.saturated
         ? 'yes'
         : `NO: CPU below ${percent(a.threshold)} everywhere, overhead understated`;
-  const ratio = (x: number | null): Cell => (x === null ? null : { value: x, mark: '', keepDecimals: true });
+  // every number of a column with the same decimals, whole or not
+  const fixed = (x: number): Cell => ({ value: x, mark: '', keepDecimals: true });
+  const ratio = (x: number | null): Cell => (x === null ? null : fixed(x));
   const rows = a.instances.map((i) => {
     const row: Cell[] = [
       i.instance,
       i.peak.connections,
-      i.peak.throughput,
-      i.peak.utilization === null ? null : i.peak.utilization * 100,
+      fixed(i.peak.throughput),
+      i.peak.utilization === null ? null : fixed(i.peak.utilization * 100),
       i.saturated === null ? 'not sampled' : i.saturated ? 'yes' : 'no',
     ];
     if (a.baseline) {
