@@ -27,7 +27,10 @@ export class APR extends AutotoolsPackage {
     return [`-I${this.prefix(ctx, 'include', 'apr-1')}`, '-D_GNU_SOURCE', '-D_REENTRANT', '-pthread'];
   }
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
-    return [{ option: '--config', description: 'the apr-1-config script', value: this.config(ctx) }, ...this.libraryPkgConfig(ctx, ['apr-1'])];
+    return [
+      { option: '--config', description: 'the apr-1-config script', value: this.config(ctx) },
+      ...this.libraryPkgConfig(ctx, ['apr-1']),
+    ];
   }
 }
 
@@ -48,7 +51,21 @@ export class APRUtil extends AutotoolsPackage {
     return ['bin/apu-1-config', 'lib/libaprutil-1.so', 'include/apr-1/apu.h'];
   }
   protected override configureArgs(ctx: Context): string[] {
-    const without = ['sqlite3', 'sqlite2', 'pgsql', 'mysql', 'odbc', 'oracle', 'ldap', 'berkeley-db', 'gdbm', 'ndbm', 'crypto', 'openssl', 'nss'];
+    const without = [
+      'sqlite3',
+      'sqlite2',
+      'pgsql',
+      'mysql',
+      'odbc',
+      'oracle',
+      'ldap',
+      'berkeley-db',
+      'gdbm',
+      'ndbm',
+      'crypto',
+      'openssl',
+      'nss',
+    ];
     return ['--disable-static', `--with-apr=${this.apr.config(ctx)}`, '--with-expat=/usr', ...without.map((w) => `--without-${w}`)];
   }
   /** The apu-1-config script. */
@@ -59,6 +76,9 @@ export class APRUtil extends AutotoolsPackage {
     return [`-I${this.prefix(ctx, 'include', 'apr-1')}`];
   }
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
-    return [{ option: '--config', description: 'the apu-1-config script', value: this.config(ctx) }, ...this.libraryPkgConfig(ctx, ['aprutil-1'])];
+    return [
+      { option: '--config', description: 'the apu-1-config script', value: this.config(ctx) },
+      ...this.libraryPkgConfig(ctx, ['aprutil-1']),
+    ];
   }
 }

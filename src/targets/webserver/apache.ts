@@ -67,7 +67,15 @@ export class ApacheHttpd extends TarballServer {
 
   constructor(options: ApacheHttpdOptions = {}) {
     super();
-    checkOptions('ApacheHttpd', options, { version: true, url: true, sha256: true, apr: true, aprUtil: true, configureArgs: true, uses: true });
+    checkOptions('ApacheHttpd', options, {
+      version: true,
+      url: true,
+      sha256: true,
+      apr: true,
+      aprUtil: true,
+      configureArgs: true,
+      uses: true,
+    });
     this.version = options.version ?? '2.4.68';
     const own =
       options.sha256 === undefined && options.url === undefined
@@ -90,7 +98,9 @@ export class ApacheHttpd extends TarballServer {
 
   override addRunArgs(parser: ArgParser): void {
     super.addRunArgs(parser);
-    parser.option('--worker-threads <n>', 'threads per server process, ThreadsPerChild (default 25)', { parse: positiveInt('--worker-threads') });
+    parser.option('--worker-threads <n>', 'threads per server process, ThreadsPerChild (default 25)', {
+      parse: positiveInt('--worker-threads'),
+    });
   }
 
   override reportableFields(): Record<string, string> {

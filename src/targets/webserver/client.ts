@@ -49,6 +49,19 @@ const AB: LoadClient = {
     ),
 };
 
+/**
+ * The context a load generator runs in: without the instance's run wrapper and run environment
+ * (sanitizer options, preloaded allocators are for the server), but with the PATH the target's
+ * packages put their programs on, so a Wrk or ApacheBench package the target uses is the one run.
+ */
+export function clientContext(ctx: Context): Context {
+  const client = ctx.clone();
+  client.targetRunWrapper = [];
+  const path = ctx.runenv.PATH;
+  client.runenv = path === undefined ? {} : { PATH: path };
+  return client;
+}
+
 /** The load generator named by `--client` (default wrk). */
 export function loadClient(name: LoadClientName): LoadClient {
   return name === 'ab' ? AB : WRK;

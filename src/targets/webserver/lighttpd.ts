@@ -129,7 +129,10 @@ export class Lighttpd extends TarballServer {
     const file = join(dir, 'lighttpd.conf');
     writeFileSync(file, conf);
     // -D: in the foreground; -m: the modules of this build
-    return { argv: [this.serverBinary(ctx, instance), '-D', '-f', file, '-m', join(this.installDir(ctx, instance), 'lib')], logs: [errorLog] };
+    return {
+      argv: [this.serverBinary(ctx, instance), '-D', '-f', file, '-m', join(this.installDir(ctx, instance), 'lib')],
+      logs: [errorLog],
+    };
   }
 }
 

@@ -21,7 +21,7 @@ import {
 import { accepts, describeExit, ServerProcess, sleep } from './server.js';
 import { SERVER_STATS, ServerSampler, type ServerStat, type ServerStats } from './stats.js';
 import { WRK_FIELDS } from './wrk.js';
-import { addClientArgs, clientOption, loadClient, type LoadClientName } from './client.js';
+import { addClientArgs, clientContext, clientOption, loadClient, type LoadClientName } from './client.js';
 
 export type WebServerRole = 'bench' | 'serve' | 'test';
 
@@ -199,9 +199,7 @@ export abstract class WebServer extends Target {
     if (s.role === 'bench') generator.require(ctx);
     // the load generator is not the program under test: the instance's run wrapper and
     // environment (sanitizer options, preloaded allocators) apply to the server only
-    const client = ctx.clone();
-    client.targetRunWrapper = [];
-    client.runenv = {};
+    const client = clientContext(ctx);
     const base = { port: s.port, filesize: s.filesize, workers: s.workers, ...this.serverFields(ctx) };
     if (s.role === 'test') {
       runner.submit(client, this.testRun(ctx, instance, s, base));
@@ -364,8 +362,7 @@ export abstract class WebServer extends Target {
     const connections = Math.max(...s.connections);
     const load = { url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads };
     const argv = loadClient(s.client).argv(load, this.clientScratch(ctx, instance));
-    const client = ctx.clone();
-    client.runenv = {};
+    const client = clientContext(ctx);
     await run(client, argv);
   }
 
