@@ -11,8 +11,8 @@ import { RELEASES } from './releases.js';
  * on it (`uses: [ab]`) measures with `--client ab` using this build. Built without TLS: only
  * ab itself is compiled, not httpd (whose configure step needs PCRE), with an empty
  * `ap_config_auto.h` in place of the one httpd's configure would write. 2.4.68 is pinned to
- * upstream's httpd-2.4.68.tar.gz; Debian's apache2_2.4.68.orig.tar.gz is the same file (the
- * sha256 the release is published with).
+ * upstream's httpd-2.4.68.tar.gz; Debian's apache2_2.4.68.orig.tar.gz is byte-identical to it
+ * (its sha256 is the one published with the release and pinned by other build recipes).
  */
 export class ApacheBench extends SourcePackage {
   readonly apr: APR;

@@ -6,7 +6,8 @@ import { RELEASES } from './releases.js';
  * headers (`include/apr-1`), `apr-1-config` on PATH. `pkg-config apr-1.7.2 --cflags --ldflags
  * --libs` give the flags, `--config` the apr-1-config script (what httpd's and APR-util's
  * `--with-apr` take). 1.7.2 is pinned to upstream's apr-1.7.2.tar.bz2; Debian's
- * apr_1.7.2.orig.tar.bz2 is the same file (the sha256 the release is published with).
+ * apr_1.7.2.orig.tar.bz2 is byte-identical to it (its sha256 is the one Homebrew and others pin
+ * for the file from archive.apache.org).
  */
 export class APR extends AutotoolsPackage {
   constructor(version: string, options?: SourceOptions) {
@@ -39,7 +40,7 @@ export class APR extends AutotoolsPackage {
  * built against the given {@link APR}: libaprutil-1 (with the system's expat for its XML
  * parser: Debian `libexpat1-dev`; no database, LDAP or crypto drivers) and `apu-1-config`.
  * `pkg-config apr-util-1.6.3 --cflags --ldflags --libs --config` as for APR. 1.6.3 is pinned to
- * upstream's apr-util-1.6.3.tar.bz2; Debian's apr-util_1.6.3.orig.tar.bz2 is the same file.
+ * upstream's apr-util-1.6.3.tar.bz2; Debian's apr-util_1.6.3.orig.tar.bz2 is byte-identical to it (the same check).
  */
 export class APRUtil extends AutotoolsPackage {
   readonly apr: APR;

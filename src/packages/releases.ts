@@ -106,7 +106,7 @@ export const RELEASES = {
     },
   },
   // the web servers and their libraries: upstream's release files (Debian's orig tarballs are
-  // the same files, checked against the sha256 the releases are published with)
+  // byte-identical: the same sha256 as other build recipes pin for the upstream files)
   lighttpd: {
     '1.4.69': {
       url: 'https://download.lighttpd.net/lighttpd/releases-1.4.x/lighttpd-1.4.69.tar.xz',

@@ -48,7 +48,7 @@ const BASE_CONFIGURE_ARGS = ['--with-mpm=event', '--enable-mods-static=few'];
  * instance's compiler and flags against the {@link APR} and {@link APRUtil} packages (which
  * are built once and not instrumented) and the system's PCRE2 (Debian `libpcre2-dev`).
  * 2.4.68 is pinned to upstream's httpd-2.4.68.tar.gz; Debian's apache2_2.4.68.orig.tar.gz is
- * the same file (the sha256 the release is published with). Each start writes
+ * byte-identical to it (its sha256 is the one published with the release). Each start writes
  * `serve/httpd.conf` for the event MPM: `--workers` processes (StartServers = ServerLimit)
  * of `--worker-threads` threads (ThreadsPerChild; MaxRequestWorkers is their product), spare
  * thread limits that never stop or add a process, unlimited keep-alive requests, sendfile, no

@@ -36,8 +36,8 @@ const BASE_CONFIGURE_ARGS = ['--without-pcre2', '--without-zlib', '--without-bzi
  * The lighttpd web server (`lighttpd`), built per instance from its release tarball with the
  * instance's compiler and flags (server and its modules, which lighttpd loads from
  * `install/lib`). 1.4.69 is pinned to upstream's lighttpd-1.4.69.tar.xz; Debian's
- * lighttpd_1.4.69.orig.tar.xz is the same file (the same sha256 as the one published with
- * the release). Each start writes `serve/lighttpd.conf`: `--workers` processes
+ * lighttpd_1.4.69.orig.tar.xz is byte-identical to it (its sha256 is the one other build
+ * recipes pin for the file from download.lighttpd.net). Each start writes `serve/lighttpd.conf`: `--workers` processes
  * (`server.max-worker`; one process serves itself), `--server-connections` connections each
  * (`server.max-connections`, with `server.max-fds` raised to fit), epoll and sendfile, no
  * access log, up to a million requests per keep-alive connection. See {@link WebServer} for
