@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { ExecutionStatus, FieldValue } from '../core/runner.js';
 import { Target } from '../core/target.js';
 import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
-import { executionKey, MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
+import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
   records: ExecutionRecord[];
@@ -37,7 +37,7 @@ export async function readResults(ctx: Context, target: Target, paths: string[])
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      set.records.push(...readRecordsForReport(ctx, path));
+      append(set.records, readRecordsForReport(ctx, path));
       set.runDirs.push(path);
     } else {
       found = await visit(ctx, target, path, 0, seen, set);
@@ -61,7 +61,7 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    set.records.push(...readRecordsForReport(ctx, join(dir, RECORDS_FILE)));
+    append(set.records, readRecordsForReport(ctx, join(dir, RECORDS_FILE)));
     set.runDirs.push(dir);
     return true;
   }
@@ -88,6 +88,11 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   return found;
 }
 
+/** Appends one by one: spreading a million records into `push` overflows the stack. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 /** A Python-style target directory holds instance directories that hold files. */
 async function looksLegacy(dir: string): Promise<boolean> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -111,26 +116,69 @@ export interface RecordsRead {
  */
 export function readRecordsFile(file: string, log?: Logger): RecordsRead {
   if (!existsSync(file)) return { records: [], badLines: [], superseded: 0 };
-  const lines = readFileSync(file, 'utf8').split('\n');
   const all: ExecutionRecord[] = [];
-  const badLines: number[] = [];
+  const problems: Array<{ line: number; problem: string }> = [];
   let lastLine = 0;
-  lines.forEach((line, i) => {
-    if (line.trim()) lastLine = i + 1;
-  });
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
+  forEachLine(file, (line, n) => {
+    lastLine = n;
     const problem = parseRecordLine(line, all);
-    if (!problem) return;
-    badLines.push(i + 1);
-    if (badLines.length > MAX_LINE_WARNINGS) return;
-    const torn = i + 1 === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
-    log?.warning(`${file}:${i + 1}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+    if (problem) problems.push({ line: n, problem });
   });
+  const badLines = problems.map((p) => p.line);
+  for (const { line, problem } of problems.slice(0, MAX_LINE_WARNINGS)) {
+    const torn = line === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
+    log?.warning(`${file}:${line}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+  }
   if (badLines.length > MAX_LINE_WARNINGS) log?.warning(`${file}: skipped ${badLines.length} corrupt records in all`);
   const records = latestRecords(all);
   return { records, badLines, superseded: all.length - records.length };
+}
+
+const CHUNK = 4 << 20;
+const NEWLINE = 0x0a;
+
+/**
+ * Calls `each` with every line of `file` that is not blank (trimmed) and its 1-based number,
+ * reading the file in chunks: a file of any size is read without one string of all of it
+ * (which V8 caps at about 512 MB).
+ */
+function forEachLine(file: string, each: (line: string, n: number) => void): void {
+  const fd = openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(CHUNK);
+    let filled = 0;
+    let n = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        // a line longer than the buffer: grow it
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, filled, buf.length - filled, null);
+      const end = filled + got;
+      const view = buf.subarray(0, end);
+      let start = 0;
+      for (let nl = view.indexOf(NEWLINE); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+        n++;
+        emit(buf.toString('utf8', start, nl), n, each);
+        start = nl + 1;
+      }
+      if (got === 0) {
+        if (start < end) emit(buf.toString('utf8', start, end), n + 1, each);
+        return;
+      }
+      buf.copy(buf, 0, start, end);
+      filled = end - start;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function emit(raw: string, n: number, each: (line: string, n: number) => void): void {
+  const line = raw.trim();
+  if (line) each(line, n);
 }
 
 /**
@@ -171,13 +219,28 @@ export function readRecords(runDir: string, log?: Logger): RecordsRead {
  * describes the run.
  */
 export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRecord[] {
-  const latest = new Map<string, ExecutionRecord>();
-  for (const r of records) {
-    const key = executionKey(r);
-    latest.delete(key); // re-inserted at the end: the order is that of the final records
-    latest.set(key, r);
+  // target -> instance -> benchmark -> iteration -> index of the latest record; nested maps
+  // of the record's own strings cost far less than a joined key per record
+  const latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+  const superseded = new Uint8Array(records.length);
+  let any = false;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    let byInstance = latest.get(r.target);
+    if (!byInstance) latest.set(r.target, (byInstance = new Map()));
+    let byBenchmark = byInstance.get(r.instance);
+    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map()));
+    let byIteration = byBenchmark.get(r.benchmark);
+    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map()));
+    const earlier = byIteration.get(r.iteration);
+    if (earlier !== undefined) {
+      superseded[earlier] = 1;
+      any = true;
+    }
+    byIteration.set(r.iteration, i);
   }
-  return [...latest.values()];
+  // each final record keeps the place of its last occurrence
+  return any ? records.filter((_, i) => !superseded[i]) : records.slice();
 }
 
 /** {@link readRecordsFile} for reports: a file with nothing readable is not a records file. */
@@ -229,9 +292,11 @@ function invalidField(r: Record<string, unknown>): string | null {
   }
   if (r.exitCode !== undefined && r.exitCode !== null && !Number.isInteger(r.exitCode)) return `'exitCode' is not an integer`;
   if (r.signal !== undefined && r.signal !== null && typeof r.signal !== 'string') return `'signal' is not a string`;
-  for (const [name, value] of Object.entries(r.fields as Record<string, unknown>)) {
+  const fields = r.fields as Record<string, unknown>;
+  for (const name in fields) {
+    const value = fields[name];
     if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return `field '${name}' is not a plain value`;
-    if (!(name in MEASURED_FIELDS)) continue;
+    if (!Object.hasOwn(MEASURED_FIELDS, name)) continue;
     const limit = ABSURD[name] ?? ABSURD_COUNT;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limit) {
       return `measured field '${name}' is ${JSON.stringify(value)}, not a number from 0 to ${limit}`;
