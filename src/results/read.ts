@@ -1,13 +1,13 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { ExecutionStatus, FieldValue } from '../core/runner.js';
-import { Target } from '../core/target.js';
-import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
+import type { ExecutionStatus } from '../core/runner.js';
+import type { Target } from '../core/target.js';
+import { readLegacyTargetDir } from './read-legacy.js';
 import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
@@ -66,13 +66,13 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
     return true;
   }
   if (basename(real) === target.name && (await looksLegacy(dir))) {
-    await readLegacyTargetDir(ctx, target, dir, set);
+    await readLegacy(ctx, target, dir, set);
     return true;
   }
   const legacy = join(dir, target.name);
   if (existsSync(legacy) && !existsSync(join(legacy, RECORDS_FILE)) && (await looksLegacy(legacy))) {
     seen.add(await realpath(legacy));
-    await readLegacyTargetDir(ctx, target, legacy, set);
+    await readLegacy(ctx, target, legacy, set);
     return true;
   }
   if (depth >= MAX_DEPTH) return false;
@@ -86,6 +86,11 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
     if (await visit(ctx, target, sub, depth + 1, seen, set)) found = true;
   }
   return found;
+}
+
+async function readLegacy(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
+  set.legacyDirs.push(dir);
+  append(set.records, await readLegacyTargetDir(ctx, target, dir));
 }
 
 /** Appends one by one: spreading a million records into `push` overflows the stack. */
@@ -303,77 +308,4 @@ function invalidField(r: Record<string, unknown>): string | null {
     }
   }
   return null;
-}
-
-async function readLegacyTargetDir(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
-  set.legacyDirs.push(dir);
-  const ownParser = target.parseOutfile !== Target.prototype.parseOutfile;
-  const instances = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
-  for (const inst of instances.sort((a, b) => a.name.localeCompare(b.name))) {
-    const iterations = new Map<string, number>();
-    for (const file of await listFiles(join(dir, inst.name))) {
-      for (const fields of await legacyFileResults(ctx, target, file, ownParser)) {
-        const benchmark = fields.benchmark != null ? String(fields.benchmark) : basename(file).replace(/\.[^.]*$/, '');
-        const iteration = iterations.get(benchmark) ?? 0;
-        iterations.set(benchmark, iteration + 1);
-        const { status, reason } = legacyStatus(fields);
-        set.records.push({
-          schema: SCHEMA_VERSION,
-          target: target.name,
-          instance: inst.name,
-          benchmark,
-          iteration,
-          host: typeof fields.hostname === 'string' ? fields.hostname : '',
-          status,
-          exitCode: null,
-          signal: null,
-          ...(reason ? { reason } : {}),
-          start: '',
-          fields,
-          stdout: relative(dir, file),
-          stderr: '',
-        });
-      }
-    }
-  }
-}
-
-/**
- * The results of one log file. A target with its own parser decides (unless the log carries
- * a `cached` block, which the original wrote to save re-parsing); otherwise every block is
- * a result, and a `cached` block is used only when it is the file's only block.
- */
-async function legacyFileResults(
-  ctx: Context,
-  target: Target,
-  file: string,
-  ownParser: boolean,
-): Promise<Array<Record<string, FieldValue>>> {
-  const blocks = parseReportBlocks(await readFile(file, 'utf8'));
-  const cached = blocks.find((b) => b.name === CACHED_BLOCK);
-  const others = blocks.filter((b) => b.name !== CACHED_BLOCK).map((b) => b.fields);
-  if (ownParser) {
-    if (cached) return [cached.fields];
-    return [...(await target.parseOutfile(ctx, file))];
-  }
-  return others.length ? others : cached ? [cached.fields] : [];
-}
-
-function legacyStatus(fields: Record<string, FieldValue>): { status: ExecutionStatus; reason?: string } {
-  if (fields.success === false) return { status: 'failed', reason: 'reported success: False' };
-  const s = fields.status;
-  if (typeof s === 'string' && !/^(ok|success|succeeded|passed)$/i.test(s)) {
-    return { status: STATUSES.has(s as ExecutionStatus) ? (s as ExecutionStatus) : 'failed', reason: `status ${s}` };
-  }
-  return { status: 'ok' };
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
 }
