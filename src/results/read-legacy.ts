@@ -1,7 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Context } from '../core/context.js';
-import { CACHED_BLOCK, parseReportBlocks, type ReportBlock } from '../core/report-blocks.js';
+import { CACHED_BLOCK, parseReportBlocks, readReportBlocks, type ReportBlock } from '../core/report-blocks.js';
 import type { ExecutionStatus, FieldValue } from '../core/runner.js';
 import { Target } from '../core/target.js';
 import { SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
@@ -29,6 +30,8 @@ const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout',
 /** One log file's place in its job. */
 interface LogName {
   file: string;
+  /** `file` relative to the instance directory. */
+  rel: string;
   /** The name without iteration, stream and extension (a benchmark, unless a block names one). */
   stem: string;
   iteration?: number;
@@ -46,7 +49,8 @@ const EXTENSION = /\.(?:log|txt|out|err)$/;
  * benchmark named `CWE121-01` or `400.perlbench` keeps its name.
  */
 export function legacyLogNames(files: readonly string[], root: string): LogName[] {
-  const rel = files.map((f) => relative(root, f));
+  // the files were listed under root: their names relative to it are what follows it
+  const rel = files.map((f) => f.slice(root.length + 1));
   const zeros = new Set<string>();
   for (const r of rel) {
     const m = NUMBERED.exec(r);
@@ -55,12 +59,12 @@ export function legacyLogNames(files: readonly string[], root: string): LogName[
   return rel.map((r, i) => {
     const file = files[i]!;
     const s = STREAM.exec(r);
-    if (s) return { file, stem: stemName(s[1]!), iteration: Number(s[2]), job: `${s[1]}\u0000${Number(s[2])}` };
+    if (s) return { file, rel: r, stem: stemName(s[1]!), iteration: Number(s[2]), job: `${s[1]}\u0000${Number(s[2])}` };
     const n = NUMBERED.exec(r);
     if (n && zeros.has(`${n[1]}${n[2]}`))
-      return { file, stem: stemName(n[1]!), iteration: Number(n[3]), job: `${n[1]}\u0000${Number(n[3])}` };
+      return { file, rel: r, stem: stemName(n[1]!), iteration: Number(n[3]), job: `${n[1]}\u0000${Number(n[3])}` };
     const plain = r.replace(EXTENSION, '');
-    return { file, stem: stemName(plain), job: plain };
+    return { file, rel: r, stem: stemName(plain), job: plain };
   });
 }
 
@@ -89,7 +93,7 @@ export async function readLegacyTargetDir(ctx: Context, target: Target, dir: str
       files,
       results: await jobResults(ctx, target, files, ownParser),
     }));
-    out.push(...numberRecords(target.name, instance, dir, parsed));
+    for (const r of numberRecords(target.name, instance, parsed)) out.push(r);
   }
   return out;
 }
@@ -102,7 +106,6 @@ export async function readLegacyTargetDir(ctx: Context, target: Target, dir: str
 function numberRecords(
   target: string,
   instance: string,
-  dir: string,
   jobs: Array<{ files: LogName[]; results: Array<Record<string, FieldValue>> }>,
 ): ExecutionRecord[] {
   jobs.sort((a, b) => compareNames(a.files[0]!, b.files[0]!));
@@ -134,8 +137,8 @@ function numberRecords(
         ...(reason ? { reason } : {}),
         start: '',
         fields: withOurNames(fields),
-        stdout: relative(dir, stdout.file),
-        stderr: stderr ? relative(dir, stderr.file) : '',
+        stdout: join(instance, stdout.rel),
+        stderr: stderr ? join(instance, stderr.rel) : '',
       };
       const used = takenOf(benchmark);
       if (first.iteration !== undefined && !used.has(first.iteration)) {
@@ -195,11 +198,24 @@ async function jobResults(ctx: Context, target: Target, files: LogName[], ownPar
  * used only when they are the file's only blocks.
  */
 async function fileResults(ctx: Context, target: Target, file: string, ownParser: boolean): Promise<Array<Record<string, FieldValue>>> {
-  const blocks = parseReportBlocks(await readFile(file, 'utf8'));
+  const blocks = await readBlocks(file);
   const cached = blocks.filter((b) => b.name === CACHED_BLOCK).map((b) => b.fields);
   if (cached.length && (ownParser || cached.length === blocks.length)) return cached;
   if (ownParser) return [...(await target.parseOutfile(ctx, file))];
   return mergeBlocks(blocks.filter((b) => b.name !== CACHED_BLOCK));
+}
+
+/** Logs up to this size are read in one call (most are small; one call costs far less than a stream). */
+const READ_WHOLE = 16 << 20;
+
+async function readBlocks(file: string): Promise<ReportBlock[]> {
+  const fd = openSync(file, 'r');
+  try {
+    if (fstatSync(fd).size > READ_WHOLE) return await readReportBlocks(file);
+    return parseReportBlocks(readFileSync(fd, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Groups consecutive blocks of different names into one result each. */

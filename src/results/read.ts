@@ -283,6 +283,7 @@ function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
 /** A measured value beyond this is not a measurement (a year in seconds; 2^50 KiB, faults or switches). */
 const ABSURD: Readonly<Record<string, number>> = { runtime: 3.2e7, utime: 3.2e7, stime: 3.2e7 };
 const ABSURD_COUNT = 2 ** 50;
+const STRING_KEYS = ['host', 'start', 'stdout', 'stderr', 'reason'] as const;
 
 /**
  * What makes a record's keys or fields unusable, or null: values are never coerced, since a
@@ -292,7 +293,7 @@ function invalidField(r: Record<string, unknown>): string | null {
   const it = r.iteration;
   if (typeof it !== 'number' || !Number.isInteger(it) || it < 0)
     return `'iteration' is ${it === undefined ? 'missing' : JSON.stringify(it)}, not an iteration number`;
-  for (const key of ['host', 'start', 'stdout', 'stderr', 'reason'] as const) {
+  for (const key of STRING_KEYS) {
     if (r[key] !== undefined && typeof r[key] !== 'string') return `'${key}' is not a string`;
   }
   if (r.exitCode !== undefined && r.exitCode !== null && !Number.isInteger(r.exitCode)) return `'exitCode' is not an integer`;
@@ -300,7 +301,8 @@ function invalidField(r: Record<string, unknown>): string | null {
   const fields = r.fields as Record<string, unknown>;
   for (const name in fields) {
     const value = fields[name];
-    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return `field '${name}' is not a plain value`;
+    const type = typeof value;
+    if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean') return `field '${name}' is not a plain value`;
     if (!Object.hasOwn(MEASURED_FIELDS, name)) continue;
     const limit = ABSURD[name] ?? ABSURD_COUNT;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limit) {
