@@ -16,6 +16,8 @@ export interface ResultSet {
   runDirs: string[];
   /** Python-style `<target>/` directories that were read. */
   legacyDirs: string[];
+  /** How many records each of {@link runDirs} holds. */
+  recorded: Map<string, number>;
 }
 
 /** Corrupt lines reported one by one per file before the rest are only counted. */
@@ -31,14 +33,16 @@ const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout',
  * implements it).
  */
 export async function readResults(ctx: Context, target: Target, paths: string[]): Promise<ResultSet> {
-  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [] };
+  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [], recorded: new Map() };
   const seen = new Set<string>();
   for (const path of paths) {
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      append(set.records, readRecordsForReport(ctx, path));
+      const records = readRecordsForReport(ctx, path);
+      append(set.records, records);
       set.runDirs.push(path);
+      set.recorded.set(path, records.length);
     } else {
       found = await visit(ctx, target, path, 0, seen, set);
     }
@@ -61,8 +65,10 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    append(set.records, readRecordsForReport(ctx, join(dir, RECORDS_FILE)));
+    const records = readRecordsForReport(ctx, join(dir, RECORDS_FILE));
+    append(set.records, records);
     set.runDirs.push(dir);
+    set.recorded.set(dir, records.length);
     return true;
   }
   if (basename(real) === target.name && (await looksLegacy(dir))) {
@@ -188,10 +194,10 @@ function emit(raw: string, n: number, each: (line: string, n: number) => void): 
 
 /**
  * A line for each run directory among `runDirs` (as {@link ResultSet.runDirs}) whose meta.json
- * says it was interrupted: how many of its executions are recorded, and the command that
- * completes it.
+ * says it was interrupted: how many of its executions are recorded (`recorded`, as
+ * {@link ResultSet.recorded}, or read again), and the command that completes it.
  */
-export function incompleteRunWarnings(runDirs: readonly string[]): string[] {
+export function incompleteRunWarnings(runDirs: readonly string[], recorded?: ReadonlyMap<string, number>): string[] {
   const lines: string[] = [];
   for (const given of runDirs) {
     const dir = basename(given) === RECORDS_FILE ? dirname(given) : given;
@@ -202,12 +208,12 @@ export function incompleteRunWarnings(runDirs: readonly string[]): string[] {
       continue; // not a run directory of this tool, or no readable meta.json: nothing to say
     }
     if (!meta.interrupted) continue;
-    const recorded = readRecords(dir).records.length;
+    const count = recorded?.get(given) ?? readRecords(dir).records.length;
     const real = realpathSync(dir);
     const shown = relative(process.cwd(), real) || real;
     const instances = meta.settings?.instances ?? meta.instances.map((i) => i.name);
     const command = qjoin(['infra', 'run', meta.target, ...instances, '--resume', shown]);
-    const of = meta.executions === undefined ? String(recorded) : `${recorded} of ${meta.executions}`;
+    const of = meta.executions === undefined ? String(count) : `${count} of ${meta.executions}`;
     lines.push(`${shown}: ${of} executions recorded (run interrupted; complete it with ${command})`);
   }
   return lines;
@@ -232,11 +238,11 @@ export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRec
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     let byInstance = latest.get(r.target);
-    if (!byInstance) latest.set(r.target, (byInstance = new Map()));
+    if (!byInstance) latest.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
     let byBenchmark = byInstance.get(r.instance);
-    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map()));
+    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
     let byIteration = byBenchmark.get(r.benchmark);
-    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map()));
+    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
     const earlier = byIteration.get(r.iteration);
     if (earlier !== undefined) {
       superseded[earlier] = 1;
