@@ -21,7 +21,7 @@ import { SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
 export const ORIGINAL_RUSAGE_FIELDS: Readonly<Record<string, string>> = {
   estimated_runtime: 'runtime estimated by the program itself from start to exit (rusage-counters), seconds',
   page_faults: 'page faults as counted by the program itself (rusage-counters)',
-  io_operations: 'I/O operations (block reads and writes) as counted by the program itself (rusage-counters)',
+  io_operations: 'I/O operations as counted by the program itself (rusage-counters)',
   context_switches: 'context switches as counted by the program itself (rusage-counters)',
 };
 
