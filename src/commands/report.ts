@@ -182,7 +182,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   if (!own) annotateUnits(built.table, known);
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
-  warnings.push(...incompleteRunWarnings(read.runDirs));
+  warnings.push(...incompleteRunWarnings(read.runDirs, read.recorded));
   warnings.push(...loadWarnings(runs));
   const extra = opts.raw ? {} : saturationReport(selected, instances, opts.overhead, opts.saturationThreshold, warnings);
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr

@@ -304,6 +304,7 @@ async function openResults(
       }),
     ),
     fields: target.reportableFields(),
+    aggregationField: target.aggregationField,
     settings,
     load,
   };
