@@ -14,7 +14,7 @@ import type { BuiltReport } from '../report/publish-options.js';
 import { PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-options.js';
 import { saturationReport, SATURATION_OPTIONS } from '../report/saturation-report.js';
 import { metaDifferences } from '../report/meta-diff.js';
-import { describeRunFields, withRunFields } from '../report/run-fields.js';
+import { describeRunFields, namesRunField, withRunFields } from '../report/run-fields.js';
 import { loadWarnings } from '../report/load-warnings.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
@@ -154,11 +154,9 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
 
   const read = await readResults(ctx, target, opts.rundirs);
   const runs = read.runDirs.map(readRunInfo);
-  const records = withRunFields(
-    read.records.filter((r) => r.target === target.name),
-    runs,
-    read.legacyDirs.length > 0,
-  );
+  const ofTarget = read.records.filter((r) => r.target === target.name);
+  const runFields = opts.helpFields || namesRunField([opts.groupby, ...(opts.filter ?? []), ...(opts.field ?? [])]);
+  const records = runFields ? withRunFields(ofTarget, runs, read.legacyDirs.length > 0) : ofTarget;
   if (!records.length && read.records.length) {
     const present = [...new Set(read.records.map((r) => r.target))].sort(naturalCompare);
     throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}; targets present: ${present.join(', ')}`);

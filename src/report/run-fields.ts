@@ -53,7 +53,15 @@ export function withRunFields(records: ExecutionRecord[], runs: readonly RunInfo
   });
 }
 
-/** Gives the run fields their descriptions among the known fields (when the records have them). */
+/** Gives the run fields their descriptions among the known fields (unless the target has fields of those names). */
 export function describeRunFields(known: Map<string, string>): void {
-  for (const [k, d] of Object.entries(RUN_FIELDS)) if (known.get(k) === '(found in the results)') known.set(k, d);
+  for (const [k, d] of Object.entries(RUN_FIELDS)) if (!known.has(k) || known.get(k) === '(found in the results)') known.set(k, d);
+}
+
+/**
+ * Whether a report names a run field (to group, filter or report on), or lists the fields:
+ * only then are records given them, since copying every record costs time on large runs.
+ */
+export function namesRunField(names: ReadonlyArray<string | undefined>): boolean {
+  return names.some((n) => n !== undefined && Object.prototype.hasOwnProperty.call(RUN_FIELDS, n.split(/[:=]/)[0]!));
 }
