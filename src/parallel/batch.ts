@@ -105,7 +105,7 @@ export class BatchQueue {
         reject: (e) => {
           if (settled) return;
           settled = true;
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         },
       });
       this.schedule();
