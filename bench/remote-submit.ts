@@ -2,7 +2,7 @@
 // job per execution against batches of executions per job, and a new ssh + shell + tar per
 // execution against long-lived ssh sessions, on the loopback test services
 // (scripts/start-test-services.sh: sshd on 127.0.0.1:2222 and a single-node Slurm; run as root).
-//   SLURM_CONF=/tmp/infra-services/slurm.conf node --import tsx bench/remote-submit.ts [--n 1000] [--n-before 100] [--rounds 1]
+//   SLURM_CONF=/tmp/infra-services/slurm.conf node --import tsx bench/remote-submit.ts [--n 1000] [--n-before 60] [--rounds 1]
 // The previous design is a build of an earlier commit in a temporary clone (--before-rev, made
 // once under $TMPDIR). Cost per execution = (wall time of N executions − wall time of 1) / (N − 1),
 // so connecting, starting the CLI and building the helper are left out. The previous design's
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
-    'n-before': { type: 'string', default: '100' },
+    'n-before': { type: 'string', default: '60' },
     rounds: { type: 'string', default: '1' },
     'before-rev': { type: 'string', default: '5e5fae0' },
     parallelmax: { type: 'string', default: '2' },
@@ -77,7 +77,9 @@ function run(build: 'before' | 'after', mode: string, n: number): { wall: number
     },
   );
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${build} ${mode} -i ${n} failed:\n${r.stderr.slice(-2000)}`);
+  // the previous ssh design fails an execution now and then under load; that is counted, not fatal
+  if (r.status !== 0 && !/ ok[, ]/.test(r.stderr)) throw new Error(`${build} ${mode} -i ${n} failed:\n${r.stderr.slice(-2000)}`);
+  if (r.status !== 0) console.error(`  (${build} ${mode} -i ${n}: ${/infra: (.*) \(of/.exec(r.stderr)?.[1] ?? 'some failed'})`);
   const jobs = /--parallel slurm: (\d+) job/.exec(r.stderr)?.[1];
   return { wall, jobs: jobs ? Number(jobs) : mode === 'slurm' ? n : undefined };
 }
