@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
 `,
   'src/quiet.c': 'int main(void){ return 0; }\n',
   'src/fail.c': 'int main(void){ return 3; }\n',
-  // takes a while, then notes in NAP_LOG that it finished
+  // takes a while, then notes in NAP_LOG when it finished (milliseconds since the epoch)
   'src/nap.c': String.raw`#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -96,7 +96,8 @@ int main(void) {
   nanosleep(&t, 0);
   FILE *f = fopen(getenv("NAP_LOG"), "a");
   if (!f) return 9;
-  fprintf(f, "done\n");
+  clock_gettime(CLOCK_REALTIME, &t);
+  fprintf(f, "%lld\n", (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000);
   fclose(f);
   return 0;
 }
@@ -170,9 +171,25 @@ function latest(run: string): Map<string, any> {
   return out;
 }
 
-function napsDone(dir: string): number {
+/** When each nap finished (ms since the epoch). */
+function naps(dir: string): number[] {
   const log = join(dir, 'nap.log');
-  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+}
+
+function napsDone(dir: string): number {
+  return naps(dir).length;
+}
+
+/**
+ * Every nap that finished before `stoppedAt` has an ok record; none that did not finish has
+ * one (a nap that ends while it is being stopped may go either way).
+ */
+function assertFinishedKept(dir: string, okRecords: number, stoppedAt: number): void {
+  const finished = naps(dir);
+  const before = finished.filter((t) => t < stoppedAt).length;
+  assert.ok(okRecords >= before, `${okRecords} ok records, but ${before} naps had finished before the stop`);
+  assert.ok(okRecords <= finished.length, `${okRecords} ok records, but only ${finished.length} naps finished`);
 }
 
 function jobsNamed(name: string, env: Record<string, string>): string[] {
@@ -250,6 +267,7 @@ describe('batches of executions on remote backends', { skip: SKIP }, () => {
     const ids = jobsNamed('infra-nap', slurmEnv);
     assert.equal(ids.length, 1, `one job running: ${ids.join(' ')}`);
     assert.ok(records(newestRun(dir)).length < 6, 'records appeared while the job was running');
+    const stoppedAt = Date.now();
     execFileSync('scancel', [ids[0]!], { env: { ...process.env, ...slurmEnv } });
     const r = await infra.done;
     assert.notEqual(r.code, 0);
@@ -258,17 +276,18 @@ describe('batches of executions on remote backends', { skip: SKIP }, () => {
     assert.equal(recs.length, 6, r.stderr);
     const ok = recs.filter((x) => x.status === 'ok');
     assert.ok(ok.length >= 2 && ok.length < 6, JSON.stringify(recs.map((x) => x.status)));
-    assert.equal(ok.length, napsDone(dir), 'every execution that finished is recorded as ok, no other');
+    assertFinishedKept(dir, ok.length, stoppedAt);
     const notStarted = recs.filter((x) => /before this execution started/.test(x.reason ?? ''));
     assert.ok(notStarted.length >= 1, JSON.stringify(recs.map((x) => x.reason)));
     for (const x of notStarted) assert.match(x.reason, new RegExp(`^Slurm job ${ids[0]} ended CANCELLED before this execution started`));
 
+    const napsBefore = napsDone(dir);
     const resumed = runInfra(dir, ['run', 'many', 'cc', '--resume', run], { env: slurmEnv });
     assert.equal(resumed.code, 0, resumed.stderr);
     const final = latest(run);
     assert.equal(final.size, 6);
     for (const x of final.values()) assert.equal(x.status, 'ok', JSON.stringify(x));
-    assert.equal(napsDone(dir), 6, 'the resumed run ran only what had not finished');
+    assert.equal(napsDone(dir), napsBefore + 6 - ok.length, 'the resumed run ran only what was not recorded as ok');
   });
 
   test('infra interrupted during a Slurm batch keeps every execution that finished', async () => {
@@ -279,13 +298,14 @@ describe('batches of executions on remote backends', { skip: SKIP }, () => {
       { env: slurmEnv },
     );
     await waitFor(() => napsDone(dir) >= 3, 60_000, 'three naps done');
+    const stoppedAt = Date.now();
     infra.child.kill('SIGINT');
     const r = await infra.done;
     assert.notEqual(r.code, 0);
     const recs = records(newestRun(dir));
     const ok = recs.filter((x) => x.status === 'ok').length;
     assert.ok(ok >= 3, r.stderr);
-    assert.equal(ok, napsDone(dir), 'every nap that finished has its ok record');
+    assertFinishedKept(dir, ok, stoppedAt);
     assert.deepEqual(jobsNamed('infra-nap', slurmEnv), [], 'the job was cancelled');
     assert.deepEqual(
       readdirSync(join(dir, 'build', '.infra')).filter((f) => f.startsWith('slurm-jobs-')),
@@ -412,15 +432,17 @@ describe('batches of executions on remote backends', { skip: SKIP }, () => {
       '127.0.0.1:2222',
     ]);
     await waitFor(() => napsDone(dir) >= 2, 60_000, 'two naps done');
+    const stoppedAt = Date.now();
     infra.child.kill('SIGINT');
     const r = await infra.done;
     assert.notEqual(r.code, 0);
     const recs = records(newestRun(dir));
     const ok = recs.filter((x) => x.status === 'ok').length;
     assert.ok(ok >= 2 && ok < 20, r.stderr);
-    // the nap that ran when the connection went is stopped on the node, without noting it finished
+    // the nap that ran at the interrupt is stopped on the node (or finished just then): no more naps end
     await new Promise((res) => setTimeout(res, 1500));
-    assert.equal(napsDone(dir), ok);
+    assertFinishedKept(dir, ok, stoppedAt);
+    assert.ok(napsDone(dir) <= ok + 1, `${napsDone(dir)} naps finished, ${ok} recorded`);
     const left = spawnSync('pgrep', ['-f', join(dir, 'build')], { encoding: 'utf8' }).stdout.trim();
     assert.equal(left, '', 'no benchmark left running on the node');
   });

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { track } from '../exec/children.js';
-import { isInterrupted } from '../exec/interrupt.js';
+import { isInterrupted, onInterrupt } from '../exec/interrupt.js';
 import { envFileContent, helperArguments, resultFromHelper, type MeasureSpec } from '../exec/measure.js';
 import { quote } from '../util/shell.js';
 import type { QueuedExecution } from './batch.js';
@@ -24,8 +23,11 @@ import { TarStreamReader } from './tar-stream.js';
  * Archives arrive back to back; each execution is settled when its archive is complete, so it
  * is recorded as soon as it finished on the node. Several lines can be on their way at once
  * (the backend decides how many), so the node does not wait for this machine between
- * executions. When the local ssh dies (an interrupt, a lost connection), the copying ends,
- * the loop is killed, and the helper, whose parent it was, stops the benchmark's process tree.
+ * executions. When this machine closes the session's input (at the end, or on an interrupt),
+ * or the connection is lost, the copying ends, the loop is killed, and the helper, whose parent
+ * it was, stops the benchmark's process tree. On an interrupt the local ssh is not killed but
+ * its input closed, so that an execution that finished just before still gets its result
+ * back; it is killed if the node has not ended the session {@link STOP_GRACE_MS} later.
  */
 export class SshSession {
   private readonly child: ChildProcess;
@@ -38,6 +40,9 @@ export class SshSession {
   private files = new Map<string, Buffer[]>();
   private current: { name: string; fd: number | undefined } | undefined;
   private readonly exited: Promise<void>;
+  private readonly unwatch: () => void;
+  private killTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(
     argv: (command: string) => string[],
@@ -45,8 +50,10 @@ export class SshSession {
     readonly host: string,
     private readonly helper: string,
   ) {
+    // its own process group, so a Ctrl-C on the terminal does not reach it; not tracked with the
+    // other children (which an interrupt kills), see above; if infra dies, its input closes
     this.child = spawn(argv(SESSION_SCRIPT)[0]!, argv(SESSION_SCRIPT).slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    track(this.child);
+    this.unwatch = onInterrupt(() => this.stop());
     this.reader = new TarStreamReader({
       file: (name) => this.beginFile(name),
       data: (chunk) => this.fileData(chunk),
@@ -56,7 +63,7 @@ export class SshSession {
     this.child.stdin!.on('error', () => {});
     this.child.stdout!.on('data', (c: Buffer) => this.reader.write(c));
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-4000)));
-    this.exited = new Promise((resolve) => {
+    this.exited = new Promise<void>((resolve) => {
       this.child.once('error', (e) => {
         this.stderr += e.message;
         this.fail(255, null);
@@ -66,6 +73,9 @@ export class SshSession {
         this.fail(code, signal);
         resolve();
       });
+    }).finally(() => {
+      this.unwatch();
+      if (this.killTimer) clearTimeout(this.killTimer);
     });
   }
 
@@ -74,14 +84,14 @@ export class SshSession {
     return this.queue.length;
   }
 
-  /** False once the session's ssh has ended; its executions are settled by then. */
+  /** False once the session's ssh has ended (its executions are settled by then) or is stopping. */
   get alive(): boolean {
-    return !this.ended;
+    return !this.ended && !this.stopping;
   }
 
   /** Sends executions to the node (in one write); each is settled when its archive is back. */
   send(batch: QueuedExecution[]): void {
-    if (this.ended) {
+    if (this.ended || this.stopping) {
       for (const e of batch) e.resolve(this.lost(e.spec, null, null));
       return;
     }
@@ -99,9 +109,23 @@ export class SshSession {
     this.child.stdin!.write(lines.join('\n') + '\n');
   }
 
+  /** Closes the session's input at once: the node stops what runs; what finished comes back. */
+  private stop(): void {
+    if (this.ended || this.stopping) return;
+    this.stopping = true;
+    this.child.stdin!.end();
+    this.killTimer ??= setTimeout(() => {
+      try {
+        process.kill(-this.child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }, STOP_GRACE_MS);
+  }
+
   /** Ends the session (after its executions) and waits for its ssh to exit. */
   async close(): Promise<void> {
-    if (!this.ended) this.child.stdin!.end();
+    if (!this.ended && !this.stopping) this.child.stdin!.end();
     await this.exited;
   }
 
@@ -179,6 +203,9 @@ export class SshSession {
     for (const e of this.queue.splice(0)) e.resolve(this.lost(e.spec, code, signal));
   }
 }
+
+/** How long an interrupted session may take to end before its ssh is killed. */
+const STOP_GRACE_MS = 5000;
 
 /**
  * The session's remote side (the ssh command; run by the login shell, so it is plain POSIX sh).

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { isInterrupted } from '../exec/interrupt.js';
 import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 import { errorResult, runClient, tail } from './remote.js';
@@ -102,6 +103,10 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
   const sessions = live.flatMap((node) => Array.from({ length: perNode }, () => ({ node, session: undefined as SshSession | undefined })));
   const opened: SshSession[] = [];
   const dispatch = () => {
+    if (isInterrupted()) {
+      for (const e of waiting.splice(0)) e.resolve({ ...errorResult(e.spec, 'interrupted before it started'), host: 'unknown' });
+      return;
+    }
     const depth = pipelineDepth(estimate.seconds);
     for (;;) {
       if (waiting.length === 0) return;
