@@ -12,6 +12,7 @@ import { batchSizeFor, MAX_AUTO_BATCH } from '../src/parallel/batch.ts';
 import { TarStreamReader } from '../src/parallel/tar-stream.ts';
 import { printfFormat } from '../src/parallel/ssh-session.ts';
 import { checkModeOptions } from '../src/parallel/backends.ts';
+import { Progress } from '../src/parallel/progress.ts';
 
 const isRoot = process.getuid?.() === 0;
 const SKIP = isRoot ? false : 'needs root to start sshd and Slurm (scripts/start-test-services.sh); CI runs as root';
@@ -27,6 +28,23 @@ test('the batch size: one per job until a duration is known, then jobs of 30 s t
   assert.equal(batchSizeFor(12, 64, 5, undefined), 5, '--batch-size is taken as given');
   assert.equal(batchSizeFor(2, 64, 5, 0.001), 2);
   assert.equal(batchSizeFor(0, 4, undefined, 1), 0);
+});
+
+test('the progress display tells the executions that run from those waiting in a batch', () => {
+  let out = '';
+  const stream = { write: (t: string) => ((out += t), true), isTTY: true, columns: 100 } as unknown as NodeJS.WriteStream;
+  const progress = new Progress({ stream, live: true, color: false, runningAtOnce: 2, now: () => 1000 });
+  for (let i = 0; i < 7; i++) {
+    progress.jobAdded(`cc/b.${i}`);
+    progress.jobStarted(`cc/b.${i}`);
+  }
+  progress.message('-');
+  progress.close();
+  const block = out.slice(out.lastIndexOf('-\n'));
+  assert.match(block, /running cc\/b\.0 /);
+  assert.match(block, /running cc\/b\.1 /);
+  assert.doesNotMatch(block, /running cc\/b\.2/);
+  assert.match(block, /\.\.\. and 5 more waiting to start/);
 });
 
 test('--batch-size is refused without a cluster mode', () => {

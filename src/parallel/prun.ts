@@ -76,6 +76,7 @@ export async function createPrunBackend(options: PrunBackendOptions): Promise<Ex
   return {
     name: 'prun',
     capacity: queue.capacity,
+    runningAtOnce: options.parallelmax ?? 64,
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       return queue.execute(spec);

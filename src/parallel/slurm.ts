@@ -160,6 +160,7 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
   return {
     name: 'slurm',
     capacity: queue.capacity,
+    runningAtOnce: options.parallelmax ?? 64,
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
       const result = await queue.execute(spec);

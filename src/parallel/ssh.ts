@@ -127,6 +127,7 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
   return {
     name: 'ssh',
     capacity: Math.max(1, sessions.length) * MAX_PIPELINE,
+    runningAtOnce: Math.max(1, sessions.length),
     execute(spec: MeasureSpec): Promise<BackendResult> {
       if (live.length === 0) {
         const why = nodes.map((n) => `${n.name}: ${n.error}`).join('; ');
