@@ -19,7 +19,22 @@ if [ "${1:-}" = "--full" ]; then
   shift
 fi
 iterations="${1:-$([ ${#full[@]} -gt 0 ] && echo 4 || echo 8)}"
+# wall and CPU time (of every process waited for) per phase, for the closing line
 SECONDS=0
+phases="" cpu_total=0 phase_start=0
+minutes() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+phase() {
+  local now cpu
+  # user + system time of this shell's children so far: `times` (here, not in a subshell, where it
+  # would count only the subshell's own children), its second line
+  times >"$times_file"
+  now=$SECONDS
+  cpu=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t * 1000 }' "$times_file")
+  phases+="${phases:+, }$1 $((now - phase_start)) s wall, $(((cpu - cpu_total) / 1000)) s CPU"
+  phase_start=$now cpu_total=$cpu
+}
 bash scripts/install-system-deps.sh
 bash scripts/install-npm-deps.sh
 npm run build --silent
@@ -27,12 +42,12 @@ export INFRA_SOURCE_MIRROR="${INFRA_SOURCE_MIRROR:-$PWD/.cache/sources}"
 if ! sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR"; then
   echo "note: could not fill the offline source mirror; sources will be downloaded from upstream" >&2
 fi
-installed=$SECONDS
+phase "installation checks"
 infra() { node ../../bin/infra.js "$@"; }
 cd examples/quickstart
 # instances build side by side, sharing the cores through one jobserver
 infra build quickstart clang asan "${full[@]}" --parallel proc
-built=$SECONDS
+phase "builds"
 # The quick selection runs two executions at a time, one per core: each benchmark's clang and
 # asan executions alternate and overlap in the same way, and the table compares CPU time, which
 # a neighbour on the other core changes far less than wall time. The full run measures one
@@ -42,16 +57,22 @@ parallel=(--parallel proc)
 status=0
 # failed executions are recorded and shown in the report; the job still fails at the end
 infra run quickstart clang asan "${full[@]}" "${parallel[@]}" --iterations "$iterations" --warmup 1 || status=$?
-ran=$SECONDS
+phase "runs"
 results="results/$(readlink results/last)"
 fields=(cputime:median maxrss:median)
 echo
 echo "== overhead of asan relative to clang (results in examples/quickstart/$results)"
-infra report quickstart "$results" --overhead clang --field "${fields[@]}" --html "$results/report.html"
+report=(report quickstart "$results" --overhead clang --field "${fields[@]}")
+infra "${report[@]}"
+# the page repeats the table's warnings; they were just printed, so its log is shown only on failure
+if ! infra "${report[@]}" --html "$results/report.html" >/dev/null 2>"$results/report-html.log"; then
+  cat "$results/report-html.log" >&2
+  status=1
+fi
 echo
 echo "HTML report with charts, the tables, platform and command lines: examples/quickstart/$results/report.html"
 echo "open it:       xdg-open examples/quickstart/$results/report.html"
-echo "regenerate it: (cd examples/quickstart && ../../bin/infra.js report quickstart $results --overhead clang --field ${fields[*]} --html $results/report.html)"
-minutes() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
-echo "quick start: $(minutes "$SECONDS") (installation checks $(minutes "$installed"), builds $(minutes $((built - installed))), runs $(minutes $((ran - built))), report $(minutes $((SECONDS - ran))))"
+echo "regenerate it: (cd examples/quickstart && ../../bin/infra.js ${report[*]} --html $results/report.html)"
+phase "report"
+echo "quick start: $(minutes "$SECONDS") wall, $(minutes "$((cpu_total / 1000))") CPU ($phases)"
 exit "$status"
