@@ -86,6 +86,14 @@ class Suites extends Target {
     for (const p of this.parts) await p.target.run(this.contextFor(ctx, p), instance, withCpuTime);
   }
 
+  /** Kept with the run (meta.json and the HTML report): which benchmarks ran, at which input size. */
+  override describeRun(ctx: Context): Record<string, unknown> {
+    const full = ctx.flag('full');
+    return Object.fromEntries(
+      this.parts.map((p) => [p.target.name, { benchmarks: full ? 'all' : p.quick.join(' '), inputs: full ? 'ref' : 'train' }]),
+    );
+  }
+
   override async afterRun(ctx: Context, instance: Instance): Promise<void> {
     for (const p of this.parts) await p.target.afterRun(this.contextFor(ctx, p), instance);
   }
