@@ -10,6 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median, cv as fraction } from '../src/report/stats.ts';
+
+const cv = (xs: number[]) => 100 * fraction(xs);
 
 const repo = resolve(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'infra-bench-quickstart-'));
@@ -111,15 +114,6 @@ for (const r of recs) {
   const key = `${r.benchmark}\u0000${r.instance}`;
   groups.set(key, [...(groups.get(key) ?? []), r]);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const cv = (xs: number[]) => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return (100 * Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length)) / mean;
-};
 console.log('\nper benchmark (medians in s; CV = coefficient of variation, population stdev / mean):');
 console.log(
   `${'benchmark'.padEnd(18)} ${'instance'.padEnd(8)}  n  ${'wall'.padStart(7)} ${'CV wall'.padStart(8)}  ${'cpu'.padStart(7)} ${'CV cpu'.padStart(7)}`,
