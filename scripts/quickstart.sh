@@ -39,7 +39,10 @@ bash scripts/install-system-deps.sh
 bash scripts/install-npm-deps.sh
 npm run build --silent
 export INFRA_SOURCE_MIRROR="${INFRA_SOURCE_MIRROR:-$PWD/.cache/sources}"
-if ! sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR"; then
+# only the quick start's programs (the full run's too with --full)
+sources=(bzip2_ lua5.4_ sqlite3_)
+[ ${#full[@]} -eq 0 ] || sources+=(libzstd_ lz4_)
+if ! sh scripts/fetch-sources.sh "$INFRA_SOURCE_MIRROR" "${sources[@]}"; then
   echo "note: could not fill the offline source mirror; sources will be downloaded from upstream" >&2
 fi
 phase "installation checks"
