@@ -51,10 +51,10 @@ cd examples/quickstart
 # instances build side by side, sharing the cores through one jobserver
 infra build quickstart clang asan "${full[@]}" --parallel proc
 phase "builds"
-# The quick selection runs two executions at a time, one per core: each benchmark's clang and
-# asan executions alternate and overlap in the same way, and the table compares CPU time, which
-# a neighbour on the other core changes far less than wall time. The full run measures one
-# execution at a time, for wall times to publish.
+# The quick selection runs two executions at a time, one per core, to fit its time: each
+# benchmark's clang and asan executions alternate, so both get the same kind of neighbour, and
+# the table compares CPU time, which counts only an execution's own work. The full run measures
+# one execution at a time, for wall times to publish.
 parallel=(--parallel proc)
 [ ${#full[@]} -eq 0 ] || parallel=()
 status=0
