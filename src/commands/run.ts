@@ -301,6 +301,7 @@ async function openResults(
       }),
     ),
     fields: target.reportableFields(),
+    aggregationField: target.aggregationField,
     settings,
   };
   return { dir: () => createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };
