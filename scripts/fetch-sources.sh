@@ -7,15 +7,17 @@
 # the result to build without access to the upstream sites. Nothing here is trusted blindly: the
 # infra finds a file in the mirror only by the sha256 it pins, so a damaged download is ignored.
 #
-# Usage: scripts/fetch-sources.sh DIR
+# Usage: scripts/fetch-sources.sh DIR [NAME...]
+#   NAME...  only the tarballs whose file names start with one of these (e.g. bzip2 lua5.4)
 # Idempotent: returns at once when DIR already holds every tarball. Changes no system settings.
 set -eu
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 DIR" >&2
+if [ $# -lt 1 ]; then
+  echo "usage: $0 DIR [NAME...]" >&2
   exit 2
 fi
 dir=$1
+shift
 mkdir -p "$dir"
 archive=${DEBIAN_ARCHIVE:-http://deb.debian.org/debian}
 
@@ -54,6 +56,13 @@ status=0
 for path in $files; do
   name=$(basename "$path")
   [ -f "$dir/$name" ] && continue
+  if [ $# -gt 0 ]; then
+    wanted=no
+    for prefix in "$@"; do
+      case "$name" in "$prefix"*) wanted=yes ;; esac
+    done
+    [ $wanted = yes ] || continue
+  fi
   echo "fetch-sources: $name" >&2
   if curl -sSfL --retry 2 -o "$dir/.$name.part" "$archive/$path"; then
     mv "$dir/.$name.part" "$dir/$name"

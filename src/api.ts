@@ -29,7 +29,7 @@ export { parseReportBlocks, formatReportBlock, REPORT_PREFIX } from './core/repo
 // building: up-to-date checks, benchmark selection, dry-run aware file changes
 export { BuildStamp, type BuildConfig, type BuildDescription } from './core/build-stamp.js';
 export { buildInputsDigest } from './core/build-inputs.js';
-export { selectBenchmarks, benchmarkSize, type SizeName } from './core/selection.js';
+export { selectBenchmarks, benchmarkSize, sizeValue, type SizeName, type SizeValues } from './core/selection.js';
 export { writeOutput, makeDirectory, removePath, type WriteOutputOptions } from './core/output.js';
 export { unitInputs, upToDate, inParallel, type CompileUnit } from './util/incremental.js';
 

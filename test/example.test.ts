@@ -77,3 +77,65 @@ test('examples/hello: --dry-run writes no target file, a stale build is refused 
   assert.equal(rec.fields.size, 'test');
   assert.equal(rec.fields.greetings, 1);
 });
+
+const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(REPO, '.cache', 'sources');
+
+test('examples/quickstart: the quick selection builds, runs at the train inputs with every output verified, and records cputime', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'infra-example-')), 'quickstart');
+  cpSync(join(REPO, 'examples/quickstart'), dir, { recursive: true, filter: (src) => !/\/(build|results)$/.test(src) });
+  const both = runInfra(dir, ['run', 'kernels', 'clang', '--test', '--train']);
+  assert.notEqual(both.code, 0);
+  assert.match(both.stderr, /--test and --train ask for different input sizes; give one of them/);
+
+  const r = runInfra(dir, ['run', 'quickstart', 'clang', '--build', '-i', '1', '--source-mirror', MIRROR], { timeoutMs: 1_500_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const recs = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const benchmarks = recs.map((rec) => rec.benchmark).sort();
+  assert.deepEqual(benchmarks, [
+    'alloclist',
+    'bzip2.compress',
+    'bzip2.decompress',
+    'hashtable',
+    'lua.fib',
+    'lua.sort',
+    'lua.strings',
+    'matmul',
+    'sort',
+    'sqlite.speedtest1',
+    'strsearch',
+  ]);
+  for (const rec of recs) {
+    assert.equal(rec.status, 'ok', JSON.stringify(rec));
+    assert.equal(rec.fields.size, 'train', rec.benchmark);
+    assert.ok(Math.abs(rec.fields.cputime - rec.fields.utime - rec.fields.stime) < 1e-9, `${rec.benchmark}: cputime is utime + stime`);
+    assert.ok(rec.fields.cputime > 0.2, `${rec.benchmark}: a train input runs for a while (${rec.fields.cputime} s)`);
+  }
+  assert.ok(!existsSync(join(dir, 'build/targets/opensource/clang/zstd')), 'zstd is not part of the quick selection');
+
+  const report = ['report', 'quickstart', 'results/last', '-f', 'cputime:median', 'runtime:median'];
+  const table = runInfra(dir, report);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /cputime:median/);
+  assert.match(table.stdout, /^│ lua\.fib +│/m);
+  const html = join(dir, 'report.html');
+  const page = runInfra(dir, [...report, '--html', html]);
+  assert.equal(page.code, 0, page.stderr);
+  const text = readFileSync(html, 'utf8');
+  assert.match(text, /cputime/);
+  assert.match(text, /matmul hashtable sort strsearch alloclist/, 'the page says which benchmarks ran');
+});
+
+test('the Quick start has two commands: the quick start script and the tests', () => {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+  const commands = block
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+  assert.deepEqual(commands, ['bash scripts/quickstart.sh', 'bash scripts/test.sh']);
+  for (const script of ['scripts/quickstart.sh', 'scripts/test.sh']) assert.ok(existsSync(join(REPO, script)), script);
+});

@@ -44,6 +44,17 @@ test('every kernel prints the expected checksum with gcc -O2, gcc -O0 and clang-
   assert.deepEqual([...new Set(recs.map((x) => x.benchmark))].sort(), [...KERNELS].sort());
 });
 
+test('the train inputs print their checksums with gcc -O2 too (they were taken from clang-22 builds)', () => {
+  const r = runInfra(dir, ['run', 'kernels', 'gcc', '--train', '-i', '1', '--parallel', 'proc']);
+  assert.equal(r.code, 0, r.stderr);
+  const recs = records();
+  assert.equal(recs.length, KERNELS.length);
+  for (const rec of recs) {
+    assert.equal(rec.status, 'ok', JSON.stringify(rec));
+    assert.equal(rec.fields.size, 'train');
+  }
+});
+
 test('an unchanged configuration is not rebuilt', () => {
   const bin = join(dir, 'build/targets/kernels/gcc/bin/sort');
   const first = statSync(bin).mtimeMs;

@@ -42,6 +42,8 @@ export interface SourceDescription {
 /** Everything a workload needs to describe one benchmark execution. */
 export interface WorkloadEnv {
   ctx: Context;
+  /** The benchmark's name, `<program>.<workload>`. */
+  benchmark: string;
   size: SizeName;
   /** Absolute paths of the program's binaries, by the names in {@link ProgramDescription.binaries}. */
   bin: Record<string, string>;
@@ -110,7 +112,8 @@ const STAMP = '.infra-build';
  * share object files) and rebuilt only when the compiler or flags change.
  *
  * Options (build and run): `--benchmarks NAME...` takes programs (`bzip2`), benchmarks
- * (`bzip2.compress`) and sets; run: `--test` uses the small inputs (each under a second).
+ * (`bzip2.compress`) and sets; run: `--test` uses the small inputs (each under a second),
+ * `--train` the medium ones (about half a second to a second each).
  * Every execution's output is verified.
  *
  * Use it directly for your own programs: `new ProgramSuite({ name: 'mine', programs: [desc] })`.
@@ -166,6 +169,7 @@ export class ProgramSuite extends Target {
   override addRunArgs(parser: ArgParser): void {
     parser.option('--benchmarks <names...>', this.benchmarksHelp('run'));
     parser.option('-t, --test', 'run the small test inputs (each under a second) instead of the reference inputs');
+    parser.option('--train', 'run the medium inputs (about 0.5-1 s each with clang -O2) instead of the reference inputs');
   }
 
   private benchmarksHelp(verb: string): string {
@@ -177,7 +181,7 @@ export class ProgramSuite extends Target {
     return {
       program: 'program the benchmark belongs to',
       workload: 'workload name within the program',
-      size: 'input size: test or ref',
+      size: 'input size: test, train or ref',
       inputBytes: 'size of a compressor workload input, bytes',
       compressedBytes: 'size of the compressed output, bytes',
     };
@@ -291,7 +295,7 @@ export class ProgramSuite extends Target {
         this.stamp(ctx, instance, p).refuseIfStale({ what, target: this.name, instance: instance.name });
         const dir = join(this.programDir(ctx, instance, p), 'run', size, w.name);
         mkdirSync(dir, { recursive: true });
-        const plan = await w.plan({ ctx, size, bin, dir, inputs: this.path(ctx, '.inputs') });
+        const plan = await w.plan({ ctx, benchmark, size, bin, dir, inputs: this.path(ctx, '.inputs') });
         runner.submit(ctx, {
           benchmark,
           argv: plan.argv,

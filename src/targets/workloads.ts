@@ -11,7 +11,16 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type CheckOutcome, type Context, type ExecutionResult, run, sha256File, type SizeName } from '../api.js';
+import {
+  type CheckOutcome,
+  type Context,
+  type ExecutionResult,
+  run,
+  sha256File,
+  type SizeName,
+  type SizeValues,
+  sizeValue,
+} from '../api.js';
 import type { WorkloadDescription, WorkloadEnv } from './program.js';
 
 /**
@@ -120,9 +129,9 @@ export type FileCommand = (bin: Record<string, string>, input: string) => { argv
 
 export interface CompressorOptions {
   /** Input size in bytes per run size. */
-  bytes: Record<SizeName, number>;
+  bytes: SizeValues<number>;
   /** Input size of the decompression workload (default: `bytes`); decompression is faster. */
-  decompressBytes?: Record<SizeName, number>;
+  decompressBytes?: SizeValues<number>;
   /** Seed of the generated input. */
   seed?: number;
   /** Compresses `input` (a file in the benchmark's working directory). */
@@ -147,13 +156,14 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
       name: 'compress',
       description: 'compress generated text; verified by decompressing it again',
       async plan(env) {
-        const input = await textInput(env, options.bytes[env.size], seed);
+        const bytes = sizeValue(options.bytes, env.size, env.benchmark);
+        const input = await textInput(env, bytes, seed);
         const local = join(env.dir, 'input.txt');
         copyIfMissing(input.path, local);
         const { argv, output } = options.compress(env.bin, local);
         return {
           argv,
-          fields: { inputBytes: options.bytes[env.size] },
+          fields: { inputBytes: bytes },
           prepare: () => rmSync(output, { force: true }),
           exclusive: true,
           check: (result, ctx) => verifyRoundTrip(ctx, env, output, input.sha256, options, result),
@@ -164,7 +174,7 @@ export function compressorWorkloads(options: CompressorOptions & { level?: strin
       name: 'decompress',
       description: 'decompress generated text compressed by the same binary; verified byte for byte',
       async plan(env) {
-        const bytes = (options.decompressBytes ?? options.bytes)[env.size];
+        const bytes = sizeValue(options.decompressBytes ?? options.bytes, env.size, env.benchmark);
         const input = await textInput(env, bytes, seed);
         const compressed = await compressedCopy(env, input.path, options);
         const { argv, output } = options.decompress(env.bin, compressed);
@@ -242,8 +252,8 @@ export interface ExpectedOutputOptions {
   description: string;
   /** argv per size, given the binaries. */
   argv: (bin: Record<string, string>, size: SizeName) => string[];
-  /** Lines that must all appear in standard output, per size. */
-  expect: Record<SizeName, string[]>;
+  /** Lines that must all appear in standard output, per size (a size without lines cannot be run). */
+  expect: SizeValues<string[]>;
 }
 
 /** A workload verified by lines its standard output must contain (an interpreter's result). */
@@ -252,13 +262,14 @@ export function expectedOutputWorkload(options: ExpectedOutputOptions): Workload
     name: options.name,
     description: options.description,
     plan(env) {
+      const expected = sizeValue(options.expect, env.size, env.benchmark);
       return {
         argv: options.argv(env.bin, env.size),
         check: (result) => {
           const lines = readFileSync(result.stdoutPath, 'utf8')
             .split('\n')
             .map((l) => l.trim());
-          const missing = options.expect[env.size].filter((want) => !lines.includes(want));
+          const missing = expected.filter((want) => !lines.includes(want));
           if (missing.length) {
             const got = lines.filter(Boolean).slice(-5).join(' | ');
             return { failure: `wrong output: missing '${missing.join("', '")}'; last lines: ${got || '(none)'}` };

@@ -22,8 +22,8 @@ export const bzip2: ProgramDescription = {
   },
   binaries: { bzip2: 'bzip2' },
   workloads: compressorWorkloads({
-    bytes: { test: 2 << 20, ref: 24 << 20 },
-    decompressBytes: { test: 2 << 20, ref: 64 << 20 },
+    bytes: { test: 2 << 20, train: 8 << 20, ref: 24 << 20 },
+    decompressBytes: { test: 2 << 20, train: 6 << 20, ref: 64 << 20 },
     suffix: '.bz2',
     compress: (bin, input) => ({ argv: [bin.bzip2!, '-9', '-k', '-f', input], output: `${input}.bz2` }),
     decompress: (bin, input) => ({ argv: [bin.bzip2!, '-d', '-k', '-f', input], output: input.replace(/\.bz2$/, '') }),

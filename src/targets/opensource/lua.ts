@@ -32,23 +32,31 @@ export const lua: ProgramDescription = {
     expectedOutputWorkload({
       name: 'fib',
       description: 'naive recursive Fibonacci (calls, integer arithmetic)',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}fib.lua`, size === 'test' ? '27' : '38'],
-      expect: { test: ['fib(27) = 196418'], ref: ['fib(38) = 39088169'] },
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}fib.lua`, ({ test: '27', train: '35', ref: '38' } as const)[size]],
+      expect: { test: ['fib(27) = 196418'], train: ['fib(35) = 9227465'], ref: ['fib(38) = 39088169'] },
     }),
     expectedOutputWorkload({
       name: 'sort',
       description: 'table.sort with a comparator and a merge sort written in Lua',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}sort.lua`, size === 'test' ? '100000' : '1200000'],
-      expect: { test: ['sorted 100000 checksum 220591215'], ref: ['sorted 1200000 checksum 3146525969'] },
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}sort.lua`, ({ test: '100000', train: '350000', ref: '1200000' } as const)[size]],
+      expect: {
+        test: ['sorted 100000 checksum 220591215'],
+        train: ['sorted 350000 checksum 4122799075'],
+        ref: ['sorted 1200000 checksum 3146525969'],
+      },
     }),
     expectedOutputWorkload({
       name: 'strings',
       description: 'string building, formatting, gsub and pattern matching',
-      argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, size === 'test' ? '5000' : '64000'],
+      argv: (bin, size) => [bin.lua!, `${SCRIPTS}strings.lua`, ({ test: '5000', train: '14000', ref: '64000' } as const)[size]],
       expect: {
         test: [
           'words 200000 hash 940240135',
           'ALPHA=25091 BETA=24913 DELTA=24943 EPSILON=25007 ETA=24873 GAMMA=25057 THETA=24994 ZETA=25122',
+        ],
+        train: [
+          'words 560000 hash 4219962491',
+          'ALPHA=69967 BETA=70049 DELTA=69942 EPSILON=70071 ETA=69993 GAMMA=70008 THETA=69994 ZETA=69976',
         ],
         ref: [
           'words 2560000 hash 2484297181',

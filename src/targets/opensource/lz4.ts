@@ -20,7 +20,7 @@ export const lz4: ProgramDescription = {
   binaries: { lz4: 'programs/lz4' },
   workloads: compressorWorkloads({
     // high-compression mode (-9): the fast modes would need gigabytes of input to run for seconds
-    bytes: { test: 2 << 20, ref: 24 << 20 },
+    bytes: { test: 2 << 20, train: 5 << 20, ref: 24 << 20 },
     suffix: '.lz4',
     compress: (bin, input) => ({ argv: [bin.lz4!, '-q', '-9', '-f', input, `${input}.lz4`], output: `${input}.lz4` }),
     decompress: (bin, input) => {

@@ -31,9 +31,10 @@ export const sqlite: ProgramDescription = {
     expectedOutputWorkload({
       name: 'speedtest1',
       description: 'speedtest1 on an in-memory database; verified by its result hash',
-      argv: (bin, size) => [bin.speedtest1!, '--size', size === 'test' ? '10' : '100', '--memdb', '--verify'],
+      argv: (bin, size) => [bin.speedtest1!, '--size', ({ test: '10', train: '25', ref: '100' } as const)[size], '--memdb', '--verify'],
       expect: {
         test: ['Verification Hash: 1770470 19f033c0ab47f9479fc13174d106795176c427658861a74b'],
+        train: ['Verification Hash: 5023208 ed0917c807661e420b1e89d9398a5a5984abccaf5ad8f397'],
         ref: ['Verification Hash: 23674002 573a4409d3d2efb9a2072aff97c6cefa6111b1b90cc7a0ef'],
       },
     }),

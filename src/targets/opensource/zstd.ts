@@ -33,7 +33,7 @@ export const zstd: ProgramDescription = {
   buildRequires: ['cmake'],
   binaries: { zstd: 'programs/zstd' },
   workloads: compressorWorkloads({
-    bytes: { test: 2 << 20, ref: 24 << 20 },
+    bytes: { test: 2 << 20, train: 6 << 20, ref: 24 << 20 },
     suffix: '.zst',
     compress: (bin, input) => ({ argv: [bin.zstd!, '-q', '-12', '-f', input, '-o', `${input}.zst`], output: `${input}.zst` }),
     decompress: (bin, input) => {
