@@ -57,7 +57,9 @@ export interface JobOptions {
  */
 export class JobPool {
   readonly failures: JobFailure[] = [];
-  private readonly queue: QueuedJob[] = [];
+  /** Jobs not started: `queue[head..]` (taking the first job is then O(1), whatever the length). */
+  private queue: Array<QueuedJob | undefined> = [];
+  private head = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private running = 0;
   private readonly busyKeys = new Set<string>();
@@ -87,8 +89,9 @@ export class JobPool {
   /** Stops starting queued jobs; returns how many were dropped. */
   abort(): number {
     this.aborted = true;
-    this.dropped += this.queue.length;
-    this.queue.length = 0;
+    this.dropped += this.pendingCount;
+    this.queue = [];
+    this.head = 0;
     this.settleIfIdle();
     return this.dropped;
   }
@@ -107,21 +110,19 @@ export class JobPool {
   }
 
   get pendingCount(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Resolves when no job is running or queued (jobs added meanwhile are waited for too). */
   drain(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.pendingCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private pump(): void {
     while (this.running < this.parallelmax) {
-      // the first queued job whose exclusive key is free
-      const at = this.queue.findIndex((j) => j.exclusiveKey === undefined || !this.busyKeys.has(j.exclusiveKey));
-      if (at < 0) return;
-      const job = this.queue.splice(at, 1)[0]!;
+      const job = this.takeNext();
+      if (!job) return;
       if (job.exclusiveKey !== undefined) this.busyKeys.add(job.exclusiveKey);
       this.running++;
       this.observer.jobStarted?.(job.label);
@@ -143,8 +144,25 @@ export class JobPool {
     }
   }
 
+  /** Removes and returns the first queued job whose exclusive key is free. */
+  private takeNext(): QueuedJob | undefined {
+    const free = (j: QueuedJob) => j.exclusiveKey === undefined || !this.busyKeys.has(j.exclusiveKey);
+    let at = this.head;
+    while (at < this.queue.length && !free(this.queue[at]!)) at++;
+    if (at >= this.queue.length) return undefined;
+    if (at > this.head) return this.queue.splice(at, 1)[0];
+    const job = this.queue[at];
+    this.queue[this.head++] = undefined;
+    // drop the taken slots once they are most of the array
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
   private settleIfIdle(): void {
-    if (this.running > 0 || this.queue.length > 0) return;
+    if (this.running > 0 || this.pendingCount > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

@@ -123,13 +123,25 @@ function safeName(name: string): string {
   return name.replace(/[/\0]/g, '_');
 }
 
+/**
+ * The process environment as a plain object, read once per run: reading `process.env` goes
+ * through the C library's environment for every variable, which costs more than a trivial
+ * execution's whole bookkeeping.
+ */
+const processEnv = new WeakMap<RecorderOptions, Record<string, string>>();
+function baseEnv(options: RecorderOptions): Record<string, string> {
+  let env = processEnv.get(options);
+  if (!env) processEnv.set(options, (env = buildEnv(process.env)));
+  return env;
+}
+
 function measureSpec(options: RecorderOptions, { ctx, run }: Submission, paths: ReturnType<typeof logPaths>): MeasureSpec {
   const execution = { ...options.execution };
   if (run.timeout !== undefined) execution.timeout = run.timeout;
   const spec: MeasureSpec = {
     argv: [...ctx.targetRunWrapper, ...run.argv].map(String),
     cwd: run.cwd ?? ctx.paths.root,
-    env: buildEnv(process.env, ctx.runenv, run.env),
+    env: buildEnv(baseEnv(options), ctx.runenv, run.env),
     stdoutPath: paths.stdoutPath,
     stderrPath: paths.stderrPath,
     execution,
