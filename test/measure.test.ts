@@ -66,7 +66,6 @@ describe('measurement helper', () => {
     assert.match(helper, /\.infra\/measure-[0-9a-f]{16}$/);
     assert.equal(await ensureMeasureHelper(join(dir, 'build')), helper);
   });
-
 });
 
 /** The one-shot form (a helper per execution, as remote backends use it) and the served form measure alike. */
@@ -215,9 +214,7 @@ for (const [mode, execute] of MODES) {
     }
 
     test('a timeout after the main process exited counts as lingering, not as a timeout', { timeout: 30_000 }, async () => {
-      const r = await execute(
-        spec('linger-timeout', ['sh', '-c', 'sleep 60 & sleep 60 & exit 4'], { linger: 30, timeout: 1 }),
-      );
+      const r = await execute(spec('linger-timeout', ['sh', '-c', 'sleep 60 & sleep 60 & exit 4'], { linger: 30, timeout: 1 }));
       assert.equal(r.status, 'failed');
       assert.equal(r.reason, 'exit status 4; killed 2 processes left running 30 s after the main process exited');
     });
@@ -320,7 +317,11 @@ describe('a served helper across executions', () => {
       const pending = service.execute(spec('served-killed', ['sh', '-c', `echo $$ > ${pidfile}; exec sleep 30`]));
       for (let i = 0; i < 100 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 50));
       const bench = Number(readFileSync(pidfile, 'utf8'));
-      const helperPid = Number(readFileSync(`/proc/${bench}/stat`, 'utf8').replace(/^\d+ \(.*\) /, '').split(' ')[1]);
+      const helperPid = Number(
+        readFileSync(`/proc/${bench}/stat`, 'utf8')
+          .replace(/^\d+ \(.*\) /, '')
+          .split(' ')[1],
+      );
       process.kill(helperPid, 'SIGKILL');
       const r = await pending;
       assert.equal(r.status, 'error');
