@@ -14,10 +14,10 @@
  * execution costs a fork and an exec instead of starting a helper each time. Requests come on
  * standard input, each a frame: its length in bytes as decimal digits and a newline, then that
  * many bytes of NUL-terminated strings: the benchmark's environment entries (NAME=VALUE), an
- * empty string, then the arguments of the one-shot form above (--result is ignored, --env-file
- * not taken; a `--cwd DIR` option sets the benchmark's working directory). For each request one result
- * line (the JSON object below and a newline) is written to standard output before the next
- * request is read; a request that cannot be parsed gets {"requestError":"..."}. The benchmark's
+ * empty string, then the arguments of the one-shot form above (--result is ignored,
+ * --env-file not taken; a `--cwd DIR` option sets the benchmark's working directory). For each
+ * request one result line (the JSON object below and a newline) is written to standard output
+ * before the next request is read; a request that cannot be parsed gets {"requestError":"..."}. The benchmark's
  * standard input is /dev/null unless --stdin is given. The helper exits at the end of its
  * input, and after an interrupt (once the interrupted execution's result is written).
  * Each execution is measured exactly as by the one-shot form: the rusage figures are those of
@@ -28,8 +28,9 @@
  *
  * Why a separate C helper: ru_maxrss survives exec, so a child forked from a large process
  * (node) reports the parent's size. This helper is small and static; it forks the benchmark,
- * becomes the subreaper of the whole tree, and reads rusage over all descendants once every
- * one of them has been reaped. Where a cgroup memory controller is usable the tree also gets
+ * becomes the subreaper of the whole tree, and adds up the rusage wait4 reports for each process
+ * of the tree as it is reaped (for the whole tree: each process's figures include those of its
+ * own children that it waited for), until every one of them has been reaped. Where a cgroup memory controller is usable the tree also gets
  * a fresh cgroup whose kernel-measured peak is reported.
  *
  * What the figures mean:
@@ -37,7 +38,7 @@
  *              is reaped (the setup before exec, e.g. joining the cgroup, is not included, nor
  *              are descendants that outlive the main process)
  *   utime, stime, minflt, majflt, nvcsw, nivcsw
- *              sums over every process of the tree that was waited for (RUSAGE_CHILDREN)
+ *              sums over every process of the tree that was waited for (RUSAGE_CHILDREN's meaning)
  *   maxrss     KiB: the peak resident set size of the largest single process of the tree
  *              (RUSAGE_CHILDREN semantics: a maximum over processes, not a sum; two 50 MiB
  *              processes running at once report 50 MiB)

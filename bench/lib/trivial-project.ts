@@ -2,7 +2,7 @@
 // /bin/true) under `infra run`, with a hook that makes infra write its own CPU time and peak
 // RSS (its process alone) to $INFRA_BENCH_OWN_CPU when it exits.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,12 +60,16 @@ export class TrivialProject {
     const cpuFile = join(this.dir, 'cpu.json');
     const env = { ...process.env, NODE_OPTIONS: `--import ${this.hook}`, INFRA_BENCH_OWN_CPU: cpuFile };
     const argv = [process.execPath, cli, 'run', 'bench', 'plain', ...args];
+    // the output (a line per execution off a terminal) goes to a file: it can be megabytes
+    const log = join(this.dir, 'run.log');
+    const out = openSync(log, 'w');
     const t0 = process.hrtime.bigint();
     const r = options.tty
-      ? spawnSync('script', ['-qec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: this.dir, env, encoding: 'utf8' })
-      : spawnSync(argv[0]!, argv.slice(1), { cwd: this.dir, env, encoding: 'utf8' });
+      ? spawnSync('script', ['-qec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: this.dir, env, stdio: ['ignore', out, out] })
+      : spawnSync(argv[0]!, argv.slice(1), { cwd: this.dir, env, stdio: ['ignore', out, out] });
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`infra run failed: ${r.stderr || r.stdout}`);
+    closeSync(out);
+    if (r.status !== 0) throw new Error(`infra run failed (${r.signal ?? r.status}): ${readFileSync(log, 'utf8').slice(-2000)}`);
     const cpu = JSON.parse(readFileSync(cpuFile, 'utf8')) as { user: number; system: number; maxRSS: number };
     const records = readFileSync(join(this.dir, 'results', 'last', 'records.jsonl'), 'utf8')
       .split('\n')

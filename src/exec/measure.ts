@@ -131,17 +131,21 @@ function ensureDir(dir: string): void {
  */
 export function prepareExecution(spec: MeasureSpec): ExecutionResult | null {
   ensureDir(dirname(spec.stdoutPath));
-  ensureDir(dirname(spec.stderrPath));
-  if (existsSync(spec.cwd)) return null;
+  if (dirname(spec.stderrPath) !== dirname(spec.stdoutPath)) ensureDir(dirname(spec.stderrPath));
+  return existsSync(spec.cwd) ? null : unmeasured(spec, `working directory does not exist: ${spec.cwd}`);
+}
+
+/** An 'error' result: the execution produced no measurement, for `reason`. */
+function unmeasured(spec: MeasureSpec, reason: string): ExecutionResult {
   return {
+    status: 'error',
     exitCode: null,
     signal: null,
     measurement: null,
     stdoutPath: spec.stdoutPath,
     stderrPath: spec.stderrPath,
     cwd: spec.cwd,
-    status: 'error',
-    reason: `working directory does not exist: ${spec.cwd}`,
+    reason,
   };
 }
 
@@ -184,16 +188,7 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
 
 /** The result of an execution whose helper was killed before it could report. */
 export function interruptedResult(spec: MeasureSpec, how: string): ExecutionResult {
-  return {
-    exitCode: null,
-    signal: null,
-    measurement: null,
-    stdoutPath: spec.stdoutPath,
-    stderrPath: spec.stderrPath,
-    cwd: spec.cwd,
-    status: 'error',
-    reason: `measurement interrupted (${how})`,
-  };
+  return unmeasured(spec, `measurement interrupted (${how})`);
 }
 
 /** Where the helper writes the benchmark's output and its own result ('-': its stdout). */
