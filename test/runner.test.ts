@@ -65,7 +65,10 @@ describe('job pool', () => {
     assert.equal(pool.pendingCount + pool.activeCount, n);
     await pool.drain();
     assert.equal(pool.pendingCount, 0);
-    assert.deepEqual(started, Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(
+      started,
+      Array.from({ length: n }, (_, i) => i),
+    );
   });
 
   test('abort drops queued jobs and lets running ones finish', async () => {

@@ -46,7 +46,9 @@ interface QueuedJob {
 
 export interface JobOptions {
   /** Jobs with the same key never run at the same time (they start in the order added). */
-  exclusiveKey?: string;
+  exclusiveKey?: string | undefined;
+  /** The observer was told of this job already, by {@link JobPool.announce}. */
+  announced?: boolean;
 }
 
 /**
@@ -81,9 +83,17 @@ export class JobPool {
       this.dropped++;
       return;
     }
-    this.observer.jobAdded?.(label);
+    if (!options.announced) this.observer.jobAdded?.(label);
     this.queue.push({ label, run, exclusiveKey: options.exclusiveKey });
     this.pump();
+  }
+
+  /**
+   * Tells the observer of a job that will be added later (with `announced`), so that e.g. a
+   * progress display counts it from the start while the queue holds only a window of jobs.
+   */
+  announce(label: string): void {
+    if (!this.aborted) this.observer.jobAdded?.(label);
   }
 
   /** Stops starting queued jobs; returns how many were dropped. */
