@@ -321,6 +321,28 @@ static void cgroup_root_find(struct cgroup_root *root, int disabled) {
     root->kind = CG_NONE;
 }
 
+/*
+ * Removes the execution cgroups of helpers that no longer run (killed outright, they could not
+ * remove their own): `infra-measure-PID` or `infra-measure-PID-N` whose PID is gone. A cgroup
+ * still holding a process is not removable, so nothing in use is touched.
+ */
+static void cgroup_remove_stale(const struct cgroup_root *root) {
+    if (root->kind == CG_NONE) return;
+    DIR *d = opendir(root->base);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid = 0, used = 0;
+        if (sscanf(e->d_name, "infra-measure-%d%n", &pid, &used) != 1 || pid <= 0) continue;
+        if (e->d_name[used] != 0 && e->d_name[used] != '-') continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root->base, e->d_name);
+        rmdir(path);
+    }
+    closedir(d);
+}
+
 /* A fresh cgroup for one execution, named after this process and `serial`; kind CG_NONE if none. */
 static void cgroup_create(const struct cgroup_root *root, struct cgroup *cg, unsigned long serial) {
     cg->kind = CG_NONE;
@@ -901,6 +923,7 @@ static int serve(void) {
 
     struct cgroup_root root;
     cgroup_root_find(&root, 0);
+    cgroup_remove_stale(&root);
     /*
      * A fresh cgroup per execution (a reused one would still be charged for the page cache
      * of earlier executions), made after the previous result was sent, while infra records it.
