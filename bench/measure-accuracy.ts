@@ -1,5 +1,7 @@
 /**
- * How well the measurement helper agrees with standard tools, and what it costs per execution.
+ * How well the measurement helper agrees with standard tools, and what it costs per execution:
+ * started once per execution (as remote backends do) and served (a long-lived helper per slot,
+ * as local runs do).
  *
  *   node --import tsx bench/measure-accuracy.ts
  *
@@ -10,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeasureHelper, executeMeasured, type MeasureSpec } from '../src/exec/measure.js';
+import { MeasureService } from '../src/exec/measure-service.js';
 import { JobPool } from '../src/parallel/pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'infra-bench-measure-'));
@@ -82,23 +85,29 @@ async function spawnDirect(argv: string[]): Promise<void> {
 }
 
 const helper = await ensureMeasureHelper(join(dir, 'build'));
+const service = new MeasureService(helper);
+const served = (s: MeasureSpec) => service.execute(s);
 console.log(`measurement helper: ${helper}\n`);
 
 // --- peak memory ------------------------------------------------------------------------
 const oursRss: number[] = [];
+const servedRss: number[] = [];
 const cgroupPeak: number[] = [];
 const timeRss: number[] = [];
 for (let i = 0; i < 5; i++) {
   const r = await executeMeasured(spec([alloc]), helper);
-  if (r.status !== 'ok') throw new Error(`allocator: ${r.reason}`);
+  const v = await served(spec([alloc]));
+  if (r.status !== 'ok' || v.status !== 'ok') throw new Error(`allocator: ${r.reason ?? v.reason}`);
   oursRss.push(r.measurement!.maxrss);
+  servedRss.push(v.measurement!.maxrss);
   if (r.measurement!.cgroupPeak !== undefined) cgroupPeak.push(r.measurement!.cgroupPeak);
   timeRss.push(timeV([alloc]).maxrss);
 }
 console.log('peak RSS of a program touching 100 MiB (median of 5, KiB)');
 console.log(`  infra maxrss        ${median(oursRss)}`);
+console.log(`  served helper       ${median(servedRss)}`);
 console.log(`  /usr/bin/time -v    ${median(timeRss)}`);
-console.log(`  difference          ${pct(median(oursRss) / median(timeRss) - 1)}`);
+console.log(`  difference          ${pct(median(oursRss) / median(timeRss) - 1)}, served ${pct(median(servedRss) / median(timeRss) - 1)}`);
 if (cgroupPeak.length) console.log(`  cgroup peak         ${median(cgroupPeak)} (includes page cache and kernel memory)`);
 
 // --- wall time ----------------------------------------------------------------------------
@@ -109,19 +118,24 @@ for (let i = 0; i < 3; i++) probes.push((await executeMeasured(spec([spin, Strin
 const probeTime = median(probes);
 const loops = String(Math.round((probe * 1.5) / probeTime));
 const walls: number[] = [];
+const servedWalls: number[] = [];
 const paired: number[] = [];
 // interleaved with single hyperfine runs, so drift in machine load affects both sides alike
 for (let i = 0; i < 10; i++) {
   const ours = (await executeMeasured(spec([spin, loops]), helper)).measurement!.runtime;
   walls.push(ours);
   paired.push(ours / hyperfine([spin, loops], 1, 0).median - 1);
+  servedWalls.push((await served(spec([spin, loops]))).measurement!.runtime);
 }
 const hf = hyperfine([spin, loops], 10);
 const tv = timeV([spin, loops]);
 console.log(`\nwall time of a CPU-bound program (10 runs, ${loops} iterations)`);
 console.log(`  infra       median ${median(walls).toFixed(4)} s   CV ${pct(cv(walls))}`);
+console.log(`  served      median ${median(servedWalls).toFixed(4)} s   CV ${pct(cv(servedWalls))}`);
 console.log(`  hyperfine   median ${hf.median.toFixed(4)} s   CV ${pct(hf.stddev / hf.mean)}   (--runs 10, after ours)`);
-console.log(`  difference of the medians          ${pct(median(walls) / hf.median - 1)}`);
+console.log(
+  `  difference of the medians          ${pct(median(walls) / hf.median - 1)}, served ${pct(median(servedWalls) / hf.median - 1)}`,
+);
 console.log(`  median difference, interleaved     ${pct(median(paired))} (10 pairs of single runs)`);
 console.log(`  one /usr/bin/time -v run           ${tv.wall.toFixed(2)} s`);
 
@@ -132,12 +146,20 @@ const t0 = performance.now();
 for (let i = 0; i < N; i++) pool.add(`true.${i}`, () => executeMeasured(spec(['/bin/true']), helper));
 await pool.drain();
 const parallelPer = (performance.now() - t0) / 1000 / N;
+const t2 = performance.now();
+for (let i = 0; i < N; i++) pool.add(`served.${i}`, () => served(spec(['/bin/true'])));
+await pool.drain();
+const servedParallelPer = (performance.now() - t2) / 1000 / N;
 
 const SEQ = 200;
 const reported: number[] = [];
 let t1 = performance.now();
 for (let i = 0; i < SEQ; i++) reported.push((await executeMeasured(spec(['/bin/true']), helper)).measurement!.runtime);
 const measuredSeq = (performance.now() - t1) / 1000 / SEQ;
+const servedReported: number[] = [];
+t1 = performance.now();
+for (let i = 0; i < SEQ; i++) servedReported.push((await served(spec(['/bin/true']))).measurement!.runtime);
+const servedSeq = (performance.now() - t1) / 1000 / SEQ;
 t1 = performance.now();
 for (let i = 0; i < SEQ; i++) await executeMeasured({ ...spec(['/bin/true']), noCgroup: true }, helper);
 const measuredNoCg = (performance.now() - t1) / 1000 / SEQ;
@@ -153,6 +175,8 @@ console.log('\nper-execution cost of /bin/true');
 console.log(`  infra, ${N} runs, 2 in parallel     ${ms(parallelPer)} per execution (throughput)`);
 console.log(`  infra, ${SEQ} runs one at a time     ${ms(measuredSeq)} per execution (latency)`);
 console.log(`  same without a cgroup              ${ms(measuredNoCg)}`);
+console.log(`  served helper, ${N} runs, 2 at once ${ms(servedParallelPer)} per execution (throughput)`);
+console.log(`  served helper, ${SEQ} one at a time  ${ms(servedSeq)} per execution (latency)`);
 console.log(`  node spawn, ${SEQ} runs one at a time ${ms(directSeq)}`);
 console.log(`  hyperfine -N mean                  ${ms(hfTrue.mean)}`);
 console.log(`  overhead over spawning directly    ${ms(measuredSeq - directSeq)}`);
@@ -160,5 +184,7 @@ console.log(`  helper alone (hyperfine -N mean)   ${ms(hfHelper.mean)}, without 
 console.log(
   `  runtime reported for /bin/true     median ${ms(median(reported))}, mean ${ms(mean(reported))} (hyperfine: ${ms(hfTrue.median)}, ${ms(hfTrue.mean)})`,
 );
+console.log(`  same, served helper                median ${ms(median(servedReported))}, mean ${ms(mean(servedReported))}`);
+await service.close();
 
 rmSync(dir, { recursive: true, force: true });

@@ -4,17 +4,33 @@
  *   measure [--timeout SECS] [--linger SECS] [--cpus LIST] [--nothp] [--no-cgroup] [--stdin FILE]
  *           [--env-file FILE] --stdout FILE --stderr FILE --result FILE|- -- argv...
  *
+ *   measure --serve
+ *
  * --env-file: the benchmark's complete environment, as NUL-terminated NAME=VALUE entries; the
  * file is removed as soon as it was read. Remote backends use it so that no environment value
  * ever appears in a command line (/proc/PID/cmdline is readable by every user).
+ *
+ * --serve: a long-lived helper that measures one execution after another on request, so an
+ * execution costs a fork and an exec instead of starting a helper each time. Requests come on
+ * standard input, each a frame: its length in bytes as decimal digits and a newline, then that
+ * many bytes of NUL-terminated strings: the benchmark's environment entries (NAME=VALUE), an
+ * empty string, then the arguments of the one-shot form above (--result is ignored,
+ * --env-file not taken; a `--cwd DIR` option sets the benchmark's working directory). For each
+ * request one result line (the JSON object below and a newline) is written to standard output
+ * before the next request is read; a request that cannot be parsed gets {"requestError":"..."}. The benchmark's
+ * standard input is /dev/null unless --stdin is given. The helper exits at the end of its
+ * input, and after an interrupt (once the interrupted execution's result is written).
+ * Each execution is measured exactly as by the one-shot form: the rusage figures are those of
+ * the processes of its own tree, summed (and maxrss maximised) from wait4 as each is reaped.
  *
  * If the process that started the helper dies (even by SIGKILL), the helper kills the whole
  * tree at once (PR_SET_PDEATHSIG) and exits.
  *
  * Why a separate C helper: ru_maxrss survives exec, so a child forked from a large process
  * (node) reports the parent's size. This helper is small and static; it forks the benchmark,
- * becomes the subreaper of the whole tree, and reads rusage over all descendants once every
- * one of them has been reaped. Where a cgroup memory controller is usable the tree also gets
+ * becomes the subreaper of the whole tree, and adds up the rusage wait4 reports for each process
+ * of the tree as it is reaped (for the whole tree: each process's figures include those of its
+ * own children that it waited for), until every one of them has been reaped. Where a cgroup memory controller is usable the tree also gets
  * a fresh cgroup whose kernel-measured peak is reported.
  *
  * What the figures mean:
@@ -22,7 +38,7 @@
  *              is reaped (the setup before exec, e.g. joining the cgroup, is not included, nor
  *              are descendants that outlive the main process)
  *   utime, stime, minflt, majflt, nvcsw, nivcsw
- *              sums over every process of the tree that was waited for (RUSAGE_CHILDREN)
+ *              sums over every process of the tree that was waited for (RUSAGE_CHILDREN's meaning)
  *   maxrss     KiB: the peak resident set size of the largest single process of the tree
  *              (RUSAGE_CHILDREN semantics: a maximum over processes, not a sum; two 50 MiB
  *              processes running at once report 50 MiB)
@@ -45,10 +61,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -82,6 +101,8 @@ struct options {
     const char *stdout_path;
     const char *stderr_path;
     const char *result_path;
+    const char *cwd; /* NULL: the helper's own */
+    int serve;       /* stdin: /dev/null unless given */
     char **argv;
 };
 
@@ -135,10 +156,12 @@ static char **read_env_file(const char *path) {
     return env;
 }
 
-static int parse_options(int argc, char **argv, struct options *o) {
+/* Parses argv[first..argc-1]; in serve mode --env-file is not taken (the request has the environment). */
+static int parse_options(int argc, char **argv, int first, int serve, struct options *o) {
     memset(o, 0, sizeof *o);
     o->linger = DEFAULT_LINGER_SECONDS;
-    int i = 1;
+    o->serve = serve;
+    int i = first;
     for (; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -165,7 +188,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->cpus = next, i++;
         } else if (strcmp(a, "--stdin") == 0) {
             o->stdin_path = next, i++;
-        } else if (strcmp(a, "--env-file") == 0) {
+        } else if (strcmp(a, "--cwd") == 0) {
+            o->cwd = next, i++;
+        } else if (strcmp(a, "--env-file") == 0 && !serve) {
             o->envp = read_env_file(next);
             if (!o->envp) return -1;
             i++;
@@ -174,12 +199,12 @@ static int parse_options(int argc, char **argv, struct options *o) {
         } else if (strcmp(a, "--stderr") == 0) {
             o->stderr_path = next, i++;
         } else if (strcmp(a, "--result") == 0) {
-            o->result_path = next, i++;
+            o->result_path = next, i++; /* served: the result goes back on the pipe whatever it says */
         } else {
             return -1;
         }
     }
-    if (i >= argc || !o->stdout_path || !o->stderr_path || !o->result_path) return -1;
+    if (i >= argc || !o->stdout_path || !o->stderr_path || (!serve && !o->result_path)) return -1;
     o->argv = &argv[i];
     return 0;
 }
@@ -264,20 +289,68 @@ static void own_cgroups(char *v2, char *v1, size_t size) {
     fclose(f);
 }
 
-static int try_cgroup(struct cgroup *cg, int v2, const char *mnt, const char *own) {
+/* Where execution cgroups are made: found once (the mounts and our own place in them). */
+struct cgroup_root {
+    enum cgroup_kind kind;
     char base[3072];
+};
+
+static int try_cgroup_root(struct cgroup_root *root, int v2, const char *mnt, const char *own) {
     if (!mnt[0]) return -1;
-    snprintf(base, sizeof base, "%s%s", mnt, own);
+    snprintf(root->base, sizeof root->base, "%s%s", mnt, own);
     /* in a namespace the listed path may not exist under the mount: use the mount itself */
-    if (!exists(base)) snprintf(base, sizeof base, "%s", mnt);
+    if (!exists(root->base)) snprintf(root->base, sizeof root->base, "%s", mnt);
     if (v2) {
         /* a v2 child cgroup only gets memory accounting if the parent delegates it */
         char path[3200], controllers[512];
-        snprintf(path, sizeof path, "%s/cgroup.subtree_control", base);
+        snprintf(path, sizeof path, "%s/cgroup.subtree_control", root->base);
         if (read_file(path, controllers, sizeof controllers) < 0 || !strstr(controllers, "memory")) return -1;
     }
-    snprintf(cg->dir, sizeof cg->dir, "%s/infra-measure-%d", base, (int)getpid());
-    if (mkdir(cg->dir, 0755) < 0) return -1;
+    root->kind = v2 ? CG_V2 : CG_V1;
+    return 0;
+}
+
+static void cgroup_root_find(struct cgroup_root *root, int disabled) {
+    root->kind = CG_NONE;
+    if (disabled) return;
+    char mnt2[1024], mnt1[1024], own2[2048], own1[2048];
+    find_mounts(mnt2, mnt1, sizeof mnt2);
+    own_cgroups(own2, own1, sizeof own2);
+    if (try_cgroup_root(root, 1, mnt2, own2) == 0) return;
+    if (try_cgroup_root(root, 0, mnt1, own1) == 0) return;
+    root->kind = CG_NONE;
+}
+
+/*
+ * Removes the execution cgroups of helpers that no longer run (killed outright, they could not
+ * remove their own): `infra-measure-PID` or `infra-measure-PID-N` whose PID is gone. A cgroup
+ * still holding a process is not removable, so nothing in use is touched.
+ */
+static void cgroup_remove_stale(const struct cgroup_root *root) {
+    if (root->kind == CG_NONE) return;
+    DIR *d = opendir(root->base);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid = 0, used = 0;
+        if (sscanf(e->d_name, "infra-measure-%d%n", &pid, &used) != 1 || pid <= 0) continue;
+        if (e->d_name[used] != 0 && e->d_name[used] != '-') continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root->base, e->d_name);
+        rmdir(path);
+    }
+    closedir(d);
+}
+
+/* A fresh cgroup for one execution, named after this process and `serial`; kind CG_NONE if none. */
+static void cgroup_create(const struct cgroup_root *root, struct cgroup *cg, unsigned long serial) {
+    cg->kind = CG_NONE;
+    if (root->kind == CG_NONE) return;
+    int v2 = root->kind == CG_V2;
+    if (serial) snprintf(cg->dir, sizeof cg->dir, "%s/infra-measure-%d-%lu", root->base, (int)getpid(), serial);
+    else snprintf(cg->dir, sizeof cg->dir, "%s/infra-measure-%d", root->base, (int)getpid());
+    if (mkdir(cg->dir, 0755) < 0) return;
     snprintf(cg->procs, sizeof cg->procs, "%s/cgroup.procs", cg->dir);
     /*
      * v1 moves a single thread through "tasks" without the global lock that moving a whole
@@ -289,21 +362,11 @@ static int try_cgroup(struct cgroup *cg, int v2, const char *mnt, const char *ow
     snprintf(cg->peak, sizeof cg->peak, "%s/%s", cg->dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
     if (!exists(cg->peak)) {
         rmdir(cg->dir);
-        return -1;
+        return;
     }
-    cg->kind = v2 ? CG_V2 : CG_V1;
-    return 0;
+    cg->kind = root->kind;
 }
 
-static void cgroup_setup(struct cgroup *cg, int disabled) {
-    cg->kind = CG_NONE;
-    if (disabled) return;
-    char mnt2[1024], mnt1[1024], own2[2048], own1[2048];
-    find_mounts(mnt2, mnt1, sizeof mnt2);
-    own_cgroups(own2, own1, sizeof own2);
-    if (try_cgroup(cg, 1, mnt2, own2) == 0) return;
-    try_cgroup(cg, 0, mnt1, own1);
-}
 /* Peak in KiB, or -1. */
 static long long cgroup_peak(const struct cgroup *cg) {
     char buf[64];
@@ -333,13 +396,28 @@ struct proc_entry {
     char state;
 };
 
-static int descendants(pid_t *pids, pid_t *groups, int max) {
-    static struct proc_entry all[32768];
+#define MAX_PROCS 32768
+#define MAX_TREE 4096
+
+/*
+ * Scratch space for walking /proc, mapped only while a tree is killed: pages the helper
+ * touched stay in its resident set, and every benchmark forked later would start its maxrss
+ * from there.
+ */
+struct scratch {
+    struct proc_entry all[MAX_PROCS];
+    int slot[65536];
+    unsigned char in_tree[MAX_PROCS];
+    pid_t pids[MAX_TREE], groups[MAX_TREE];
+};
+
+static int descendants(struct scratch *sc, pid_t *pids, pid_t *groups, int max) {
+    struct proc_entry *all = sc->all;
     int n = 0;
     DIR *d = opendir("/proc");
     if (!d) return 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < (int)(sizeof all / sizeof all[0])) {
+    while ((e = readdir(d)) && n < MAX_PROCS) {
         if (!isdigit((unsigned char)e->d_name[0])) continue;
         char path[300], buf[1024];
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
@@ -356,15 +434,15 @@ static int descendants(pid_t *pids, pid_t *groups, int max) {
     }
     closedir(d);
     /* index by pid (open addressing), then follow each process's parent links up to us */
-    static int slot[65536];
-    memset(slot, -1, sizeof slot);
+    int *slot = sc->slot;
+    memset(slot, -1, sizeof sc->slot);
     for (int i = 0; i < n; i++) {
         unsigned h = (unsigned)all[i].pid & 65535u;
         while (slot[h] >= 0) h = (h + 1) & 65535u;
         slot[h] = i;
     }
     pid_t self = getpid();
-    static unsigned char in_tree[sizeof all / sizeof all[0]];
+    unsigned char *in_tree = sc->in_tree;
     for (int i = 0; i < n; i++) {
         in_tree[i] = 0;
         pid_t up = all[i].ppid;
@@ -389,8 +467,6 @@ static int descendants(pid_t *pids, pid_t *groups, int max) {
     return count;
 }
 
-#define MAX_TREE 4096
-
 /*
  * Kills the main child's process group, every process still in the cgroup, and every live
  * descendant (and its group, as it may have made a new one). Returns how many live
@@ -398,8 +474,13 @@ static int descendants(pid_t *pids, pid_t *groups, int max) {
  */
 static int kill_tree(pid_t child, int sig, const struct cgroup *cg) {
     pid_t self = getpid(), own_group = getpgrp();
-    static pid_t pids[MAX_TREE], groups[MAX_TREE];
-    int n = descendants(pids, groups, MAX_TREE); /* before killing, so the count is of the living */
+    struct scratch *sc = mmap(NULL, sizeof *sc, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int n = 0;
+    pid_t *pids = NULL, *groups = NULL;
+    if (sc != MAP_FAILED) {
+        pids = sc->pids, groups = sc->groups;
+        n = descendants(sc, pids, groups, MAX_TREE); /* before killing, so the count is of the living */
+    }
     kill(-child, sig);
     kill(child, sig);
     if (cg->kind != CG_NONE) {
@@ -415,6 +496,7 @@ static int kill_tree(pid_t child, int sig, const struct cgroup *cg) {
         if (groups[i] > 1 && groups[i] != own_group) kill(-groups[i], sig);
         kill(pids[i], sig);
     }
+    if (sc != MAP_FAILED) munmap(sc, sizeof *sc);
     return n;
 }
 
@@ -459,10 +541,18 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
         report(status_fd, 'E', "disabling transparent huge pages", errno);
         _exit(127);
     }
-    if (o->stdin_path) redirect(status_fd, o->stdin_path, O_RDONLY, 0, "opening the standard input file");
+    if (o->cwd && chdir(o->cwd) < 0) {
+        report(status_fd, 'E', "entering the working directory", errno);
+        _exit(127);
+    }
+    if (o->stdin_path || o->serve)
+        redirect(status_fd, o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY, 0, "opening the standard input file");
     redirect(status_fd, o->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1, "opening the standard output file");
     redirect(status_fd, o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2, "opening the standard error file");
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL); /* a serving helper's handlers (exec would reset them too) */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     /* the clock starts here, after the setup above (joining a cgroup can take milliseconds) */
     char stamp[64];
@@ -478,77 +568,89 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
 
 /* ---- result -------------------------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *s) {
+/* A result under construction, in a fixed buffer (no allocation while measuring). */
+struct out {
+    char buf[16384];
+    size_t len;
+};
+
+static void out_printf(struct out *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_printf(struct out *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->buf + b->len, sizeof b->buf - b->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) b->len = b->len + (size_t)n < sizeof b->buf ? b->len + (size_t)n : sizeof b->buf - 1;
+}
+
+static void json_string(struct out *b, const char *s) {
     if (!s) {
-        fputs("null", f);
+        out_printf(b, "null");
         return;
     }
-    fputc('"', f);
-    for (; *s; s++) {
+    out_printf(b, "\"");
+    for (; *s && b->len < sizeof b->buf - 16; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        if (c == '"' || c == '\\') out_printf(b, "\\%c", c);
+        else if (c == '\n') out_printf(b, "\\n");
+        else if (c < 0x20) out_printf(b, "\\u%04x", c);
+        else b->buf[b->len++] = (char)c;
     }
-    fputc('"', f);
+    b->buf[b->len] = 0;
+    out_printf(b, "\"");
 }
 
 static double tv_seconds(struct timeval tv) {
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-int main(int argc, char **argv) {
-    struct options o;
-    if (parse_options(argc, argv, &o) < 0) {
-        usage();
-        return 2;
-    }
-    if (o.cpus) {
-        cpu_set_t set;
-        if (parse_cpus(o.cpus, &set) < 0) {
-            fprintf(stderr, "measure: malformed CPU list '%s' (expected e.g. 0,2-3)\n", o.cpus);
-            return 2;
-        }
-    }
-    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+/* rusage of the reaped processes of one tree: sums, and the largest maxrss (RUSAGE_CHILDREN's meaning) */
+struct usage {
+    double utime, stime;
+    long maxrss, minflt, majflt, nvcsw, nivcsw;
+};
 
-    struct cgroup cg;
-    cgroup_setup(&cg, o.nocgroup);
+static void add_usage(struct usage *u, const struct rusage *ru) {
+    u->utime += tv_seconds(ru->ru_utime);
+    u->stime += tv_seconds(ru->ru_stime);
+    if (ru->ru_maxrss > u->maxrss) u->maxrss = ru->ru_maxrss;
+    u->minflt += ru->ru_minflt;
+    u->majflt += ru->ru_majflt;
+    u->nvcsw += ru->ru_nvcsw;
+    u->nivcsw += ru->ru_nivcsw;
+}
 
-    sigset_t waitset, oldmask;
-    sigemptyset(&waitset);
-    sigaddset(&waitset, SIGCHLD);
-    sigaddset(&waitset, SIGTERM);
-    sigaddset(&waitset, SIGINT);
-    sigaddset(&waitset, SIGHUP);
-    sigprocmask(SIG_BLOCK, &waitset, &oldmask);
-    /*
-     * If whoever started us dies, even by SIGKILL, stop the tree at once: a benchmark must not
-     * go on unmeasured (and compete with the next run) after infra is gone.
-     */
-    pid_t parent = getppid();
-    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-    if (getppid() != parent) kill(getpid(), SIGTERM);
+/* Set by the signal handler while a serving helper waits for a request. */
+static volatile sig_atomic_t idle_signal = 0;
+static void on_idle_signal(int sig) {
+    idle_signal = sig;
+}
 
+/*
+ * Runs one execution of o->argv in the cgroup `cg` (CG_NONE: none) and writes its result as
+ * one JSON object into `b`. `parent` is the process whose death ends the helper; `waitset`
+ * holds the blocked signals it waits for, `oldmask` what the benchmark gets. Returns -1 if
+ * the benchmark could not be forked, else whether an interrupt arrived (1) or not (0).
+ */
+static int run_execution(const struct options *o, const struct cgroup *cg, pid_t parent, const sigset_t *waitset,
+                         const sigset_t *oldmask, struct out *b) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) < 0) {
         perror("measure: pipe");
-        cgroup_remove(&cg);
-        return 3;
+        return -1;
     }
-
     pid_t self = getpid();
     double start = now(); /* replaced by the child's time stamp right before exec */
     pid_t child = fork();
     if (child < 0) {
         perror("measure: fork");
-        cgroup_remove(&cg);
-        return 3;
+        close(status_pipe[0]);
+        close(status_pipe[1]);
+        return -1;
     }
     if (child == 0) {
         close(status_pipe[0]);
-        child_main(&o, &cg, status_pipe[1], &oldmask, self);
+        child_main(o, cg, status_pipe[1], oldmask, self);
     }
     setpgid(child, child); /* also here, so the group exists before we may need to kill it */
     close(status_pipe[1]);
@@ -568,7 +670,8 @@ int main(int argc, char **argv) {
     close(status_pipe[0]);
     messages[got] = 0;
     int cgroup_failed = 0;
-    for (char *line = strtok(messages, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(messages, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (line[0] == 'T') start = strtod(line + 1, NULL);
         else if (line[0] == 'W') cgroup_failed = 1;
         else if (line[0] == 'E' && !exec_error[0]) snprintf(exec_error, sizeof exec_error, "%s", line + 1);
@@ -579,17 +682,20 @@ int main(int argc, char **argv) {
      * period for descendants still running after the main process exited, the end of the
      * grace period after an interrupt, and then re-kills until everything is reaped.
      */
-    double end = 0, timeout_at = o.timeout > 0 ? start + o.timeout : 0, kill_at = timeout_at;
+    struct usage u = {0};
+    double end = 0, timeout_at = o->timeout > 0 ? start + o->timeout : 0, kill_at = timeout_at;
     int main_status = 0, main_done = 0, timed_out = 0, interrupted = 0, killing = 0, lingering = 0;
     for (;;) {
         int st;
-        pid_t p = waitpid(-1, &st, WNOHANG);
+        struct rusage ru;
+        pid_t p = wait4(-1, &st, WNOHANG, &ru);
         if (p > 0) {
+            add_usage(&u, &ru);
             if (p == child) {
                 end = now();
                 main_status = st;
                 main_done = 1;
-                double linger_at = end + o.linger;
+                double linger_at = end + o->linger;
                 if (!killing && !interrupted && (kill_at == 0 || linger_at < kill_at)) kill_at = linger_at;
             }
             continue;
@@ -599,7 +705,7 @@ int main(int argc, char **argv) {
 
         double t = now();
         if (kill_at > 0 && t >= kill_at) {
-            int live = kill_tree(child, SIGKILL, &cg);
+            int live = kill_tree(child, SIGKILL, cg);
             if (!killing && !interrupted) {
                 /* once the main process is done, what is left is lingering, not a timeout */
                 if (main_done) lingering = live;
@@ -617,73 +723,308 @@ int main(int argc, char **argv) {
             tsp = &ts;
         }
         siginfo_t info;
-        int sig = sigtimedwait(&waitset, &info, tsp);
+        int sig = sigtimedwait(waitset, &info, tsp);
         if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
             /* an interrupt: pass it on, and kill what is left after a grace period */
             interrupted = 1;
-            kill_tree(child, sig, &cg);
+            kill_tree(child, sig, cg);
             /* no grace when our parent died: nobody waits for the result */
             double grace = getppid() != parent ? 0 : INTERRUPT_GRACE_SECONDS;
             if (!killing && (kill_at == 0 || kill_at > now() + grace)) kill_at = now() + grace;
         }
     }
     if (!main_done) end = now();
+    long long peak = cgroup_failed ? -1 : cgroup_peak(cg);
 
-    struct rusage ru;
-    getrusage(RUSAGE_CHILDREN, &ru);
-    long long peak = cgroup_failed ? -1 : cgroup_peak(&cg);
-    cgroup_remove(&cg);
-
-    /* to standard output (one write when the buffer is flushed), or to a file atomically */
-    int to_stdout = strcmp(o.result_path, "-") == 0;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%d", o.result_path, (int)getpid());
-    FILE *f = to_stdout ? stdout : fopen(tmp, "we");
-    if (!f) {
-        fprintf(stderr, "measure: cannot write %s: %s\n", tmp, strerror(errno));
-        return 3;
-    }
     int exit_code = -1, signo = 0;
     if (WIFEXITED(main_status)) exit_code = WEXITSTATUS(main_status);
     else if (WIFSIGNALED(main_status)) signo = WTERMSIG(main_status);
-    fputs("{\"exitCode\":", f);
-    if (exit_code >= 0) fprintf(f, "%d", exit_code);
-    else fputs("null", f);
-    fputs(",\"signal\":", f);
+    b->len = 0;
+    out_printf(b, "{\"exitCode\":");
+    if (exit_code >= 0) out_printf(b, "%d", exit_code);
+    else out_printf(b, "null");
+    out_printf(b, ",\"signal\":");
     if (signo) {
         char name[32];
         const char *abbrev = sigabbrev_np(signo);
         if (abbrev) snprintf(name, sizeof name, "SIG%s", abbrev);
         else snprintf(name, sizeof name, "SIG%d", signo);
-        json_string(f, name);
-        fputs(",\"signalDescription\":", f);
-        json_string(f, strsignal(signo));
+        json_string(b, name);
+        out_printf(b, ",\"signalDescription\":");
+        json_string(b, strsignal(signo));
     } else {
-        fputs("null", f);
+        out_printf(b, "null");
     }
-    fprintf(f, ",\"timedOut\":%s,\"interrupted\":%s,\"execError\":", timed_out ? "true" : "false",
-            interrupted ? "true" : "false");
-    json_string(f, exec_error[0] ? exec_error : NULL);
-    fprintf(f,
-            ",\"runtime\":%.6f,\"utime\":%.6f,\"stime\":%.6f,\"maxrss\":%ld,\"minflt\":%ld,"
-            "\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"cgroupPeak\":",
-            end - start, tv_seconds(ru.ru_utime), tv_seconds(ru.ru_stime), ru.ru_maxrss, ru.ru_minflt,
-            ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw);
-    if (peak >= 0) fprintf(f, "%lld", peak);
-    else fputs("null", f);
-    fputs(",\"cgroup\":", f);
-    json_string(f, cg.kind == CG_V2 ? "v2" : cg.kind == CG_V1 ? "v1" : NULL);
-    fprintf(f, ",\"lingering\":%d}\n", lingering);
-    if (to_stdout) {
-        if (fflush(f) != 0) {
+    out_printf(b, ",\"timedOut\":%s,\"interrupted\":%s,\"execError\":", timed_out ? "true" : "false",
+               interrupted ? "true" : "false");
+    json_string(b, exec_error[0] ? exec_error : NULL);
+    out_printf(b,
+               ",\"runtime\":%.6f,\"utime\":%.6f,\"stime\":%.6f,\"maxrss\":%ld,\"minflt\":%ld,"
+               "\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"cgroupPeak\":",
+               end - start, u.utime, u.stime, u.maxrss, u.minflt, u.majflt, u.nvcsw, u.nivcsw);
+    if (peak >= 0) out_printf(b, "%lld", peak);
+    else out_printf(b, "null");
+    out_printf(b, ",\"cgroup\":");
+    json_string(b, cg->kind == CG_V2 ? "v2" : cg->kind == CG_V1 ? "v1" : NULL);
+    out_printf(b, ",\"lingering\":%d}\n", lingering);
+    return interrupted;
+}
+
+/*
+ * Blocks the signals the helper waits for and ties it to its parent: if whoever started us
+ * dies, even by SIGKILL, the tree is stopped at once (a benchmark must not go on unmeasured
+ * and compete with the next run after infra is gone). Returns the parent's pid.
+ */
+static pid_t helper_setup(sigset_t *waitset, sigset_t *oldmask) {
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    sigemptyset(waitset);
+    sigaddset(waitset, SIGCHLD);
+    sigaddset(waitset, SIGTERM);
+    sigaddset(waitset, SIGINT);
+    sigaddset(waitset, SIGHUP);
+    sigprocmask(SIG_BLOCK, waitset, oldmask);
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    if (getppid() != parent) kill(getpid(), SIGTERM);
+    return parent;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int check_cpus(const struct options *o) {
+    cpu_set_t set;
+    if (o->cpus && parse_cpus(o->cpus, &set) < 0) return -1;
+    return 0;
+}
+
+/* ---- serving requests ---------------------------------------------------------------- */
+
+/* Standard input, buffered; requests arrive one at a time, but may be split across reads. */
+struct input {
+    char *buf;
+    size_t cap, start, end;
+};
+
+/* Reads until `want` bytes are buffered; 0 at the end of input, -1 when interrupted. */
+static int fill(struct input *in, size_t want) {
+    while (in->end - in->start < want) {
+        if (in->start > 0) {
+            memmove(in->buf, in->buf + in->start, in->end - in->start);
+            in->end -= in->start;
+            in->start = 0;
+        }
+        if (in->end == in->cap || want > in->cap) {
+            size_t cap = in->cap * 2 > want ? in->cap * 2 : want + 4096;
+            char *b = realloc(in->buf, cap);
+            if (!b) return 0;
+            in->buf = b, in->cap = cap;
+        }
+        /* wait with the interrupt signals unblocked, so one ends an idle helper */
+        struct pollfd pfd = {0, POLLIN, 0};
+        sigset_t open_mask;
+        sigemptyset(&open_mask);
+        sigaddset(&open_mask, SIGCHLD);
+        if (ppoll(&pfd, 1, NULL, &open_mask) < 0) {
+            if (errno == EINTR && idle_signal) return -1;
+            if (errno == EINTR) continue;
+            return 0;
+        }
+        ssize_t n = read(0, in->buf + in->end, in->cap - in->end);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        in->end += (size_t)n;
+    }
+    return 1;
+}
+
+/* The next request's payload (NUL-terminated strings), its length in *len; NULL at the end. */
+static char *next_request(struct input *in, size_t *len, int *bad) {
+    *bad = 0;
+    size_t digits = 0;
+    for (;;) {
+        if (fill(in, digits + 1) <= 0) return NULL;
+        char c = in->buf[in->start + digits];
+        if (c == '\n') break;
+        if (c < '0' || c > '9' || digits > 9) {
+            *bad = 1;
+            return NULL;
+        }
+        digits++;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < digits; i++) n = n * 10 + (size_t)(in->buf[in->start + i] - '0');
+    in->start += digits + 1;
+    if (fill(in, n) <= 0) return NULL; /* the payload stays in place until the next call */
+    char *payload = in->buf + in->start;
+    in->start += n;
+    *len = n;
+    return payload;
+}
+
+static void request_error(struct out *b, const char *what) {
+    b->len = 0;
+    out_printf(b, "{\"requestError\":");
+    json_string(b, what);
+    out_printf(b, "}\n");
+}
+
+/*
+ * Splits a payload into the environment (up to the empty string) and an argument vector whose
+ * first slot is a program name, as parse_options expects; both NULL-terminated, in one array.
+ */
+static int split_request(char *payload, size_t len, char ***envp, char ***argv, int *argc) {
+    if (len == 0 || payload[len - 1] != 0) return -1;
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++) count += payload[i] == 0;
+    char **all = calloc(count + 2, sizeof *all);
+    if (!all) return -1;
+    size_t k = 0, args = 0;
+    for (size_t i = 0; i < len; k++) {
+        char *token = payload + i;
+        i += strlen(token) + 1;
+        if (args) {
+            all[k + 1] = token;
+        } else if (*token == 0) {
+            all[k] = NULL;
+            all[k + 1] = "measure";
+            args = k + 1;
+        } else {
+            all[k] = token;
+        }
+    }
+    if (!args) {
+        free(all);
+        return -1;
+    }
+    *envp = all;
+    *argv = &all[args];
+    *argc = (int)(k + 1 - args);
+    return 0;
+}
+
+static int serve(void) {
+    sigset_t waitset, oldmask;
+    pid_t parent = helper_setup(&waitset, &oldmask);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_idle_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct cgroup_root root;
+    cgroup_root_find(&root, 0);
+    cgroup_remove_stale(&root);
+    /*
+     * A fresh cgroup per execution (a reused one would still be charged for the page cache
+     * of earlier executions), made after the previous result was sent, while infra records it.
+     */
+    static struct cgroup spare, used;
+    unsigned long serial = 1;
+    spare.kind = CG_NONE;
+    static struct out b;
+    struct input in = {malloc(65536), 65536, 0, 0};
+    if (!in.buf) return 3;
+    int status = 0;
+    for (;;) {
+        size_t len;
+        int bad;
+        char *payload = next_request(&in, &len, &bad);
+        if (!payload) {
+            if (bad) fprintf(stderr, "measure: malformed request frame (expected: length, newline, payload)\n");
+            status = bad ? 2 : 0;
+            break;
+        }
+        char **envp, **argv;
+        int argc;
+        struct options o;
+        if (split_request(payload, len, &envp, &argv, &argc) < 0) {
+            request_error(&b, "malformed request: expected environment entries, an empty string, then arguments");
+        } else {
+            if (parse_options(argc, argv, 1, 1, &o) < 0) {
+                request_error(&b, "malformed request: unknown option or missing value");
+            } else if (check_cpus(&o) < 0) {
+                request_error(&b, "malformed CPU list (expected e.g. 0,2-3)");
+            } else {
+                o.envp = envp;
+                if (o.nocgroup) {
+                    used.kind = CG_NONE;
+                } else if (spare.kind != CG_NONE) {
+                    used = spare;
+                    spare.kind = CG_NONE;
+                } else {
+                    cgroup_create(&root, &used, serial++);
+                }
+                int r = run_execution(&o, &used, parent, &waitset, &oldmask, &b);
+                if (r < 0) request_error(&b, "cannot fork the benchmark");
+                if (write_all(1, b.buf, b.len) < 0) status = 3;
+                cgroup_remove(&used);
+                if (!o.nocgroup && spare.kind == CG_NONE && status == 0 && r == 0) cgroup_create(&root, &spare, serial++);
+                free(envp);
+                if (r != 0 || status) break; /* an interrupt ends the helper: nothing more will come */
+                continue;
+            }
+            free(envp);
+        }
+        if (write_all(1, b.buf, b.len) < 0) {
+            status = 3;
+            break;
+        }
+    }
+    cgroup_remove(&spare);
+    free(in.buf);
+    return status;
+}
+
+/* ---- one execution ------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--serve") == 0) return serve();
+    struct options o;
+    if (parse_options(argc, argv, 1, 0, &o) < 0) {
+        usage();
+        return 2;
+    }
+    if (check_cpus(&o) < 0) {
+        fprintf(stderr, "measure: malformed CPU list '%s' (expected e.g. 0,2-3)\n", o.cpus);
+        return 2;
+    }
+    sigset_t waitset, oldmask;
+    pid_t parent = helper_setup(&waitset, &oldmask);
+
+    struct cgroup_root root;
+    struct cgroup cg;
+    cgroup_root_find(&root, o.nocgroup);
+    cgroup_create(&root, &cg, 0);
+
+    static struct out b;
+    int r = run_execution(&o, &cg, parent, &waitset, &oldmask, &b);
+    cgroup_remove(&cg);
+    if (r < 0) return 3;
+
+    /* to standard output in one write, or to a file atomically */
+    if (strcmp(o.result_path, "-") == 0) {
+        if (write_all(1, b.buf, b.len) < 0) {
             fprintf(stderr, "measure: cannot write the result to standard output: %s\n", strerror(errno));
             return 3;
         }
         return 0;
     }
-    if (fclose(f) != 0 || rename(tmp, o.result_path) != 0) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", o.result_path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, b.buf, b.len) < 0 || close(fd) < 0 || rename(tmp, o.result_path) < 0) {
         fprintf(stderr, "measure: cannot write %s: %s\n", o.result_path, strerror(errno));
-        unlink(tmp);
+        if (fd >= 0) unlink(tmp);
         return 3;
     }
     return 0;

@@ -54,6 +54,23 @@ describe('job pool', () => {
     );
   });
 
+  test('thousands of queued jobs start in the order added, mixed with exclusive ones', async () => {
+    const pool = new JobPool(2);
+    const started: number[] = [];
+    const n = 5000;
+    for (let i = 0; i < n; i++) {
+      const options = i % 1000 === 7 ? { exclusiveKey: 'x' } : {};
+      pool.add(`job${i}`, async () => void started.push(i), options);
+    }
+    assert.equal(pool.pendingCount + pool.activeCount, n);
+    await pool.drain();
+    assert.equal(pool.pendingCount, 0);
+    assert.deepEqual(
+      started,
+      Array.from({ length: n }, (_, i) => i),
+    );
+  });
+
   test('abort drops queued jobs and lets running ones finish', async () => {
     const pool = new JobPool(1);
     const done: string[] = [];

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { FieldValue } from '../core/runner.js';
 
 /**
@@ -75,6 +75,9 @@ const PREFIX_BYTES = Buffer.from(REPORT_PREFIX);
 
 /** {@link parseReportBlocks} of a file, streamed: memory stays bounded whatever its size. */
 export async function readReportBlocks(file: string): Promise<ReportBlock[]> {
+  // most outputs are small: read at once, without the thread-pool round trips of a stream
+  const small = readSmallFile(file);
+  if (small !== null) return parseReportBlocks(small.toString('utf8'));
   const parser = new ReportBlockParser();
   let carry: Buffer = Buffer.alloc(0);
   const feed = (line: Buffer) => {
@@ -92,6 +95,16 @@ export async function readReportBlocks(file: string): Promise<ReportBlock[]> {
   }
   if (carry.length) feed(carry);
   return parser.blocks;
+}
+
+/** A regular file of at most {@link MAX_REPORT_LINE} bytes, read whole; null for anything else. */
+function readSmallFile(file: string): Buffer | null {
+  // stat first: opening a FIFO would block until a writer comes
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile() || st.size > MAX_REPORT_LINE) return null;
+  if (st.size === 0) return Buffer.alloc(0);
+  const buf = readFileSync(file);
+  return buf.length <= MAX_REPORT_LINE ? buf : null;
 }
 
 /** The last {@link MAX_REPORT_LINE} bytes of `a` followed by `b`, copied (not views of a larger chunk). */

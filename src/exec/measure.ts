@@ -126,22 +126,42 @@ function ensureDir(dir: string): void {
 }
 
 /**
- * Runs one execution under the measurement helper and classifies it: 'ok' (exit 0),
+ * What every local execution checks before it starts: the directories of its output files are
+ * made; a working directory that does not exist gives the 'error' result returned.
+ */
+export function prepareExecution(spec: MeasureSpec): ExecutionResult | null {
+  ensureDir(dirname(spec.stdoutPath));
+  if (dirname(spec.stderrPath) !== dirname(spec.stdoutPath)) ensureDir(dirname(spec.stderrPath));
+  return existsSync(spec.cwd) ? null : unmeasured(spec, `working directory does not exist: ${spec.cwd}`);
+}
+
+/** An 'error' result: the execution produced no measurement, for `reason`. */
+function unmeasured(spec: MeasureSpec, reason: string): ExecutionResult {
+  return {
+    status: 'error',
+    exitCode: null,
+    signal: null,
+    measurement: null,
+    stdoutPath: spec.stdoutPath,
+    stderrPath: spec.stderrPath,
+    cwd: spec.cwd,
+    reason,
+  };
+}
+
+/**
+ * Runs one execution under a new measurement helper (one helper process per execution; see
+ * {@link MeasureService} for helpers that serve many) and classifies it: 'ok' (exit 0),
  * 'failed' (non-zero exit), 'crashed' (killed by a signal), 'timeout', or 'error'
  * (the program could not be started). Never throws for a problem of the benchmark itself.
  * Processes left running after the main process exited are killed after the `linger`
  * setting's seconds; `reason` then says so, also when the status is 'ok'.
  */
 export async function executeMeasured(spec: MeasureSpec, helper: string): Promise<ExecutionResult> {
-  ensureDir(dirname(spec.stdoutPath));
-  ensureDir(dirname(spec.stderrPath));
+  const refused = prepareExecution(spec);
+  if (refused) return refused;
   // the result comes back on the helper's standard output: no temporary file per execution
   const args = helperArguments(spec, { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: '-' });
-
-  const base = { exitCode: null, signal: null, measurement: null, stdoutPath: spec.stdoutPath, stderrPath: spec.stderrPath, cwd: spec.cwd };
-  if (!existsSync(spec.cwd)) {
-    return { ...base, status: 'error', reason: `working directory does not exist: ${spec.cwd}` };
-  }
   const helperOut: Buffer[] = [];
   const helperErr: string[] = [];
   const outcome = await new Promise<{ code: number | null; signal: string | null; spawnError?: Error }>((resolve) => {
@@ -160,10 +180,15 @@ export async function executeMeasured(spec: MeasureSpec, helper: string): Promis
   const result = outcome.code === 0 ? resultFromHelper(Buffer.concat(helperOut).toString('utf8'), spec) : null;
   if (!result) {
     const how = outcome.signal ? `killed by ${outcome.signal}` : `exit status ${outcome.code}`;
-    if (outcome.signal) return { ...base, status: 'error', reason: `measurement interrupted (${how})` };
+    if (outcome.signal) return interruptedResult(spec, how);
     throw new Error(`measurement helper failed (${how}): ${helperErr.join('').trim() || 'no result written'}`);
   }
   return result;
+}
+
+/** The result of an execution whose helper was killed before it could report. */
+export function interruptedResult(spec: MeasureSpec, how: string): ExecutionResult {
+  return unmeasured(spec, `measurement interrupted (${how})`);
 }
 
 /** Where the helper writes the benchmark's output and its own result ('-': its stdout). */

@@ -1,5 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
-import { ensureMeasureHelper, executeMeasured, type MeasureSpec } from '../exec/measure.js';
+import { ensureMeasureHelper } from '../exec/measure.js';
+import { MeasureService } from '../exec/measure-service.js';
+import type { MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 
 export interface LocalBackendOptions {
@@ -11,16 +13,19 @@ export interface LocalBackendOptions {
   cc?: string;
 }
 
-/** Runs executions as processes on this machine. */
+/**
+ * Runs executions as processes on this machine, each measured by one of a few long-lived
+ * helpers (one per execution running at once) that fork and exec the benchmark on request.
+ */
 export async function createLocalBackend(options: LocalBackendOptions): Promise<ExecutionBackend> {
-  const helper = await ensureMeasureHelper(options.buildroot, options.cc);
+  const service = new MeasureService(await ensureMeasureHelper(options.buildroot, options.cc));
   const host = hostname();
   return {
     name: 'local',
     capacity: options.parallelmax ?? availableParallelism(),
     async execute(spec: MeasureSpec): Promise<BackendResult> {
-      return { ...(await executeMeasured(spec, helper)), host };
+      return { ...(await service.execute(spec)), host };
     },
-    async close(): Promise<void> {},
+    close: () => service.close(),
   };
 }

@@ -51,7 +51,9 @@ interface QueuedJob {
 
 export interface JobOptions {
   /** Jobs with the same key never run at the same time (they start in the order added). */
-  exclusiveKey?: string;
+  exclusiveKey?: string | undefined;
+  /** The observer was told of this job already, by {@link JobPool.announce}. */
+  announced?: boolean;
 }
 
 /**
@@ -62,7 +64,9 @@ export interface JobOptions {
  */
 export class JobPool {
   readonly failures: JobFailure[] = [];
-  private readonly queue: QueuedJob[] = [];
+  /** Jobs not started: `queue[head..]` (taking the first job is then O(1), whatever the length). */
+  private queue: Array<QueuedJob | undefined> = [];
+  private head = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private running = 0;
   private readonly busyKeys = new Set<string>();
@@ -84,16 +88,25 @@ export class JobPool {
       this.dropped++;
       return;
     }
-    this.observer.jobAdded?.(label);
+    if (!options.announced) this.observer.jobAdded?.(label);
     this.queue.push({ label, run, exclusiveKey: options.exclusiveKey });
     this.pump();
+  }
+
+  /**
+   * Tells the observer of a job that will be added later (with `announced`), so that e.g. a
+   * progress display counts it from the start while the queue holds only a window of jobs.
+   */
+  announce(label: string): void {
+    if (!this.aborted) this.observer.jobAdded?.(label);
   }
 
   /** Stops starting queued jobs; returns how many were dropped. */
   abort(): number {
     this.aborted = true;
-    this.dropped += this.queue.length;
-    this.queue.length = 0;
+    this.dropped += this.pendingCount;
+    this.queue = [];
+    this.head = 0;
     this.settleIfIdle();
     return this.dropped;
   }
@@ -112,21 +125,19 @@ export class JobPool {
   }
 
   get pendingCount(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Resolves when no job is running or queued (jobs added meanwhile are waited for too). */
   drain(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.pendingCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private pump(): void {
     while (this.running < this.parallelmax) {
-      // the first queued job whose exclusive key is free
-      const at = this.queue.findIndex((j) => j.exclusiveKey === undefined || !this.busyKeys.has(j.exclusiveKey));
-      if (at < 0) return;
-      const job = this.queue.splice(at, 1)[0]!;
+      const job = this.takeNext();
+      if (!job) return;
       if (job.exclusiveKey !== undefined) this.busyKeys.add(job.exclusiveKey);
       this.running++;
       this.observer.jobStarted?.(job.label);
@@ -148,8 +159,25 @@ export class JobPool {
     }
   }
 
+  /** Removes and returns the first queued job whose exclusive key is free. */
+  private takeNext(): QueuedJob | undefined {
+    const free = (j: QueuedJob) => j.exclusiveKey === undefined || !this.busyKeys.has(j.exclusiveKey);
+    let at = this.head;
+    while (at < this.queue.length && !free(this.queue[at]!)) at++;
+    if (at >= this.queue.length) return undefined;
+    if (at > this.head) return this.queue.splice(at, 1)[0];
+    const job = this.queue[at];
+    this.queue[this.head++] = undefined;
+    // drop the taken slots once they are most of the array
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
   private settleIfIdle(): void {
-    if (this.running > 0 || this.queue.length > 0) return;
+    if (this.running > 0 || this.pendingCount > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

@@ -104,7 +104,9 @@ export class Progress implements PoolObserver {
     const text = outcome.ok ? outcome.text : this.c.red(outcome.text);
     // on a TTY successes only advance the bar; failures stay visible above it
     if (!this.live || !outcome.ok) this.message(`${counter} ${label} ${text}`);
-    this.redraw(true);
+    // at most one redraw per REDRAW_MS however many jobs finish: thousands of short executions
+    // a second must not cost a status block each
+    this.redraw();
   }
 
   /** Prints a line without garbling the status block. */

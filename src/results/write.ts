@@ -186,12 +186,15 @@ export function readRunMeta(path: string): RunMeta {
 function openDirectory(path: string, meta: RunMeta): RunDirectory {
   const recordsFile = join(path, RECORDS_FILE);
   const metaFile = join(path, META_FILE);
+  // opened with the first record and kept open: each record is still one write() of its own
+  let records: number | undefined;
   const dir: RunDirectory = {
     path,
     meta,
     append(record) {
       try {
-        appendWhole(recordsFile, Buffer.from(JSON.stringify(record) + '\n'));
+        records ??= openSync(recordsFile, 'a');
+        appendWhole(records, Buffer.from(JSON.stringify(record) + '\n'));
       } catch (e) {
         throw stopped(e, recordsFile);
       }
@@ -212,6 +215,8 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
       }
     },
     finish() {
+      if (records !== undefined) closeSync(records);
+      records = undefined;
       delete dir.meta.interrupted;
       dir.meta.finishedAt = new Date().toISOString();
       dir.saveMeta();
@@ -220,19 +225,14 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
   return dir;
 }
 
-/** One write of `data` at the end of `file`, or none: a write cut short is truncated away. */
-function appendWhole(file: string, data: Buffer): void {
-  const fd = openSync(file, 'a');
+/** One write of `data` at the end of the file open (for appending) as `fd`, or none: a write cut short is truncated away. */
+function appendWhole(fd: number, data: Buffer): void {
+  const size = fstatSync(fd).size;
   try {
-    const size = fstatSync(fd).size;
-    try {
-      for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
-    } catch (e) {
-      ftruncateSync(fd, size);
-      throw e;
-    }
-  } finally {
-    closeSync(fd);
+    for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+  } catch (e) {
+    ftruncateSync(fd, size);
+    throw e;
   }
 }
 

@@ -123,13 +123,46 @@ function safeName(name: string): string {
   return name.replace(/[/\0]/g, '_');
 }
 
-function measureSpec(options: RecorderOptions, { ctx, run }: Submission, paths: ReturnType<typeof logPaths>): MeasureSpec {
+/**
+ * The process environment as a plain object, read once per run: reading `process.env` goes
+ * through the C library's environment for every variable, which costs more than a trivial
+ * execution's whole bookkeeping.
+ */
+const processEnv = new WeakMap<RecorderOptions, Record<string, string>>();
+function baseEnv(options: RecorderOptions): Record<string, string> {
+  let env = processEnv.get(options);
+  if (!env) processEnv.set(options, (env = buildEnv(process.env)));
+  return env;
+}
+
+/**
+ * The environment of a submission's execution; the object of its previous execution when
+ * nothing changed, so what is derived from it (the helper's request) is made once.
+ */
+const lastEnv = new WeakMap<Submission, Record<string, string>>();
+function executionEnv(options: RecorderOptions, job: Submission): Record<string, string> {
+  const env = buildEnv(baseEnv(options), job.ctx.runenv, job.run.env);
+  const last = lastEnv.get(job);
+  if (last && sameEntries(last, env)) return last;
+  lastEnv.set(job, env);
+  return env;
+}
+
+function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnType<typeof logPaths>): MeasureSpec {
+  const { ctx, run } = job;
   const execution = { ...options.execution };
   if (run.timeout !== undefined) execution.timeout = run.timeout;
   const spec: MeasureSpec = {
     argv: [...ctx.targetRunWrapper, ...run.argv].map(String),
     cwd: run.cwd ?? ctx.paths.root,
-    env: buildEnv(process.env, ctx.runenv, run.env),
+    env: executionEnv(options, job),
     stdoutPath: paths.stdoutPath,
     stderrPath: paths.stderrPath,
     execution,

@@ -102,13 +102,37 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     killAll();
   };
 
+  /*
+   * Planned executions wait here and go to the pool a window at a time, so memory does not grow
+   * with the number of executions (a pool job is a closure, a label and its queue entry); the
+   * progress display is told of each at once, so its total and ETA cover the whole run.
+   */
+  let backlog: Array<Execution | undefined> = [];
+  let head = 0;
+  const window = Math.max(256, pool.parallelmax * 16);
+  const feed = () => {
+    while (head < backlog.length && pool.pendingCount < window && !pool.isAborted) {
+      const e = backlog[head]!;
+      backlog[head++] = undefined;
+      // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
+      const exclusive = e.job.run.exclusive ? `${e.instance}\u0000${e.benchmark}` : undefined;
+      const job = () => {
+        feed();
+        return (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn);
+      };
+      pool.add(executionLabel(e), job, { exclusiveKey: exclusive, announced: true });
+    }
+    if (head > 4096 && head * 2 > backlog.length) {
+      backlog = backlog.slice(head);
+      head = 0;
+    }
+  };
   const enqueue = (e: Execution) => {
     if (pool.isAborted) return;
     runDir();
     if (!e.warmup) total++;
-    // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
-    const exclusive = e.job.run.exclusive ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` } : {};
-    pool.add(executionLabel(e), () => (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn), exclusive);
+    pool.announce(executionLabel(e));
+    backlog.push(e);
   };
 
   const submitFor = (instance: string, ctx: Context, run: BenchmarkRun) => {
@@ -116,12 +140,16 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     skipped += planned.skipped;
     if (planned.skipped) log.debug(`${instance}/${run.benchmark}: ${planned.skipped} iteration(s) already recorded`);
     planned.ready.forEach(enqueue);
+    feed();
   };
 
   const start = () => {
     const ready = schedule.start();
-    if (ready.length) plan(ready.filter((e) => !e.warmup).length);
+    let measured = 0;
+    for (const e of ready) if (!e.warmup) measured++;
+    if (ready.length) plan(measured);
     ready.forEach(enqueue);
+    feed();
   };
   // meta.json says how many executions the run has, so a report of an interrupted one can say what is missing
   const plan = (more: number) => {
@@ -149,7 +177,9 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       if (!pool.isAborted) dir?.finish();
       options.progress?.close();
       const { ok, failed } = recorder;
-      return { total, ok, failed, skipped, errors: [...pool.failures], dropped: pool.droppedCount, path: dir?.path, stopped };
+      // planned executions that never reached the pool (it was aborted) were dropped too
+      const dropped = pool.droppedCount + backlog.length - head;
+      return { total, ok, failed, skipped, errors: [...pool.failures], dropped, path: dir?.path, stopped };
     },
   };
 }

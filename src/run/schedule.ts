@@ -93,10 +93,11 @@ export class Schedule<J> {
       round: w - warmups,
       seq: 0,
     }));
-    const all = [...warm, ...planned];
+    const all = warm.length ? warm.concat(planned) : planned;
     all.forEach((s, i) => (s.seq = this.staged.length + i));
-    if (this.started) return { ready: all.map(plain), skipped: count - planned.length };
-    this.staged.push(...all);
+    if (this.started) return { ready: all, skipped: count - planned.length };
+    // one by one: a spread of 100,000 arguments would be copied onto the stack
+    for (const s of all) this.staged.push(s);
     return { ready: [], skipped: count - planned.length };
   }
 
@@ -120,10 +121,7 @@ export class Schedule<J> {
         a.seq - b.seq,
     );
     this.staged = [];
-    return order.map(plain);
+    // the staged objects themselves (their ordering fields unused from here): no copy of each
+    return order;
   }
-}
-
-function plain<J>({ instance, benchmark, iteration, warmup, job }: Staged<J>): PlannedExecution<J> {
-  return { instance, benchmark, iteration, warmup, job };
 }
