@@ -1019,6 +1019,17 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
+    /* an existing path that is not a regular file (a device such as /dev/null, a FIFO, a
+     * symbolic link) is written through: renaming over it would replace it with a plain file */
+    struct stat st;
+    if (lstat(o.result_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int dfd = open(o.result_path, O_WRONLY | O_CLOEXEC);
+        if (dfd < 0 || write_all(dfd, b.buf, b.len) < 0 || close(dfd) < 0) {
+            fprintf(stderr, "measure: cannot write %s: %s\n", o.result_path, strerror(errno));
+            return 3;
+        }
+        return 0;
+    }
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", o.result_path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -343,4 +343,17 @@ describe('a served helper across executions', () => {
       await service.close();
     }
   });
+});
+
+test('a --result path that is not a regular file is written through, not replaced', async () => {
+  const fifo = join(dir, 'result.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // the reader is started first: opening a FIFO for writing waits for one
+  const reader = new Promise<string>((resolve, reject) => {
+    execFile('cat', [fifo], { timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+  execFileSync(helper, ['--stdout', join(dir, 'fifo.out'), '--stderr', join(dir, 'fifo.err'), '--result', fifo, '--', '/bin/true']);
+  const json = JSON.parse(await reader) as { status?: string; runtime?: number };
+  assert.equal(typeof json.runtime, 'number');
+  assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
 });
