@@ -103,7 +103,14 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     capacity: Math.max(1, live.length) * perNode,
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       // the pool never runs more than `capacity` at once, so a live node always has room
-      const node = live.filter((n) => n.running < perNode).sort((a, b) => a.running - b.running)[0];
+      // (an execution placed on one node waits for it in its exclusive group, see BenchmarkRun.node)
+      const candidates = spec.node === undefined ? live : live.filter((n) => n.name === spec.node);
+      const node = candidates.filter((n) => n.running < perNode).sort((a, b) => a.running - b.running)[0];
+      if (!node && spec.node !== undefined) {
+        const known = nodes.find((n) => n.name === spec.node);
+        const why = known ? `${spec.node}: ${known.error ?? 'busy'}` : `'${spec.node}' is not one of --ssh-nodes ${options.nodes.join(' ')}`;
+        return { ...errorResult(spec, `the ssh node of this execution cannot be used (${why})`), host: spec.node };
+      }
       if (!node) {
         const why = nodes.map((n) => `${n.name}: ${n.error}`).join('; ');
         return { ...errorResult(spec, `no ssh node could be used (${why})`), host: nodes[0]!.name };
@@ -120,6 +127,12 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
       state.remove();
     },
   };
+}
+
+/** The ssh destination (`[user@]host`) and port of a `--ssh-nodes` entry, for programs that open their own connections. */
+export function sshDestination(text: string): { destination: string; port?: number } {
+  const { destination, port } = parseNode(text);
+  return port === undefined ? { destination } : { destination, port };
 }
 
 /** `[user@]host[:port]`, `[user@][v6addr][:port]`, or `[user@]v6addr` (no port). */

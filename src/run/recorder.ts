@@ -135,6 +135,7 @@ function measureSpec(options: RecorderOptions, { ctx, run }: Submission, paths: 
     execution,
   };
   if (run.stdinFile !== undefined) spec.stdinFile = run.stdinFile;
+  if (run.node !== undefined) spec.node = run.node;
   return spec;
 }
 

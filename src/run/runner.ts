@@ -107,7 +107,8 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     runDir();
     if (!e.warmup) total++;
     // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
-    const exclusive = e.job.run.exclusive ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` } : {};
+    const group = e.job.run.exclusive;
+    const exclusive = typeof group === 'string' ? { exclusiveKey: `group\u0000${group}` } : group ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` } : {};
     pool.add(executionLabel(e), () => (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn), exclusive);
   };
 
