@@ -28,7 +28,7 @@ export interface Lab {
 export function labUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'needs root to make network namespaces and start sshd';
   for (const p of ['/usr/sbin/sshd', '/usr/sbin/ip', '/usr/bin/unshare']) if (!existsSync(p)) return `${p} is missing`;
-  if (!existsSync(join(homedir(), '.ssh', 'id_ed25519'))) return "root has no ssh key; run scripts/start-test-services.sh first";
+  if (!existsSync(join(homedir(), '.ssh', 'id_ed25519'))) return 'root has no ssh key; run scripts/start-test-services.sh first';
   return null;
 }
 
@@ -104,7 +104,8 @@ export async function makeLab(options: { cpus?: { client: string; server: string
       hosts.push({ ns, hostname, address, node: `root@${address}`, sshd });
       const deadline = Date.now() + 10_000;
       while (spawnSync('ssh', ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', `root@${address}`, 'true']).status !== 0) {
-        if (Date.now() > deadline || sshd.exitCode !== null) throw new Error(`sshd in ${ns} did not answer: ${readFileSync(logFile, 'utf8')}`);
+        if (Date.now() > deadline || sshd.exitCode !== null)
+          throw new Error(`sshd in ${ns} did not answer: ${readFileSync(logFile, 'utf8')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

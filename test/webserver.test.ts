@@ -134,9 +134,16 @@ test("the sampler's output: process tree CPU and memory, the machine's CPU, per-
   assert.equal(s.serverMaxRss, 4096);
   assert.equal(s.serverMaxVms, 12288);
   assert.deepEqual([s.serverProcCpuMax, s.serverProcCpuMin, s.serverProcesses], [90, 0, 3]);
+  // idle margins around the load (starting wrk, collecting its output) do not count
+  const margins = [0, 0, 0, 0.9, 1.8, 1.8].map((cpu, i) => ({ at: i * 1000, cpu, rss: 1 }));
+  assert.equal(summarize(margins, ['cpu'], 1).serverCpu, 0);
+  assert.equal(summarize(margins, ['cpu'], 1, 2).serverCpu, 90);
   assert.equal(countCpus('0-3,8'), 5);
   assert.equal(renderTemplate('listen {{listen}};', { listen: '1.2.3.4:80' }, 't'), 'listen 1.2.3.4:80;');
-  assert.throws(() => renderTemplate('a\nroot {{docrot}};', { docroot: '/x' }, 'my.conf'), /my\.conf:2: unknown placeholder \{\{docrot\}\}; known: \{\{docroot\}\}/);
+  assert.throws(
+    () => renderTemplate('a\nroot {{docrot}};', { docroot: '/x' }, 'my.conf'),
+    /my\.conf:2: unknown placeholder \{\{docrot\}\}; known: \{\{docroot\}\}/,
+  );
 });
 
 before(() => {

@@ -108,7 +108,9 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
       const node = candidates.filter((n) => n.running < perNode).sort((a, b) => a.running - b.running)[0];
       if (!node && spec.node !== undefined) {
         const known = nodes.find((n) => n.name === spec.node);
-        const why = known ? `${spec.node}: ${known.error ?? 'busy'}` : `'${spec.node}' is not one of --ssh-nodes ${options.nodes.join(' ')}`;
+        const why = known
+          ? `${spec.node}: ${known.error ?? 'busy'}`
+          : `'${spec.node}' is not one of --ssh-nodes ${options.nodes.join(' ')}`;
         return { ...errorResult(spec, `the ssh node of this execution cannot be used (${why})`), host: spec.node };
       }
       if (!node) {

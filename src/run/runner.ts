@@ -108,7 +108,12 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
     if (!e.warmup) total++;
     // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
     const group = e.job.run.exclusive;
-    const exclusive = typeof group === 'string' ? { exclusiveKey: `group\u0000${group}` } : group ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` } : {};
+    const exclusive =
+      typeof group === 'string'
+        ? { exclusiveKey: `group\u0000${group}` }
+        : group
+          ? { exclusiveKey: `${e.instance}\u0000${e.benchmark}` }
+          : {};
     pool.add(executionLabel(e), () => (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn), exclusive);
   };
 

@@ -81,10 +81,12 @@ export class RemoteServer implements RunningServer {
     /** The server machine's own host name. */
     readonly hostname: string,
   ) {
-    this.exitPromise = session.waitForLine((l) => l.startsWith('exited ') || l === 'timeout').then((line) => {
-      this.exited ??= exitOf(line);
-      return this.exited;
-    });
+    this.exitPromise = session
+      .waitForLine((l) => l.startsWith('exited ') || l === 'timeout')
+      .then((line) => {
+        this.exited ??= exitOf(line);
+        return this.exited;
+      });
   }
 
   /**
@@ -116,7 +118,9 @@ export class RemoteServer implements RunningServer {
         return new RemoteServer(session, Number(words[1]), words[2] ?? shell.name);
       case 'busy':
         session.end();
-        throw new UserError(`${options.label}: port ${options.port} on ${shell.name} (${words[1]}) is already in use; choose another with --port`);
+        throw new UserError(
+          `${options.label}: port ${options.port} on ${shell.name} (${words[1]}) is already in use; choose another with --port`,
+        );
       case 'nodir':
         session.end();
         throw new UserError(
@@ -131,7 +135,7 @@ export class RemoteServer implements RunningServer {
       case 'exited':
         await session.done;
         throw new UserError(
-          `${options.label} exited on ${shell.name} (${describeExit(exitOf(first!))}) before listening on port ${options.port}\n` +
+          `${options.label} exited on ${shell.name} (${describeExit(exitOf(first))}) before listening on port ${options.port}\n` +
             `  command: ${options.argv.map(quote).join(' ')}\n${tail()}`,
         );
       default: {
@@ -173,7 +177,6 @@ function exitOf(line: string | null): ServerExit {
   }
   return { code: status, signal: null };
 }
-
 
 function tailOf(lines: readonly string[]): string {
   return lines

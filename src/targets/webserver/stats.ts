@@ -126,7 +126,12 @@ times
 `;
 
 /** Parses the sampler's output (exported for tests). */
-export function parseSamplerOutput(lines: readonly string[]): { host: string; cpus: number; samples: Sample[]; samplerSeconds: number | null } {
+export function parseSamplerOutput(lines: readonly string[]): {
+  host: string;
+  cpus: number;
+  samples: Sample[];
+  samplerSeconds: number | null;
+} {
   let host = '';
   let cpus = 0;
   let page = 4096;
@@ -192,14 +197,15 @@ export class ServerSampler {
     }
   }
 
-  async stop(): Promise<SamplerReport> {
+  /** Ends the window; `loadSeconds` is how long the load lasted (see {@link summarize}). */
+  async stop(loadSeconds?: number): Promise<SamplerReport> {
     const session = this.session;
     this.session = null;
     if (!session) throw new Error('ServerSampler.stop without start');
     session.end();
     const r = await session.done;
     const { host, cpus, samples, samplerSeconds } = parseSamplerOutput(r.stdout.split('\n'));
-    const summary = summarize(samples, this.stats, this.intervalSeconds);
+    const summary = summarize(samples, this.stats, this.intervalSeconds, loadSeconds);
     const window = samples.length > 1 ? (samples[samples.length - 1]!.at - samples[0]!.at) / 1000 : 0;
     return {
       ...summary,
@@ -216,8 +222,20 @@ export class ServerSampler {
   }
 }
 
-/** Reduces samples to the reported statistics (exported for tests). */
-export function summarize(samples: readonly Sample[], stats: readonly ServerStat[], intervalSeconds: number): ServerStats {
+/**
+ * Reduces samples to the reported statistics (exported for tests). With `loadSeconds`, only the
+ * part of the window where the load ran counts: the stretch of that length (plus one interval)
+ * in which the server used the most CPU. The window starts before the load generator and ends
+ * after it, by however long starting it and collecting its output takes (over SSH on a busy
+ * machine, a second or more), and idle margins would otherwise pull the median down.
+ */
+export function summarize(
+  all: readonly Sample[],
+  stats: readonly ServerStat[],
+  intervalSeconds: number,
+  loadSeconds?: number,
+): ServerStats {
+  const samples = loadSeconds === undefined ? all : busiestStretch(all, (loadSeconds + intervalSeconds) * 1000);
   const cpuPercent = (a: Sample, b: Sample) => ((b.cpu - a.cpu) / ((b.at - a.at) / 1000)) * 100;
   const intervals: number[] = [];
   for (let i = 1; i < samples.length; i++) {
@@ -243,13 +261,29 @@ export function summarize(samples: readonly Sample[], stats: readonly ServerStat
     serverCpuMean: withCpu && span > 0 ? round(cpuPercent(first!, last!)) : null,
     serverHostUtilization:
       stats.includes('cpu') && hostTicks > 0 ? Math.round(((last!.host!.busy - first!.host!.busy) / hostTicks) * 100) / 100 : null,
-    serverMaxRss: stats.includes('rss') && samples.length ? Math.round(Math.max(...samples.map((s) => s.rss))) : null,
-    serverMaxVms: stats.includes('vms') && samples.length ? Math.round(Math.max(...samples.map((s) => s.vms ?? 0))) : null,
+    serverMaxRss: stats.includes('rss') && all.length ? Math.round(Math.max(...all.map((s) => s.rss))) : null,
+    serverMaxVms: stats.includes('vms') && all.length ? Math.round(Math.max(...all.map((s) => s.vms ?? 0))) : null,
     serverProcCpuMax: perProcess.length ? round(Math.max(...perProcess)) : null,
     serverProcCpuMin: perProcess.length ? round(Math.min(...perProcess)) : null,
     serverProcesses: stats.includes('cpu-proc') && last?.procs ? last.procs.size : null,
     samples: samples.length,
   };
+}
+
+/** The consecutive samples at most `ms` apart from first to last in which the most CPU was used. */
+function busiestStretch(samples: readonly Sample[], ms: number): readonly Sample[] {
+  let best: [number, number] = [0, samples.length - 1];
+  let most = -1;
+  for (let i = 0, j = 0; i < samples.length; i++) {
+    j = Math.max(j, i);
+    while (j + 1 < samples.length && samples[j + 1]!.at - samples[i]!.at <= ms) j++;
+    const used = samples[j]!.cpu - samples[i]!.cpu;
+    if (j > i && used > most) {
+      most = used;
+      best = [i, j];
+    }
+  }
+  return samples.slice(best[0], best[1] + 1);
 }
 
 /** `0-3,8` → 5. */

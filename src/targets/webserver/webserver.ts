@@ -159,7 +159,7 @@ export abstract class WebServer extends Target {
     parser.option(
       '--server-ip <address>',
       'address the server listens on and the load generator connects to: the fast link on two machines ' +
-        '(default 127.0.0.1; with --parallel ssh, the server node\'s host)',
+        "(default 127.0.0.1; with --parallel ssh, the server node's host)",
     );
     parser.option('--filesize <bytes>', 'size of the file each request fetches (default 64)', { parse: nonNegativeInt('--filesize') });
     parser.option('--duration <seconds>', 'seconds per measured load (default 10)', { parse: positiveInt('--duration') });
@@ -174,9 +174,13 @@ export abstract class WebServer extends Target {
     parser.option('--config <file>', 'server configuration template of your own, with {{port}}-style placeholders (see README)');
     parser.option('--disable-warmup', 'do not warm the server up after starting it');
     parser.option('--restart-server-between-runs', 'start a fresh server for every measured load');
-    parser.option('--collect-stats <stats...>', 'server statistics sampled during each load: cpu, cpu-proc, rss, vms, none (default cpu rss)', {
-      choices: [...SERVER_STATS, 'none'],
-    });
+    parser.option(
+      '--collect-stats <stats...>',
+      'server statistics sampled during each load: cpu, cpu-proc, rss, vms, none (default cpu rss)',
+      {
+        choices: [...SERVER_STATS, 'none'],
+      },
+    );
     parser.option('--collect-stats-interval <seconds>', 'seconds between samples (default 1)', {
       parse: positiveNumber('--collect-stats-interval'),
     });
@@ -221,17 +225,17 @@ export abstract class WebServer extends Target {
       filesize: 'size of the fetched file, bytes',
       duration: 'requested seconds of load',
       serverIp: 'address the load generator connected to',
-      serverHost: 'host name of the machine the server ran on (the record\'s host is the load generator\'s)',
+      serverHost: "host name of the machine the server ran on (the record's host is the load generator's)",
       serverCpu: 'median server CPU use during the load, % of one core',
       serverCpuMean: 'server CPU use over the whole load, % of one core',
       serverUtilization: 'serverCpu as a share of the cores the server was given (1 = saturated)',
-      serverHostUtilization: 'busy share of all cores of the server\'s machine during the load, whoever used them (0 to 1)',
+      serverHostUtilization: "busy share of all cores of the server's machine during the load, whoever used them (0 to 1)",
       serverMaxRss: 'largest resident set size of all server processes together, KiB',
       serverMaxVms: 'largest virtual memory size of all server processes together, KiB',
       serverProcCpuMax: 'CPU use of the busiest server process during the load, % of one core (cpu-proc)',
       serverProcCpuMin: 'CPU use of the idlest server process during the load, % of one core (cpu-proc)',
       serverProcesses: 'server processes during the load (cpu-proc)',
-      samplerCpu: 'CPU the statistics sampler itself used on the server\'s machine during the load, % of one core',
+      samplerCpu: "CPU the statistics sampler itself used on the server's machine during the load, % of one core",
     };
   }
 
@@ -267,7 +271,9 @@ export abstract class WebServer extends Target {
     }
     const nodes = twoHostNodes(ctx, this.name);
     if (nodes && s.role !== 'bench') {
-      throw new UserError(`${this.name}: --parallel ssh runs -t bench on two machines; -t ${s.role} runs on this machine (drop --parallel)`);
+      throw new UserError(
+        `${this.name}: --parallel ssh runs -t bench on two machines; -t ${s.role} runs on this machine (drop --parallel)`,
+      );
     }
     if (ctx.runSettings?.parallel && !nodes) {
       throw new UserError(
@@ -365,7 +371,7 @@ export abstract class WebServer extends Target {
     this.lastLoadEnd = Date.now();
     const sampler = this.sampler;
     this.sampler = null;
-    const stats: SamplerReport | null = sampler ? await sampler.stop() : null;
+    const stats: SamplerReport | null = sampler ? await sampler.stop(s.duration) : null;
     const server = this.current?.server;
     if (s.role !== 'bench-client' && (!server || !server.alive)) {
       const how = server?.exited ? describeExit(server.exited) : 'not running';
@@ -447,7 +453,9 @@ export abstract class WebServer extends Target {
     };
     if (command.logs) start.logs = command.logs;
     if (command.stopSignal) start.stopSignal = command.stopSignal;
-    ctx.log.debug(`${this.name}: starting the server of ${instance.name} on ${remote ? remote.nodes.server : 'this machine'}, ${s.serverIp}:${s.port}`);
+    ctx.log.debug(
+      `${this.name}: starting the server of ${instance.name} on ${remote ? remote.nodes.server : 'this machine'}, ${s.serverIp}:${s.port}`,
+    );
     try {
       if (!remote) return await ServerProcess.start(ctx, start);
       await remote.syncDirectory(dir);
@@ -531,9 +539,7 @@ const STAT_FIELDS = [
 /** The instance's run environment as plain strings (what a server started elsewhere gets added). */
 function environment(ctx: Context): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.runenv)) {
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(':') : String(v);
-  }
+  for (const [k, v] of Object.entries(ctx.runenv)) out[k] = Array.isArray(v) ? v.join(':') : v;
   return out;
 }
 
@@ -546,7 +552,11 @@ export function renderTemplate(template: string, values: Record<string, string |
     const value = values[name];
     if (value !== undefined) return String(value);
     const line = template.slice(0, offset).split('\n').length;
-    throw new UserError(`${source}:${line}: unknown placeholder ${whole}; known: ${Object.keys(values).map((k) => `{{${k}}}`).join(' ')}`);
+    throw new UserError(
+      `${source}:${line}: unknown placeholder ${whole}; known: ${Object.keys(values)
+        .map((k) => `{{${k}}}`)
+        .join(' ')}`,
+    );
   });
 }
 
