@@ -203,7 +203,8 @@ export abstract class WebServer extends Target {
       filesize: ctx.numberOption('filesize') ?? 64,
       duration: ctx.numberOption('duration') ?? 10,
       threads: ctx.numberOption('threads') ?? half,
-      connections: connections?.length ? connections : [64],
+      // the original's sweep (seq 16 16 256; seq 256 128 1024...) repeats its joints: measured once
+      connections: connections?.length ? [...new Set(connections)] : [64],
       workers: nofork ? 1 : (ctx.numberOption('workers') ?? half),
       warmup: !ctx.flag('disableWarmup'),
       restartBetweenRuns: ctx.flag('restartServerBetweenRuns'),
