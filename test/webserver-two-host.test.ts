@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INFRA, REPO, makeProject, runInfra } from './helpers.ts';
+import { INFRA, REPO, makeProject, runInfra, startInfra } from './helpers.ts';
 import { labUnavailable, makeLab, type Lab } from './netns.ts';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
@@ -131,6 +131,29 @@ test('nginx on the server machine, wrk on the client machine, every load recorde
   ]);
   assert.equal(report.code, 0, report.stderr);
   assert.match(report.stdout, /│ 16\s+│/);
+});
+
+test('Ctrl-C during a load stops the server on the server machine and wrk on the client', { skip: SKIP }, async () => {
+  const { server } = lab!;
+  const run = startInfra(dir, ['run', 'nginx', GCC, ...twoHost('--duration', '30', '--connections', '8', '--disable-warmup')]);
+  const wrkLeft = () =>
+    spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('wrk ') && l.includes(server.address));
+  const deadline = Date.now() + 60_000;
+  while (wrkLeft().length === 0) {
+    assert.ok(Date.now() < deadline && run.child.exitCode === null, `the load did not start:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(serversLeft().length > 0, true, 'nginx runs while wrk loads it');
+  run.child.kill('SIGINT');
+  const r = await run.done;
+  assert.equal(r.code, 130, r.stderr);
+  // the far ends see their connections close and stop what they started
+  const gone = Date.now() + 10_000;
+  while ((serversLeft().length || wrkLeft().length) && Date.now() < gone) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(serversLeft(), []);
+  assert.deepEqual(wrkLeft(), []);
 });
 
 test('--nofork and a configuration template of your own on the server machine', { skip: SKIP }, () => {
