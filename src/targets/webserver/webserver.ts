@@ -12,7 +12,6 @@ import {
   type FieldValue,
   type Instance,
   positiveInt,
-  requireProgram,
   run,
   type Runner,
   Target,
@@ -24,7 +23,8 @@ import { accepts, describeExit, type RunningServer, type ServerStart, ServerProc
 import { HostShell } from './shell.js';
 import { SERVER_STATS, ServerSampler, type SamplerReport, type ServerStat } from './stats.js';
 import { nodeHost, TwoHost, twoHostNodes } from './two-host.js';
-import { parseWrkOutput, WRK_FIELDS, wrkArgv } from './wrk.js';
+import { WRK_FIELDS } from './wrk.js';
+import { addClientArgs, clientContext, clientOption, loadClient, type LoadClientName } from './client.js';
 
 /**
  * bench: server and load generator driven by this run (here, or on two machines with
@@ -64,6 +64,8 @@ export interface WebServerSettings {
   nofork: boolean;
   /** `--config`: the user's configuration template for the server, an absolute path. */
   configFile: string | undefined;
+  /** The load generator. */
+  client: LoadClientName;
 }
 
 /** What a concrete server needs to write its configuration for one start. */
@@ -187,6 +189,7 @@ export abstract class WebServer extends Target {
     parser.option('--cleanup-time <seconds>', 'seconds to wait between loads (default 1)', { parse: nonNegativeNumber('--cleanup-time') });
     parser.option('--remote-client-host <host>', 'not needed: both machines are controlled over the SSH connection (accepted, ignored)');
     parser.option('--remote-server-host <host>', 'not needed: both machines are controlled over the SSH connection (accepted, ignored)');
+    addClientArgs(parser);
   }
 
   /** The run options with their defaults. */
@@ -214,6 +217,7 @@ export abstract class WebServer extends Target {
       serverIp: ctx.stringOption('serverIp') ?? (nodes ? nodeHost(nodes.server) : '127.0.0.1'),
       nofork,
       configFile: config === undefined ? undefined : resolve(config),
+      client: clientOption(ctx),
     };
   }
 
@@ -221,7 +225,8 @@ export abstract class WebServer extends Target {
     return {
       ...WRK_FIELDS,
       connections: 'open connections of the load',
-      threads: 'wrk threads',
+      threads: 'client threads (wrk; ab uses one)',
+      client: 'load generator: wrk or ab',
       workers: 'server worker processes',
       filesize: 'size of the fetched file, bytes',
       duration: 'requested seconds of load',
@@ -282,37 +287,47 @@ export abstract class WebServer extends Target {
       );
     }
     if (s.role === 'serve' || s.role === 'bench-server') return this.serve(ctx, instance, s);
+    const generator = loadClient(s.client);
     if (nodes) {
       this.twoHost ??= new TwoHost(nodes);
-      await this.twoHost.checkClient('wrk');
+      await this.twoHost.checkClient(generator.name);
       await this.twoHost.verifyBinary(this.serverBinary(ctx, instance), `${this.name}/${instance.name}`, ctx.paths.buildroot);
     } else if (s.role !== 'test') {
-      requireProgram(ctx, 'wrk', 'install it with: apt-get install wrk');
+      generator.require(ctx);
     }
     // the load generator is not the program under test: the instance's run wrapper and
     // environment (sanitizer options, preloaded allocators) apply to the server only
-    const client = ctx.clone();
-    client.targetRunWrapper = [];
-    client.runenv = {};
+    const client = clientContext(ctx);
     const base = { port: s.port, filesize: s.filesize, workers: s.workers, serverIp: s.serverIp, ...this.serverFields(ctx) };
     if (s.role === 'test') {
       runner.submit(client, this.testRun(ctx, instance, s, base));
       return;
     }
     for (const connections of s.connections) {
+      const load = { url: this.fileUrl(s), duration: s.duration, connections, threads: s.threads };
+      const scratch = this.clientScratch(ctx, instance);
       runner.submit(client, {
         benchmark: `c${connections}`,
-        argv: wrkArgv({ url: this.fileUrl(s), duration: s.duration, connections, threads: s.threads }),
+        argv: generator.argv(load, scratch),
         timeout: s.duration + 60,
-        fields: { ...base, connections, threads: Math.min(s.threads, connections), duration: s.duration },
+        fields: { ...base, connections, threads: generator.threads(load), duration: s.duration, client: s.client },
         // loads of all instances share the port and the machines: never two at once
         exclusive: 'web server loads',
         // on two machines: the load generator's; wrk needs no files, so any directory will do
         ...(nodes ? { node: nodes.client, cwd: '/' } : {}),
         prepare: () => this.beforeLoad(ctx, instance, s),
-        check: (result) => this.afterLoad(ctx, instance, s, connections, result),
+        check: (result) => this.afterLoad(ctx, instance, s, connections, result, scratch),
       });
     }
+  }
+
+  /**
+   * A file the load generator may write beside its output (ab's percentiles), in the instance's
+   * directory (on two machines, the client writes it at the same path: read only where shared).
+   */
+  private clientScratch(ctx: Context, instance: Instance): string {
+    mkdirSync(this.path(ctx, instance.name), { recursive: true });
+    return this.path(ctx, instance.name, `${loadClient(this.settings(ctx).client).name}-load.out`);
   }
 
   /** `-t test`: a few GETs of the served file, and one of a missing file, checked. */
@@ -368,6 +383,7 @@ export abstract class WebServer extends Target {
     s: WebServerSettings,
     connections: number,
     result: ExecutionResult,
+    scratch: string,
   ): Promise<CheckOutcome> {
     this.lastLoadEnd = Date.now();
     const sampler = this.sampler;
@@ -381,11 +397,11 @@ export abstract class WebServer extends Target {
     const output = readFileSync(result.stdoutPath, 'utf8');
     let report;
     try {
-      report = parseWrkOutput(output);
+      report = loadClient(s.client).parse(output, scratch);
     } catch (e) {
-      return { failure: `${(e as Error).message}; wrk printed:\n${output.trim().slice(0, 2000)}` };
+      return { failure: `${(e as Error).message}; ${s.client} printed:\n${output.trim().slice(0, 2000)}` };
     }
-    if (report.requests === 0) return { failure: 'wrk completed no request' };
+    if (report.requests === 0) return { failure: `${s.client} completed no request` };
     if (report.badResponses > 0) return { failure: `${report.badResponses} responses had a status other than 2xx/3xx` };
     const fields: Record<string, FieldValue> = { ...report };
     if (stats) {
@@ -423,7 +439,7 @@ export abstract class WebServer extends Target {
     if (cur) await this.stopServer(cur.instance);
     const server = await this.startServer(ctx, instance, s);
     this.current = { instance: instance.name, server, loads: 0 };
-    if (s.role === 'bench' && s.warmup) await this.warmup(ctx, s);
+    if (s.role === 'bench' && s.warmup) await this.warmup(ctx, instance, s);
     return server;
   }
 
@@ -468,16 +484,15 @@ export abstract class WebServer extends Target {
   }
 
   /** A short unmeasured load, so the measured ones find the server's caches and pools warm. */
-  private async warmup(ctx: Context, s: WebServerSettings): Promise<void> {
+  private async warmup(ctx: Context, instance: Instance, s: WebServerSettings): Promise<void> {
     const connections = Math.max(...s.connections);
-    const argv = wrkArgv({ url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads });
+    const load = { url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads };
+    const argv = loadClient(s.client).argv(load, this.clientScratch(ctx, instance));
     if (this.twoHost) {
       await this.twoHost.client.check('the warm-up load', 'exec "$@" >/dev/null', argv);
       return;
     }
-    const client = ctx.clone();
-    client.runenv = {};
-    await run(client, argv);
+    await run(clientContext(ctx), argv);
   }
 
   private async stopServer(instance: string): Promise<void> {
