@@ -62,3 +62,4 @@ export { findProgram, requireProgram } from './util/programs.js';
 export { packageFile } from './paths.js';
 
 export { mannWhitneyU, geomean } from './report/stats.js';
+export { sshDestination } from './parallel/ssh.js';

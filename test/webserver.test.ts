@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeProject, runInfra } from './helpers.ts';
 import { parseWrkOutput, parseWrkTime, parseWrkBytes, wrkArgv } from '../src/targets/webserver/wrk.ts';
-import { summarize, processTree } from '../src/targets/webserver/stats.ts';
-import { fileContent } from '../src/targets/webserver/webserver.ts';
+import { countCpus, parseSamplerOutput, summarize } from '../src/targets/webserver/stats.ts';
+import { fileContent, renderTemplate } from '../src/targets/webserver/webserver.ts';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
 
@@ -109,8 +109,41 @@ test('server statistics: median CPU over intervals, peak RSS, a short last inter
   assert.equal(s.serverCpuMean, 74.2);
   assert.equal(s.serverMaxRss, 3000);
   assert.equal(summarize(samples, ['rss'], 1).serverCpu, null);
-  assert.ok(processTree(process.pid).includes(process.pid));
   assert.equal(fileContent(100).length, 100);
+});
+
+test("the sampler's output: process tree CPU and memory, the machine's CPU, per-process CPU, its own CPU", () => {
+  const out = parseSamplerOutput([
+    'host son 4096 0-1',
+    's 100.00 10:100:256:1024 11:50:512:2048 sys:1000:2000',
+    'times0',
+    '0m0.01s 0m0.00s',
+    '0m0.02s 0m0.01s',
+    's 101.00 10:100:256:1024 11:140:768:2048 12:0:0:0 sys:1180:2200',
+    'times',
+    '0m0.01s 0m0.01s',
+    '0m0.03s 0m0.01s',
+  ]);
+  assert.equal(out.host, 'son');
+  assert.equal(out.cpus, 2);
+  assert.equal(out.samples.length, 2);
+  assert.ok(Math.abs(out.samplerSeconds! - 0.02) < 1e-9);
+  const s = summarize(out.samples, ['cpu', 'cpu-proc', 'rss', 'vms'], 1);
+  assert.equal(s.serverCpu, 90);
+  assert.equal(s.serverHostUtilization, 0.9);
+  assert.equal(s.serverMaxRss, 4096);
+  assert.equal(s.serverMaxVms, 12288);
+  assert.deepEqual([s.serverProcCpuMax, s.serverProcCpuMin, s.serverProcesses], [90, 0, 3]);
+  // idle margins around the load (starting wrk, collecting its output) do not count
+  const margins = [0, 0, 0, 0.9, 1.8, 1.8].map((cpu, i) => ({ at: i * 1000, cpu, rss: 1 }));
+  assert.equal(summarize(margins, ['cpu'], 1).serverCpu, 0);
+  assert.equal(summarize(margins, ['cpu'], 1, 2).serverCpu, 90);
+  assert.equal(countCpus('0-3,8'), 5);
+  assert.equal(renderTemplate('listen {{listen}};', { listen: '1.2.3.4:80' }, 't'), 'listen 1.2.3.4:80;');
+  assert.throws(
+    () => renderTemplate('a\nroot {{docrot}};', { docroot: '/x' }, 'my.conf'),
+    /my\.conf:2: unknown placeholder \{\{docrot\}\}; known: \{\{docroot\}\}/,
+  );
 });
 
 before(() => {

@@ -79,9 +79,17 @@ export interface BenchmarkRun {
   /**
    * Executions of this benchmark (for one instance) must not overlap, e.g. because they write
    * the same output file; the framework then runs its iterations one after another even in a
-   * parallel run (other benchmarks still run beside them).
+   * parallel run (other benchmarks still run beside them). A string names a group instead:
+   * no two executions of the group overlap, whatever their instance and benchmark (e.g. loads
+   * of web servers that share a port).
    */
-  exclusive?: boolean;
+  exclusive?: boolean | string;
+  /**
+   * With `--parallel ssh`: the machine to run on, one of the `--ssh-nodes` entries exactly as
+   * given (e.g. the load generator's host of a two-host web server benchmark). Ignored by the
+   * other backends.
+   */
+  node?: string;
   /** Runs once before each execution (e.g. to recreate an input that the benchmark consumes). */
   prepare?: (ctx: Context) => void | Promise<void>;
   /** Verifies the output and may add fields; a thrown error or `failure` marks it failed. */

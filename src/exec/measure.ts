@@ -30,6 +30,8 @@ export interface MeasureSpec {
    * for the process tree.
    */
   execution: ExecutionSettings;
+  /** With `--parallel ssh`: the `--ssh-nodes` entry to run on (see `BenchmarkRun.node`). */
+  node?: string;
   /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about half a millisecond). */
   noCgroup?: boolean;
 }

@@ -110,8 +110,10 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     const depth = pipelineDepth(estimate.seconds);
     for (;;) {
       if (waiting.length === 0) return;
+      // an execution placed on a node (BenchmarkRun.node) goes to a session of that node only
+      const fits = (e: QueuedExecution, node: SshNode) => e.spec.node === undefined || e.spec.node === node.name;
       const slot = sessions
-        .filter((s) => !s.session?.alive || s.session.outstanding < depth)
+        .filter((s) => (!s.session?.alive || s.session.outstanding < depth) && waiting.some((e) => fits(e, s.node)))
         .sort((a, b) => (a.session?.alive ? a.session.outstanding : 0) - (b.session?.alive ? b.session.outstanding : 0))[0];
       if (!slot) return;
       if (!slot.session?.alive) {
@@ -120,7 +122,12 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
         opened.push(slot.session);
       }
       const room = depth - slot.session.outstanding;
-      slot.session.send(waiting.splice(0, Math.min(room, waiting.length)));
+      const batch: QueuedExecution[] = [];
+      for (let i = 0; i < waiting.length && batch.length < room;) {
+        if (fits(waiting[i]!, slot.node)) batch.push(...waiting.splice(i, 1));
+        else i++;
+      }
+      slot.session.send(batch);
     }
   };
 
@@ -129,6 +136,11 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     capacity: Math.max(1, sessions.length) * MAX_PIPELINE,
     runningAtOnce: Math.max(1, sessions.length),
     execute(spec: MeasureSpec): Promise<BackendResult> {
+      if (spec.node !== undefined && !live.some((n) => n.name === spec.node)) {
+        const known = nodes.find((n) => n.name === spec.node);
+        const why = known ? `${spec.node}: ${known.error}` : `'${spec.node}' is not one of --ssh-nodes ${options.nodes.join(' ')}`;
+        return Promise.resolve({ ...errorResult(spec, `the ssh node of this execution cannot be used (${why})`), host: spec.node });
+      }
       if (live.length === 0) {
         const why = nodes.map((n) => `${n.name}: ${n.error}`).join('; ');
         return Promise.resolve({ ...errorResult(spec, `no ssh node could be used (${why})`), host: nodes[0]!.name });
@@ -153,6 +165,12 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
       state.remove();
     },
   };
+}
+
+/** The ssh destination (`[user@]host`) and port of a `--ssh-nodes` entry, for programs that open their own connections. */
+export function sshDestination(text: string): { destination: string; port?: number } {
+  const { destination, port } = parseNode(text);
+  return port === undefined ? { destination } : { destination, port };
 }
 
 /**

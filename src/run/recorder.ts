@@ -168,6 +168,7 @@ function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnTyp
     execution,
   };
   if (run.stdinFile !== undefined) spec.stdinFile = run.stdinFile;
+  if (run.node !== undefined) spec.node = run.node;
   return spec;
 }
 

@@ -115,7 +115,9 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       const e = backlog[head]!;
       backlog[head++] = undefined;
       // iterations of an exclusive benchmark (for one instance) never overlap; others run beside them
-      const exclusive = e.job.run.exclusive ? `${e.instance}\u0000${e.benchmark}` : undefined;
+      // a string names a group of which no two executions overlap
+      const group = e.job.run.exclusive;
+      const exclusive = typeof group === 'string' ? `group\u0000${group}` : group ? `${e.instance}\u0000${e.benchmark}` : undefined;
       const job = () => {
         feed();
         return (e.warmup ? recorder.warmup(e) : recorder.record(e)).catch(stopOn);

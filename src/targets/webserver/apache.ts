@@ -148,8 +148,8 @@ export class ApacheHttpd extends TarballServer {
     const str = (v: string) => JSON.stringify(v);
     const conf = [
       `ServerRoot ${str(dir)}`,
-      `Listen 127.0.0.1:${s.port}`,
-      'ServerName 127.0.0.1',
+      `Listen ${spec.address.includes(':') ? `[${spec.address}]` : spec.address}:${s.port}`,
+      `ServerName ${spec.address.includes(':') ? `[${spec.address}]` : spec.address}`,
       ...(process.getuid?.() === 0 ? ['User root', 'Group root'] : []),
       `ErrorLog ${str(errorLog)}`,
       'LogLevel warn',

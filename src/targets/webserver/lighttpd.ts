@@ -110,7 +110,7 @@ export class Lighttpd extends TarballServer {
     const str = (v: string) => JSON.stringify(v);
     const conf = [
       `server.document-root = ${str(docroot)}`,
-      `server.bind = "127.0.0.1"`,
+      `server.bind = ${str(spec.address)}`,
       `server.port = ${s.port}`,
       `server.errorlog = ${str(errorLog)}`,
       // more than one worker: a watcher process forks them; one: the process serves itself

@@ -17,7 +17,7 @@ import {
   UserError,
   checkOptions,
 } from '../../api.js';
-import { WebServer, type ServeSpec, type ServerCommand } from './webserver.js';
+import { renderTemplate, WebServer, type ServeSpec, type ServerCommand } from './webserver.js';
 
 /** Release tarballs by version; Debian's nginx_<version>.orig.tar.gz is the same file. */
 const RELEASES: Record<string, string> = {
@@ -165,39 +165,58 @@ export class Nginx extends WebServer {
   protected configureServer(ctx: Context, instance: Instance, spec: ServeSpec): ServerCommand {
     const { settings: s, dir, docroot } = spec;
     const errorLog = join(dir, 'logs', 'error.log');
-    const conf = [
+    const values = {
       // workers of a root master run as `nobody` by default and could not read the docroot
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'daemon off;',
-      'master_process on;',
-      `worker_processes ${s.workers};`,
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${errorLog} warn;`,
-      `events { worker_connections ${workerConnections(ctx)}; }`,
-      'http {',
-      '  access_log off;',
-      '  sendfile on;',
-      '  tcp_nopush on;',
-      '  keepalive_requests 1000000;',
-      '  default_type application/octet-stream;',
-      `  client_body_temp_path ${join(dir, 'tmp', 'body')};`,
-      `  proxy_temp_path ${join(dir, 'tmp', 'proxy')};`,
-      `  fastcgi_temp_path ${join(dir, 'tmp', 'fastcgi')};`,
-      `  uwsgi_temp_path ${join(dir, 'tmp', 'uwsgi')};`,
-      `  scgi_temp_path ${join(dir, 'tmp', 'scgi')};`,
-      '  server {',
-      `    listen 127.0.0.1:${s.port};`,
-      `    root ${docroot};`,
-      '  }',
-      '}',
-      '',
-    ].join('\n');
+      user: process.getuid?.() === 0 ? 'user root;' : '',
+      master_process: s.nofork ? 'off' : 'on',
+      workers: s.workers,
+      worker_connections: workerConnections(ctx),
+      pid_file: join(dir, 'nginx.pid'),
+      error_log: errorLog,
+      tmp: join(dir, 'tmp'),
+      listen: `${spec.address.includes(':') ? `[${spec.address}]` : spec.address}:${s.port}`,
+      address: spec.address,
+      port: s.port,
+      docroot,
+      dir,
+    };
+    const conf = renderTemplate(spec.configTemplate ?? NGINX_TEMPLATE, values, s.configFile ?? 'the nginx configuration template');
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     const file = join(dir, 'nginx.conf');
     writeFileSync(file, conf);
     return { argv: [this.serverBinary(ctx, instance), '-p', dir, '-e', errorLog, '-c', file], logs: [errorLog] };
   }
 }
+
+/**
+ * The configuration each start gets (a `--config` file replaces it and may use the same
+ * placeholders). The server must stay in the foreground (`daemon off`): the framework runs
+ * and stops it.
+ */
+export const NGINX_TEMPLATE = `{{user}}
+daemon off;
+master_process {{master_process}};
+worker_processes {{workers}};
+pid {{pid_file}};
+error_log {{error_log}} warn;
+events { worker_connections {{worker_connections}}; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  client_body_temp_path {{tmp}}/body;
+  proxy_temp_path {{tmp}}/proxy;
+  fastcgi_temp_path {{tmp}}/fastcgi;
+  uwsgi_temp_path {{tmp}}/uwsgi;
+  scgi_temp_path {{tmp}}/scgi;
+  server {
+    listen {{listen}};
+    root {{docroot}};
+  }
+}
+`;
 
 function cflagsOf(ctx: Context): string {
   return ['-O2', ...ctx.cflags].join(' ');

@@ -16,6 +16,24 @@ export interface ServerStart {
   port: number;
   /** Seconds to wait for the port to accept connections (default 30). */
   startTimeout?: number;
+  /** Address the server listens on (default 127.0.0.1), where readiness is checked. */
+  address?: string;
+  /** Signal that asks the server to stop (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
+}
+
+/** A started server, on this machine ({@link ServerProcess}) or on another one over SSH. */
+export interface RunningServer {
+  /** Process id on the server's machine (the leader of the server's process group). */
+  readonly pid: number;
+  readonly alive: boolean;
+  readonly exited: ServerExit | null;
+  /** Resolves when the server has exited. */
+  wait(): Promise<ServerExit>;
+  /** Asks the server to stop; kills it after `graceSeconds`. */
+  stop(graceSeconds?: number): Promise<void>;
+  /** The last lines of the server's output and logs, for error messages. */
+  logTail(lines?: number): string;
 }
 
 /** How a server process ended. */
@@ -30,7 +48,7 @@ export interface ServerExit {
  * It never keeps the framework's process alive, and it is killed when that process exits,
  * whatever path led there.
  */
-export class ServerProcess {
+export class ServerProcess implements RunningServer {
   exited: ServerExit | null = null;
   private readonly exitPromise: Promise<ServerExit>;
   private readonly killOnExit = () => this.signal('SIGKILL');
@@ -57,7 +75,7 @@ export class ServerProcess {
     const child = runDeferred(ctx, options.argv, { cwd: options.cwd, outfile: options.outfile });
     const server = new ServerProcess(options, child);
     const deadline = Date.now() + (options.startTimeout ?? 30) * 1000;
-    while (!(await accepts(options.port))) {
+    while (!(await accepts(options.port, options.address))) {
       if (server.exited) {
         throw new UserError(
           `${options.label} exited (${describeExit(server.exited)}) before accepting connections on port ${options.port}\n` +
@@ -102,7 +120,7 @@ export class ServerProcess {
   /** Asks the server (its whole process group) to stop; kills it after `graceSeconds`. */
   async stop(graceSeconds = 5): Promise<void> {
     if (!this.alive) return;
-    this.signal('SIGTERM');
+    this.signal(this.options.stopSignal ?? 'SIGTERM');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceSeconds * 1000);
     await this.exitPromise;
     clearTimeout(timer);
@@ -145,7 +163,7 @@ export function describeExit(e: ServerExit): string {
   return e.signal ? `killed by ${e.signal}` : e.code === null ? 'could not be started' : `exit status ${e.code}`;
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
+/** Whether something accepts TCP connections on host:port (127.0.0.1 by default). */
 export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
