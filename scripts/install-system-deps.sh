@@ -26,6 +26,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(zlib1g-dev luajit libluajit-5.1-dev libssl-dev)
   # the HTML report is opened in a real headless browser (playwright-core drives it)
   pkgs+=(chromium)
+  # the zsh completion script is loaded and run in a real zsh
+  pkgs+=(zsh)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

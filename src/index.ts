@@ -18,6 +18,8 @@ export { UBSan, type UBSanOptions } from './instances/ubsan.js';
 export { LLVM } from './packages/llvm.js';
 export { Gperftools, type GperftoolsOptions } from './packages/gperftools.js';
 export { LLVMPasses, PASSES_DIR, type LLVMPassesOptions, type PassesConfigureOptions, type PassPoint } from './packages/llvm-passes.js';
+export { BuiltinLLVMPasses, type BuiltinLLVMPassesOptions } from './packages/llvm-passes-builtin.js';
+export { PassPlugin, type PassCompileOptions } from './packages/llvm-passes-plugin.js';
 export { RuntimeLibrary, type RuntimeLibraryOptions } from './packages/runtime-library.js';
 export { RusageCounters, RUSAGE_FIELDS } from './packages/rusage-counters.js';
 export { Nothp } from './packages/nothp.js';

@@ -222,7 +222,7 @@ export async function completionCommands(setup: Setup): Promise<CompletionComman
   const commands: CompletionCommand[] = [];
   for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
     const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
-    commands.push({ name: def.name, options: [...staticOptions(await ownOptions(def)), ...declared], ...positionalKinds(def.args) });
+    commands.push({ name: def.name, description: def.description, options: [...staticOptions(await ownOptions(def)), ...declared], ...positionalKinds(def.args) });
   }
   return commands;
 }

@@ -4,6 +4,7 @@ import type { OptionSpec } from '../core/options.js';
 import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
+import { zshScript } from './completion-zsh.js';
 
 /** What a positional argument or an option's value is, for completing it. */
 export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'dir' | 'file' | 'none';
@@ -11,6 +12,8 @@ export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell
 /** A command as completion sees it: the same declarations the parser gets. */
 export interface CompletionCommand {
   name: string;
+  /** One line saying what the command does (zsh shows it beside the name). */
+  description?: string;
   /** Every option the command accepts (global ones included). */
   options: readonly OptionSpec[];
   /** Kinds of its positional arguments; the last one repeats if it is variadic. */
@@ -48,10 +51,8 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
     file: '',
     none: '',
   };
-  const body = bashFunction(commands, words);
-  if (shell === 'bash') return `# bash completion for infra\n${body}complete -F _infra infra\n`;
-  // zsh runs the same function through its bash-completion emulation
-  return `#compdef infra\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -F _infra infra\n`;
+  if (shell === 'zsh') return zshScript(commands, words);
+  return `# bash completion for infra\n${bashFunction(commands, words)}complete -F _infra infra\n`;
 }
 
 function packageIdents(setup: Setup): string[] {
@@ -63,7 +64,7 @@ function packageIdents(setup: Setup): string[] {
 }
 
 /** What a value of this option is: from its choices, or from the name of its value. */
-function valueKind(spec: OptionSpec, command: string): CompletionKind | string[] | undefined {
+export function valueKind(spec: OptionSpec, command: string): CompletionKind | string[] | undefined {
   const value = /[<[]([^>\]]*)[>\]]/.exec(spec.flags)?.[1]?.replace(/\.\.\.$/, '');
   if (value === undefined) return undefined; // a flag without a value
   if (spec.choices) return [...spec.choices];
@@ -96,7 +97,7 @@ export function positionalKinds(args: ReadonlyArray<{ spec: string }> | undefine
   return { positional: specs.map((a) => positionalKind(a.spec)), variadic: specs.some((a) => a.spec.includes('...')) };
 }
 
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+export const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, string>): string {
   if (Array.isArray(kind)) return `COMPREPLY=( $(compgen -W ${sh(kind.join(' '))} -- "$cur") )`;
@@ -106,11 +107,19 @@ function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, 
   return `COMPREPLY=( $(compgen -W ${sh(words[kind])} -- "$cur") )`;
 }
 
-function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
-  const globals =
+/** The options every command takes (given before the command too). */
+export function globalOptions(commands: readonly CompletionCommand[]): OptionSpec[] {
+  return (
     commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ??
-    [];
-  const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
+    []
+  );
+}
+
+/** The spellings of options: `-i, --iterations <n>` is `-i` and `--iterations`. */
+export const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
+
+function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
+  const globals = globalOptions(commands);
   const takesValue = (specs: readonly OptionSpec[]) => flagsOf(specs.filter((s) => /[<[]/.test(s.flags)));
   const lines: string[] = [];
   lines.push('_infra() {');
