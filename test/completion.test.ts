@@ -117,41 +117,58 @@ function zshComplete(...lines: string[]): Array<{ matches: string[]; shown: stri
 test('completion in zsh: commands with descriptions, also after a global option', { skip: !zsh && 'zsh is not installed' }, () => {
   const [r, afterV, afterJ] = zshComplete('infra r', 'infra -v r', 'infra -j 2 b');
   assert.deepEqual(r!.matches, ['report', 'run']);
-  assert.ok(r!.shown.some((s) => s.startsWith('run') && s.includes('run a target built with one or more instances')), r!.shown.join('\n'));
-  assert.ok(r!.shown.some((s) => s.startsWith('report') && s.includes('report results of runs')), r!.shown.join('\n'));
+  assert.ok(
+    r!.shown.some((s) => s.startsWith('run') && s.includes('run a target built with one or more instances')),
+    r!.shown.join('\n'),
+  );
+  assert.ok(
+    r!.shown.some((s) => s.startsWith('report') && s.includes('report results of runs')),
+    r!.shown.join('\n'),
+  );
   assert.deepEqual(afterV!.matches, ['report', 'run']);
   assert.deepEqual(afterJ!.matches, ['build']);
 });
 
-test("completion in zsh: each command's options with descriptions, option values and names", { skip: !zsh && 'zsh is not installed' }, () => {
-  const [runOpts, parallel, size, target, instance, afterValue, clean, build] = zshComplete(
-    'infra run --',
-    'infra run suite plain --parallel ',
-    'infra build suite plain --suite-size ',
-    'infra run ',
-    'infra run suite ',
-    'infra run -i 3 suite p',
-    'infra clean --targets ',
-    'infra build suite plain --',
-  );
-  for (const flag of ['--iterations', '--timeout', '--warmup', '--suite-input', '--suite-size', '--parallel', '--verbosity'])
-    assert.ok(runOpts!.matches.includes(flag), `run offers ${flag}`);
-  assert.ok(runOpts!.shown.some((s) => s.startsWith('--suite-input') && s.includes('an input file')), 'with its description');
-  assert.deepEqual(parallel!.matches, ['proc', 'prun', 'slurm', 'ssh']);
-  assert.deepEqual(size!.matches, ['large', 'small']);
-  assert.deepEqual(target!.matches, ['suite']);
-  assert.deepEqual(instance!.matches, ['fast', 'plain']);
-  assert.deepEqual(afterValue!.matches, ['plain']);
-  assert.deepEqual(clean!.matches, ['suite']);
-  assert.ok(build!.matches.includes('--deps-only') && !build!.matches.includes('--suite-input'), 'a run option is not a build option');
-});
+test(
+  "completion in zsh: each command's options with descriptions, option values and names",
+  { skip: !zsh && 'zsh is not installed' },
+  () => {
+    const [runOpts, parallel, size, target, instance, afterValue, clean, build] = zshComplete(
+      'infra run --',
+      'infra run suite plain --parallel ',
+      'infra build suite plain --suite-size ',
+      'infra run ',
+      'infra run suite ',
+      'infra run -i 3 suite p',
+      'infra clean --targets ',
+      'infra build suite plain --',
+    );
+    for (const flag of ['--iterations', '--timeout', '--warmup', '--suite-input', '--suite-size', '--parallel', '--verbosity'])
+      assert.ok(runOpts!.matches.includes(flag), `run offers ${flag}`);
+    assert.ok(
+      runOpts!.shown.some((s) => s.startsWith('--suite-input') && s.includes('an input file')),
+      'with its description',
+    );
+    assert.deepEqual(parallel!.matches, ['proc', 'prun', 'slurm', 'ssh']);
+    assert.deepEqual(size!.matches, ['large', 'small']);
+    assert.deepEqual(target!.matches, ['suite']);
+    assert.deepEqual(instance!.matches, ['fast', 'plain']);
+    assert.deepEqual(afterValue!.matches, ['plain']);
+    assert.deepEqual(clean!.matches, ['suite']);
+    assert.ok(build!.matches.includes('--deps-only') && !build!.matches.includes('--suite-input'), 'a run option is not a build option');
+  },
+);
 
-test('completion in zsh: every option the parser declares is offered for its command', { skip: !zsh && 'zsh is not installed' }, async () => {
-  const commands = await completionCommands(setup);
-  const lines = commands.map((c) => `infra ${c.name} --`);
-  const offered = zshComplete(...lines);
-  commands.forEach((c, i) => {
-    const long = c.options.flatMap((o) => o.flags.split(/[ ,|]+/).filter((f) => f.startsWith('--')));
-    assert.deepEqual(offered[i]!.matches, [...new Set(long)].sort(), `infra ${c.name}`);
-  });
-});
+test(
+  'completion in zsh: every option the parser declares is offered for its command',
+  { skip: !zsh && 'zsh is not installed' },
+  async () => {
+    const commands = await completionCommands(setup);
+    const lines = commands.map((c) => `infra ${c.name} --`);
+    const offered = zshComplete(...lines);
+    commands.forEach((c, i) => {
+      const long = c.options.flatMap((o) => o.flags.split(/[ ,|]+/).filter((f) => f.startsWith('--')));
+      assert.deepEqual(offered[i]!.matches, [...new Set(long)].sort(), `infra ${c.name}`);
+    });
+  },
+);

@@ -102,12 +102,25 @@ test('a pass set with useBuiltins links the built-in package instead of compilin
   assert.ok(existsSync(builtin('install', 'libpasses-builtin.a')));
   assert.ok(existsSync(builtin('install', 'libpasses.so')));
   const ar = spawnSync('llvm-ar-22', ['t', builtin('install', 'libpasses-builtin.a')], { encoding: 'utf8' });
-  assert.deepEqual(ar.stdout.trim().split('\n').sort(), readdirSync(join(REPO, 'passes', 'builtin')).map((f) => f.replace(/\.cpp$/, '.o')).sort());
+  assert.deepEqual(
+    ar.stdout.trim().split('\n').sort(),
+    readdirSync(join(REPO, 'passes', 'builtin'))
+      .map((f) => f.replace(/\.cpp$/, '.o'))
+      .sort(),
+  );
   // the user's plugin compiled only its own sources and the entry point
-  assert.deepEqual(readdirSync(join(pkgs(), 'llvm-passes-mine', 'obj')).filter((f) => !f.includes('.')).sort(), ['plugin', 'user']);
-  const syms = spawnSync('llvm-nm-22', ['-C', '--defined-only', join(pkgs(), 'llvm-passes-mine', 'install', 'libpasses.so')], { encoding: 'utf8' });
+  assert.deepEqual(
+    readdirSync(join(pkgs(), 'llvm-passes-mine', 'obj'))
+      .filter((f) => !f.includes('.'))
+      .sort(),
+    ['plugin', 'user'],
+  );
+  const syms = spawnSync('llvm-nm-22', ['-C', '--defined-only', join(pkgs(), 'llvm-passes-mine', 'install', 'libpasses.so')], {
+    encoding: 'utf8',
+  });
   // each built-in source's registration (its static constructor) is linked into the user plugin
-  for (const f of readdirSync(join(REPO, 'passes', 'builtin'))) assert.match(syms.stdout, new RegExp(`_GLOBAL__sub_I_${f.replace('.', '\\.')}`), f);
+  for (const f of readdirSync(join(REPO, 'passes', 'builtin')))
+    assert.match(syms.stdout, new RegExp(`_GLOBAL__sub_I_${f.replace('.', '\\.')}`), f);
   assert.match(syms.stdout, /_GLOBAL__sub_I_CountTyped\.cpp/);
 });
 

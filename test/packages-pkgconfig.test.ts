@@ -63,7 +63,10 @@ const pkgConfig = (ident: string, ...options: string[]) => {
 
 test('every package gives --root and --prefix under build/packages/<ident>', () => {
   for (const ident of [...TOOLS, ...LIBRARIES]) {
-    assert.deepEqual(pkgConfig(ident, '--root', '--prefix'), [join(dir, 'build', 'packages', ident), join(dir, 'build', 'packages', ident, 'install')]);
+    assert.deepEqual(pkgConfig(ident, '--root', '--prefix'), [
+      join(dir, 'build', 'packages', ident),
+      join(dir, 'build', 'packages', ident, 'install'),
+    ]);
   }
 });
 

@@ -1,5 +1,5 @@
 import type { OptionSpec } from '../core/options.js';
-import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion.js';
+import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
 
 /** The levels `-v LEVEL` takes (its value is optional: a bare `-v` counts). */
 const VERBOSITY_LEVELS = ['debug', 'info', 'warning', 'error'];
@@ -79,7 +79,11 @@ export function zshScript(commands: readonly CompletionCommand[], words: Record<
   ];
   for (const cmd of commands) {
     const specs = [...cmd.options.flatMap((o) => optionSpecs(o, cmd.name, words)), ...positionalSpecs(cmd, words)];
-    lines.push(`        (${cmd.name})`, `          _arguments -s : \\\n            ${specs.join(' \\\n            ')} && ret=0`, '          ;;');
+    lines.push(
+      `        (${cmd.name})`,
+      `          _arguments -s : \\\n            ${specs.join(' \\\n            ')} && ret=0`,
+      '          ;;',
+    );
   }
   lines.push(
     '      esac',

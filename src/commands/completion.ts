@@ -1,26 +1,13 @@
+import type { OptionSpec } from '../core/options.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
-import type { OptionSpec } from '../core/options.js';
 import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
 import { zshScript } from './completion-zsh.js';
+import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
 
-/** What a positional argument or an option's value is, for completing it. */
-export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'dir' | 'file' | 'none';
-
-/** A command as completion sees it: the same declarations the parser gets. */
-export interface CompletionCommand {
-  name: string;
-  /** One line saying what the command does (zsh shows it beside the name). */
-  description?: string;
-  /** Every option the command accepts (global ones included). */
-  options: readonly OptionSpec[];
-  /** Kinds of its positional arguments; the last one repeats if it is variadic. */
-  positional: readonly CompletionKind[];
-  /** Whether the last positional argument takes several values. */
-  variadic: boolean;
-}
+export type { CompletionCommand, CompletionKind } from './completion-spec.js';
 
 export interface CompletionInput {
   shell: string;
@@ -63,18 +50,6 @@ function packageIdents(setup: Setup): string[] {
   }
 }
 
-/** What a value of this option is: from its choices, or from the name of its value. */
-export function valueKind(spec: OptionSpec, command: string): CompletionKind | string[] | undefined {
-  const value = /[<[]([^>\]]*)[>\]]/.exec(spec.flags)?.[1]?.replace(/\.\.\.$/, '');
-  if (value === undefined) return undefined; // a flag without a value
-  if (spec.choices) return [...spec.choices];
-  if (command === 'clean' && value === 'names') return 'target';
-  if (command === 'clean' && value === 'idents') return 'package';
-  if (/^(rundir|dir|directory)$/.test(value)) return 'dir';
-  if (/^(file|path|outfile)$/.test(value)) return 'file';
-  return 'none';
-}
-
 function positionalKind(spec: string): CompletionKind {
   const name = spec.replace(/[<>[\].]/g, '');
   const kinds: Record<string, CompletionKind> = {
@@ -97,8 +72,6 @@ export function positionalKinds(args: ReadonlyArray<{ spec: string }> | undefine
   return { positional: specs.map((a) => positionalKind(a.spec)), variadic: specs.some((a) => a.spec.includes('...')) };
 }
 
-export const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, string>): string {
   if (Array.isArray(kind)) return `COMPREPLY=( $(compgen -W ${sh(kind.join(' '))} -- "$cur") )`;
   if (kind === 'dir') return 'COMPREPLY=( $(compgen -d -- "$cur") )';
@@ -106,17 +79,6 @@ function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, 
   if (kind === 'none') return 'COMPREPLY=()';
   return `COMPREPLY=( $(compgen -W ${sh(words[kind])} -- "$cur") )`;
 }
-
-/** The options every command takes (given before the command too). */
-export function globalOptions(commands: readonly CompletionCommand[]): OptionSpec[] {
-  return (
-    commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ??
-    []
-  );
-}
-
-/** The spellings of options: `-i, --iterations <n>` is `-i` and `--iterations`. */
-export const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
 
 function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
   const globals = globalOptions(commands);

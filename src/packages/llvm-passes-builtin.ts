@@ -4,6 +4,7 @@ import { checkOptions, type Context, type PkgConfigOption, removePath, run, upTo
 import type { LLVM } from './llvm.js';
 import { cppSources, PASSES_DIR, PassPlugin } from './llvm-passes-plugin.js';
 
+/** Options of {@link BuiltinLLVMPasses}. */
 export interface BuiltinLLVMPassesOptions {
   /** Extra compiler flags for the built-in pass sources. */
   cxxflags?: string[];
@@ -99,7 +100,11 @@ export class BuiltinLLVMPasses extends PassPlugin {
 
   override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
     return [
-      { option: '--archive', description: 'path of libpasses-builtin.a (the built-ins without the plugin entry point)', value: this.archivePath(ctx) },
+      {
+        option: '--archive',
+        description: 'path of libpasses-builtin.a (the built-ins without the plugin entry point)',
+        value: this.archivePath(ctx),
+      },
       ...super.pkgConfigOptions(ctx),
     ];
   }

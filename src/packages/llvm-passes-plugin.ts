@@ -19,6 +19,7 @@ import type { LLVM } from './llvm.js';
 /** The framework's pass sources and headers (passes/ next to src/ or dist/). */
 export const PASSES_DIR = packageFile('passes');
 
+/** Where the plugin is loaded (see {@link PassPlugin.configure}). */
 export interface PassesConfigureOptions {
   /** Load the plugin in clang (`-fpass-plugin`, see {@link PassPlugin.configure}). Default true. */
   compileTime?: boolean;
@@ -91,6 +92,7 @@ export abstract class PassPlugin extends Package {
     return [`-I${join(PASSES_DIR, 'runtime-include')}`];
   }
 
+  /** Each pass source with the object it compiles to. */
   protected units(ctx: Context): CompileUnit[] {
     return this.sourceGroups(ctx).flatMap(([sub, files]) =>
       files.map((source) => ({ source, object: join(this.objdir(ctx), sub, basename(source, '.cpp') + '.o') })),
@@ -136,6 +138,7 @@ export abstract class PassPlugin extends Package {
     return this.isCurrent(ctx, this.pluginPath(ctx));
   }
 
+  /** Whether the plugin `so` is newer than every object, archive and their inputs. */
   protected isCurrent(ctx: Context, so: string): boolean {
     if (!existsSync(so) || !this.isFetched(ctx)) return false;
     const units = this.units(ctx);

@@ -9,8 +9,10 @@ export { PASSES_DIR, type PassesConfigureOptions } from './llvm-passes-plugin.js
 
 /** Compiler wrappers of the sizeof-types pass, for C and C++ (see {@link LLVMPasses.useSizeofTypes}). */
 export const SIZEOF_TYPES_CC = join(PASSES_DIR, 'sizeof-types', 'sizeof-cc.mjs');
+/** The C++ compiler wrapper of the sizeof-types pass. */
 export const SIZEOF_TYPES_CXX = join(PASSES_DIR, 'sizeof-types', 'sizeof-cxx.mjs');
 
+/** Options of {@link LLVMPasses}. */
 export interface LLVMPassesOptions {
   /** Directory with the pass sources (`*.cpp`, headers beside them); relative to the setup's root. */
   srcdir: string;
