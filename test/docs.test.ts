@@ -31,5 +31,6 @@ test('the API reference is generated from the doc comments without warnings but 
   }
   assert.match(readFileSync(join(out, 'classes', 'BuiltinLLVMPasses.md'), 'utf8'), /Identifier: `llvm-passes-builtin-<llvm version>`/);
   // the committed reference has the same pages
-  for (const page of ['README.md', 'classes/BuiltinLLVMPasses.md']) assert.ok(existsSync(join(REPO, 'docs', 'api', page)), `docs/api/${page}`);
+  for (const page of ['README.md', 'classes/BuiltinLLVMPasses.md'])
+    assert.ok(existsSync(join(REPO, 'docs', 'api', page)), `docs/api/${page}`);
 });

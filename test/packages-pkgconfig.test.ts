@@ -14,7 +14,7 @@ const autoconf = new AutoConf('2.71', m4);
 const libtool = new LibTool('2.4.7');
 const llvm = LLVM.installed({ version: '22' });
 const all = [m4, autoconf, libtool, new AutoMake('1.16.5', autoconf, libtool), new Make('4.3'), new Bash('5.2.15'),
-  new CoreUtils('9.1'), new BinUtils('2.40', { gold: true }), new BinUtils('2.40'), new CMake('3.25.1'), new Ninja('1.11.1'),
+  new CoreUtils('9.1'), new BinUtils('2.40', { gold: true }), new BinUtils('2.40', { gold: false }), new CMake('3.25.1'), new Ninja('1.11.1'),
   new LibElf('0.188'), new PatchElf('0.14.3'), new LibUnwind('1.6.2'), new Gperftools({ version: '2.10' }), new Gperftools(),
   new Wrk('4.1.0'), new BuiltinLLVMPasses(llvm), new LLVMPasses(llvm, { srcdir: 'passes', name: 'mine', useBuiltins: true })];
 
