@@ -172,3 +172,16 @@ test(
     });
   },
 );
+
+test('completion: instance names for --overhead and -i, field names for -f and --groupby (bash and zsh)', () => {
+  assert.deepEqual(complete('report', 'suite', 'results/last', '--overhead', ''), ['fast', 'plain']);
+  assert.deepEqual(complete('report', 'suite', 'results/last', '-i', 'p'), ['plain']);
+  assert.deepEqual(complete('compare', 'a', 'b', '--instances', 'f'), ['fast']);
+  const fields = complete('report', 'suite', 'results/last', '-f', '');
+  for (const f of ['runtime', 'maxrss', 'benchmark', 'instance', 'status']) assert.ok(fields.includes(f), `-f offers ${f}`);
+  assert.deepEqual(complete('report', 'suite', 'results/last', '--groupby', 'ben'), ['benchmark']);
+  if (!zsh) return;
+  const [overhead, field] = zshComplete('infra report suite results/last --overhead ', 'infra report suite results/last -f max');
+  assert.deepEqual(overhead!.matches, ['fast', 'plain']);
+  assert.deepEqual(field!.matches, ['maxrss']);
+});

@@ -3,7 +3,7 @@ import type { OptionSpec } from '../core/options.js';
 // What both completion scripts (bash and zsh) are made from.
 
 /** What a positional argument or an option's value is, for completing it. */
-export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'dir' | 'file' | 'none';
+export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'field' | 'dir' | 'file' | 'none';
 
 /** A command as completion sees it: the same declarations the parser gets. */
 export interface CompletionCommand {
@@ -25,6 +25,9 @@ export function valueKind(spec: OptionSpec, command: string): CompletionKind | s
   if (spec.choices) return [...spec.choices];
   if (command === 'clean' && value === 'names') return 'target';
   if (command === 'clean' && value === 'idents') return 'package';
+  // report and compare: instances of the results (the baseline too), fields to show or group on
+  if (/^(names|baseline)$/.test(value) && /--(instances|overhead)\b/.test(spec.flags)) return 'instance';
+  if (/^(specs|field|fields)$/.test(value)) return 'field';
   if (/^(rundir|dir|directory)$/.test(value)) return 'dir';
   if (/^(file|path|outfile)$/.test(value)) return 'file';
   return 'none';

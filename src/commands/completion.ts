@@ -4,6 +4,8 @@ import { UserError } from '../core/errors.js';
 import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
+import { MEASURED_FIELDS } from '../results/schema.js';
+import { knownFields, RECORD_KEYS } from '../report/fields.js';
 import { zshScript } from './completion-zsh.js';
 import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
 
@@ -33,6 +35,7 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
     instance: [...setup.instances.keys()].join(' '),
     package: packageIdents(setup).join(' '),
     hook: Object.keys(HOOK_NAMES).join(' '),
+    field: fieldNames(setup).join(' '),
     shell: 'bash zsh',
     dir: '',
     file: '',
@@ -40,6 +43,16 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
   };
   if (shell === 'zsh') return zshScript(commands, words);
   return `# bash completion for infra\n${bashFunction(commands, words)}complete -F _infra infra\n`;
+}
+
+/**
+ * Fields `-f`, `--groupby` and `--higher-is-better` take: the measured ones, the record's keys
+ * and what the project's targets report. (`-f` also takes `FIELD:AGGREGATION`; the field is
+ * what is completed.)
+ */
+function fieldNames(setup: Setup): string[] {
+  const fields = [...setup.targets.values()].flatMap((t) => [...knownFields(t, []).keys()]);
+  return [...new Set([...Object.keys(MEASURED_FIELDS), ...Object.keys(RECORD_KEYS), ...fields])];
 }
 
 function packageIdents(setup: Setup): string[] {
