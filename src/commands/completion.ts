@@ -22,7 +22,7 @@ export interface CompletionInput {
  * exactly what the parser accepts: per-command options, option values with a fixed set of
  * choices, target, instance, package and hook names, and files or directories where a
  * path is expected. Install with `infra completion bash > ~/.local/share/bash-completion/completions/infra`
- * or `source <(infra completion zsh)`.
+ * or `source <(infra completion zsh)` (or, for zsh, saved as `_infra` in a directory of `$fpath`).
  */
 export async function completion(setup: Setup, _ctx: Context, { shell, commands }: CompletionInput): Promise<void> {
   process.stdout.write(completionScript(setup, shell, commands));
