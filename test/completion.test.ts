@@ -173,7 +173,7 @@ test(
   },
 );
 
-test('completion: instance names for --overhead and -i, field names for -f and --groupby (bash and zsh)', () => {
+test('completion: instance names for --overhead and -i, field names for -f and --groupby, in zsh also FIELD:AGGREGATION', () => {
   assert.deepEqual(complete('report', 'suite', 'results/last', '--overhead', ''), ['fast', 'plain']);
   assert.deepEqual(complete('report', 'suite', 'results/last', '-i', 'p'), ['plain']);
   assert.deepEqual(complete('compare', 'a', 'b', '--instances', 'f'), ['fast']);
@@ -181,7 +181,15 @@ test('completion: instance names for --overhead and -i, field names for -f and -
   for (const f of ['runtime', 'maxrss', 'benchmark', 'instance', 'status']) assert.ok(fields.includes(f), `-f offers ${f}`);
   assert.deepEqual(complete('report', 'suite', 'results/last', '--groupby', 'ben'), ['benchmark']);
   if (!zsh) return;
-  const [overhead, field] = zshComplete('infra report suite results/last --overhead ', 'infra report suite results/last -f max');
+  const [overhead, field, agg, more] = zshComplete(
+    'infra report suite results/last --overhead ',
+    'infra report suite results/last -f max',
+    'infra report suite results/last -f runtime:me',
+    'infra report suite results/last -f runtime:median:stdev_',
+  );
   assert.deepEqual(overhead!.matches, ['fast', 'plain']);
   assert.deepEqual(field!.matches, ['maxrss']);
+  // after a colon: the aggregations, as many as wanted
+  assert.deepEqual(agg!.matches, ['mean', 'median']);
+  assert.deepEqual(more!.matches, ['stdev_percent', 'stdev_sample']);
 });

@@ -3,7 +3,7 @@ import type { OptionSpec } from '../core/options.js';
 // What both completion scripts (bash and zsh) are made from.
 
 /** What a positional argument or an option's value is, for completing it. */
-export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'field' | 'dir' | 'file' | 'none';
+export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'field' | 'aggregation' | 'dir' | 'file' | 'none';
 
 /** A command as completion sees it: the same declarations the parser gets. */
 export interface CompletionCommand {

@@ -31,11 +31,13 @@ function optionSpecs(spec: OptionSpec, command: string, words: Record<Completion
   const verbosity = flags.includes('--verbosity');
   const kind = valueKind(spec, command);
   const valueName = /[<[]([^>\]]*)[>\]]/.exec(spec.flags)?.[1]?.replace(/\.\.\.$/, '') ?? 'value';
+  // `-f FIELD:AGG[:AGG...]`: the field, then aggregations after each colon
+  const act = kind === 'field' && valueName === 'specs' ? '_infra_field_specs' : kind === undefined ? '' : action(kind, words);
   const value = verbosity
     ? `::level:(${VERBOSITY_LEVELS.join(' ')})`
     : kind === undefined
       ? ''
-      : `${spec.flags.includes('[') ? '::' : ':'}${escape(valueName)}:${action(kind, words)}`;
+      : `${spec.flags.includes('[') ? '::' : ':'}${escape(valueName)}:${act}`;
   return flags.map((flag) => {
     // a value may follow in the same word (`-j2`, `--iterations=3`) or in the next
     const joined = kind === undefined || verbosity ? '' : flag.startsWith('--') ? '=' : '+';
@@ -63,6 +65,13 @@ export function zshScript(commands: readonly CompletionCommand[], words: Record<
   const lines = [
     '#compdef infra',
     '# zsh completion for infra',
+    '_infra_field_specs() {',
+    "  if compset -P '*:'; then",
+    `    compadd -q -S : -- ${words.aggregation}`,
+    '  else',
+    `    compadd -q -S : -- ${words.field}`,
+    '  fi',
+    '}',
     '_infra() {',
     '  local curcontext=$curcontext state state_descr line ret=1',
     '  typeset -A opt_args',

@@ -6,6 +6,7 @@ import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
 import { MEASURED_FIELDS } from '../results/schema.js';
 import { knownFields, RECORD_KEYS } from '../report/fields.js';
+import { AGGREGATIONS } from '../report/aggregate.js';
 import { zshScript } from './completion-zsh.js';
 import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
 
@@ -36,6 +37,7 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
     package: packageIdents(setup).join(' '),
     hook: Object.keys(HOOK_NAMES).join(' '),
     field: fieldNames(setup).join(' '),
+    aggregation: Object.keys(AGGREGATIONS).join(' '),
     shell: 'bash zsh',
     dir: '',
     file: '',
