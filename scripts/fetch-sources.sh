@@ -44,6 +44,10 @@ pool/main/c/cmake/cmake_3.25.1.orig.tar.gz
 pool/main/c/coreutils/coreutils_9.1.orig.tar.xz
 pool/main/b/bash/bash_5.2.15.orig.tar.gz
 pool/main/w/wrk/wrk_4.1.0.orig.tar.gz
+pool/main/l/lighttpd/lighttpd_1.4.69.orig.tar.xz
+pool/main/a/apache2/apache2_2.4.68.orig.tar.gz
+pool/main/a/apr/apr_1.7.2.orig.tar.bz2
+pool/main/a/apr-util/apr-util_1.6.3.orig.tar.bz2
 "
 
 status=0

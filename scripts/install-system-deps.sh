@@ -24,6 +24,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(meson autoconf automake libtool pkg-config)
   # the package tests: elfutils needs zlib; wrk (a slow test) the system's LuaJIT and OpenSSL
   pkgs+=(zlib1g-dev luajit libluajit-5.1-dev libssl-dev)
+  # the web server tests: Apache httpd links the system's PCRE2, APR-util its expat
+  pkgs+=(libpcre2-dev libexpat1-dev)
   # the HTML report is opened in a real headless browser (playwright-core drives it)
   pkgs+=(chromium)
   # the zsh completion script is loaded and run in a real zsh

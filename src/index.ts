@@ -34,6 +34,8 @@ export { CMake } from './packages/cmake.js';
 export { CoreUtils } from './packages/coreutils.js';
 export { Bash } from './packages/bash.js';
 export { Wrk } from './packages/wrk.js';
+export { APR, APRUtil } from './packages/apr.js';
+export { ApacheBench } from './packages/ab.js';
 export type { LLVMInstalledOptions, LLVMSourceOptions, LLVMConfigureOptions } from './packages/llvm.js';
 export type { GccSanitizer } from './instances/gcc.js';
 export type { Allocator } from './instances/clang.js';
@@ -55,6 +57,10 @@ export { Kernels } from './targets/kernels.js';
 export { compressorWorkloads, expectedOutputWorkload, textInput } from './targets/workloads.js';
 export { SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from './packages/llvm-passes.js';
 export { Nginx, type NginxOptions } from './targets/webserver/nginx.js';
+export { Lighttpd, type LighttpdOptions } from './targets/webserver/lighttpd.js';
+export { ApacheHttpd, type ApacheHttpdOptions } from './targets/webserver/apache.js';
+export { TarballServer, serverCflags, type ServerBuildDirs } from './targets/webserver/tarball-server.js';
+export { LOAD_CLIENTS, type LoadClientName } from './targets/webserver/client.js';
 export {
   WebServer,
   SATURATION_THRESHOLD,

@@ -105,4 +105,30 @@ export const RELEASES = {
       sha256: 'b0dcfe3aca1a8355955f4b415ede43530e3bb91953b6ffdd75c45891070fe0f1',
     },
   },
+  // the web servers and their libraries: upstream's release files (Debian's orig tarballs are
+  // byte-identical: the same sha256 as other build recipes pin for the upstream files)
+  lighttpd: {
+    '1.4.69': {
+      url: 'https://download.lighttpd.net/lighttpd/releases-1.4.x/lighttpd-1.4.69.tar.xz',
+      sha256: '16ac8db95e719629ba61949b99f8a26feba946a81d185215b28379bb4116b0b4',
+    },
+  },
+  httpd: {
+    '2.4.68': {
+      url: 'https://archive.apache.org/dist/httpd/httpd-2.4.68.tar.gz',
+      sha256: 'ed9a9d4500fb48bb28eaffb3ba71d06ccf86d498fa13ab9f781da010cc488498',
+    },
+  },
+  apr: {
+    '1.7.2': {
+      url: 'https://archive.apache.org/dist/apr/apr-1.7.2.tar.bz2',
+      sha256: '75e77cc86776c030c0a5c408dfbd0bf2a0b75eed5351e52d5439fa1e5509a43e',
+    },
+  },
+  aprUtil: {
+    '1.6.3': {
+      url: 'https://archive.apache.org/dist/apr/apr-util-1.6.3.tar.bz2',
+      sha256: 'a41076e3710746326c3945042994ad9a4fcac0ce0277dd8fea076fec3c9772b5',
+    },
+  },
 } satisfies Record<string, Record<string, PackageSource>>;

@@ -12,7 +12,6 @@ import {
   type FieldValue,
   type Instance,
   positiveInt,
-  requireProgram,
   run,
   type Runner,
   Target,
@@ -21,7 +20,8 @@ import {
 } from '../../api.js';
 import { accepts, describeExit, ServerProcess, sleep } from './server.js';
 import { SERVER_STATS, ServerSampler, type ServerStat, type ServerStats } from './stats.js';
-import { parseWrkOutput, WRK_FIELDS, wrkArgv } from './wrk.js';
+import { WRK_FIELDS } from './wrk.js';
+import { addClientArgs, clientContext, clientOption, loadClient, type LoadClientName } from './client.js';
 
 export type WebServerRole = 'bench' | 'serve' | 'test';
 
@@ -46,6 +46,8 @@ export interface WebServerSettings {
   statsInterval: number;
   /** Seconds to wait between loads (connections in TIME_WAIT drain, the server settles). */
   cleanupTime: number;
+  /** The load generator. */
+  client: LoadClientName;
 }
 
 /** What a concrete server needs to write its configuration for one start. */
@@ -125,6 +127,7 @@ export abstract class WebServer extends Target {
       parse: positiveNumber('--collect-stats-interval'),
     });
     parser.option('--cleanup-time <seconds>', 'seconds to wait between loads (default 1)', { parse: nonNegativeNumber('--cleanup-time') });
+    addClientArgs(parser);
   }
 
   /** The run options with their defaults. */
@@ -145,6 +148,7 @@ export abstract class WebServer extends Target {
       stats: stats.filter((s): s is ServerStat => (SERVER_STATS as readonly string[]).includes(s)),
       statsInterval: ctx.numberOption('collectStatsInterval') ?? 1,
       cleanupTime: ctx.numberOption('cleanupTime') ?? 1,
+      client: clientOption(ctx),
     };
   }
 
@@ -152,7 +156,8 @@ export abstract class WebServer extends Target {
     return {
       ...WRK_FIELDS,
       connections: 'open connections of the load',
-      threads: 'wrk threads',
+      threads: 'client threads (wrk; ab uses one)',
+      client: 'load generator: wrk or ab',
       workers: 'server worker processes',
       filesize: 'size of the fetched file, bytes',
       duration: 'requested seconds of load',
@@ -190,28 +195,35 @@ export abstract class WebServer extends Target {
     if (ctx.runSettings?.parallel) {
       throw new UserError(`${this.name}: web server loads must not overlap; run without --parallel`);
     }
-    if (s.role === 'bench') requireProgram(ctx, 'wrk', 'install it with: apt-get install wrk');
+    const generator = loadClient(s.client);
+    if (s.role === 'bench') generator.require(ctx);
     // the load generator is not the program under test: the instance's run wrapper and
     // environment (sanitizer options, preloaded allocators) apply to the server only
-    const client = ctx.clone();
-    client.targetRunWrapper = [];
-    client.runenv = {};
+    const client = clientContext(ctx);
     const base = { port: s.port, filesize: s.filesize, workers: s.workers, ...this.serverFields(ctx) };
     if (s.role === 'test') {
       runner.submit(client, this.testRun(ctx, instance, s, base));
       return;
     }
     for (const connections of s.connections) {
+      const load = { url: this.fileUrl(s), duration: s.duration, connections, threads: s.threads };
+      const scratch = this.clientScratch(ctx, instance);
       runner.submit(client, {
         benchmark: `c${connections}`,
-        argv: wrkArgv({ url: this.fileUrl(s), duration: s.duration, connections, threads: s.threads }),
+        argv: generator.argv(load, scratch),
         timeout: s.duration + 60,
-        fields: { ...base, connections, threads: Math.min(s.threads, connections), duration: s.duration },
+        fields: { ...base, connections, threads: generator.threads(load), duration: s.duration, client: s.client },
         exclusive: true,
         prepare: () => this.beforeLoad(ctx, instance, s),
-        check: (result) => this.afterLoad(ctx, instance, s, connections, result),
+        check: (result) => this.afterLoad(ctx, instance, s, connections, result, scratch),
       });
     }
+  }
+
+  /** A file the load generator may write beside its output (ab's percentiles), in the instance's directory. */
+  private clientScratch(ctx: Context, instance: Instance): string {
+    mkdirSync(this.path(ctx, instance.name), { recursive: true });
+    return this.path(ctx, instance.name, `${loadClient(this.settings(ctx).client).name}-load.out`);
   }
 
   /** `-t test`: a few GETs of the served file, and one of a missing file, checked. */
@@ -256,7 +268,14 @@ export abstract class WebServer extends Target {
   }
 
   /** A measured load's check: wrk's report and the server's statistics as fields. */
-  private afterLoad(ctx: Context, instance: Instance, s: WebServerSettings, connections: number, result: ExecutionResult): CheckOutcome {
+  private afterLoad(
+    ctx: Context,
+    instance: Instance,
+    s: WebServerSettings,
+    connections: number,
+    result: ExecutionResult,
+    scratch: string,
+  ): CheckOutcome {
     this.lastLoadEnd = Date.now();
     const stats: ServerStats | null = this.sampler?.stop() ?? null;
     this.sampler = null;
@@ -268,11 +287,11 @@ export abstract class WebServer extends Target {
     const output = readFileSync(result.stdoutPath, 'utf8');
     let report;
     try {
-      report = parseWrkOutput(output);
+      report = loadClient(s.client).parse(output, scratch);
     } catch (e) {
-      return { failure: `${(e as Error).message}; wrk printed:\n${output.trim().slice(0, 2000)}` };
+      return { failure: `${(e as Error).message}; ${s.client} printed:\n${output.trim().slice(0, 2000)}` };
     }
-    if (report.requests === 0) return { failure: 'wrk completed no request' };
+    if (report.requests === 0) return { failure: `${s.client} completed no request` };
     if (report.badResponses > 0) return { failure: `${report.badResponses} responses had a status other than 2xx/3xx` };
     const fields: Record<string, FieldValue> = { ...report };
     if (stats) {
@@ -304,7 +323,7 @@ export abstract class WebServer extends Target {
     if (cur) await this.stopServer(cur.instance);
     const server = await this.startServer(ctx, instance, s);
     this.current = { instance: instance.name, server, loads: 0 };
-    if (s.role === 'bench' && s.warmup) await this.warmup(ctx, s);
+    if (s.role === 'bench' && s.warmup) await this.warmup(ctx, instance, s);
     return server;
   }
 
@@ -339,11 +358,11 @@ export abstract class WebServer extends Target {
   }
 
   /** A short unmeasured load, so the measured ones find the server's caches and pools warm. */
-  private async warmup(ctx: Context, s: WebServerSettings): Promise<void> {
+  private async warmup(ctx: Context, instance: Instance, s: WebServerSettings): Promise<void> {
     const connections = Math.max(...s.connections);
-    const argv = wrkArgv({ url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads });
-    const client = ctx.clone();
-    client.runenv = {};
+    const load = { url: this.fileUrl(s), duration: Math.min(s.duration, 5), connections, threads: s.threads };
+    const argv = loadClient(s.client).argv(load, this.clientScratch(ctx, instance));
+    const client = clientContext(ctx);
     await run(client, argv);
   }
 
