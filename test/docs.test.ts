@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers.ts';
 
-const NOT_YET_DOCUMENTED = ['NginxOptions', 'WebServerRole', 'MannWhitneyResult', 'RunOptions', 'RunResult', 'isInterrupted'];
+const NOT_YET_DOCUMENTED = [
+  'NginxOptions',
+  'LighttpdOptions',
+  'ApacheHttpdOptions',
+  'LoadClientName',
+  'WebServerRole',
+  'MannWhitneyResult',
+  'RunOptions',
+  'RunResult',
+  'isInterrupted',
+];
 
 test('the API reference is generated from the doc comments without warnings but for the listed undocumented exports', () => {
   const out = mkdtempSync(join(tmpdir(), 'infra-docs-'));

@@ -7,16 +7,18 @@ import { makeProject, runInfra } from './helpers.ts';
 
 const SETUP = String.raw`
 import { Setup, Target, M4, AutoConf, LibTool, AutoMake, Make, Bash, CoreUtils, BinUtils, CMake, Ninja, LibElf, PatchElf,
-  LibUnwind, Gperftools, Wrk, LLVM, LLVMPasses, BuiltinLLVMPasses } from 'instrumentation-infra';
+  LibUnwind, Gperftools, Wrk, LLVM, LLVMPasses, BuiltinLLVMPasses, APR, APRUtil, ApacheBench } from 'instrumentation-infra';
 
 const m4 = new M4('1.4.19');
 const autoconf = new AutoConf('2.71', m4);
 const libtool = new LibTool('2.4.7');
 const llvm = LLVM.installed({ version: '22' });
+const apr = new APR('1.7.2');
+const aprUtil = new APRUtil('1.6.3', apr);
 const all = [m4, autoconf, libtool, new AutoMake('1.16.5', autoconf, libtool), new Make('4.3'), new Bash('5.2.15'),
   new CoreUtils('9.1'), new BinUtils('2.40', { gold: true }), new BinUtils('2.40', { gold: false }), new CMake('3.25.1'), new Ninja('1.11.1'),
   new LibElf('0.188'), new PatchElf('0.14.3'), new LibUnwind('1.6.2'), new Gperftools({ version: '2.10' }), new Gperftools(),
-  new Wrk('4.1.0'), new BuiltinLLVMPasses(llvm), new LLVMPasses(llvm, { srcdir: 'passes', name: 'mine', useBuiltins: true })];
+  new Wrk('4.1.0'), new BuiltinLLVMPasses(llvm), new LLVMPasses(llvm, { srcdir: 'passes', name: 'mine', useBuiltins: true }), apr, aprUtil, new ApacheBench('2.4.68', apr, aprUtil)];
 
 class Everything extends Target {
   readonly name = 'everything';
@@ -47,8 +49,9 @@ const TOOLS = [
   'wrk-4.1.0',
   'llvm-passes-builtin-22',
   'llvm-passes-mine',
+  'ab-2.4.68',
 ];
-const LIBRARIES = ['libelf-0.188', 'libunwind-1.6.2', 'gperftools-2.10'];
+const LIBRARIES = ['libelf-0.188', 'libunwind-1.6.2', 'gperftools-2.10', 'apr-1.7.2', 'apr-util-1.6.3'];
 
 let dir = '';
 before(() => {
