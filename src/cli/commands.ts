@@ -332,9 +332,13 @@ export const COMMANDS: readonly CommandDef[] = [
       'infra report hello-world results/last --csv > results.csv',
       'infra report hello-world results/last --help-fields',
     ],
+    // results carry their fields' descriptions, so a copied results directory reports anywhere
+    needsProject: false,
     run: async (setup, ctx, { positional: [target, rundirs], opts }) => {
       const { report } = await import('../commands/report.js');
-      await report(ctx, setup.getTarget(String(target)), { ...opts, rundirs: strings(rundirs) });
+      const { reportTarget } = await import('../results/recorded-target.js');
+      const dirs = strings(rundirs);
+      await report(ctx, reportTarget(setup, String(target), dirs), { ...opts, rundirs: dirs });
     },
   },
   {

@@ -3,7 +3,6 @@ import type { Context } from '../core/context.js';
 import { unknownName, UserError } from '../core/errors.js';
 import { nonNegativeInt, type OptionSpec } from '../core/options.js';
 import type { Setup } from '../core/setup.js';
-import { Target } from '../core/target.js';
 import { compareCharts, compareTable, type RunPair } from '../report/compare.js';
 import { knownFields, parseFieldSpecs } from '../report/fields.js';
 import { metaDifferences, shortCommit } from '../report/meta-diff.js';
@@ -14,6 +13,7 @@ import { checkGroups } from '../report/warnings.js';
 import { formatTable, TABLE_FORMATS, type TableFormat } from '../report/table.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { readResults } from '../results/read.js';
+import { recordedTarget } from '../results/recorded-target.js';
 import type { ExecutionRecord } from '../results/schema.js';
 import { DEFAULT_OVERHEAD_FIELDS, defaultFields, measuredFields } from './report.js';
 
@@ -67,32 +67,6 @@ export const compareOptionSpecs: OptionSpec[] = [
   ...PUBLISH_OPTIONS,
 ];
 
-/** Stands in for a target that is not registered: its runs can still be compared. */
-class RecordedTarget extends Target {
-  /** `fields`: the descriptions the run stored in meta.json. */
-  constructor(
-    readonly name: string,
-    private readonly fields: Record<string, string> = {},
-  ) {
-    super();
-  }
-  override reportableFields(): Record<string, string> {
-    return this.fields;
-  }
-  isFetched(): boolean {
-    return true;
-  }
-  fetch(): never {
-    throw new UserError(`target '${this.name}' is not registered in this project`);
-  }
-  build(): never {
-    return this.fetch();
-  }
-  run(): never {
-    return this.fetch();
-  }
-}
-
 /**
  * `infra compare RUN_A RUN_B`: per group and instance the ratio of run B to run A with its
  * significance and a verdict, the runs' commits, and warnings where their settings differ.
@@ -102,8 +76,7 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
   if (!TABLE_FORMATS.includes(format)) throw unknownName('table format', format, TABLE_FORMATS);
   const runs = [readRunInfo(opts.runA), readRunInfo(opts.runB)] as const;
   const targetName = opts.target ?? runs[0].meta?.target ?? runs[1].meta?.target;
-  const stored = { ...runs[0].meta?.fields, ...runs[1].meta?.fields };
-  const target = targetName ? (setup.targets.get(targetName) ?? new RecordedTarget(targetName, stored)) : undefined;
+  const target = targetName ? (setup.targets.get(targetName) ?? recordedTarget(targetName, [runs[0].meta, runs[1].meta])) : undefined;
   if (!target) throw new UserError(`cannot tell which target ${opts.runA} holds (no meta.json); give it with --target`);
 
   const [a, b] = await Promise.all([opts.runA, opts.runB].map(async (dir) => (await readResults(ctx, target, [dir])).records));

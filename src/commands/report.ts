@@ -171,7 +171,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   if (!own) annotateUnits(built.table, known);
   for (const d of metaDifferences(runs, true))
     warnings.push(`the runs differ in ${d.what}: ${d.values.map((v, i) => `${v} (${runs.filter((r) => r.meta)[i]!.dir})`).join(', ')}`);
-  warnings.push(...incompleteRunWarnings(read.runDirs));
+  warnings.push(...incompleteRunWarnings(read.runDirs, read.recorded));
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
   if (!tableOnTerminal(opts) || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);

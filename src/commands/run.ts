@@ -148,7 +148,7 @@ interface RunParts {
 /** Submits every instance's benchmarks, executes them, and cleans up after the target and backend. */
 async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean; wallMs: number }> {
   const { ctx, target, instances, contexts, backend } = run;
-  const progress = new Progress({ slots: backend.capacity });
+  const progress = new Progress({ slots: backend.capacity, runningAtOnce: backend.runningAtOnce });
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());
@@ -301,6 +301,7 @@ async function openResults(
       }),
     ),
     fields: target.reportableFields(),
+    aggregationField: target.aggregationField,
     settings,
   };
   return { dir: () => createRunDirectory(ctx.paths.poolResults, meta), completed: new Set() };

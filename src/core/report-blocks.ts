@@ -53,9 +53,10 @@ export class ReportBlockParser {
     const at = line.indexOf(REPORT_PREFIX);
     if (at < 0) return;
     const rest = line.slice(at + REPORT_PREFIX.length).trim();
-    if (rest.startsWith('begin ')) {
+    // the original's first releases wrote `begin` and `end` without a name
+    if (rest.startsWith('begin ') || rest === 'begin') {
       this.current = { name: rest.slice(6).trim(), fields: {} };
-    } else if (rest.startsWith('end ')) {
+    } else if (rest.startsWith('end ') || rest === 'end') {
       if (this.current && this.current.name === rest.slice(4).trim()) this.blocks.push(this.current);
       this.current = null;
     } else if (this.current) {

@@ -15,6 +15,8 @@ export interface RemoteOptions {
   slurmOpts?: string;
   /** `--prun-opts`: extra prun options for `--parallel prun`. */
   prunOpts?: string;
+  /** `--batch-size`: executions per job for `--parallel slurm` and `prun`. */
+  batchSize?: number;
 }
 
 export interface BackendOptions extends RemoteOptions {
@@ -46,6 +48,7 @@ export async function createBackend(mode: string | undefined, options: BackendOp
       return createSlurmBackend({
         buildroot: options.buildroot,
         parallelmax: options.parallelmax,
+        batchSize: options.batchSize,
         slurmOpts: options.slurmOpts,
         log: options.log,
       });
@@ -55,6 +58,7 @@ export async function createBackend(mode: string | undefined, options: BackendOp
       return createPrunBackend({
         buildroot: options.buildroot,
         parallelmax: options.parallelmax,
+        batchSize: options.batchSize,
         prunOpts: options.prunOpts,
         log: options.log,
       });
@@ -71,6 +75,11 @@ export function checkModeOptions(mode: string | undefined, options: RemoteOption
     ['--slurm-opts', 'slurm', options.slurmOpts],
     ['--prun-opts', 'prun', options.prunOpts],
   ];
+  if (options.batchSize !== undefined && mode !== 'slurm' && mode !== 'prun') {
+    throw new UserError(
+      `--batch-size is only used with --parallel slurm or prun (this command has ${mode ? `--parallel ${mode}` : 'no --parallel'})`,
+    );
+  }
   for (const [flag, owner, value] of given) {
     if (value !== undefined && mode !== owner) {
       throw new UserError(

@@ -17,6 +17,11 @@ export interface ExecutionBackend {
   /** How many executions it can run at once; the job pool uses this as its limit. */
   readonly capacity: number;
   /**
+   * How many of them really run at once when that is fewer (a batch backend holds executions
+   * waiting in its jobs' batches); for the progress display.
+   */
+  readonly runningAtOnce?: number;
+  /**
    * Runs one execution. Paths in the spec are on the machine the caller writes results on;
    * a remote backend copies the logs back there before returning.
    */

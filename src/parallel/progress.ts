@@ -12,6 +12,11 @@ export interface ProgressOptions {
   /** How many jobs run at once, for the ETA (default: the most seen running at once). */
   slots?: number;
   /**
+   * How many of the started jobs really run at once, when a backend holds more than it runs
+   * (executions waiting in a cluster job's batch); the others are shown as waiting to start.
+   */
+  runningAtOnce?: number;
+  /**
    * Jobs whose durations predict each other. Default: the label without its last `.part`, so
    * the iterations of one benchmark with one instance (`instance/benchmark.N`) form a group.
    */
@@ -42,6 +47,7 @@ export class Progress implements PoolObserver {
   private readonly now: () => number;
   private readonly groupOf: (label: string) => string;
   private readonly eta: EtaEstimator;
+  private readonly runningAtOnce: number;
   private total = 0;
   private done = 0;
   private failed = 0;
@@ -61,6 +67,7 @@ export class Progress implements PoolObserver {
     this.now = options.now ?? Date.now;
     this.groupOf = options.groupOf ?? ((label) => label.replace(/\.[^./]*$/, ''));
     this.eta = new EtaEstimator(options.slots);
+    this.runningAtOnce = options.runningAtOnce ?? Infinity;
     this.started = this.now();
   }
 
@@ -133,10 +140,12 @@ export class Progress implements PoolObserver {
     if (this.failed) parts.push(c.red(`${this.failed} failed`));
     const lines = [parts.join('  ')];
     const longest = [...this.running].sort((a, b) => a[1] - b[1]);
-    for (const [label, since] of longest.slice(0, RUNNING_SHOWN)) {
+    const active = Math.min(longest.length, this.runningAtOnce);
+    for (const [label, since] of longest.slice(0, Math.min(active, RUNNING_SHOWN))) {
       lines.push(`  ${c.cyan('running')} ${label} ${c.dim(formatDuration((this.now() - since) / 1000))}`);
     }
-    if (longest.length > RUNNING_SHOWN) lines.push(c.dim(`  ... and ${longest.length - RUNNING_SHOWN} more running`));
+    if (active > RUNNING_SHOWN) lines.push(c.dim(`  ... and ${active - RUNNING_SHOWN} more running`));
+    if (longest.length > active) lines.push(c.dim(`  ... and ${longest.length - active} more waiting to start`));
     return lines;
   }
 

@@ -7,17 +7,21 @@ import { onInterrupt } from '../exec/interrupt.js';
 import { DEFAULT_LINGER_SECONDS, ensureMeasureHelper, type MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 import { createRunStateDir } from './leftovers.js';
-import { clockTime, collectJob, errorResult, prepareJob, runClient, splitWords, tail } from './remote.js';
+import { clockTime, errorResult, runClient, splitWords, tail } from './remote.js';
+import { BatchQueue, type QueuedExecution } from './batch.js';
+import { BatchJob } from './batch-job.js';
 
 export interface SlurmBackendOptions {
   /** Build directory: the helper and the job files live in `<buildroot>/.infra`. */
   buildroot: string;
   /** Jobs submitted at once, pending or running (default 64). */
   parallelmax?: number;
+  /** Executions per job (`--batch-size`); default: from their expected duration (src/parallel/batch.ts). */
+  batchSize?: number;
   /** Extra `sbatch` options, as one string (`--slurm-opts "--partition=fast --exclusive"`). */
   slurmOpts?: string;
   log: Logger;
-  /** Milliseconds between checks for finished jobs (default 250). */
+  /** Milliseconds between checks for finished executions (default 250). */
   pollInterval?: number;
 }
 
@@ -34,28 +38,33 @@ const ENDED = new Set([
   'OUT_OF_MEMORY',
   'SPECIAL_EXIT',
 ]);
-/** How long a job's result may lag behind the job's end (shared filesystems cache). */
+/** How long a job's last files may lag behind the job's end (shared filesystems cache). */
 const RESULT_GRACE_MS = 5000;
-/** How often the job queue is asked about jobs whose result has not appeared. */
+/** How often the job queue is asked about running jobs. */
 const QUEUE_POLL_MS = 1000;
 
 interface WatchedJob {
-  result: string;
+  job: BatchJob;
   /** When the queue first said the job had ended (or no longer knew it). */
   endedAt?: number;
   state?: string;
-  done: (state: string | undefined) => void;
+  done: () => void;
 }
 
 /**
- * Runs every execution as a Slurm batch job (`--parallel slurm`): `sbatch` submits a job
- * script that runs the measurement helper on the allocated node, and the job counts as
- * done when the helper's result file appears (or the queue says the job ended without one;
- * there is no need for slurmdbd/sacct). The project directory, the build directory and the
- * results directory must be on a filesystem the nodes share, at the same path, and the nodes
- * must be able to run the helper built here (same architecture). `--timeout` is enforced by
- * the helper; the job's time limit is set a minute above it. `--slurm-opts` is passed to
- * sbatch after the framework's own options, so it can override them.
+ * Runs executions as Slurm batch jobs (`--parallel slurm`), several per job: `sbatch` submits
+ * a job script that runs each execution of its batch through the measurement helper in turn
+ * on the allocated node (src/parallel/batch-job.ts), and each execution is recorded as soon
+ * as its result file appears, with the node it ran on. How many go into one job is
+ * `--batch-size` or follows their expected duration (src/parallel/batch.ts); `--parallelmax`
+ * is how many jobs are pending or running at once. A job that ends early (cancelled, node
+ * failure, time limit) leaves error records for the executions it did not finish, which
+ * `--resume` runs again; there is no need for slurmdbd/sacct. The project directory, the
+ * build directory and the results directory must be on a filesystem the nodes share, at the
+ * same path, and the nodes must be able to run the helper built here (same architecture).
+ * `--timeout` is enforced by the helper; the job's time limit is set a minute above the sum of
+ * its executions' timeouts. `--slurm-opts` is passed to sbatch after the framework's own
+ * options, so it can override them.
  */
 export async function createSlurmBackend(options: SlurmBackendOptions): Promise<ExecutionBackend> {
   const userOpts = splitWords(options.slurmOpts ?? '', '--slurm-opts');
@@ -66,86 +75,107 @@ export async function createSlurmBackend(options: SlurmBackendOptions): Promise<
   const state = await createRunStateDir(join(options.buildroot, '.infra'), 'slurm-jobs-');
   const root = state.path;
   const watched = new Map<string, WatchedJob>();
+  const jobOf = new Map<MeasureSpec, string>();
+  const endedStates = new Map<string, Promise<string>>();
   let nextJob = 0;
   let lastQueueCheck = 0;
   let timer: NodeJS.Timeout | undefined;
+  const pollInterval = options.pollInterval ?? 250;
 
+  const finish = (id: string, w: WatchedJob) => {
+    watched.delete(id);
+    w.job.remove();
+    w.done();
+  };
   const poll = async () => {
     timer = undefined;
     const now = Date.now();
     const unresolved: string[] = [];
-    for (const [id, job] of watched) {
-      if (existsSync(job.result) || (job.endedAt !== undefined && now - job.endedAt > RESULT_GRACE_MS)) {
-        watched.delete(id);
-        job.done(job.state);
-      } else if (job.endedAt === undefined) {
-        unresolved.push(id);
-      }
+    for (const [id, w] of watched) {
+      w.job.collect();
+      if (w.job.pending === 0) finish(id, w);
+      else if (w.endedAt !== undefined && now - w.endedAt > RESULT_GRACE_MS) {
+        w.job.end(`Slurm job ${id} ended ${w.state ?? '(no longer in the queue)'}`);
+        finish(id, w);
+      } else if (w.endedAt === undefined) unresolved.push(id);
     }
     if (unresolved.length > 0 && now - lastQueueCheck >= QUEUE_POLL_MS) {
       lastQueueCheck = now;
       const states = await queueStates(unresolved);
       for (const id of unresolved) {
-        const job = watched.get(id);
-        const state = states.get(id);
-        if (job && (state === undefined || ENDED.has(state))) {
-          job.endedAt = Date.now();
-          job.state = state;
+        const w = watched.get(id);
+        const st = states.get(id);
+        if (w && (st === undefined || ENDED.has(st))) {
+          w.endedAt = Date.now();
+          w.state = st;
         }
       }
     }
-    if (watched.size > 0) timer = setTimeout(() => void poll(), options.pollInterval ?? 250);
+    if (watched.size > 0) timer = setTimeout(() => void poll(), pollInterval);
   };
-  const watch = (id: string, result: string) =>
-    new Promise<string | undefined>((done) => {
-      watched.set(id, { result, done });
-      timer ??= setTimeout(() => void poll(), options.pollInterval ?? 250);
-    });
   const cancelAll = async () => {
     if (watched.size > 0) await runClient(['scancel', ...watched.keys()], { untracked: true });
   };
   // the helper in a cancelled job gets SIGTERM and still writes its result
   const stopWatching = onInterrupt(() => void cancelAll());
 
+  const launch = async (batch: QueuedExecution[]) => {
+    const job = new BatchJob(join(root, String(nextJob++)), batch, helper);
+    const limits = batch.map((e) => e.spec.execution);
+    const timeLimit = limits.every((x) => x.timeout)
+      ? ['--time', clockTime(limits.reduce((sum, x) => sum + x.timeout! + (x.linger ?? DEFAULT_LINGER_SECONDS), 0) + 60)]
+      : [];
+    const submit = await runClient([
+      'sbatch',
+      '--parsable',
+      '--job-name',
+      `infra-${basename(batch[0]!.spec.argv[0] ?? 'job')}`,
+      '--output',
+      job.output,
+      '--chdir',
+      job.dir,
+      '--nodes=1',
+      '--ntasks=1',
+      ...timeLimit,
+      ...userOpts,
+      job.script,
+    ]);
+    const id = /^(\d+)/.exec(submit.stdout.trim())?.[1];
+    if (submit.code !== 0 || !id) {
+      const why = tail(submit.stderr, 2) || submit.spawnError?.message || `exit status ${submit.code}`;
+      for (const e of batch) e.resolve({ ...errorResult(e.spec, `sbatch failed: ${why}`), host: 'unknown' });
+      job.remove();
+      return;
+    }
+    state.addJob(id);
+    options.log.debug(`Slurm job ${id}: ${batch.length} execution(s)`);
+    for (const e of batch) jobOf.set(e.spec, id);
+    await new Promise<void>((done) => {
+      watched.set(id, { job, done });
+      timer ??= setTimeout(() => void poll(), pollInterval);
+    });
+  };
+  const queue = new BatchQueue({ jobs: options.parallelmax ?? 64, batchSize: options.batchSize, launch });
+
   return {
     name: 'slurm',
-    capacity: options.parallelmax ?? 64,
+    capacity: queue.capacity,
+    runningAtOnce: options.parallelmax ?? 64,
     async execute(spec: MeasureSpec): Promise<BackendResult> {
       if (!existsSync(spec.cwd)) return { ...errorResult(spec, `working directory does not exist: ${spec.cwd}`), host: 'unknown' };
-      const job = prepareJob(root, nextJob++, spec, helper);
-      const timeLimit = spec.execution.timeout
-        ? ['--time', clockTime(spec.execution.timeout + (spec.execution.linger ?? DEFAULT_LINGER_SECONDS) + 60)]
-        : [];
-      const submit = await runClient([
-        'sbatch',
-        '--parsable',
-        '--job-name',
-        `infra-${basename(spec.argv[0] ?? 'job')}`,
-        '--output',
-        job.output,
-        '--chdir',
-        job.dir,
-        '--nodes=1',
-        '--ntasks=1',
-        ...timeLimit,
-        ...userOpts,
-        job.script,
-      ]);
-      const id = /^(\d+)/.exec(submit.stdout.trim())?.[1];
-      if (submit.code !== 0 || !id) {
-        const why = tail(submit.stderr, 2) || submit.spawnError?.message || `exit status ${submit.code}`;
-        return { ...collectJob(job, spec, `sbatch failed: ${why}`).result, host: 'unknown' };
-      }
-      state.addJob(id);
-      const ended = await watch(id, job.result);
-      const { result, host } = collectJob(job, spec, `Slurm job ${id} ended ${ended ?? '(no longer in the queue)'} without a measurement`);
-      return { ...(await timeLimitHit(id, result)), host };
+      const result = await queue.execute(spec);
+      const id = jobOf.get(spec);
+      jobOf.delete(spec);
+      if (id === undefined || result.status === 'ok' || result.status === 'timeout') return result;
+      return { ...(await timeLimitHit(id, result, endedStates)), host: result.host };
     },
     async close(): Promise<void> {
       stopWatching();
       await cancelAll();
       if (timer) clearTimeout(timer);
+      queue.close();
       state.remove();
+      options.log.debug(`--parallel slurm: ${queue.submitted} job(s) submitted`);
     },
   };
 }
@@ -181,11 +211,20 @@ async function queueStates(ids: string[]): Promise<Map<string, string>> {
   return states;
 }
 
-/** A job that Slurm killed at its time limit is a timeout, whatever signal the helper saw. */
-async function timeLimitHit(id: string, result: ExecutionResult): Promise<ExecutionResult> {
-  if (result.status === 'ok' || result.status === 'timeout') return result;
-  const r = await runClient(['scontrol', '--oneliner', 'show', 'job', id]);
-  if (!/\bJobState=TIMEOUT\b/.test(r.stdout)) return result;
-  const limit = /\bTimeLimit=(\S+)/.exec(r.stdout)?.[1] ?? 'its limit';
+/**
+ * A job that Slurm killed at its time limit is a timeout, whatever signal the helper saw.
+ * What scontrol says about a job that has ended is kept in `ended` (a batch of failing
+ * executions asks once).
+ */
+async function timeLimitHit(id: string, result: ExecutionResult, ended: Map<string, Promise<string>>): Promise<ExecutionResult> {
+  let show = ended.get(id);
+  if (!show) {
+    show = runClient(['scontrol', '--oneliner', 'show', 'job', id]).then((r) => r.stdout);
+    const state = /\bJobState=(\w+)/.exec(await show)?.[1];
+    if (state && ENDED.has(state)) ended.set(id, show);
+  }
+  const text = await show;
+  if (!/\bJobState=TIMEOUT\b/.test(text)) return result;
+  const limit = /\bTimeLimit=(\S+)/.exec(text)?.[1] ?? 'its limit';
   return { ...result, status: 'timeout', reason: `killed by Slurm at the job's time limit (${limit})` };
 }

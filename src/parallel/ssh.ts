@@ -1,19 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { ExecutionResult } from '../core/runner.js';
-import { track } from '../exec/children.js';
 import { isInterrupted } from '../exec/interrupt.js';
 import { MEASURE_SOURCE, type MeasureSpec } from '../exec/measure.js';
-import { quote } from '../util/shell.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 import { errorResult, runClient, tail } from './remote.js';
 import { createRunStateDir } from './leftovers.js';
-import { helperArguments, resultFromHelper } from '../exec/measure.js';
+import { DurationEstimate, type QueuedExecution } from './batch.js';
+import { SshSession } from './ssh-session.js';
 
 export interface SshBackendOptions {
   /** `[user@]host[:port]` (or `[user@][ipv6]:port`); names from ~/.ssh/config work. */
@@ -39,7 +35,6 @@ interface SshNode {
   helper?: string;
   /** Why the node cannot be used. */
   error?: string;
-  running: number;
 }
 
 /** Where the helper is cached on a node (by the hash of its source), relative to $HOME. */
@@ -52,9 +47,13 @@ const REMOTE_CACHE = '${XDG_CACHE_HOME:-$HOME/.cache}/instrumentation-infra';
  * once: its C source is copied and compiled there with `cc` into
  * `~/.cache/instrumentation-infra/measure-<hash>`. The benchmark's binaries, inputs and
  * working directory must exist at the same paths on every node (a shared filesystem, or
- * copies). The benchmark's output is written on the node and copied back into the local
- * results directory before the execution is recorded; the record's host is the node's
- * hostname. A node that cannot be reached is left out (with a warning); when no node can be
+ * copies). Each node gets `--parallelmax` long-lived sessions over its shared connection
+ * (src/parallel/ssh-session.ts), each running executions one after another as they are sent,
+ * short ones sent a few ahead; the benchmark's output is written on the node and sent back
+ * into the local results directory as each execution ends, before it is recorded; the
+ * record's host is the node's hostname. A session whose connection is lost fails the
+ * executions it holds (as errors, which `--resume` runs again); the next ones open a new
+ * session. A node that cannot be reached is left out (with a warning); when no node can be
  * reached, every execution is recorded as an error saying why.
  */
 export async function createSshBackend(options: SshBackendOptions): Promise<ExecutionBackend> {
@@ -98,28 +97,81 @@ export async function createSshBackend(options: SshBackendOptions): Promise<Exec
     else options.log.debug(`ssh node ${node.name} is ${node.hostname}; measurement helper ${node.helper}`);
   }
 
+  // executions wait here until a session has room; a free session always takes the next one
+  const waiting: QueuedExecution[] = [];
+  const estimate = new DurationEstimate();
+  const sessions = live.flatMap((node) => Array.from({ length: perNode }, () => ({ node, session: undefined as SshSession | undefined })));
+  const opened: SshSession[] = [];
+  const dispatch = () => {
+    if (isInterrupted()) {
+      for (const e of waiting.splice(0)) e.resolve({ ...errorResult(e.spec, 'interrupted before it started'), host: 'unknown' });
+      return;
+    }
+    const depth = pipelineDepth(estimate.seconds);
+    for (;;) {
+      if (waiting.length === 0) return;
+      const slot = sessions
+        .filter((s) => !s.session?.alive || s.session.outstanding < depth)
+        .sort((a, b) => (a.session?.alive ? a.session.outstanding : 0) - (b.session?.alive ? b.session.outstanding : 0))[0];
+      if (!slot) return;
+      if (!slot.session?.alive) {
+        const node = slot.node;
+        slot.session = new SshSession((command) => sshArgv(node, command, DIRECT), node.name, node.hostname!, node.helper!);
+        opened.push(slot.session);
+      }
+      const room = depth - slot.session.outstanding;
+      slot.session.send(waiting.splice(0, Math.min(room, waiting.length)));
+    }
+  };
+
   return {
     name: 'ssh',
-    capacity: Math.max(1, live.length) * perNode,
-    async execute(spec: MeasureSpec): Promise<BackendResult> {
-      // the pool never runs more than `capacity` at once, so a live node always has room
-      const node = live.filter((n) => n.running < perNode).sort((a, b) => a.running - b.running)[0];
-      if (!node) {
+    capacity: Math.max(1, sessions.length) * MAX_PIPELINE,
+    runningAtOnce: Math.max(1, sessions.length),
+    execute(spec: MeasureSpec): Promise<BackendResult> {
+      if (live.length === 0) {
         const why = nodes.map((n) => `${n.name}: ${n.error}`).join('; ');
-        return { ...errorResult(spec, `no ssh node could be used (${why})`), host: nodes[0]!.name };
+        return Promise.resolve({ ...errorResult(spec, `no ssh node could be used (${why})`), host: nodes[0]!.name });
       }
-      node.running++;
-      try {
-        return { ...(await executeOnNode(node, spec, sshArgv)), host: node.hostname ?? node.name };
-      } finally {
-        node.running--;
-      }
+      return new Promise((resolve, reject) => {
+        waiting.push({
+          spec,
+          resolve: (r) => {
+            estimate.add(r);
+            resolve(r);
+            // the next execution goes out as soon as one is back
+            dispatch();
+          },
+          reject,
+        });
+        dispatch();
+      });
     },
     async close(): Promise<void> {
+      await Promise.all(opened.map((s) => s.close()));
       await Promise.all(nodes.map((node) => runClient(sshArgv(node, null, ['-O', 'exit']))));
       state.remove();
     },
   };
+}
+
+/**
+ * A session has a connection of its own: through the shared one its bytes would pass one more
+ * process (the connection's master) each way, which costs more than the one login it saves.
+ */
+const DIRECT = ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
+
+/** Executions sent ahead to one session at most (see {@link pipelineDepth}). */
+const MAX_PIPELINE = 4;
+
+/**
+ * How many executions a session holds at once: short ones are sent ahead so the node never
+ * waits for this machine; long ones one at a time, so that no node gets work another node,
+ * idle, could have run (and until the first is measured nothing is known: one at a time).
+ */
+function pipelineDepth(expected: number | undefined): number {
+  if (expected === undefined || expected >= 1) return 1;
+  return expected < 0.1 ? MAX_PIPELINE : 2;
 }
 
 /** `[user@]host[:port]`, `[user@][v6addr][:port]`, or `[user@]v6addr` (no port). */
@@ -134,7 +186,7 @@ function parseNode(text: string): SshNode {
   if (!m || (at >= 0 && user.length === 1)) {
     throw new UserError(`--ssh-nodes: '${text}' is not a node; write HOST, HOST:PORT, USER@HOST[:PORT] or [IPV6]:PORT`);
   }
-  const node: SshNode = { name: text, destination: user + m[1]!, running: 0 };
+  const node: SshNode = { name: text, destination: user + m[1]! };
   if (m[2]) {
     const port = Number(m[2]);
     if (!(port >= 1 && port <= 65535)) throw new UserError(`--ssh-nodes: port ${m[2]} of '${text}' is not between 1 and 65535`);
@@ -180,128 +232,4 @@ async function installHelper(node: SshNode, sshArgv: SshArgv, source: Buffer, ha
   } else {
     node.error = `setting up the node failed (${r.signal ?? `exit status ${r.code}`}): ${tail(r.stderr, 3) || 'no output'}`;
   }
-}
-
-/**
- * One execution: a shell script on the node (sent as the connection's first input) runs the
- * helper with the benchmark's exact environment (in a file the helper reads and removes) in a
- * fresh temporary directory and streams
- * that directory back as a tar archive, which is unpacked locally beside the execution's log
- * files. When the local ssh
- * is killed (an interrupt), the node sees its input close and stops the helper, which
- * stops the benchmark.
- */
-async function executeOnNode(node: SshNode, spec: MeasureSpec, sshArgv: SshArgv): Promise<ExecutionResult> {
-  const env = Object.entries(spec.env).map(([k, v]) => quote(`${k}=${v}`));
-  const files = { stdout: '\u0000stdout', stderr: '\u0000stderr', result: '\u0000result', env: '\u0000env' };
-  // the helper's files are in "$d", which only the node's shell knows
-  const args = helperArguments(spec, files).map((a) => (a.startsWith('\u0000') ? `"$d/${a.slice(1)}"` : quote(a)));
-  const script = [
-    'umask 077',
-    'd=$(mktemp -d "${TMPDIR:-/tmp}/infra-measure.XXXXXX") || exit 97',
-    `trap 'rm -rf "$d"' EXIT`,
-    "trap 'exit 1' HUP PIPE TERM INT",
-    'exec 3<&0',
-    // printf is a builtin: the values go from this script (read from our input) to a 0600 file
-    // that the helper removes once read, never into a command line
-    env.length > 0 ? `printf '%s\\0' ${env.join(' ')} >"$d/env"` : ': >"$d/env"',
-    `if cd -- ${quote(spec.cwd)} 2>/dev/null; then`,
-    `  ${quote(node.helper!)} ${args.join(' ')} </dev/null >"$d/helper.out" 2>"$d/helper.err" 3<&- &`,
-    '  p=$!',
-    // our input closes when the local ssh dies: pass that on as SIGTERM (the helper forwards it)
-    '  { cat >/dev/null; kill -TERM $p; } <&3 >/dev/null 2>&1 &',
-    '  w=$!',
-    '  wait $p; echo $? >"$d/helper.status"',
-    '  kill $w 2>/dev/null',
-    'else',
-    `  echo "working directory does not exist on $(hostname): "${quote(spec.cwd)} >"$d/error"`,
-    'fi',
-    'tar -C "$d" -cf - .',
-  ].join('\n');
-
-  const logDir = dirname(spec.stdoutPath);
-  mkdirSync(logDir, { recursive: true });
-  mkdirSync(dirname(spec.stderrPath), { recursive: true });
-  const unpack = mkdtempSync(join(logDir, '.remote-'));
-  try {
-    // the script (with the environment) goes over the connection, not into the node's process list
-    const bytes = Buffer.from(script, 'utf8');
-    const outcome = await streamToTar(sshArgv(node, `s=$(head -c ${bytes.length}) && eval "$s"`), bytes, unpack);
-    const file = (name: string) => join(unpack, name);
-    const read = (name: string) => (existsSync(file(name)) ? readFileSync(file(name), 'utf8') : undefined);
-    const incomplete = !existsSync(file('helper.status')) && !existsSync(file('error'));
-    if (incomplete && (outcome.sshSignal || isInterrupted())) {
-      // the node stops the helper when our ssh goes away
-      return errorResult(
-        spec,
-        `measurement interrupted (ssh to ${node.name} ${outcome.sshSignal ? `killed by ${outcome.sshSignal}` : 'stopped'})`,
-      );
-    }
-    if (incomplete && outcome.sshCode === 255) {
-      return errorResult(spec, `ssh to ${node.name} failed: ${tail(outcome.sshStderr, 2) || 'connection lost'}`);
-    }
-    const workdirError = read('error');
-    if (workdirError !== undefined) return errorResult(spec, workdirError.trim());
-    const result = resultFromHelper(read('result') ?? '', spec);
-    if (!result) {
-      const status = read('helper.status')?.trim();
-      const why = tail(read('helper.err') ?? '', 3) || tail(outcome.tarStderr, 2) || tail(outcome.sshStderr, 2) || 'no result written';
-      return errorResult(spec, `measurement helper on ${node.name} failed${status ? ` (exit status ${status})` : ''}: ${why}`);
-    }
-    if (existsSync(file('stdout'))) renameSync(file('stdout'), spec.stdoutPath);
-    if (existsSync(file('stderr'))) renameSync(file('stderr'), spec.stderrPath);
-    return result;
-  } finally {
-    rmSync(unpack, { recursive: true, force: true });
-  }
-}
-
-interface StreamOutcome {
-  sshCode: number | null;
-  sshSignal: NodeJS.Signals | null;
-  sshStderr: string;
-  tarStderr: string;
-}
-
-/** Runs ssh with `input` (and then nothing, until it exits) as its input and its output piped into `tar -x` in `dir`. */
-function streamToTar(argv: string[], input: Buffer, dir: string): Promise<StreamOutcome> {
-  return new Promise((resolve) => {
-    const ssh = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    track(ssh);
-    const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    ssh.stdout.pipe(tar.stdin);
-    // the node reads our end until the execution is over; closing it would stop the helper
-    ssh.stdin.on('error', () => {});
-    ssh.stdin.write(input);
-    tar.stdin.on('error', () => {});
-    let sshStderr = '';
-    let tarStderr = '';
-    ssh.stderr.on('data', (c: Buffer) => (sshStderr += c.toString()));
-    tar.stderr.on('data', (c: Buffer) => (tarStderr += c.toString()));
-    let sshDone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let tarDone = false;
-    const settle = () => {
-      if (sshDone && tarDone) resolve({ sshCode: sshDone.code, sshSignal: sshDone.signal, sshStderr, tarStderr });
-    };
-    ssh.once('error', (e) => {
-      sshStderr += e.message;
-      sshDone = { code: 255, signal: null };
-      tar.stdin.end();
-      settle();
-    });
-    ssh.once('close', (code, signal) => {
-      sshDone = { code, signal };
-      ssh.stdin.destroy();
-      settle();
-    });
-    tar.once('error', (e) => {
-      tarStderr += e.message;
-      tarDone = true;
-      settle();
-    });
-    tar.once('close', () => {
-      tarDone = true;
-      settle();
-    });
-  });
 }

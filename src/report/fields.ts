@@ -1,6 +1,7 @@
 import { unknownName, UserError } from '../core/errors.js';
 import type { FieldValue } from '../core/runner.js';
 import type { Target } from '../core/target.js';
+import { ORIGINAL_RUSAGE_FIELDS } from '../results/read-legacy.js';
 import { MEASURED_FIELDS, type ExecutionRecord } from '../results/schema.js';
 import { AGGREGATIONS, getAggregation } from './aggregate.js';
 
@@ -43,7 +44,8 @@ export function knownFields(target: Target, records: readonly ExecutionRecord[])
     if (keys.every((k) => known.has(k))) continue;
     if (seen.has(r.fields)) continue;
     seen.add(r.fields);
-    for (const k of keys) if (!known.has(k)) known.set(k, '(found in the results)');
+    for (const k of keys)
+      if (!known.has(k)) known.set(k, Object.hasOwn(ORIGINAL_RUSAGE_FIELDS, k) ? ORIGINAL_RUSAGE_FIELDS[k]! : '(found in the results)');
   }
   return known;
 }

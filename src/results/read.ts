@@ -1,14 +1,14 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { ExecutionStatus, FieldValue } from '../core/runner.js';
-import { Target } from '../core/target.js';
-import { CACHED_BLOCK, parseReportBlocks } from '../core/report-blocks.js';
-import { executionKey, MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
+import type { ExecutionStatus } from '../core/runner.js';
+import type { Target } from '../core/target.js';
+import { readLegacyTargetDir } from './read-legacy.js';
+import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
   records: ExecutionRecord[];
@@ -16,6 +16,8 @@ export interface ResultSet {
   runDirs: string[];
   /** Python-style `<target>/` directories that were read. */
   legacyDirs: string[];
+  /** How many records each of {@link runDirs} holds. */
+  recorded: Map<string, number>;
 }
 
 /** Corrupt lines reported one by one per file before the rest are only counted. */
@@ -31,14 +33,16 @@ const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout',
  * implements it).
  */
 export async function readResults(ctx: Context, target: Target, paths: string[]): Promise<ResultSet> {
-  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [] };
+  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [], recorded: new Map() };
   const seen = new Set<string>();
   for (const path of paths) {
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      set.records.push(...readRecordsForReport(ctx, path));
+      const records = readRecordsForReport(ctx, path);
+      append(set.records, records);
       set.runDirs.push(path);
+      set.recorded.set(path, records.length);
     } else {
       found = await visit(ctx, target, path, 0, seen, set);
     }
@@ -61,18 +65,20 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    set.records.push(...readRecordsForReport(ctx, join(dir, RECORDS_FILE)));
+    const records = readRecordsForReport(ctx, join(dir, RECORDS_FILE));
+    append(set.records, records);
     set.runDirs.push(dir);
+    set.recorded.set(dir, records.length);
     return true;
   }
   if (basename(real) === target.name && (await looksLegacy(dir))) {
-    await readLegacyTargetDir(ctx, target, dir, set);
+    await readLegacy(ctx, target, dir, set);
     return true;
   }
   const legacy = join(dir, target.name);
   if (existsSync(legacy) && !existsSync(join(legacy, RECORDS_FILE)) && (await looksLegacy(legacy))) {
     seen.add(await realpath(legacy));
-    await readLegacyTargetDir(ctx, target, legacy, set);
+    await readLegacy(ctx, target, legacy, set);
     return true;
   }
   if (depth >= MAX_DEPTH) return false;
@@ -86,6 +92,16 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
     if (await visit(ctx, target, sub, depth + 1, seen, set)) found = true;
   }
   return found;
+}
+
+async function readLegacy(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
+  set.legacyDirs.push(dir);
+  append(set.records, await readLegacyTargetDir(ctx, target, dir));
+}
+
+/** Appends one by one: spreading a million records into `push` overflows the stack. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
 }
 
 /** A Python-style target directory holds instance directories that hold files. */
@@ -111,34 +127,77 @@ export interface RecordsRead {
  */
 export function readRecordsFile(file: string, log?: Logger): RecordsRead {
   if (!existsSync(file)) return { records: [], badLines: [], superseded: 0 };
-  const lines = readFileSync(file, 'utf8').split('\n');
   const all: ExecutionRecord[] = [];
-  const badLines: number[] = [];
+  const problems: Array<{ line: number; problem: string }> = [];
   let lastLine = 0;
-  lines.forEach((line, i) => {
-    if (line.trim()) lastLine = i + 1;
-  });
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
+  forEachLine(file, (line, n) => {
+    lastLine = n;
     const problem = parseRecordLine(line, all);
-    if (!problem) return;
-    badLines.push(i + 1);
-    if (badLines.length > MAX_LINE_WARNINGS) return;
-    const torn = i + 1 === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
-    log?.warning(`${file}:${i + 1}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+    if (problem) problems.push({ line: n, problem });
   });
+  const badLines = problems.map((p) => p.line);
+  for (const { line, problem } of problems.slice(0, MAX_LINE_WARNINGS)) {
+    const torn = line === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
+    log?.warning(`${file}:${line}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+  }
   if (badLines.length > MAX_LINE_WARNINGS) log?.warning(`${file}: skipped ${badLines.length} corrupt records in all`);
   const records = latestRecords(all);
   return { records, badLines, superseded: all.length - records.length };
 }
 
+const CHUNK = 4 << 20;
+const NEWLINE = 0x0a;
+
+/**
+ * Calls `each` with every line of `file` that is not blank (trimmed) and its 1-based number,
+ * reading the file in chunks: a file of any size is read without one string of all of it
+ * (which V8 caps at about 512 MB).
+ */
+function forEachLine(file: string, each: (line: string, n: number) => void): void {
+  const fd = openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(CHUNK);
+    let filled = 0;
+    let n = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        // a line longer than the buffer: grow it
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const got = readSync(fd, buf, filled, buf.length - filled, null);
+      const end = filled + got;
+      const view = buf.subarray(0, end);
+      let start = 0;
+      for (let nl = view.indexOf(NEWLINE); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
+        n++;
+        emit(buf.toString('utf8', start, nl), n, each);
+        start = nl + 1;
+      }
+      if (got === 0) {
+        if (start < end) emit(buf.toString('utf8', start, end), n + 1, each);
+        return;
+      }
+      buf.copy(buf, 0, start, end);
+      filled = end - start;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function emit(raw: string, n: number, each: (line: string, n: number) => void): void {
+  const line = raw.trim();
+  if (line) each(line, n);
+}
+
 /**
  * A line for each run directory among `runDirs` (as {@link ResultSet.runDirs}) whose meta.json
- * says it was interrupted: how many of its executions are recorded, and the command that
- * completes it.
+ * says it was interrupted: how many of its executions are recorded (`recorded`, as
+ * {@link ResultSet.recorded}, or read again), and the command that completes it.
  */
-export function incompleteRunWarnings(runDirs: readonly string[]): string[] {
+export function incompleteRunWarnings(runDirs: readonly string[], recorded?: ReadonlyMap<string, number>): string[] {
   const lines: string[] = [];
   for (const given of runDirs) {
     const dir = basename(given) === RECORDS_FILE ? dirname(given) : given;
@@ -149,12 +208,12 @@ export function incompleteRunWarnings(runDirs: readonly string[]): string[] {
       continue; // not a run directory of this tool, or no readable meta.json: nothing to say
     }
     if (!meta.interrupted) continue;
-    const recorded = readRecords(dir).records.length;
+    const count = recorded?.get(given) ?? readRecords(dir).records.length;
     const real = realpathSync(dir);
     const shown = relative(process.cwd(), real) || real;
     const instances = meta.settings?.instances ?? meta.instances.map((i) => i.name);
     const command = qjoin(['infra', 'run', meta.target, ...instances, '--resume', shown]);
-    const of = meta.executions === undefined ? String(recorded) : `${recorded} of ${meta.executions}`;
+    const of = meta.executions === undefined ? String(count) : `${count} of ${meta.executions}`;
     lines.push(`${shown}: ${of} executions recorded (run interrupted; complete it with ${command})`);
   }
   return lines;
@@ -171,13 +230,28 @@ export function readRecords(runDir: string, log?: Logger): RecordsRead {
  * describes the run.
  */
 export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRecord[] {
-  const latest = new Map<string, ExecutionRecord>();
-  for (const r of records) {
-    const key = executionKey(r);
-    latest.delete(key); // re-inserted at the end: the order is that of the final records
-    latest.set(key, r);
+  // target -> instance -> benchmark -> iteration -> index of the latest record; nested maps
+  // of the record's own strings cost far less than a joined key per record
+  const latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+  const superseded = new Uint8Array(records.length);
+  let any = false;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    let byInstance = latest.get(r.target);
+    if (!byInstance) latest.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
+    let byBenchmark = byInstance.get(r.instance);
+    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
+    let byIteration = byBenchmark.get(r.benchmark);
+    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
+    const earlier = byIteration.get(r.iteration);
+    if (earlier !== undefined) {
+      superseded[earlier] = 1;
+      any = true;
+    }
+    byIteration.set(r.iteration, i);
   }
-  return [...latest.values()];
+  // each final record keeps the place of its last occurrence
+  return any ? records.filter((_, i) => !superseded[i]) : records.slice();
 }
 
 /** {@link readRecordsFile} for reports: a file with nothing readable is not a records file. */
@@ -215,6 +289,7 @@ function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
 /** A measured value beyond this is not a measurement (a year in seconds; 2^50 KiB, faults or switches). */
 const ABSURD: Readonly<Record<string, number>> = { runtime: 3.2e7, utime: 3.2e7, stime: 3.2e7 };
 const ABSURD_COUNT = 2 ** 50;
+const STRING_KEYS = ['host', 'start', 'stdout', 'stderr', 'reason'] as const;
 
 /**
  * What makes a record's keys or fields unusable, or null: values are never coerced, since a
@@ -224,91 +299,21 @@ function invalidField(r: Record<string, unknown>): string | null {
   const it = r.iteration;
   if (typeof it !== 'number' || !Number.isInteger(it) || it < 0)
     return `'iteration' is ${it === undefined ? 'missing' : JSON.stringify(it)}, not an iteration number`;
-  for (const key of ['host', 'start', 'stdout', 'stderr', 'reason'] as const) {
+  for (const key of STRING_KEYS) {
     if (r[key] !== undefined && typeof r[key] !== 'string') return `'${key}' is not a string`;
   }
   if (r.exitCode !== undefined && r.exitCode !== null && !Number.isInteger(r.exitCode)) return `'exitCode' is not an integer`;
   if (r.signal !== undefined && r.signal !== null && typeof r.signal !== 'string') return `'signal' is not a string`;
-  for (const [name, value] of Object.entries(r.fields as Record<string, unknown>)) {
-    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return `field '${name}' is not a plain value`;
-    if (!(name in MEASURED_FIELDS)) continue;
+  const fields = r.fields as Record<string, unknown>;
+  for (const name in fields) {
+    const value = fields[name];
+    const type = typeof value;
+    if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean') return `field '${name}' is not a plain value`;
+    if (!Object.hasOwn(MEASURED_FIELDS, name)) continue;
     const limit = ABSURD[name] ?? ABSURD_COUNT;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limit) {
       return `measured field '${name}' is ${JSON.stringify(value)}, not a number from 0 to ${limit}`;
     }
   }
   return null;
-}
-
-async function readLegacyTargetDir(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
-  set.legacyDirs.push(dir);
-  const ownParser = target.parseOutfile !== Target.prototype.parseOutfile;
-  const instances = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
-  for (const inst of instances.sort((a, b) => a.name.localeCompare(b.name))) {
-    const iterations = new Map<string, number>();
-    for (const file of await listFiles(join(dir, inst.name))) {
-      for (const fields of await legacyFileResults(ctx, target, file, ownParser)) {
-        const benchmark = fields.benchmark != null ? String(fields.benchmark) : basename(file).replace(/\.[^.]*$/, '');
-        const iteration = iterations.get(benchmark) ?? 0;
-        iterations.set(benchmark, iteration + 1);
-        const { status, reason } = legacyStatus(fields);
-        set.records.push({
-          schema: SCHEMA_VERSION,
-          target: target.name,
-          instance: inst.name,
-          benchmark,
-          iteration,
-          host: typeof fields.hostname === 'string' ? fields.hostname : '',
-          status,
-          exitCode: null,
-          signal: null,
-          ...(reason ? { reason } : {}),
-          start: '',
-          fields,
-          stdout: relative(dir, file),
-          stderr: '',
-        });
-      }
-    }
-  }
-}
-
-/**
- * The results of one log file. A target with its own parser decides (unless the log carries
- * a `cached` block, which the original wrote to save re-parsing); otherwise every block is
- * a result, and a `cached` block is used only when it is the file's only block.
- */
-async function legacyFileResults(
-  ctx: Context,
-  target: Target,
-  file: string,
-  ownParser: boolean,
-): Promise<Array<Record<string, FieldValue>>> {
-  const blocks = parseReportBlocks(await readFile(file, 'utf8'));
-  const cached = blocks.find((b) => b.name === CACHED_BLOCK);
-  const others = blocks.filter((b) => b.name !== CACHED_BLOCK).map((b) => b.fields);
-  if (ownParser) {
-    if (cached) return [cached.fields];
-    return [...(await target.parseOutfile(ctx, file))];
-  }
-  return others.length ? others : cached ? [cached.fields] : [];
-}
-
-function legacyStatus(fields: Record<string, FieldValue>): { status: ExecutionStatus; reason?: string } {
-  if (fields.success === false) return { status: 'failed', reason: 'reported success: False' };
-  const s = fields.status;
-  if (typeof s === 'string' && !/^(ok|success|succeeded|passed)$/i.test(s)) {
-    return { status: STATUSES.has(s as ExecutionStatus) ? (s as ExecutionStatus) : 'failed', reason: `status ${s}` };
-  }
-  return { status: 'ok' };
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
 }

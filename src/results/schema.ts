@@ -92,6 +92,8 @@ export interface RunMeta {
    * reported where the target is not registered. Absent in older run directories.
    */
   fields?: Record<string, string>;
+  /** The target's field to group results on (its `aggregationField`), for reports where it is not registered. */
+  aggregationField?: string;
   /**
    * What the run was asked to do, so `run --resume` continues the same experiment. Absent only
    * in run directories written before settings were stored.

@@ -118,6 +118,14 @@ export const RUN_OPTIONS = {
     parse: positiveInt('--parallelmax'),
     default: (given) => defaultParallelmax(given.parallel as string | undefined),
   }),
+  batchSize: option<number, 'placement'>({
+    flags: '--batch-size <n>',
+    description:
+      'executions per cluster job for --parallel slurm and prun (default: from their expected duration, one per job until the first is measured)',
+    group: 'placement',
+    parse: positiveInt('--batch-size'),
+    onResume: 'given-wins',
+  }),
   sshNodes: option<string[], 'placement'>({
     flags: '--ssh-nodes <hosts...>',
     description: 'machines for --parallel ssh: HOST, HOST:PORT or USER@HOST (~/.ssh/config applies)',

@@ -1,0 +1,66 @@
+// records.jsonl files beyond what one string or one call's arguments hold: read in chunks,
+// every line where it was, in the order written.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readRecordsFile, readResults } from '../src/results/read.js';
+import { quietContext, Toy } from './report-fixtures.js';
+
+const line = (instance: string, benchmark: string, iteration: number, runtime: number, extra = '') =>
+  `{"schema":1,"target":"toy","instance":"${instance}","benchmark":"${benchmark}","iteration":${iteration},"status":"ok",` +
+  `"exitCode":0,"signal":null,"fields":{"runtime":${runtime}${extra}},"stdout":"","stderr":""}`;
+
+test('300,000 records are read (they once overflowed the stack) in the order written, superseded ones dropped', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'infra-scale-'));
+  const run = join(root, 'run.1');
+  mkdirSync(run);
+  const lines: string[] = [];
+  for (let i = 0; i < 150_000; i++) lines.push(line('a', `b${i % 100}`, Math.floor(i / 100), 1 + (i % 7) / 100));
+  for (let i = 0; i < 150_000; i++) lines.push(line('b', `b${i % 100}`, Math.floor(i / 100), 2));
+  lines.push(line('a', 'b0', 0, 5)); // the same execution recorded again (a resumed run)
+  writeFileSync(join(run, 'records.jsonl'), lines.join('\n') + '\n');
+  const { ctx } = quietContext(root);
+  const { records } = await readResults(ctx, new Toy(), [run]);
+  assert.equal(records.length, 300_000);
+  assert.deepEqual([records[0]!.benchmark, records[0]!.iteration, records[0]!.fields.runtime], ['b1', 0, 1.01]);
+  assert.deepEqual([records.at(-1)!.benchmark, records.at(-1)!.fields.runtime], ['b0', 5], 'the later record, in its place');
+});
+
+test('lines across read chunks: a line longer than a chunk, characters split at a chunk boundary, a torn last line', () => {
+  const root = mkdtempSync(join(tmpdir(), 'infra-scale-'));
+  const file = join(root, 'records.jsonl');
+  const chunk = 4 << 20;
+  const first = line('a', 'x', 0, 1);
+  // a multi-byte name whose first character's two bytes straddle the first chunk boundary
+  const namePrefix = Buffer.byteLength(line('a', '', 0, 3).split('"benchmark":"')[0]! + '"benchmark":"');
+  const pad = chunk - 1 - namePrefix - 1 - Buffer.byteLength(first) - Buffer.byteLength(',"note":""');
+  const filler = `,"note":"${'n'.repeat(pad)}"`;
+  assert.equal(Buffer.byteLength(line('a', 'x', 0, 1, filler)) + 1 + namePrefix, chunk - 1);
+  const long = line('a', 'long', 0, 2, `,"blob":"${'z'.repeat(chunk + 1000)}"`);
+  const text = [
+    line('a', 'x', 0, 1, filler),
+    line('a', 'ünïcødé-名前', 0, 3),
+    '',
+    long,
+    '  ',
+    line('a', 'y', 0, 4),
+    '{"schema":1,"tar',
+  ].join('\n');
+  writeFileSync(file, text);
+  const warnings: string[] = [];
+  const read = readRecordsFile(file, { warning: (m: string) => void warnings.push(m) } as never);
+  assert.deepEqual(
+    read.records.map((r) => [r.benchmark, r.fields.runtime]),
+    [
+      ['x', 1],
+      ['ünïcødé-名前', 3],
+      ['long', 2],
+      ['y', 4],
+    ],
+  );
+  assert.equal((read.records[2]!.fields.blob as string).length, chunk + 1000);
+  assert.deepEqual(read.badLines, [7]);
+  assert.match(warnings.join('\n'), /records\.jsonl:7: skipped a corrupt record .*a torn last line/);
+});
