@@ -28,6 +28,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(libpcre2-dev libexpat1-dev)
   # the HTML report is opened in a real headless browser (playwright-core drives it)
   pkgs+=(chromium)
+  # the zsh completion script is loaded and run in a real zsh
+  pkgs+=(zsh)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -17,7 +17,7 @@ if [ $# -gt 0 ]; then
   files=("$@")
 else
   # the longest files first, so two run side by side to the end instead of one finishing alone
-  heavy=(test/packages-tools.test.ts test/suite-opensource.test.ts test/packages-autotools.test.ts test/webserver.test.ts test/passes.test.ts test/init.test.ts test/recipes.test.ts test/run.test.ts)
+  heavy=(test/packages-tools.test.ts test/suite-opensource.test.ts test/packages-autotools.test.ts test/webserver.test.ts test/passes.test.ts test/init.test.ts test/recipes.test.ts test/run.test.ts test/paper-workflow.test.ts)
   files=("${heavy[@]}")
   for f in test/*.test.ts; do [[ " ${heavy[*]} " == *" $f "* ]] || files+=("$f"); done
   # the shape checks: types, lint (strict type-aware rules), formatting, import cycles

@@ -18,6 +18,8 @@ export { UBSan, type UBSanOptions } from './instances/ubsan.js';
 export { LLVM } from './packages/llvm.js';
 export { Gperftools, type GperftoolsOptions } from './packages/gperftools.js';
 export { LLVMPasses, PASSES_DIR, type LLVMPassesOptions, type PassesConfigureOptions, type PassPoint } from './packages/llvm-passes.js';
+export { BuiltinLLVMPasses, type BuiltinLLVMPassesOptions } from './packages/llvm-passes-builtin.js';
+export { PassPlugin, type PassCompileOptions } from './packages/llvm-passes-plugin.js';
 export { RuntimeLibrary, type RuntimeLibraryOptions } from './packages/runtime-library.js';
 export { RusageCounters, RUSAGE_FIELDS } from './packages/rusage-counters.js';
 export { Nothp } from './packages/nothp.js';
@@ -80,3 +82,21 @@ export {
   type SpecResult,
 } from './targets/spec/index.js';
 export { Juliet, julietPassed, CWE_ALIASES, type JulietOptions, type JulietKind } from './targets/juliet/index.js';
+
+// types that appear in the signatures above, for users' annotations and the API reference
+export type { Logger, LogLevel } from './core/log.js';
+export type { RunSettings } from './results/schema.js';
+export type { SpecLanguage } from './targets/spec/versions.js';
+export type { ServerStat } from './targets/webserver/stats.js';
+export type { MannWhitneyResult } from './report/stats.js';
+export type { ReportBlock } from './core/report-blocks.js';
+export type { JulietRunDescription } from './targets/juliet/summary.js';
+export type { JulietSelection } from './targets/juliet/juliet.js';
+export type { JulietTestCase } from './targets/juliet/testcases.js';
+export type { Toolchain as JulietToolchain } from './targets/juliet/files.js';
+export type { CompressorOptions, ExpectedOutputOptions } from './targets/workloads.js';
+export type { ProgramSuiteOptions } from './targets/program.js';
+export type { FileCommand } from './targets/workloads.js';
+export type { JulietFamily } from './targets/juliet/cwes.js';
+export type { JulietFile } from './targets/juliet/testcases.js';
+export type { SelectionCount as JulietSelectionCount } from './targets/juliet/summary.js';

@@ -1,7 +1,7 @@
 // A new user's first commands: help anywhere, a scaffold that tsc and editors accept, `infra check`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -185,4 +185,49 @@ await setup.main();
   const t = runInfra(dir, ['run', 'porg', 'plain']);
   assert.equal(t.code, 1);
   assert.match(t.stderr, /unknown target 'porg'; did you mean 'prog'\? valid targets: prog/);
+});
+
+test('build --parallel ssh|slurm|prun is accepted: the instances are built here, and one line says so', () => {
+  const dir = makeProject({
+    'setup.ts': `import { Setup, Target, Instance, type Context } from 'instrumentation-infra';
+import { mkdirSync, writeFileSync } from 'node:fs';
+class T extends Target {
+  readonly name = 'prog';
+  isFetched() { return true; }
+  fetch() {}
+  build(ctx: Context, instance: Instance) {
+    mkdirSync(this.path(ctx, instance.name), { recursive: true });
+    writeFileSync(this.path(ctx, instance.name, 'built-by'), String(process.pid));
+  }
+  run() {}
+}
+class A extends Instance { readonly name = 'a'; }
+class B extends Instance { readonly name = 'b'; }
+const setup = new Setup(import.meta.url);
+setup.addTarget(new T()).addInstance(new A()).addInstance(new B());
+await setup.main();
+`,
+  });
+  for (const mode of ['ssh', 'slurm', 'prun']) {
+    const r = runInfra(dir, ['build', 'prog', 'a', 'b', '--parallel', mode, '--parallelmax', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const notes = r.stderr.split('\n').filter((l) => l.includes(`--parallel ${mode}: builds happen on this machine`));
+    assert.equal(notes.length, 1, r.stderr);
+    for (const inst of ['a', 'b']) assert.ok(existsSync(join(dir, 'build', 'targets', 'prog', inst, 'built-by')), `${mode}: ${inst} built`);
+    rmSync(join(dir, 'build', 'targets'), { recursive: true, force: true });
+  }
+  const bad = runInfra(dir, ['build', 'prog', 'a', '--parallel', 'cloud']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /cloud.*proc, ssh, slurm, prun/);
+});
+
+test('outside a project: zsh completion, with descriptions, from the built-in commands', () => {
+  const r = runInfra(outside(), ['completion', 'zsh']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^#compdef infra\n/);
+  assert.match(r.stdout, /'report:report results of runs/);
+  assert.match(r.stdout, /'--overhead=\[[^\]]+\]/);
+  assert.doesNotMatch(r.stdout, /bashcompinit/, 'native zsh completion, not the bash emulation');
+  const syntax = spawnSync('zsh', ['-n'], { input: r.stdout, encoding: 'utf8' });
+  if (syntax.error === undefined) assert.equal(syntax.status, 0, syntax.stderr);
 });

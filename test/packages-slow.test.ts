@@ -2,7 +2,8 @@
 // scripts/fetch-sources.sh fills), each built and used once by a target of the test's own:
 // tcmalloc from source under Clang({ alloc: 'tcmalloc' }), binutils with gold, cmake, coreutils,
 // bash and wrk. They take minutes each, so they run only when asked: INFRA_SLOW_TESTS=1 (one of
-// them: --test-name-pattern). Wrk needs luajit and libluajit-5.1-dev; the tcmalloc test, clang-22.
+// them: --test-name-pattern; INFRA_SLOW_TIMEOUT_MIN bounds each build, default 180). Wrk needs luajit
+// and libluajit-5.1-dev; the tcmalloc test, clang-22.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,6 +15,8 @@ import { REPO, makeProject, runInfra } from './helpers.ts';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
 const skip = process.env.INFRA_SLOW_TESTS === '1' ? false : 'slow: set INFRA_SLOW_TESTS=1';
+// minutes one build may take: cmake's bootstrap alone is a long compile on 2 busy cores
+const TIMEOUT_MIN = Number(process.env.INFRA_SLOW_TIMEOUT_MIN || 180);
 
 const SETUP = String.raw`
 import { Setup, Target, Instance, Gcc, Clang, LLVM, Gperftools, LibUnwind, BinUtils, CMake, CoreUtils, Bash, Wrk, run,
@@ -109,7 +112,12 @@ function build(name: string, instance = 'gcc'): void {
     });
   }
   const start = Date.now();
-  const r = runInfra(dir, ['--source-mirror', MIRROR, 'build', name, instance], { timeoutMs: 3_600_000 });
+  const r = runInfra(dir, ['--source-mirror', MIRROR, 'build', name, instance], { timeoutMs: TIMEOUT_MIN * 60_000 });
+  const took = `${((Date.now() - start) / 1000).toFixed(0)} s`;
+  assert.ok(
+    Date.now() - start < TIMEOUT_MIN * 60_000,
+    `build ${name} ${instance} stopped after ${took} (INFRA_SLOW_TIMEOUT_MIN=${TIMEOUT_MIN})`,
+  );
   assert.equal(r.code, 0, r.stderr);
   console.log(`# build ${name} ${instance}: ${((Date.now() - start) / 1000).toFixed(0)} s wall`);
 }

@@ -10,6 +10,7 @@ import { run } from '../src/exec/run.js';
 import { Clang } from '../src/instances/clang.js';
 import { LLVM } from '../src/packages/llvm.js';
 import { LLVMPasses, PASSES_DIR, SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX } from '../src/packages/llvm-passes.js';
+import { BuiltinLLVMPasses } from '../src/packages/llvm-passes-builtin.js';
 
 // One plugin is built for the whole file (compiling against the LLVM headers is what costs):
 // the user's passes, the built-ins, and the sizeof-types consumer below all live in it.
@@ -104,7 +105,9 @@ async function compileIR(
   return { ir, stderr: r.stderr, calls };
 }
 
-async function install(p = passes): Promise<void> {
+async function install(p: LLVMPasses | BuiltinLLVMPasses = passes): Promise<void> {
+  // the built-ins a plugin links are a dependency, installed first (as the build command does)
+  if (p instanceof LLVMPasses && p.builtins) await install(p.builtins);
   if (!p.isInstalled(ctx)) {
     await p.build(ctx);
     await p.install(ctx);
@@ -143,7 +146,7 @@ test('one plugin holds the user pass and the built-ins, registered by name', () 
 
 test('rebuilds are incremental: only what a changed header reaches is recompiled', async () => {
   const objects = join(passes.objdir(ctx));
-  const builtinObj = join(objects, 'builtin', 'DumpIR.o');
+  const builtinObj = join(passes.builtins!.objdir(ctx), 'builtin', 'DumpIR.o');
   const userObj = join(objects, 'user', 'Marker.o');
   const otherUserObj = join(objects, 'user', 'PrintAllocTypes.o');
   const before = {

@@ -89,9 +89,16 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Builds run on this machine: parallel jobs are processes sharing its cores. */
+/**
+ * Builds run on this machine: parallel jobs are processes sharing its cores. The modes that run
+ * executions elsewhere are accepted too (so one command line serves build and run), and build here.
+ */
 const buildParallelOptions: readonly OptionSpec[] = [
-  { flags: '--parallel <mode>', description: 'build the instances as parallel jobs: proc (processes on this machine)', choices: ['proc'] },
+  {
+    flags: '--parallel <mode>',
+    description: 'build the instances as parallel jobs: proc (processes on this machine); ssh, slurm and prun build here too',
+    choices: ['proc', 'ssh', 'slurm', 'prun'],
+  },
   {
     flags: '--parallelmax <n>',
     description: 'maximum parallel builds (default: the number of cores)',
@@ -222,7 +229,12 @@ export async function completionCommands(setup: Setup): Promise<CompletionComman
   const commands: CompletionCommand[] = [];
   for (const def of [...COMMANDS, ...setupCommandDefs(setup)]) {
     const declared = typeof def.declared === 'string' ? everyDeclaredOption(setup, def.declared) : [...(def.declared ?? [])];
-    commands.push({ name: def.name, options: [...staticOptions(await ownOptions(def)), ...declared], ...positionalKinds(def.args) });
+    commands.push({
+      name: def.name,
+      description: def.description,
+      options: [...staticOptions(await ownOptions(def)), ...declared],
+      ...positionalKinds(def.args),
+    });
   }
   return commands;
 }

@@ -17,7 +17,7 @@ export interface BuildOptions {
   forceRebuildDeps?: boolean;
   /** Remove the target's generated files first. */
   clean?: boolean;
-  /** Build the instances as parallel jobs ('proc': on this machine). */
+  /** Build the instances as parallel jobs on this machine ('proc'; 'ssh', 'slurm' and 'prun' build here too). */
   parallel?: string;
   parallelmax?: number;
 }
@@ -43,6 +43,9 @@ export async function buildTarget(ctx: Context, target: Target, instances: Insta
   await installPackages(ctx, packagesFor(target, instances), opts.forceRebuildDeps);
   if (opts.depsOnly) return;
   await fetchTarget(ctx, target);
+  if (opts.parallel && opts.parallel !== 'proc') {
+    ctx.log.info(`--parallel ${opts.parallel}: builds happen on this machine, as parallel processes (as with --parallel proc)`);
+  }
   const pool = new JobPool(opts.parallel ? (opts.parallelmax ?? availableParallelism()) : 1);
   // every make of every build draws from one budget of ctx.jobs job slots, so parallel builds
   // (and targets that build several programs at once) share the cores without oversubscribing

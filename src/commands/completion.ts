@@ -1,23 +1,16 @@
+import type { OptionSpec } from '../core/options.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
-import type { OptionSpec } from '../core/options.js';
 import { allPackages } from '../core/packages.js';
 import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
+import { MEASURED_FIELDS } from '../results/schema.js';
+import { knownFields, RECORD_KEYS } from '../report/fields.js';
+import { AGGREGATIONS } from '../report/aggregate.js';
+import { zshScript } from './completion-zsh.js';
+import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
 
-/** What a positional argument or an option's value is, for completing it. */
-export type CompletionKind = 'target' | 'instance' | 'package' | 'hook' | 'shell' | 'dir' | 'file' | 'none';
-
-/** A command as completion sees it: the same declarations the parser gets. */
-export interface CompletionCommand {
-  name: string;
-  /** Every option the command accepts (global ones included). */
-  options: readonly OptionSpec[];
-  /** Kinds of its positional arguments; the last one repeats if it is variadic. */
-  positional: readonly CompletionKind[];
-  /** Whether the last positional argument takes several values. */
-  variadic: boolean;
-}
+export type { CompletionCommand, CompletionKind } from './completion-spec.js';
 
 export interface CompletionInput {
   shell: string;
@@ -30,7 +23,7 @@ export interface CompletionInput {
  * exactly what the parser accepts: per-command options, option values with a fixed set of
  * choices, target, instance, package and hook names, and files or directories where a
  * path is expected. Install with `infra completion bash > ~/.local/share/bash-completion/completions/infra`
- * or `source <(infra completion zsh)`.
+ * or `source <(infra completion zsh)` (or, for zsh, saved as `_infra` in a directory of `$fpath`).
  */
 export async function completion(setup: Setup, _ctx: Context, { shell, commands }: CompletionInput): Promise<void> {
   process.stdout.write(completionScript(setup, shell, commands));
@@ -43,15 +36,25 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
     instance: [...setup.instances.keys()].join(' '),
     package: packageIdents(setup).join(' '),
     hook: Object.keys(HOOK_NAMES).join(' '),
+    field: fieldNames(setup).join(' '),
+    aggregation: Object.keys(AGGREGATIONS).join(' '),
     shell: 'bash zsh',
     dir: '',
     file: '',
     none: '',
   };
-  const body = bashFunction(commands, words);
-  if (shell === 'bash') return `# bash completion for infra\n${body}complete -F _infra infra\n`;
-  // zsh runs the same function through its bash-completion emulation
-  return `#compdef infra\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -F _infra infra\n`;
+  if (shell === 'zsh') return zshScript(commands, words);
+  return `# bash completion for infra\n${bashFunction(commands, words)}complete -F _infra infra\n`;
+}
+
+/**
+ * Fields `-f`, `--groupby` and `--higher-is-better` take: the measured ones, the record's keys
+ * and what the project's targets report. (`-f` also takes `FIELD:AGGREGATION`; the field is
+ * what is completed.)
+ */
+function fieldNames(setup: Setup): string[] {
+  const fields = [...setup.targets.values()].flatMap((t) => [...knownFields(t, []).keys()]);
+  return [...new Set([...Object.keys(MEASURED_FIELDS), ...Object.keys(RECORD_KEYS), ...fields])];
 }
 
 function packageIdents(setup: Setup): string[] {
@@ -60,18 +63,6 @@ function packageIdents(setup: Setup): string[] {
   } catch {
     return []; // e.g. a dependency cycle: reported by the commands that build
   }
-}
-
-/** What a value of this option is: from its choices, or from the name of its value. */
-function valueKind(spec: OptionSpec, command: string): CompletionKind | string[] | undefined {
-  const value = /[<[]([^>\]]*)[>\]]/.exec(spec.flags)?.[1]?.replace(/\.\.\.$/, '');
-  if (value === undefined) return undefined; // a flag without a value
-  if (spec.choices) return [...spec.choices];
-  if (command === 'clean' && value === 'names') return 'target';
-  if (command === 'clean' && value === 'idents') return 'package';
-  if (/^(rundir|dir|directory)$/.test(value)) return 'dir';
-  if (/^(file|path|outfile)$/.test(value)) return 'file';
-  return 'none';
 }
 
 function positionalKind(spec: string): CompletionKind {
@@ -96,8 +87,6 @@ export function positionalKinds(args: ReadonlyArray<{ spec: string }> | undefine
   return { positional: specs.map((a) => positionalKind(a.spec)), variadic: specs.some((a) => a.spec.includes('...')) };
 }
 
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, string>): string {
   if (Array.isArray(kind)) return `COMPREPLY=( $(compgen -W ${sh(kind.join(' '))} -- "$cur") )`;
   if (kind === 'dir') return 'COMPREPLY=( $(compgen -d -- "$cur") )';
@@ -107,10 +96,7 @@ function compgen(kind: CompletionKind | string[], words: Record<CompletionKind, 
 }
 
 function bashFunction(commands: readonly CompletionCommand[], words: Record<CompletionKind, string>): string {
-  const globals =
-    commands[0]?.options.filter((o) => o.flags.includes('--setup') || /^-[vqj],/.test(o.flags) || o.flags.startsWith('--source-mirror')) ??
-    [];
-  const flagsOf = (specs: readonly OptionSpec[]) => specs.flatMap((s) => s.flags.split(/[ ,|]+/).filter((f) => f.startsWith('-')));
+  const globals = globalOptions(commands);
   const takesValue = (specs: readonly OptionSpec[]) => flagsOf(specs.filter((s) => /[<[]/.test(s.flags)));
   const lines: string[] = [];
   lines.push('_infra() {');

@@ -88,6 +88,7 @@ export class BuildStamp {
     return changes;
   }
 
+  /** Whether the recorded build matches the current configuration and inputs. */
   isUpToDate(): boolean {
     return this.changes().length === 0;
   }

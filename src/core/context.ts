@@ -28,6 +28,7 @@ export interface ContextPaths {
 /** A hook is called once per binary a target reports through `binaryPaths`. */
 export type Hook = (ctx: Context, binaryPath: string) => void | Promise<void>;
 
+/** Functions run before and after builds and runs (see {@link Context.hooks}). */
 export interface ContextHooks {
   preBuild: Hook[];
   postBuild: Hook[];

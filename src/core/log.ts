@@ -2,11 +2,12 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pc from 'picocolors';
 
+/** How important a message is; a logger shows those at or above its threshold. */
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
 
 /**
- * Progress and diagnostics go to stderr (coloured as {@link useColor} says);
+ * Progress and diagnostics go to stderr (coloured where colour is wanted: NO_COLOR, FORCE_COLOR, a terminal);
  * every message, whatever the verbosity, also goes to the invocation's debug log file.
  */
 export class Logger {
@@ -19,15 +20,19 @@ export class Logger {
     this.colors = pc.createColors(useColor(stream));
   }
 
+  /** Details for finding a problem: shown with `-v`, always in the debug log. */
   debug(msg: string): void {
     this.emit('debug', msg);
   }
+  /** What is being done (hidden with `-q`). */
   info(msg: string): void {
     this.emit('info', msg);
   }
+  /** Something the user should know that does not stop the command. */
   warning(msg: string): void {
     this.emit('warning', msg);
   }
+  /** Something that failed. */
   error(msg: string): void {
     this.emit('error', msg);
   }
@@ -42,6 +47,7 @@ export class Logger {
     }
   }
 
+  /** Also writes every message, debug ones included, to this file. */
   setDebugLogFile(path: string): void {
     mkdirSync(dirname(path), { recursive: true });
     this.debugLogFile = path;

@@ -17,7 +17,9 @@ export interface OptionSpec {
   parse?: (value: string, previous: any) => unknown;
 }
 
+/** What targets and instances declare their command-line options with. */
 export interface ArgParser {
+  /** Declares an option: commander-style `flags` (`--size <n>`), its help text, and choices, default or parser. */
   option(flags: string, description: string, extra?: Omit<OptionSpec, 'flags' | 'description'>): ArgParser;
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import type { Context } from './context.js';
 
+/** Options of {@link writeOutput}. */
 export interface WriteOutputOptions {
   /** Leave the file alone (and its modification time too) when it already has this content. */
   ifChanged?: boolean;

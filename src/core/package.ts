@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Context } from './context.js';
 import type { ArgParser } from './options.js';
 
+/** A value, or a promise of one. */
 export type Awaitable<T> = T | Promise<T>;
 
 /** One option of `infra pkg-config PACKAGE`: `--prefix` prints the install prefix. */
 export interface PkgConfigOption {
   option: string;
   description: string;
+  /** What the option prints: a list is printed shell-quoted; a function is called only when asked. */
   value: string | readonly string[] | (() => Awaitable<string | readonly string[]>);
 }
 
@@ -33,11 +35,17 @@ export abstract class Package {
     return [];
   }
 
+  /** Whether the sources are present (a package with nothing to fetch says true). */
   abstract isFetched(ctx: Context): Awaitable<boolean>;
+  /** Gets the sources (download, unpack, patch). */
   abstract fetch(ctx: Context): Awaitable<void>;
+  /** Whether the build is current (then {@link build} is skipped). */
   abstract isBuilt(ctx: Context): Awaitable<boolean>;
+  /** Builds, outside the install directory. */
   abstract build(ctx: Context): Awaitable<void>;
+  /** Whether the install is current (then fetching and building are skipped). */
   abstract isInstalled(ctx: Context): Awaitable<boolean>;
+  /** Installs into `path(ctx, 'install')`, which starts empty. */
   abstract install(ctx: Context): Awaitable<void>;
 
   /** True when there is nothing to clean. */
@@ -74,6 +82,7 @@ export abstract class Package {
   /** Extra options for `pkg-build` (rarely needed). */
   addBuildArgs(_parser: ArgParser): void {}
 
+  /** The identifier (see {@link ident}). */
   toString(): string {
     return this.ident();
   }

@@ -14,6 +14,7 @@ export const REPORT_PREFIX = '[setup-report]';
 /** The block the Python original appends to a log to cache what it parsed from it. */
 export const CACHED_BLOCK = 'cached';
 
+/** One block of results a program printed (see {@link parseReportBlocks}). */
 export interface ReportBlock {
   name: string;
   fields: Record<string, FieldValue>;

@@ -23,6 +23,7 @@ export interface Measurement {
   cgroupPeak?: number;
 }
 
+/** How an execution ended. */
 export type ExecutionStatus = 'ok' | 'failed' | 'crashed' | 'timeout' | 'error';
 
 /** The outcome of one execution, before the target's check is applied. */
@@ -102,5 +103,6 @@ export interface BenchmarkRun {
  * writes the record; the target only describes what to run.
  */
 export interface Runner {
+  /** Queues one benchmark execution (repeated for the run's iterations). */
   submit(ctx: Context, run: BenchmarkRun): void;
 }

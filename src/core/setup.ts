@@ -12,7 +12,9 @@ import type { Target } from './target.js';
 export interface Command {
   readonly name: string;
   readonly description: string;
+  /** Declares the command's options. */
   addArgs?(parser: ArgParser): void;
+  /** Runs the command (its option values are in `ctx.args`). */
   run(ctx: Context, setup: Setup): Awaitable<void>;
 }
 
@@ -37,27 +39,32 @@ export class Setup {
     this.root = dirname(this.setupPath);
   }
 
+  /** Registers a target (listed in registration order). */
   addTarget(target: Target): this {
     register('target', this.targets, target.name, target);
     return this;
   }
 
+  /** Registers an instance (listed in registration order). */
   addInstance(instance: Instance): this {
     register('instance', this.instances, instance.name, instance);
     return this;
   }
 
+  /** Registers a command of the project's own (`infra NAME`). */
   addCommand(command: Command): this {
     register('command', this.commands, command.name, command);
     return this;
   }
 
+  /** The target of that name; an unknown name is an error with the valid names. */
   getTarget(name: string): Target {
     const t = this.targets.get(name);
     if (!t) throw unknownName('target', name, this.targets.keys());
     return t;
   }
 
+  /** The instance of that name; an unknown name is an error with the valid names. */
   getInstance(name: string): Instance {
     const i = this.instances.get(name);
     if (!i) throw unknownName('instance', name, this.instances.keys());

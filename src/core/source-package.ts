@@ -135,6 +135,7 @@ export abstract class SourcePackage extends Package {
     return [];
   }
 
+  /** Where the sources are unpacked (`src`), built (`obj`) and installed (`prefix`), under build/packages/<ident>. */
   dirs(ctx: Context): SourceDirs {
     return { src: this.path(ctx, 'src'), obj: this.path(ctx, 'obj'), prefix: this.path(ctx, 'install') };
   }
@@ -192,11 +193,13 @@ export abstract class SourcePackage extends Package {
     return `${h.digest('hex')}\n`;
   }
 
+  /** Unpacked and patched from the pinned archive and the current patches. */
   isFetched(ctx: Context): boolean {
     const stamp = join(this.dirs(ctx).src, '.infra-fetched');
     return existsSync(stamp) && readFileSync(stamp, 'utf8') === this.fetchStamp(ctx);
   }
 
+  /** Downloads (or takes from a source mirror) the archive, checks its sha256, unpacks and patches it. */
   async fetch(ctx: Context): Promise<void> {
     const patches = this.patchFiles(ctx);
     for (const p of patches) if (!existsSync(p)) throw new UserError(`${this.ident()}: patch not found: ${p}`);
@@ -216,10 +219,12 @@ export abstract class SourcePackage extends Package {
     writeOutput(ctx, join(src, '.infra-fetched'), this.fetchStamp(ctx));
   }
 
+  /** Built out of tree in `obj` since the sources were last unpacked. */
   isBuilt(ctx: Context): boolean {
     return existsSync(join(this.dirs(ctx).obj, '.infra-built'));
   }
 
+  /** Builds out of tree in `obj` (see {@link compile}). */
   async build(ctx: Context): Promise<void> {
     const dirs = this.dirs(ctx);
     removePath(ctx, join(dirs.obj, '.infra-built'));
@@ -235,6 +240,7 @@ export abstract class SourcePackage extends Package {
     return this.installedFiles().every((f) => existsSync(this.prefix(ctx, f)));
   }
 
+  /** Installs into a staging directory, then renames it over `install`: never half installed. */
   async install(ctx: Context): Promise<void> {
     const dirs = this.dirs(ctx);
     const staging = this.path(ctx, 'install.staging');

@@ -71,7 +71,9 @@ export abstract class Target {
     return join(ctx.paths.targets, this.name, ...sub);
   }
 
+  /** Whether the target's sources are present (true for one that has none to fetch). */
   abstract isFetched(ctx: Context): Awaitable<boolean>;
+  /** Gets the sources (from a pinned archive, a copy of the user's files...). */
   abstract fetch(ctx: Context): Awaitable<void>;
 
   /** Builds the target with the configuration the instance put in `ctx`. */
@@ -94,10 +96,12 @@ export abstract class Target {
     return blockFields(outfile);
   }
 
+  /** True when there is nothing to clean. */
   isClean(ctx: Context): Awaitable<boolean> {
     return !existsSync(this.path(ctx));
   }
 
+  /** Removes everything the target generated (build/targets/<name>). */
   async clean(ctx: Context): Promise<void> {
     await rm(this.path(ctx), { recursive: true, force: true });
   }

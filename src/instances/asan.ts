@@ -15,6 +15,7 @@ import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
 import { asanRuntimeOptions, setRunOptions } from './sanitizer-options.js';
 
+/** Options of {@link ASan}. */
 export interface ASanOptions {
   /** Temporal safety: false sets the quarantine to 0 (use-after-free goes undetected). Default true. */
   temporal?: boolean;

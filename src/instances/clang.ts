@@ -14,8 +14,10 @@ import {
 import { Gperftools } from '../packages/gperftools.js';
 import type { LLVM } from '../packages/llvm.js';
 
+/** The allocator programs are linked with: the C library's, or tcmalloc (see {@link Gperftools}). */
 export type Allocator = 'system' | 'tcmalloc';
 
+/** Options of {@link Clang}. */
 export interface ClangOptions {
   /** `-O` level; default 2. */
   optlevel?: OptLevel;

@@ -13,9 +13,11 @@ import {
 } from '../api.js';
 import { asanRuntimeOptions, ubsanRuntimeOptions } from './sanitizer-options.js';
 
+/** The sanitizers gcc can add (`-fsanitize=<name>`). */
 export type GccSanitizer = 'address' | 'undefined' | 'thread' | 'leak';
 const SANITIZER_NAMES: Record<GccSanitizer, string> = { address: 'asan', undefined: 'ubsan', thread: 'tsan', leak: 'lsan' };
 
+/** Options of {@link Gcc}. */
 export interface GccOptions {
   /** `-O` level; default 2. */
   optlevel?: OptLevel;

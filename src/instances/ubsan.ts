@@ -15,6 +15,7 @@ import type { LLVM } from '../packages/llvm.js';
 import { configureClang } from './clang.js';
 import { ubsanRuntimeOptions } from './sanitizer-options.js';
 
+/** Options of {@link UBSan}. */
 export interface UBSanOptions {
   /** Check groups or single checks for `-fsanitize=`; default `['undefined']`. */
   checks?: string[];

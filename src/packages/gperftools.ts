@@ -129,12 +129,14 @@ export class Gperftools extends Package {
     const libdir = this.libdir(ctx) ?? '';
     return [
       { option: '--libdir', description: 'directory of libtcmalloc.so', value: libdir },
-      ...(this.source ? [{ option: '--cflags', description: 'include flags', value: this.source.cflags(ctx) }] : []),
+      // the system's headers are on the compiler's default path
+      { option: '--cflags', description: 'include flags', value: this.source ? this.source.cflags(ctx) : [] },
       {
         option: '--ldflags',
         description: 'flags that link tcmalloc',
         value: libdir ? [`-L${libdir}`, `-Wl,-rpath,${libdir}`, '-ltcmalloc'] : [],
       },
+      { option: '--libs', description: 'the library to link', value: ['-ltcmalloc'] },
       ...super.pkgConfigOptions(ctx),
     ];
   }

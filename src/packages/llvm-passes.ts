@@ -1,36 +1,29 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import {
-  type CompileUnit,
-  type Context,
-  inParallel,
-  makeDirectory,
-  Package,
-  packageFile,
-  type PkgConfigOption,
-  run,
-  unitInputs,
-  upToDate,
-  UserError,
-  writeOutput,
-  checkOptions,
-} from '../api.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Context, UserError, checkOptions, type Package } from '../api.js';
 import type { LLVM } from './llvm.js';
+import { BuiltinLLVMPasses } from './llvm-passes-builtin.js';
+import { cppSources, PASSES_DIR, PassPlugin } from './llvm-passes-plugin.js';
 
-/** The framework's pass sources and headers (passes/ next to src/ or dist/). */
-export const PASSES_DIR = packageFile('passes');
+export { PASSES_DIR, type PassesConfigureOptions } from './llvm-passes-plugin.js';
 
 /** Compiler wrappers of the sizeof-types pass, for C and C++ (see {@link LLVMPasses.useSizeofTypes}). */
 export const SIZEOF_TYPES_CC = join(PASSES_DIR, 'sizeof-types', 'sizeof-cc.mjs');
+/** The C++ compiler wrapper of the sizeof-types pass. */
 export const SIZEOF_TYPES_CXX = join(PASSES_DIR, 'sizeof-types', 'sizeof-cxx.mjs');
 
+/** Options of {@link LLVMPasses}. */
 export interface LLVMPassesOptions {
   /** Directory with the pass sources (`*.cpp`, headers beside them); relative to the setup's root. */
   srcdir: string;
   /** Identifier suffix: the package is `llvm-passes-<name>`. */
   name: string;
-  /** Also compile the built-in passes (dump-ir, custominline, ...) into the plugin. Default false. */
+  /**
+   * Also put the built-in passes (dump-ir, custominline, sizeof-types, ...) into the plugin:
+   * the package then depends on {@link BuiltinLLVMPasses} for the same LLVM and links its
+   * static library whole, and the pass sources may include the built-in headers
+   * (`builtin/Common.h`, `builtin/SizeofTypes.h`). Default false.
+   */
   useBuiltins?: boolean;
   /** Compile with `-O0 -g` instead of `-O2 -g`. Default false. */
   debug?: boolean;
@@ -38,17 +31,8 @@ export interface LLVMPassesOptions {
   cxxflags?: string[];
 }
 
-export interface PassesConfigureOptions {
-  /** Load the plugin in clang (`-fpass-plugin`, see {@link LLVMPasses.configure}). Default true. */
-  compileTime?: boolean;
-  /** Load the plugin in lld during full LTO (implies `-flto -fuse-ld=lld`). Default false. */
-  linkTime?: boolean;
-}
-
 /** Extension points where selected passes run (see {@link LLVMPasses.runPasses}). */
 export type PassPoint = 'start' | 'last' | 'lto';
-
-type Unit = CompileUnit;
 
 /**
  * A set of LLVM passes compiled into one new-pass-manager plugin, `install/libpasses.so`,
@@ -58,20 +42,23 @@ type Unit = CompileUnit;
  *
  * Pass sources register their passes with `INFRA_MODULE_PASS("name", Class)` from
  * `infra/Registry.h`; the plugin then knows them for `opt -passes=name` and for
- * {@link runPasses}. Identifier: `llvm-passes-<name>`.
+ * {@link runPasses}. With `useBuiltins` the built-in passes are linked in from
+ * {@link BuiltinLLVMPasses} (a dependency). Identifier: `llvm-passes-<name>`.
  */
-export class LLVMPasses extends Package {
-  readonly llvm: LLVM;
+export class LLVMPasses extends PassPlugin {
   readonly options: Required<LLVMPassesOptions>;
+  /** The built-in passes linked into the plugin, when `useBuiltins` is set. */
+  readonly builtins: BuiltinLLVMPasses | undefined;
 
   constructor(llvm: LLVM, options: LLVMPassesOptions) {
-    super();
     checkOptions('LLVMPasses', options, { srcdir: true, name: true, useBuiltins: true, debug: true, cxxflags: true });
     if (!/^[A-Za-z0-9._-]+$/.test(options.name)) {
       throw new UserError(`LLVMPasses: name must be letters, digits, '.', '_' or '-', got '${options.name}'`);
     }
-    this.llvm = llvm;
-    this.options = { useBuiltins: false, debug: false, cxxflags: [], ...options };
+    const all = { useBuiltins: false, debug: false, cxxflags: [], ...options };
+    super(llvm, { debug: all.debug, cxxflags: all.cxxflags });
+    this.options = all;
+    this.builtins = all.useBuiltins ? new BuiltinLLVMPasses(llvm) : undefined;
   }
 
   ident(): string {
@@ -79,7 +66,7 @@ export class LLVMPasses extends Package {
   }
 
   override dependencies(): Package[] {
-    return [this.llvm];
+    return this.builtins ? [this.llvm, this.builtins] : [this.llvm];
   }
 
   /** The user's pass source directory, absolute. */
@@ -87,67 +74,22 @@ export class LLVMPasses extends Package {
     return resolve(ctx.paths.root, this.options.srcdir);
   }
 
-  /** The plugin: build/packages/llvm-passes-<name>/install/libpasses.so. */
-  pluginPath(ctx: Context): string {
-    return this.path(ctx, 'install', 'libpasses.so');
-  }
-
-  /** build/packages/llvm-passes-<name>/obj (objects and dependency files). */
-  objdir(ctx: Context): string {
-    return this.path(ctx, 'obj');
-  }
-
   /** Include flags for pass sources (framework headers such as infra/Registry.h, builtin/Common.h). */
   includeFlags(ctx: Context): string[] {
     return [`-I${join(PASSES_DIR, 'include')}`, `-I${this.srcdir(ctx)}`];
   }
 
-  /** CFLAGS for runtime libraries that use pass features (NOINSTRUMENT, DEBUG_MODULE_NAME). */
-  runtimeCflags(_ctx?: Context): string[] {
-    return [`-I${join(PASSES_DIR, 'runtime-include')}`];
-  }
-
-  private units(ctx: Context): Unit[] {
+  protected sourceGroups(ctx: Context): Array<[string, string[]]> {
     const src = this.srcdir(ctx);
     if (!existsSync(src)) throw new UserError(`LLVM pass sources not found: ${src} (srcdir of ${this.ident()})`);
-    const list = (dir: string) =>
-      readdirSync(dir)
-        .filter((f) => f.endsWith('.cpp'))
-        .sort()
-        .map((f) => join(dir, f));
-    const groups: Array<[string, string[]]> = [
-      ['plugin', list(join(PASSES_DIR, 'plugin'))],
-      ['user', list(src)],
-      ...(this.options.useBuiltins ? [['builtin', list(join(PASSES_DIR, 'builtin'))] as [string, string[]]] : []),
-    ];
-    return groups.flatMap(([sub, files]) =>
-      files.map((source) => ({ source, object: join(this.objdir(ctx), sub, basename(source, '.cpp') + '.o') })),
-    );
-  }
-
-  /** `llvm-config --cxxflags` of the chosen LLVM, plus our own flags. */
-  private async compileFlags(ctx: Context): Promise<string[]> {
-    const cfg = await run(ctx, [this.llvm.tool(ctx, 'llvm-config'), '--cxxflags'], { silent: true });
     return [
-      ...cfg.stdout.trim().split(/\s+/).filter(Boolean),
-      '-fPIC',
-      ...(this.options.debug ? ['-O0', '-g'] : ['-O2', '-g']),
-      ...this.includeFlags(ctx),
-      ...this.options.cxxflags,
+      ['plugin', cppSources(join(PASSES_DIR, 'plugin'))],
+      ['user', cppSources(src)],
     ];
   }
 
-  private stamp(flags: string[], units: Unit[]): string {
-    return createHash('sha256')
-      .update(JSON.stringify({ flags, objects: units.map((u) => u.object), llvm: this.llvm.ident() }))
-      .digest('hex');
-  }
-
-  /** Objects whose source, headers or flags changed since they were compiled. */
-  staleUnits(ctx: Context, units: Unit[], stamp: string): Unit[] {
-    const stampFile = join(this.objdir(ctx), 'flags.sha256');
-    const sameFlags = existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp;
-    return units.filter((u) => !sameFlags || !upToDate(u.object, unitInputs(u)));
+  protected override linkArchives(ctx: Context): string[] {
+    return this.builtins ? [this.builtins.archivePath(ctx)] : [];
   }
 
   isFetched(ctx: Context): boolean {
@@ -158,84 +100,14 @@ export class LLVMPasses extends Package {
     throw new UserError(`LLVM pass sources not found: ${this.srcdir(ctx)} (srcdir of ${this.ident()})`);
   }
 
-  /** Built when the linked plugin in obj/ is newer than every object's inputs. */
-  isBuilt(ctx: Context): boolean {
-    return this.isCurrent(ctx, join(this.objdir(ctx), 'libpasses.so'));
-  }
-
-  isInstalled(ctx: Context): boolean {
-    return this.isCurrent(ctx, this.pluginPath(ctx));
-  }
-
-  private isCurrent(ctx: Context, so: string): boolean {
-    if (!existsSync(so) || !existsSync(this.srcdir(ctx))) return false;
-    const units = this.units(ctx);
-    // a removed source file changes the list of objects linked into the plugin
-    const listFile = join(this.objdir(ctx), 'objects.txt');
-    if (!existsSync(listFile) || readFileSync(listFile, 'utf8') !== objectList(units)) return false;
-    // a new source file (no object yet) or a changed source/header makes the plugin stale
-    return units.every((u) => upToDate(u.object, unitInputs(u)) && upToDate(so, [u.object]));
-  }
-
-  async build(ctx: Context): Promise<void> {
-    const units = this.units(ctx);
-    const flags = await this.compileFlags(ctx);
-    const stamp = this.stamp(flags, units);
-    const stale = this.staleUnits(ctx, units, stamp);
-    const cxx = this.llvm.tool(ctx, 'clang++');
-    await inParallel(ctx.jobs, stale, async (u) => {
-      makeDirectory(ctx, dirname(u.object));
-      ctx.log.info(`compiling ${basename(u.source)} (${this.ident()})`);
-      await run(ctx, [cxx, ...flags, '-MMD', '-MF', u.object.replace(/\.o$/, '.d'), '-c', u.source, '-o', u.object]);
-    });
-    const so = join(this.objdir(ctx), 'libpasses.so');
-    const listFile = join(this.objdir(ctx), 'objects.txt');
-    const relink = !existsSync(listFile) || readFileSync(listFile, 'utf8') !== objectList(units);
-    if (stale.length > 0 || relink || !existsSync(so)) {
-      const ldflags = (await run(ctx, [this.llvm.tool(ctx, 'llvm-config'), '--ldflags'], { silent: true })).stdout
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean);
-      ctx.log.info(`linking ${this.ident()}/libpasses.so`);
-      await run(ctx, [cxx, '-shared', '-fPIC', ...units.map((u) => u.object), '-o', so, ...ldflags]);
+  override async build(ctx: Context): Promise<void> {
+    if (this.builtins && !existsSync(this.builtins.archivePath(ctx))) {
+      throw new UserError(
+        `${this.ident()} links the built-in passes, but ${this.builtins.ident()} is not installed: ` +
+          `build it first (infra pkg-build ${this.builtins.ident()}), or build through a target or instance that depends on ${this.ident()}`,
+      );
     }
-    writeOutput(ctx, join(this.objdir(ctx), 'flags.sha256'), stamp + '\n');
-    writeOutput(ctx, join(this.objdir(ctx), 'objects.txt'), objectList(units));
-  }
-
-  async install(ctx: Context): Promise<void> {
-    const dest = this.pluginPath(ctx);
-    if (ctx.dryRun) {
-      process.stdout.write(`install ${join(this.objdir(ctx), 'libpasses.so')} -> ${dest}\n`);
-      return;
-    }
-    mkdirSync(join(dest, '..'), { recursive: true });
-    // copy then rename, so a compiler that has the old plugin loaded keeps a valid file
-    copyFileSync(join(this.objdir(ctx), 'libpasses.so'), dest + '.tmp');
-    renameSync(dest + '.tmp', dest);
-  }
-
-  /**
-   * Loads the plugin: at compile time in cflags/cxxflags, as one group
-   * `-fpass-plugin=<so> -Xclang=-load -Xclang=<so>`; at link time
-   * `-flto -fuse-ld=lld -Wl,--load-pass-plugin=<so>` (full LTO, so the linker sees all code).
-   *
-   * `-fpass-plugin` makes clang run the plugin's passes; `-Xclang=-load` makes the compiler
-   * proper (`clang -cc1`) load it before it parses LLVM options, so the options the plugin
-   * defines are known there (clang 19 parses `-mllvm` before loading `-fpass-plugin` plugins).
-   * The joined `-Xclang=` form keeps each flag one word, which libtool passes on unchanged (it
-   * would take a separate `-load` for a library).
-   */
-  configure(ctx: Context, options: PassesConfigureOptions = {}): void {
-    const so = this.pluginPath(ctx);
-    // a rebuilt plugin changes what the compiler emits, so targets rebuild when it changes
-    if (!ctx.buildInputs.includes(so)) ctx.buildInputs.push(so);
-    if (options.compileTime ?? true) ctx.addCFlag(`-fpass-plugin=${so}`, '-Xclang=-load', `-Xclang=${so}`);
-    if (options.linkTime) {
-      ctx.addCFlag('-flto');
-      for (const f of ['-flto', '-fuse-ld=lld', `-Wl,--load-pass-plugin=${so}`]) if (!ctx.ldflags.includes(f)) ctx.ldflags.push(f);
-      ctx.addLibLdflag('-flto');
-    }
+    await super.build(ctx);
   }
 
   /**
@@ -289,18 +161,4 @@ export class LLVMPasses extends Package {
     // the wrappers decide what the pass sees (the side table of sizeof types)
     for (const f of [SIZEOF_TYPES_CC, SIZEOF_TYPES_CXX]) if (!ctx.buildInputs.includes(f)) ctx.buildInputs.push(f);
   }
-
-  override pkgConfigOptions(ctx: Context): PkgConfigOption[] {
-    return [
-      { option: '--plugin', description: 'path of libpasses.so', value: this.pluginPath(ctx) },
-      { option: '--cxxflags', description: 'include flags for pass sources', value: this.includeFlags(ctx) },
-      { option: '--runtime-cflags', description: 'flags for runtime libraries using pass helpers', value: this.runtimeCflags(ctx) },
-      { option: '--objdir', description: 'build directory (objects, dependency files)', value: this.objdir(ctx) },
-      ...super.pkgConfigOptions(ctx),
-    ];
-  }
-}
-
-function objectList(units: Unit[]): string {
-  return units.map((u) => u.object + '\n').join('');
 }

@@ -14,6 +14,7 @@ import {
   checkOptions,
 } from '../api.js';
 
+/** Options of {@link LLVM.configure}. */
 export interface LLVMConfigureOptions {
   /** Link with lld (`-fuse-ld=lld`), needed for LTO with pass plugins. Default false. */
   lld?: boolean;
@@ -111,6 +112,7 @@ export abstract class LLVM extends Package {
   }
 }
 
+/** Options of {@link LLVM.installed}. */
 export interface LLVMInstalledOptions {
   /** Major version of the distribution package, e.g. `'22'` for clang-22. */
   version: string;
@@ -192,6 +194,7 @@ class InstalledLLVM extends LLVM {
   }
 }
 
+/** Options of {@link LLVM.fromSource}. */
 export interface LLVMSourceOptions {
   /** Full release version, e.g. `22.1.8`. */
   version: string;

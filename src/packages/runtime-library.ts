@@ -15,6 +15,7 @@ import {
 } from '../api.js';
 import type { LLVM } from './llvm.js';
 
+/** Options of {@link RuntimeLibrary}. */
 export interface RuntimeLibraryOptions {
   /** Library name: the package is `runtime-<name>` and builds `lib<name>.a`. */
   name: string;
@@ -58,6 +59,7 @@ export class RuntimeLibrary extends Package {
     return this.options.llvm ? [this.options.llvm] : [];
   }
 
+  /** The library's source directory, absolute. */
   srcdir(ctx: Context): string {
     return resolve(ctx.paths.root, this.options.srcdir);
   }

@@ -68,6 +68,7 @@ export interface WorkloadPlan {
   check: (result: ExecutionResult, ctx: Context) => Awaitable<CheckOutcome | void>;
 }
 
+/** What a workload is, as a target declares it. */
 export interface WorkloadDescription {
   /** Short name; the benchmark is called `<program>.<workload>`. */
   name: string;
@@ -94,6 +95,7 @@ export interface ProgramDescription {
   workloads: WorkloadDescription[];
 }
 
+/** Options of {@link ProgramSuite}. */
 export interface ProgramSuiteOptions {
   /** Target name on the command line. */
   name: string;

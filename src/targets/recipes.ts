@@ -85,6 +85,7 @@ export type BuildRecipe = RecipeSteps &
     | {
         /** A build function of your own, for build systems no other kind covers. */
         kind: 'custom';
+        /** Builds the program in the environment the recipe gives. */
         build: (env: RecipeEnv) => Awaitable<void>;
         /**
          * What the function does, as data (a version string or an object of its settings):

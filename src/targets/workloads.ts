@@ -127,6 +127,7 @@ export async function textInput(env: WorkloadEnv, bytes: number, seed: number): 
 /** How a compressor turns one file into another: argv and the file it writes. */
 export type FileCommand = (bin: Record<string, string>, input: string) => { argv: string[]; output: string };
 
+/** Options of {@link compressorWorkloads}. */
 export interface CompressorOptions {
   /** Input size in bytes per run size. */
   bytes: SizeValues<number>;
@@ -247,6 +248,7 @@ async function sameDigest(file: string, expected: string, _result: ExecutionResu
   return undefined;
 }
 
+/** Options of {@link expectedOutputWorkload}. */
 export interface ExpectedOutputOptions {
   name: string;
   description: string;

@@ -9,6 +9,7 @@ import { run } from '../exec/run.js';
 import { removeAbandoned } from './download.js';
 import { requireProgram } from './programs.js';
 
+/** Options of {@link extractArchive}. */
 export interface ExtractOptions {
   /** Leading path components dropped from every entry, like `tar --strip-components`. Default 0. */
   stripComponents?: number;

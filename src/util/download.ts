@@ -12,6 +12,7 @@ import { processExists } from './process.js';
 import { interruptSignal, isInterrupted, throwIfInterrupted } from '../exec/interrupt.js';
 import { httpGet, TransientHttpError } from './http.js';
 
+/** Options of {@link download}. */
 export interface DownloadOptions {
   /**
    * Expected SHA-256 of the file (64 hex digits). Required: pass `null` together with
@@ -26,9 +27,9 @@ export interface DownloadOptions {
   insecure?: boolean;
   /** Expected size in bytes, when known: mirror files of another size are not even hashed. */
   size?: number;
-  /** Give up a transfer that sends nothing for this many seconds (default {@link DEFAULT_STALL_SECONDS}). */
+  /** Give up a transfer that sends nothing for this many seconds (default 30). */
   stallSeconds?: number;
-  /** Attempts after a transient failure (network, stall, HTTP 408/429/5xx; default {@link DEFAULT_RETRIES}). */
+  /** Attempts after a transient failure (network, stall, HTTP 408/429/5xx; default 3). */
   retries?: number;
 }
 

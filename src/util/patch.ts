@@ -7,6 +7,7 @@ import { run } from '../exec/run.js';
 import { sha256File } from './hash.js';
 import { requireProgram } from './programs.js';
 
+/** Options of {@link applyPatch}. */
 export interface PatchOptions {
   /** Directory the patch applies to; the stamp file is kept here too. */
   cwd: string;

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { qjoin } from '../../api.js';
 import { programFiles, type JulietTestCase } from './testcases.js';
 
+/** The compilers and flags a Juliet build uses. */
 export interface Toolchain {
   cc: string;
   cxx: string;

@@ -32,6 +32,7 @@ import { julietMakefile, MAIN_SOURCE, RUN_SCRIPT, STDIN_TEXT, type Toolchain } f
 import { classifyEnding, verdictOf } from './outcome.js';
 import { julietReportTable, type JulietRunDescription, type SelectionCount } from './summary.js';
 
+/** Options of {@link Juliet}. */
 export interface JulietOptions {
   /**
    * The Juliet Test Suite for C/C++: the directory holding `testcases/` and `testcasesupport/`,
@@ -47,6 +48,7 @@ export interface JulietOptions {
   timeout?: number;
 }
 
+/** Which variant of a Juliet test case: the flawed one or the fixed one. */
 export type JulietKind = 'good' | 'bad';
 
 /** Sanitizer run-time option variables recorded with each execution (those of the instance's sanitizers). */
@@ -229,6 +231,7 @@ export class Juliet extends Target {
     return new BuildStamp(ctx, join(this.binDir(ctx, instance), '.stamp'), config);
   }
 
+  /** The path of a test case's built program for an instance. */
   binary(ctx: Context, instance: string, tc: JulietTestCase, kind: JulietKind): string {
     return join(this.binDir(ctx, instance), kind, tc.name);
   }

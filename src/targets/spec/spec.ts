@@ -27,6 +27,7 @@ import { CPU2006, CPU2017, type SpecVersion } from './versions.js';
 
 export type { SpecSourceType } from './install.js';
 
+/** Options of the SPEC CPU targets. */
 export interface SpecOptions {
   /** Where SPEC is: an installed SPEC directory, or an ISO's contents (see `sourceType`). */
   source: string;

@@ -7,6 +7,7 @@
 
 export type SpecLanguage = 'c' | 'cpp' | 'fortran';
 
+/** One SPEC CPU benchmark. */
 export interface SpecBenchmark {
   /** Full name, e.g. `401.bzip2`. */
   name: string;
@@ -15,6 +16,7 @@ export interface SpecBenchmark {
   langs: SpecLanguage[];
 }
 
+/** What differs between SPEC CPU versions: benchmarks, sets, directories, portability flags. */
 export interface SpecVersion {
   /** Target name on the command line. */
   target: 'spec2006' | 'spec2017';
@@ -35,7 +37,12 @@ export interface SpecVersion {
   /** The workload name SPEC's log uses for a benchmark at an input size. */
   workload: (b: SpecBenchmark, size: 'test' | 'ref') => string;
   /** Portability flags for all benchmarks (`PORTABILITY`) and per benchmark. */
-  portability: { all: string[]; perBenchmark: Record<string, Partial<Record<'C' | 'CXX' | 'F', (arch: string) => string[]>>> };
+  portability: {
+    /** Flags for every benchmark. */
+    all: string[];
+    /** Flags by benchmark and language, for the architecture. */
+    perBenchmark: Record<string, Partial<Record<'C' | 'CXX' | 'F', (arch: string) => string[]>>>;
+  };
   benchmarks: SpecBenchmark[];
   /** Sets besides the suites, by name. */
   sets: Record<string, string[]>;
@@ -93,6 +100,7 @@ const CPU2006_BENCHMARKS = table([
   ['483.xalancbmk', 'int', 'cpp'],
 ]);
 
+/** SPEC CPU2006: its benchmarks, sets and layout. */
 export const CPU2006: SpecVersion = {
   target: 'spec2006',
   suiteName: 'CPU2006',
@@ -177,6 +185,7 @@ const forBoth = (names: string[], flags: Partial<Record<'C' | 'CXX' | 'F', (arch
     ]),
   );
 
+/** SPEC CPU2017: its benchmarks, sets and layout. */
 export const CPU2017: SpecVersion = {
   target: 'spec2017',
   suiteName: 'CPU2017',
