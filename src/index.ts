@@ -64,6 +64,7 @@ export { LOAD_CLIENTS, type LoadClientName } from './targets/webserver/client.js
 export {
   WebServer,
   SATURATION_THRESHOLD,
+  renderTemplate,
   type WebServerRole,
   type WebServerSettings,
   type ServeSpec,
