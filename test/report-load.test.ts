@@ -115,3 +115,36 @@ test('a real run records the load at its start and end in meta.json', async () =
   if (expected.length) assert.ok(report.stdout.includes(expected.join('; ')), report.stdout);
   else assert.doesNotMatch(report.stdout, /loaded machine/);
 });
+
+test("the run's own CPU time includes its benchmarks', so they are never counted as other load", () => {
+  const spin = String.raw`
+import { Setup, Target, Instance, type Context, type Runner } from 'instrumentation-infra';
+class Spin extends Target {
+  name = 'spin';
+  isFetched() { return true; }
+  fetch() {}
+  build() {}
+  run(ctx: Context, _instance: Instance, runner: Runner) {
+    runner.submit(ctx, { benchmark: 'busy', argv: [process.execPath, '-e', 'const t = Date.now(); while (Date.now() - t < 400) {}'] });
+  }
+}
+class Plain extends Instance { name = 'plain'; }
+const setup = new Setup(import.meta.url);
+setup.addTarget(new Spin());
+setup.addInstance(new Plain());
+await setup.main();
+`;
+  const dir = makeProject({ 'setup.ts': spin }, 'infra-load-own-');
+  const r = runInfra(dir, ['run', 'spin', 'plain', '-i', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  const meta = JSON.parse(readFileSync(join(dir, 'results/last/meta.json'), 'utf8')) as RunMeta;
+  const { start, end } = meta.load!;
+  const records = readFileSync(join(dir, 'results/last/records.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { fields: { utime: number; stime: number } }).fields);
+  const benchmarks = records.reduce((sum, x) => sum + x.utime + x.stime, 0);
+  assert.ok(benchmarks > 0.5, `the benchmarks spun: ${benchmarks} s`);
+  // tick rounding of /proc/self/stat: a few hundredths of a second
+  assert.ok(end!.own! - start.own! >= benchmarks - 0.05, `own ${end!.own! - start.own!} s, benchmarks ${benchmarks} s`);
+});

@@ -153,6 +153,8 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());
+  let closed: Promise<void> | undefined;
+  const closeBackend = () => (closed ??= backend.close());
   try {
     const runner = createRunner({
       runDir: run.results.dir,
@@ -166,6 +168,9 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
     });
     await submitAll(run, runner, pool, progress);
     const summary = await runner.finish();
+    // the helpers are reaped first: until then their benchmarks' CPU time is not yet counted
+    // as this run's, and the end load would count it as other processes'
+    await closeBackend();
     if (summary.path) await recordEndLoad(summary.path, ctx.log);
     if (!pool.isAborted) {
       for (const inst of instances) {
@@ -177,7 +182,7 @@ async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted
   } finally {
     stopWatching();
     await afterRun(ctx, target, contexts);
-    await backend.close();
+    await closeBackend();
   }
 }
 
