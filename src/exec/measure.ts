@@ -137,8 +137,11 @@ export function prepareExecution(spec: MeasureSpec): ExecutionResult | null {
   return existsSync(spec.cwd) ? null : unmeasured(spec, `working directory does not exist: ${spec.cwd}`);
 }
 
-/** An 'error' result: the execution produced no measurement, for `reason`. */
-function unmeasured(spec: MeasureSpec, reason: string): ExecutionResult {
+/**
+ * An 'error' result: the execution produced no measurement, for `reason` (an unreachable node,
+ * a failed submission, a missing working directory...).
+ */
+export function unmeasured(spec: MeasureSpec, reason: string): ExecutionResult {
   return {
     status: 'error',
     exitCode: null,

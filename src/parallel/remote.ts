@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { ExecutionResult } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import { track } from '../exec/children.js';
-import type { MeasureSpec } from '../exec/measure.js';
 
 /**
  * What the remote backends (ssh, slurm, prun) share: error results, option strings, time
@@ -14,18 +12,7 @@ import type { MeasureSpec } from '../exec/measure.js';
  */
 
 /** An execution that produced no measurement (unreachable node, failed submission...). */
-export function errorResult(spec: MeasureSpec, reason: string): ExecutionResult {
-  return {
-    status: 'error',
-    exitCode: null,
-    signal: null,
-    measurement: null,
-    stdoutPath: spec.stdoutPath,
-    stderrPath: spec.stderrPath,
-    cwd: spec.cwd,
-    reason,
-  };
-}
+export { unmeasured as errorResult } from '../exec/measure.js';
 
 /** What a client program (ssh, sbatch, prun...) did. */
 export interface ClientResult {
