@@ -10,19 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeProject, runInfra } from './helpers.ts';
 import { countMarks, openInChromium } from './browser.ts';
+import { NGINX_SETUP } from './webserver-fixtures.js';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
 const shots = process.env.INFRA_SCREENSHOTS ?? join(tmpdir(), 'infra-report-screenshots');
 
-const SETUP = String.raw`
-import { Setup, Gcc, Clang, LLVM, Nginx } from 'instrumentation-infra';
-
-const setup = new Setup(import.meta.url);
-setup.addTarget(new Nginx({ version: '1.22.1' }));
-setup.addInstance(new Gcc({ optlevel: 1 }));
-setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optlevel: 1 }));
-await setup.main();
-`;
+const SETUP = NGINX_SETUP;
 const [GCC, CLANG] = ['gcc-O1', 'clang-O1'];
 const CONNECTIONS = [1, 4, 16];
 let dir = '';

@@ -58,3 +58,14 @@ export function checkLoads(recs: any[], client: string): void {
     assert.equal(f.filesize, 64);
   }
 }
+
+/** A project with nginx 1.22.1 and two instances, gcc -O1 and clang-22 -O1. */
+export const NGINX_SETUP = String.raw`
+import { Setup, Gcc, Clang, LLVM, Nginx } from 'instrumentation-infra';
+
+const setup = new Setup(import.meta.url);
+setup.addTarget(new Nginx({ version: '1.22.1' }));
+setup.addInstance(new Gcc({ optlevel: 1 }));
+setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optlevel: 1 }));
+await setup.main();
+`;

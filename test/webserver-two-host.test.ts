@@ -11,20 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INFRA, REPO, makeProject, runInfra, startInfra } from './helpers.ts';
 import { labUnavailable, makeLab, type Lab } from './netns.ts';
+import { NGINX_SETUP } from './webserver-fixtures.js';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
 const SKIP = labUnavailable() ?? false;
 if (SKIP) process.stderr.write(`# skipping the two-host web server tests: ${SKIP}\n`);
 
-const SETUP = String.raw`
-import { Setup, Gcc, Clang, LLVM, Nginx } from 'instrumentation-infra';
-
-const setup = new Setup(import.meta.url);
-setup.addTarget(new Nginx({ version: '1.22.1' }));
-setup.addInstance(new Gcc({ optlevel: 1 }));
-setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optlevel: 1 }));
-await setup.main();
-`;
+const SETUP = NGINX_SETUP;
 
 const [GCC, CLANG] = ['gcc-O1', 'clang-O1'];
 const PORT = '20391';

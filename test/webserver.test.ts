@@ -13,18 +13,11 @@ import { REPO, makeProject, runInfra } from './helpers.ts';
 import { parseWrkOutput, parseWrkTime, parseWrkBytes, wrkArgv } from '../src/targets/webserver/wrk.ts';
 import { countCpus, parseSamplerOutput, summarize } from '../src/targets/webserver/stats.ts';
 import { fileContent, renderTemplate } from '../src/targets/webserver/webserver.ts';
+import { NGINX_SETUP } from './webserver-fixtures.js';
 
 const MIRROR = process.env.INFRA_SOURCE_MIRROR || join(tmpdir(), 'infra-source-mirror');
 
-const SETUP = String.raw`
-import { Setup, Gcc, Clang, LLVM, Nginx } from 'instrumentation-infra';
-
-const setup = new Setup(import.meta.url);
-setup.addTarget(new Nginx({ version: '1.22.1' }));
-setup.addInstance(new Gcc({ optlevel: 1 }));
-setup.addInstance(new Clang(LLVM.installed({ version: '22' }), { optlevel: 1 }));
-await setup.main();
-`;
+const SETUP = NGINX_SETUP;
 
 const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:20111/file
   1 threads and 8 connections
