@@ -8,10 +8,11 @@
 // Needs the quick start's build (`bash scripts/quickstart.sh` once, or `infra build quickstart
 // clang asan` in examples/quickstart) and hyperfine. Prints figures; asserts nothing.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cv as fraction, median } from '../src/report/stats.ts';
+import { readRecords } from '../src/results/read.ts';
 
 const cv = (xs: number[]) => 100 * fraction(xs);
 const repo = resolve(import.meta.dirname, '..');
@@ -30,7 +31,8 @@ interface Fields {
 }
 type Groups = Map<string, Fields[]>;
 
-function runSchedule(label: string, extra: string[]): Groups {
+/** One `infra run` of the selection with the given extra options; its successful records by benchmark and instance. */
+function runSchedule(extra: string[]): Groups {
   const argv = [
     'run',
     'opensource',
@@ -49,14 +51,15 @@ function runSchedule(label: string, extra: string[]): Groups {
   const started = performance.now();
   const r = infra(argv);
   if (r.status !== 0) throw new Error(`infra ${argv.join(' ')} failed:\n${r.stderr}`);
-  console.log(`${label}: infra ${argv.join(' ')} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-  const dir = join(project, 'results', readlinkSync(join(project, 'results/last')));
+  console.log(`infra ${argv.join(' ')} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   const groups: Groups = new Map();
-  for (const line of readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n')) {
-    const rec = JSON.parse(line) as { benchmark: string; instance: string; status: string; fields: Fields };
+  for (const rec of readRecords(join(project, 'results/last')).records) {
     if (rec.status !== 'ok') continue;
     const key = `${rec.benchmark} ${rec.instance}`;
-    groups.set(key, [...(groups.get(key) ?? []), rec.fields]);
+    const group = groups.get(key) ?? [];
+    const { runtime, utime, stime } = rec.fields;
+    group.push({ runtime: Number(runtime), utime: Number(utime), stime: Number(stime) });
+    groups.set(key, group);
   }
   return groups;
 }
@@ -67,11 +70,12 @@ if (!existsSync(bzip2) || !existsSync(compressed)) {
 }
 console.log(`load average at start: ${loadavg()[0]!.toFixed(2)}`);
 const schedules: Array<[string, Groups]> = [
-  ['two at a time', runSchedule('two at a time', ['--parallel', 'proc'])],
-  ['one at a time', runSchedule('one at a time', [])],
+  ['two at a time', runSchedule(['--parallel', 'proc'])],
+  ['one at a time', runSchedule([])],
 ];
 
 // hyperfine on the baseline's decompression: the same binary and input, nothing of ours around it
+// (the output goes to /dev/null instead of a file)
 const scratch = mkdtempSync(join(tmpdir(), 'infra-noise-'));
 copyFileSync(compressed, join(scratch, 'in.bz2'));
 const h = spawnSync(
@@ -90,10 +94,12 @@ const h = spawnSync(
   ],
   { encoding: 'utf8' },
 );
-if (h.status !== 0) throw new Error(`hyperfine failed: ${h.stderr}`);
-const hres = (
-  JSON.parse(readFileSync(join(scratch, 'h.json'), 'utf8')) as { results: Array<{ times: number[]; user: number; system: number }> }
-).results[0]!;
+const hres =
+  h.status === 0
+    ? (JSON.parse(readFileSync(join(scratch, 'h.json'), 'utf8')) as { results: Array<{ times: number[]; user: number }> }).results[0]!
+    : undefined;
+rmSync(scratch, { recursive: true, force: true });
+if (!hres) throw new Error(`hyperfine failed: ${h.stderr}`);
 
 console.log(`\nCV in % (population stdev / mean), ${iterations} executions per group; cpu = user + system`);
 console.log(`${'benchmark instance'.padEnd(26)}${schedules.map(([l]) => `${l.padStart(16)} wall   cpu`).join('')}`);
