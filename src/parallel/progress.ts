@@ -59,6 +59,9 @@ export class Progress implements PoolObserver {
   private ticker: NodeJS.Timeout | undefined;
   /** Lines of the status block on the screen now (0: none). */
   private drawn = 0;
+  /** Lines of finished jobs not written yet (see {@link later}). */
+  private pending = '';
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
@@ -102,8 +105,11 @@ export class Progress implements PoolObserver {
     if (!outcome.ok) this.failed++;
     const counter = this.c.dim(`[${this.done}/${this.total}]`);
     const text = outcome.ok ? outcome.text : this.c.red(outcome.text);
-    // on a TTY successes only advance the bar; failures stay visible above it
-    if (!this.live || !outcome.ok) this.message(`${counter} ${label} ${text}`);
+    // on a TTY successes only advance the bar; failures stay visible above it. Off a
+    // terminal, a success's line is written once the next jobs have started (they start in
+    // this turn of the event loop), so it is not in the way of the next execution
+    if (!outcome.ok) this.message(`${counter} ${label} ${text}`);
+    else if (!this.live) this.later(`${counter} ${label} ${text}`);
     // at most one redraw per REDRAW_MS however many jobs finish: thousands of short executions
     // a second must not cost a status block each
     this.redraw();
@@ -111,6 +117,7 @@ export class Progress implements PoolObserver {
 
   /** Prints a line without garbling the status block. */
   message(line: string): void {
+    this.flush();
     this.erase();
     this.stream.write(`${line}\n`);
     if (this.live && this.total > 0) this.draw();
@@ -118,6 +125,7 @@ export class Progress implements PoolObserver {
 
   /** Removes the status block and stops redrawing; call once at the end. */
   close(): void {
+    this.flush();
     if (this.timer) clearTimeout(this.timer);
     if (this.ticker) clearInterval(this.ticker);
     this.timer = this.ticker = undefined;
@@ -149,6 +157,22 @@ export class Progress implements PoolObserver {
     if (active > RUNNING_SHOWN) lines.push(c.dim(`  ... and ${active - RUNNING_SHOWN} more running`));
     if (longest.length > active) lines.push(c.dim(`  ... and ${longest.length - active} more waiting to start`));
     return lines;
+  }
+
+  /** Queues a line for {@link flush}, which runs after this turn's I/O callbacks and timers. */
+  private later(line: string): void {
+    this.pending += `${line}\n`;
+    if (!this.flushing) this.flushing = setImmediate(() => this.flush());
+  }
+
+  /** Writes the queued lines, in one write. */
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    if (!this.pending) return;
+    const text = this.pending;
+    this.pending = '';
+    this.stream.write(text);
   }
 
   private redraw(force = false): void {

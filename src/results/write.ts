@@ -186,15 +186,20 @@ export function readRunMeta(path: string): RunMeta {
 function openDirectory(path: string, meta: RunMeta): RunDirectory {
   const recordsFile = join(path, RECORDS_FILE);
   const metaFile = join(path, META_FILE);
-  // opened with the first record and kept open: each record is still one write() of its own
-  let records: number | undefined;
+  // opened with the first record and kept open: each record is still one write() of its own;
+  // its size is kept (the run's lock makes this the only writer), so a write cut short is
+  // truncated away without a stat per record
+  let records: { fd: number; size: number } | undefined;
   const dir: RunDirectory = {
     path,
     meta,
     append(record) {
       try {
-        records ??= openSync(recordsFile, 'a');
-        appendWhole(records, Buffer.from(JSON.stringify(record) + '\n'));
+        if (!records) {
+          const fd = openSync(recordsFile, 'a');
+          records = { fd, size: fstatSync(fd).size };
+        }
+        records.size = appendWhole(records.fd, records.size, Buffer.from(JSON.stringify(record) + '\n'));
       } catch (e) {
         throw stopped(e, recordsFile);
       }
@@ -215,7 +220,7 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
       }
     },
     finish() {
-      if (records !== undefined) closeSync(records);
+      if (records !== undefined) closeSync(records.fd);
       records = undefined;
       delete dir.meta.interrupted;
       dir.meta.finishedAt = new Date().toISOString();
@@ -225,15 +230,18 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
   return dir;
 }
 
-/** One write of `data` at the end of the file open (for appending) as `fd`, or none: a write cut short is truncated away. */
-function appendWhole(fd: number, data: Buffer): void {
-  const size = fstatSync(fd).size;
+/**
+ * One write of `data` at the end of the file open (for appending) as `fd`, of `size` bytes,
+ * or none: a write cut short is truncated away. Returns the new size.
+ */
+function appendWhole(fd: number, size: number, data: Buffer): number {
   try {
     for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
   } catch (e) {
     ftruncateSync(fd, size);
     throw e;
   }
+  return size + data.length;
 }
 
 /** A file-system error while writing a run's files stops the run; anything else is a bug. */

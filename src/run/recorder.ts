@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { buildEnv, type Context } from '../core/context.js';
+import { buildEnv, type Context, type EnvValue } from '../core/context.js';
 import type { Logger } from '../core/log.js';
 import { CACHED_BLOCK, readReportBlocks } from '../core/report-blocks.js';
 import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
-import type { Target } from '../core/target.js';
+import { Target } from '../core/target.js';
 import type { MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from '../parallel/pool.js';
 import type { Progress } from '../parallel/progress.js';
@@ -137,22 +137,33 @@ function baseEnv(options: RecorderOptions): Record<string, string> {
 
 /**
  * The environment of a submission's execution; the object of its previous execution when
- * nothing changed, so what is derived from it (the helper's request) is made once.
+ * its layers (the context's runenv, the benchmark's env) hold the same entries, so neither
+ * the environment nor what is derived from it (the helper's request) is made again: the
+ * layers are a few entries, the environment every variable of the process.
  */
-const lastEnv = new WeakMap<Submission, Record<string, string>>();
+const lastEnv = new WeakMap<Submission, { layers: string; env: Record<string, string> }>();
 function executionEnv(options: RecorderOptions, job: Submission): Record<string, string> {
-  const env = buildEnv(baseEnv(options), job.ctx.runenv, job.run.env);
+  const layers = layerKey(job.ctx.runenv, job.run.env);
   const last = lastEnv.get(job);
-  if (last && sameEntries(last, env)) return last;
-  lastEnv.set(job, env);
+  if (last?.layers === layers) return last.env;
+  const env = buildEnv(baseEnv(options), job.ctx.runenv, job.run.env);
+  lastEnv.set(job, { layers, env });
   return env;
 }
 
-function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const k of keys) if (a[k] !== b[k]) return false;
-  return true;
+/** The entries of environment layers as one string, as {@link buildEnv} would apply them. */
+function layerKey(...layers: Array<Record<string, EnvValue | undefined> | undefined>): string {
+  let key = '';
+  for (const layer of layers) {
+    if (layer) {
+      for (const k in layer) {
+        const v = layer[k];
+        if (v !== undefined) key += `${k}\u0000${Array.isArray(v) ? v.join(':') : v}\u0000`;
+      }
+    }
+    key += '\u0001';
+  }
+  return key;
 }
 
 function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnType<typeof logPaths>): MeasureSpec {
@@ -218,7 +229,11 @@ async function applyCheck({ ctx, run }: Submission, result: BackendResult, verdi
   }
 }
 
-/** Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr; the target parses stdout. */
+/**
+ * Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr; the target
+ * parses stdout. An empty output has no blocks: it is not read, nor given to the default
+ * parser (which only reads blocks); a target's own parser is given every output that exists.
+ */
 async function collectOutputFields(
   target: Target,
   ctx: Context,
@@ -226,18 +241,24 @@ async function collectOutputFields(
   verdict: Verdict,
   fields: RecordFields,
 ): Promise<void> {
-  if (existsSync(paths.stderrPath)) {
+  const stderr = statSync(paths.stderrPath, { throwIfNoEntry: false });
+  if (stderr && !isEmptyFile(stderr)) {
     for (const block of await readReportBlocks(paths.stderrPath)) {
       if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);
     }
   }
-  if (!existsSync(paths.stdoutPath)) return;
+  const stdout = statSync(paths.stdoutPath, { throwIfNoEntry: false });
+  if (!stdout || (isEmptyFile(stdout) && target.parseOutfile === Target.prototype.parseOutfile)) return;
   try {
     const parsed = await target.parseOutfile(ctx, paths.stdoutPath);
     fields.add(OUTPUT_PREFIX, parsed[0]);
   } catch (error) {
     if (verdict.status === 'ok') fail(verdict, `cannot parse the output: ${message(error)}`);
   }
+}
+
+function isEmptyFile(st: Stats): boolean {
+  return st.isFile() && st.size === 0;
 }
 
 type RecordBase = Pick<ExecutionRecord, 'schema' | 'target' | 'instance' | 'benchmark' | 'iteration' | 'start' | 'stdout' | 'stderr'>;
