@@ -24,4 +24,8 @@ else
   npm run --silent typecheck
   npm run --silent lint
 fi
-exec node --test --test-concurrency=2 --import tsx "${files[@]}"
+# every test's temporary files go under one directory, removed when the tests end
+test_tmp=$(mktemp -d "${TMPDIR:-/tmp}/infra-tests.XXXXXX")
+trap 'rm -rf "$test_tmp"' EXIT
+export TMPDIR="$test_tmp"
+node --test --test-concurrency=2 --import tsx "${files[@]}"

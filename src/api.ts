@@ -62,4 +62,5 @@ export { findProgram, requireProgram } from './util/programs.js';
 export { packageFile } from './paths.js';
 
 export { mannWhitneyU, geomean } from './report/stats.js';
+export { DEFAULT_SATURATION_THRESHOLD } from './report/saturation.js';
 export { sshDestination } from './parallel/ssh.js';

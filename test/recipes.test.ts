@@ -87,6 +87,8 @@ setup.addTarget(new ProgramSuite({
       version: '1.8.1',
       source: { url: 'https://distfiles.ariadne.space/pkgconf/pkgconf-1.8.1.tar.xz', sha256: '644361ada2942be05655d4452eb018791647c31bba429b287f1f68deb2dc6840' },
       buildRequires: ['meson', 'ninja'],
+      // the longest build here: it starts first though it is listed last
+      buildWeight: 3,
       build: { kind: 'meson', options: { tests: 'false', default_library: 'static' } },
       binaries: { pkgconf: 'pkgconf' },
       workloads: [prints('version', (bin) => [bin.pkgconf!, '--version'], 'stdout', /^1\.8\.1$/m)],
@@ -117,6 +119,7 @@ function bannerPatch(tag: string): string {
 }
 
 let dir = '';
+let buildLog = '';
 const mirror = ['--source-mirror', MIRROR];
 const programDir = (inst: string, program: string) => join(dir, 'build/targets/recipes', inst, program);
 const stamp = (inst: string, program: string) => readFileSync(join(programDir(inst, program), '.infra-build'), 'utf8');
@@ -140,11 +143,14 @@ before(() => {
   assert.equal(fetch.status, 0, fetch.stderr);
   dir = makeProject({ 'setup.ts': SETUP, 'patches/bzip2-banner.patch': bannerPatch('v1') });
   const started = Date.now();
-  infra('build', 'recipes', 'gcc-recorded', ...mirror);
+  buildLog = infra('build', 'recipes', 'gcc-recorded', ...mirror).stderr;
   process.stderr.write(`# built bzip2, libyaml and pkgconf in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 });
 
 test('patched, bootstrapped, out-of-tree and meson builds run, with the instance flags in every binary', () => {
+  // the heaviest build (buildWeight) starts first, the others in their order
+  const started = [...buildLog.matchAll(/building (\w+) [\d.]+ for gcc-recorded/g)].map((m) => m[1]);
+  assert.deepEqual(started, ['pkgconf', 'bzip2', 'libyaml'], buildLog);
   infra('run', 'recipes', 'gcc-recorded', '--test');
   const recs = records();
   assert.deepEqual(recs.map((r) => r.benchmark).sort(), ['bzip2.banner', 'libyaml.parse', 'pkgconf.version']);

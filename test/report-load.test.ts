@@ -62,6 +62,15 @@ test("between start and end: the cores other processes used (the run's own CPU l
   ]);
   const idle = endLoad(start, snapshot('2026-01-01T00:00:10.000Z', { machineBusy: 111, own: 20 }), 2);
   assert.deepEqual(loadFindings({ cores: 2, start, end: idle }), []);
+  // a load average left by a build that just ended, with nothing busy then or while it ran, is not load
+  assert.deepEqual(loadFindings({ cores: 2, start: { ...start, loadavg: [1.9, 1.2, 0.8] }, end: idle }), []);
+  // the same load average with a busy process at the start, or with no end to compare (interrupted), is
+  const busyStart = { ...start, loadavg: [1.9, 1.2, 0.8], busy: [{ pid: 9, command: 'stress', cpuPercent: 100 }] };
+  assert.deepEqual(loadFindings({ cores: 2, start: busyStart, end: idle }), [
+    'load average 1.9 on 2 cores at its start',
+    'busy: stress (pid 9, 100% of a core)',
+  ]);
+  assert.deepEqual(loadFindings({ cores: 2, start: { ...start, loadavg: [1.9, 1.2, 0.8] } }), ['load average 1.9 on 2 cores at its start']);
 });
 
 test('report warns about a run measured on a loaded machine, naming the busy processes; an idle one is not', async () => {

@@ -147,9 +147,21 @@ test('report: the saturation table follows the overhead table; the warning is on
   assert.match(overhead!, /throughput:median/);
   assert.match(saturation!, /│ gcc\s+│\s+64 │\s+30000\.000 │\s+62\.000 │ no\s+│\s+baseline/);
   assert.equal(text.split('never reached saturation').length - 1, 1, 'said once, under the first table');
-  // machine formats hold one table
+  // csv holds one table and says which it left out; JSON has the saturation table under `tables`
   const csv = await reportText(ctx, new Toy(), { ...opts, table: 'csv' });
   assert.doesNotMatch(csv, /Saturation/);
+  const { ctx: csvCtx, log } = quietContext(root);
+  await report(csvCtx, new Toy(), { ...opts, table: 'csv', outfile: join(root, 'report.csv') });
+  assert.match(log.join(''), /csv holds one table: 'Saturation: peak throughput per instance, [^']*' is left out \(it is in --json/);
+  const json = JSON.parse(await reportText(ctx, new Toy(), { ...opts, table: 'json' })) as {
+    rows: unknown[];
+    tables: Array<{ heading: string; rows: Array<Record<string, unknown>> }>;
+  };
+  assert.equal(json.rows.length, 2, 'the overhead table: one row per connection count');
+  assert.equal(json.tables.length, 1);
+  assert.match(json.tables[0]!.heading, /^Saturation: peak throughput per instance/);
+  const gcc = json.tables[0]!.rows.find((r) => Object.values(r).includes('gcc'))!;
+  assert.ok(Object.values(gcc).includes(64) && Object.values(gcc).includes(30000), JSON.stringify(gcc));
   // higher threshold from the command line's parser
   const strict = await reportText(ctx, new Toy(), { ...opts, saturationThreshold: 0.5 });
   assert.doesNotMatch(strict, /never reached saturation/);

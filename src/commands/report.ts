@@ -122,7 +122,12 @@ function tableFormat(opts: ReportOptions): TableFormat {
 export async function report(ctx: Context, target: Target, opts: ReportOptions): Promise<void> {
   const built = await buildReport(ctx, target, opts);
   if (typeof built === 'string') return writeOutput(ctx, built, opts.outfile);
-  const text = reportTextOf(built, tableFormat(opts), opts.precision ?? 3);
+  const format = tableFormat(opts);
+  const text = reportTextOf(built, format, opts.precision ?? 3);
+  if (ONE_TABLE_FORMATS.includes(format)) {
+    for (const t of built.extraTables ?? [])
+      ctx.log.warning(`${format} holds one table: '${t.heading}' is left out (it is in --json, the other formats and --html)`);
+  }
   if (opts.html || opts.figures) {
     const { writeReportPublications } = await import('../report/publish.js');
     await writeReportPublications(ctx, built, { ...opts, title: `Report of ${target.name}` });
@@ -221,6 +226,9 @@ function rawReport(records: ExecutionRecord[], known: Map<string, string>, insta
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
   return table;
 }
+
+/** Formats of a single table (JSON holds extra tables under `tables`). */
+const ONE_TABLE_FORMATS: readonly TableFormat[] = ['csv', 'tsv', 'ssv'];
 
 /** Formats that print a table's notes (the others are data for programs). */
 const NOTED_FORMATS: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'json', 'latex'];

@@ -14,14 +14,19 @@ const busyText = (s: LoadSnapshot) => s.busy.slice(0, 3).map((p) => `${p.command
 export function loadFindings(load: RunLoad): string[] {
   const out: string[] = [];
   const cores = load.cores || 1;
-  const avg = load.start.loadavg[0];
-  if (avg !== undefined && avg >= Math.max(1, LOADAVG_SHARE * cores)) out.push(`load average ${avg} on ${cores} cores at its start`);
   const other = load.end?.otherCores;
   if (other !== undefined && other !== null && other >= Math.max(0.5, OTHER_SHARE * cores))
     out.push(`other processes used ${other} of ${cores} cores on average while it ran`);
   const stall = load.end?.cpuStallShare;
   if (stall !== undefined && stall !== null && stall >= STALL_SHARE)
     out.push(`some task waited for a CPU ${(stall * 100).toFixed(0)}% of the time (/proc/pressure/cpu)`);
+  // the load average trails by a minute: after a build that just ended it is still high while
+  // nothing runs. Alone (nothing busy at the start, nothing else running while the run
+  // measured) it is that work's trace, not load.
+  const avg = load.start.loadavg[0];
+  const trailing = load.end !== undefined && out.length === 0 && load.start.busy.length === 0;
+  if (avg !== undefined && avg >= Math.max(1, LOADAVG_SHARE * cores) && !trailing)
+    out.unshift(`load average ${avg} on ${cores} cores at its start`);
   if (out.length) {
     const busy = [...new Set([...busyText(load.start), ...(load.end ? busyText(load.end) : [])])];
     if (busy.length) out.push(`busy: ${busy.join(', ')}`);

@@ -6,7 +6,7 @@ import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
 import type { ExecutionRecord } from '../results/schema.js';
 import type { SaturationAnalysis } from './saturation.js';
-import { formatTable, type ReportTable, type TableFormat } from './table.js';
+import { formatJsonTables, formatTable, type ReportTable, type TableFormat } from './table.js';
 
 /** A report before formatting: its table, and what its charts and HTML page are drawn from. */
 export interface BuiltReport {
@@ -32,8 +32,13 @@ export interface BuiltReport {
 /** Formats that show a second table after the first (machine formats hold one table only). */
 const STACKED: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'latex'];
 
-/** The report's text: its table, then in human formats each extra table under its heading. */
+/**
+ * The report's text: its table, then in human formats each extra table under its heading; in
+ * JSON the extra tables are under `tables`. The one-table formats (csv, tsv, ssv) hold the
+ * main table only.
+ */
 export function reportTextOf(built: BuiltReport, format: TableFormat, precision: number): string {
+  if (format === 'json') return formatJsonTables(built.table, built.extraTables ?? []);
   const parts = [formatTable(built.table, format, precision)];
   if (STACKED.includes(format)) {
     const comment = format === 'latex' ? '% ' : '';

@@ -173,6 +173,20 @@ function separated(table: ReportTable, sep: string, quote: (s: string) => string
 }
 
 function json(table: ReportTable): string {
+  return JSON.stringify(jsonObject(table), null, 2) + '\n';
+}
+
+/**
+ * A table as JSON, with tables shown after it in human formats (e.g. a web-server sweep's
+ * saturation table) under `tables`, each with its heading; without any, as {@link formatTable}.
+ */
+export function formatJsonTables(table: ReportTable, extra: ReadonlyArray<{ heading: string; table: ReportTable }>): string {
+  if (!extra.length) return json(table);
+  const tables = extra.map((t) => ({ heading: t.heading, ...jsonObject(t.table) }));
+  return JSON.stringify({ ...jsonObject(table), tables }, null, 2) + '\n';
+}
+
+function jsonObject(table: ReportTable) {
   const columns = machineColumns(table);
   const toObject = (row: Cell[]) => {
     const o: Record<string, CellValue> = {};
@@ -184,10 +198,7 @@ function json(table: ReportTable): string {
     return o;
   };
   const meta = columns.filter((c) => c.key !== 'summary').map((c) => ({ key: c.key, ...(c.unit ? { unit: c.unit } : {}) }));
-  return (
-    JSON.stringify({ columns: meta, rows: table.rows.map(toObject), summary: table.summary.map(toObject), notes: table.notes }, null, 2) +
-    '\n'
-  );
+  return { columns: meta, rows: table.rows.map(toObject), summary: table.summary.map(toObject), notes: table.notes };
 }
 
 function markdown(table: ReportTable, precision: number): string {

@@ -93,6 +93,12 @@ export interface ProgramDescription {
   /** Binaries by name, relative to the source directory (cmake, meson, out-of-tree configure: to the build directory). */
   binaries: Record<string, string>;
   workloads: WorkloadDescription[];
+  /**
+   * How long the build takes relative to the others (default 1): programs that build side by
+   * side start longest first, so a long build (one large translation unit) does not begin
+   * last and leave the other cores idle at the end.
+   */
+  buildWeight?: number;
 }
 
 /** Options of {@link ProgramSuite}. */
@@ -210,7 +216,8 @@ export class ProgramSuite extends Target {
   }
 
   async build(ctx: Context, instance: Instance): Promise<void> {
-    const programs = this.selectedPrograms(ctx);
+    // longest first (a stable sort: otherwise in their order)
+    const programs = [...this.selectedPrograms(ctx)].sort((a, b) => (b.buildWeight ?? 1) - (a.buildWeight ?? 1));
     // with a jobserver sharing the cores, programs build side by side (one's configure step
     // overlaps another's compilation); without one, one after another with -j<jobs> each
     const width = ctx.jobserver ? Math.max(1, Math.min(ctx.jobs, programs.length)) : 1;

@@ -15,6 +15,8 @@ import { expectedOutputWorkload } from '../workloads.js';
 export const sqlite: ProgramDescription = {
   name: 'sqlite',
   version: '3.40.1',
+  // the amalgamation, one translation unit of 250,000 lines, compiles on one core for minutes
+  buildWeight: 10,
   source: {
     url: 'http://deb.debian.org/debian/pool/main/s/sqlite3/sqlite3_3.40.1.orig.tar.xz',
     sha256: 'aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655',

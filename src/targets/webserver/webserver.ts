@@ -8,6 +8,7 @@ import {
   type BenchmarkRun,
   type CheckOutcome,
   type Context,
+  DEFAULT_SATURATION_THRESHOLD,
   type ExecutionResult,
   type FieldValue,
   type Instance,
@@ -95,8 +96,12 @@ export interface ServerCommand {
 
 /** Name of the served file. */
 export const SERVED_FILE = 'file';
-/** Below this share of its cores the server is not saturated and overheads are hidden. */
-export const SATURATION_THRESHOLD = 0.8;
+/**
+ * Below this share of its cores the server is not saturated and overheads are hidden: the
+ * same share `infra report` holds a sweep to by default (`--saturation-threshold`), so a run
+ * and its report judge a load alike.
+ */
+export const SATURATION_THRESHOLD = DEFAULT_SATURATION_THRESHOLD;
 
 /**
  * A web server benchmarked with a load generator, like the original's web server targets.
