@@ -2,7 +2,7 @@
 // /bin/true) under `infra run`, with a hook that makes infra write its own CPU time and peak
 // RSS (its process alone) to $INFRA_BENCH_OWN_CPU when it exits.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,6 +50,8 @@ export class TrivialProject {
   constructor() {
     writeFileSync(join(this.dir, 'setup.ts'), SETUP);
     writeFileSync(this.hook, HOOK);
+    // its results are thousands of log files: gone when the benchmark ends, however it ends
+    process.on('exit', () => rmSync(this.dir, { recursive: true, force: true }));
   }
 
   /**

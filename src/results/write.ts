@@ -10,6 +10,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -154,10 +155,9 @@ export function openRunForResume(path: string, log?: Logger): ResumedRun {
   const meta = readRunMeta(path);
   const { records } = readRecords(path, log);
   const recordsFile = join(path, RECORDS_FILE);
-  if (existsSync(recordsFile)) {
-    const text = readFileSync(recordsFile, 'utf8');
+  if (existsSync(recordsFile) && !endsWithNewline(recordsFile)) {
     try {
-      if (text.length && !text.endsWith('\n')) appendFileSync(recordsFile, '\n');
+      appendFileSync(recordsFile, '\n');
     } catch (e) {
       throw stopped(e, recordsFile);
     }
@@ -168,6 +168,20 @@ export function openRunForResume(path: string, log?: Logger): ResumedRun {
   delete dir.meta.finishedAt;
   dir.saveMeta();
   return { dir, records, completed };
+}
+
+/** Whether a file is empty or ends with a newline: its last byte only (records files can be gigabytes). */
+function endsWithNewline(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The meta.json of a run directory; a UserError if `path` is not one. */
