@@ -565,8 +565,10 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
     char stamp[64];
     int len = snprintf(stamp, sizeof stamp, "T%.9f\n", now());
     if (write(status_fd, stamp, (size_t)len) < 0) { /* the parent then uses the fork time */ }
-    /* execvpe looks the program up on the benchmark's PATH; nothing of ours is assigned (vfork) */
-    execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
+    /* execvp looks the program up on the PATH of `environ` (execvpe would use the helper's
+     * own): under vfork this assigns the parent's variable, which the parent restores */
+    if (o->envp) environ = o->envp;
+    execvp(o->argv[0], o->argv);
     char what[600];
     snprintf(what, sizeof what, "cannot execute '%s'", o->argv[0]);
     report(status_fd, 'E', what, errno);
@@ -654,10 +656,11 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
      * millisecond per execution, most of what the helper added to an exec). The parent is
      * suspended until the exec, as it would wait on the status pipe anyway. child_main is
      * written for this: system calls and stack buffers only, no allocation, no assignment
-     * to anything outside its own frame, handlers reset before signals are unblocked, and
-     * it never returns. ru_maxrss starts from this process's peak either way (exec keeps
+     * to anything outside its own frame but `environ` (restored below), handlers reset
+     * before signals are unblocked, and it never returns. ru_maxrss starts from this process's peak either way (exec keeps
      * the old memory's high-water mark), which kill_tree keeps small.
      */
+    char **own_environ = environ;
     pid_t child = vfork();
     if (child < 0) {
         perror("measure: fork");
@@ -669,6 +672,7 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
         close(status_pipe[0]);
         child_main(o, cg, status_pipe[1], oldmask, self);
     }
+    environ = own_environ; /* the child set the benchmark's (see child_main) */
     /* the child made its own group before it exec'd (vfork: it ran first), so the group
      * exists before we may need to kill it */
     close(status_pipe[1]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -95,6 +95,17 @@ for (const [mode, execute] of MODES) {
       assert.ok(Math.abs(ours - reference) / reference < 0.02, `ours ${ours} KiB vs time -v ${reference} KiB`);
       if (r.measurement!.cgroupPeak !== undefined) assert.ok(r.measurement!.cgroupPeak > 100 * 1024);
       assert.ok(r.measurement!.minflt > 20000, 'touching 100 MB takes many page faults');
+    });
+
+    test("a program name is looked up on the benchmark's PATH, not the helper's", async () => {
+      const tools = join(dir, `tools-${mode.replace(/\W/g, '')}`);
+      mkdirSync(tools, { recursive: true });
+      writeFileSync(join(tools, 'only-here'), '#!/bin/sh\necho found on PATH\n', { mode: 0o755 });
+      const r = await execute(spec('path', ['only-here'], { env: { PATH: `${tools}:/usr/bin:/bin` } }));
+      assert.equal(r.status, 'ok', r.reason);
+      assert.equal(readFileSync(r.stdoutPath, 'utf8'), 'found on PATH\n');
+      // and the next execution, with the helper's own environment back, still finds /bin/true
+      assert.equal((await execute(spec('after-path', ['true']))).status, 'ok');
     });
 
     test('a segfault is reported as crashed, in words', async () => {
