@@ -657,8 +657,9 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
      * suspended until the exec, as it would wait on the status pipe anyway. child_main is
      * written for this: system calls and stack buffers only, no allocation, no assignment
      * to anything outside its own frame but `environ` (restored below), handlers reset
-     * before signals are unblocked, and it never returns. ru_maxrss starts from this process's peak either way (exec keeps
-     * the old memory's high-water mark), which kill_tree keeps small.
+     * before signals are unblocked, and it never returns. ru_maxrss starts from this
+     * process's peak either way (exec keeps the old memory's high-water mark), which
+     * kill_tree keeps small.
      */
     char **own_environ = environ;
     pid_t child = vfork();

@@ -11,7 +11,7 @@ import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstanc
 import { TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
 import type { BuiltReport } from '../report/publish-options.js';
-import { PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-options.js';
+import { ONE_TABLE_FORMATS, PUBLISH_OPTIONS, reportTextOf, writeOutput } from '../report/publish-options.js';
 import { saturationReport, SATURATION_OPTIONS } from '../report/saturation-report.js';
 import { metaDifferences } from '../report/meta-diff.js';
 import { describeRunFields, namesRunField, withRunFields } from '../report/run-fields.js';
@@ -226,9 +226,6 @@ function rawReport(records: ExecutionRecord[], known: Map<string, string>, insta
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
   return table;
 }
-
-/** Formats of a single table (JSON holds extra tables under `tables`). */
-const ONE_TABLE_FORMATS: readonly TableFormat[] = ['csv', 'tsv', 'ssv'];
 
 /** Formats that print a table's notes (the others are data for programs). */
 const NOTED_FORMATS: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'json', 'latex'];

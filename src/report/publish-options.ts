@@ -29,8 +29,10 @@ export interface BuiltReport {
   extraTables?: Array<{ heading: string; table: ReportTable }>;
 }
 
-/** Formats that show a second table after the first (machine formats hold one table only). */
+/** Formats that show a second table after the first; JSON holds it under `tables`. */
 const STACKED: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'latex'];
+/** Formats of one table only: a report's extra tables are left out of them. */
+export const ONE_TABLE_FORMATS: readonly TableFormat[] = ['csv', 'tsv', 'ssv'];
 
 /**
  * The report's text: its table, then in human formats each extra table under its heading; in

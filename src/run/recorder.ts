@@ -1,10 +1,10 @@
-import { statSync, type Stats } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEnv, type Context, type EnvValue } from '../core/context.js';
 import type { Logger } from '../core/log.js';
 import { CACHED_BLOCK, readReportBlocks } from '../core/report-blocks.js';
 import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
-import { Target } from '../core/target.js';
+import type { Target } from '../core/target.js';
 import type { MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from '../parallel/pool.js';
 import type { Progress } from '../parallel/progress.js';
@@ -230,9 +230,8 @@ async function applyCheck({ ctx, run }: Submission, result: BackendResult, verdi
 }
 
 /**
- * Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr; the target
- * parses stdout. An empty output has no blocks: it is not read, nor given to the default
- * parser (which only reads blocks); a target's own parser is given every output that exists.
+ * Runtime libraries (rusage counters, pass runtimes) print their blocks on stderr (an empty
+ * one has none and is not read); the target parses stdout.
  */
 async function collectOutputFields(
   target: Target,
@@ -242,23 +241,18 @@ async function collectOutputFields(
   fields: RecordFields,
 ): Promise<void> {
   const stderr = statSync(paths.stderrPath, { throwIfNoEntry: false });
-  if (stderr && !isEmptyFile(stderr)) {
+  if (stderr && !(stderr.isFile() && stderr.size === 0)) {
     for (const block of await readReportBlocks(paths.stderrPath)) {
       if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);
     }
   }
-  const stdout = statSync(paths.stdoutPath, { throwIfNoEntry: false });
-  if (!stdout || (isEmptyFile(stdout) && target.parseOutfile === Target.prototype.parseOutfile)) return;
+  if (!existsSync(paths.stdoutPath)) return;
   try {
     const parsed = await target.parseOutfile(ctx, paths.stdoutPath);
     fields.add(OUTPUT_PREFIX, parsed[0]);
   } catch (error) {
     if (verdict.status === 'ok') fail(verdict, `cannot parse the output: ${message(error)}`);
   }
-}
-
-function isEmptyFile(st: Stats): boolean {
-  return st.isFile() && st.size === 0;
 }
 
 type RecordBase = Pick<ExecutionRecord, 'schema' | 'target' | 'instance' | 'benchmark' | 'iteration' | 'start' | 'stdout' | 'stderr'>;
