@@ -3,7 +3,10 @@
  *
  *   1. `infra report TARGET results/last --overhead baseline` over RECORDS records (default
  *      1,000,000) of a trivial target in records.jsonl (records as `infra run` writes them for
- *      /bin/true: every measured field, start time and log paths), and over a tenth of them;
+ *      /bin/true: every measured field, start time and log paths), and over a tenth of them:
+ *      the first report, which reads the lines and writes the column index beside them (the
+ *      index is removed before each of these runs), and the reports after it, which read the
+ *      index;
  *   2. the same over the Python original's log format: 10,000 log files (5,000 jobs of a
  *      `--parallel proc` run, `<benchmark>.<i>.stdout.log` with the benchmark's block and
  *      `.stderr.log` with the rusage-counters block).
@@ -157,12 +160,18 @@ function timeCli(cli: string, cwd: string, argv: string[]): Timing {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function compare(label: string, cwd: string, argv: string[], differs = ''): void {
+/** `before` runs before each timed command (not timed itself). */
+function compare(label: string, cwd: string, argv: string[], differs = '', before = () => {}): void {
   const clis: Array<[string, string]> = [['new', NEW_CLI]];
   if (OLD) clis.push(['old', join(OLD, 'bin', 'infra.js')]);
   for (const [, cli] of clis) timeCli(cli, cwd, argv); // warm the setup bundle and the page cache
   const times = new Map<string, Timing[]>(clis.map(([n]) => [n, []]));
-  for (let i = 0; i < RUNS; i++) for (const [name, cli] of clis) times.get(name)!.push(timeCli(cli, cwd, argv));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, cli] of clis) {
+      before();
+      times.get(name)!.push(timeCli(cli, cwd, argv));
+    }
+  }
   console.log(`\n${label}\n  infra ${argv.join(' ')}`);
   const summary = new Map<string, { wall: number; cpu: number }>();
   for (const [name] of clis) {
@@ -200,14 +209,17 @@ try {
       .map((l) => l.toFixed(1))
       .join(' ')} on this machine (figures taken under that load)`,
   );
-  compare(`${RECORDS / 10} records in records.jsonl`, root, [
-    'report',
-    'true',
-    'results/run.2025-01-02.00-00-00',
-    '--overhead',
-    'baseline',
-  ]);
-  compare(`${RECORDS} records in records.jsonl`, root, ['report', 'true', 'results/last', '--overhead', 'baseline']);
+  for (const [n, run] of [
+    [RECORDS / 10, 'run.2025-01-02.00-00-00'],
+    [RECORDS, 'run.2025-01-01.00-00-00'],
+  ] as const) {
+    const argv = ['report', 'true', `results/${run}`, '--overhead', 'baseline'];
+    const index = join(root, 'results', run, '.records.columns');
+    compare(`${n} records in records.jsonl, first report (reads the lines, writes the index)`, root, argv, '', () =>
+      rmSync(index, { force: true }),
+    );
+    compare(`${n} records in records.jsonl, later reports (read the index)`, root, argv);
+  }
   compare(
     `${LEGACY_JOBS * 2} log files of the Python original (${LEGACY_JOBS} jobs)`,
     root,

@@ -6,9 +6,10 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's own nodejs is 18:" >&2
+# major * 1000 + minor: 20.15 (zlib.crc32) is the oldest that works
+node_version=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a * 1000 + b' 2>/dev/null || echo 0)
+if [ "$node_version" -lt 20015 ]; then
+  echo "Node.js 20.15 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's own nodejs is 18:" >&2
   echo "install Node.js 20 (e.g. from nodejs.org or NodeSource) and run this again" >&2
   exit 1
 fi

@@ -58,7 +58,7 @@ test('--parallel proc directories: one record per job from its stdout and stderr
     }
   }
   const { ctx } = quietContext(root);
-  const { records } = await readResults(ctx, new Toy(), [run]);
+  const records = (await readResults(ctx, new Toy(), [run])).columns.records();
   assert.equal(records.length, 24, 'one record per job, not one per file');
   assert.deepEqual(new Set(records.map((r) => r.benchmark)), new Set(['hello']));
   const keys = byKey(records);
@@ -115,7 +115,7 @@ test('serial and multi-iteration layouts: blocks of one file make one record, jo
   write(join(run, 'toy', 'clang', 'CWE121-01'), rusageBlock(0.1, 100));
 
   const { ctx } = quietContext(root);
-  const { records } = await readResults(ctx, new Toy(), [run]);
+  const records = (await readResults(ctx, new Toy(), [run])).columns.records();
   const keys = byKey(records);
   const hello = records.filter((r) => r.benchmark === 'hello');
   assert.equal(hello.length, 1, 'the two blocks of the serial log are one execution');
@@ -150,7 +150,7 @@ test('blocks without a name, as the first releases of the original wrote them', 
     );
   }
   const { ctx } = quietContext(root);
-  const { records } = await readResults(ctx, new Toy(), [run]);
+  const records = (await readResults(ctx, new Toy(), [run])).columns.records();
   assert.deepEqual(
     records.map((r) => [r.benchmark, r.iteration, r.fields.runtime]),
     [

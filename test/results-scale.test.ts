@@ -22,7 +22,7 @@ test('300,000 records are read (they once overflowed the stack) in the order wri
   lines.push(line('a', 'b0', 0, 5)); // the same execution recorded again (a resumed run)
   writeFileSync(join(run, 'records.jsonl'), lines.join('\n') + '\n');
   const { ctx } = quietContext(root);
-  const { records } = await readResults(ctx, new Toy(), [run]);
+  const records = (await readResults(ctx, new Toy(), [run])).columns.records();
   assert.equal(records.length, 300_000);
   assert.deepEqual([records[0]!.benchmark, records[0]!.iteration, records[0]!.fields.runtime], ['b1', 0, 1.01]);
   assert.deepEqual([records.at(-1)!.benchmark, records.at(-1)!.fields.runtime], ['b0', 5], 'the later record, in its place');

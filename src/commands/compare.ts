@@ -8,14 +8,14 @@ import { knownFields, parseFieldSpecs } from '../report/fields.js';
 import { metaDifferences, shortCommit } from '../report/meta-diff.js';
 import { loadWarnings } from '../report/load-warnings.js';
 import { PUBLISH_OPTIONS, writeOutput, type BuiltReport } from '../report/publish-options.js';
-import { applyFilters, groupRecords, naturalCompare, parseFilters } from '../report/select.js';
+import { applyFilters, distinctValues, groupColumns, naturalCompare, parseFilters, selectTarget } from '../report/select.js';
+import { RecordColumns } from '../results/columns.js';
 import { annotateUnits } from '../report/units.js';
 import { checkGroups } from '../report/warnings.js';
 import { formatTable, TABLE_FORMATS, type TableFormat } from '../report/table.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { readResults } from '../results/read.js';
 import { recordedTarget } from '../results/recorded-target.js';
-import type { ExecutionRecord } from '../results/schema.js';
 import { DEFAULT_OVERHEAD_FIELDS, defaultFields, measuredFields } from './report.js';
 
 export interface CompareOptions {
@@ -80,20 +80,21 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
   const target = targetName ? (setup.targets.get(targetName) ?? recordedTarget(targetName, [runs[0].meta, runs[1].meta])) : undefined;
   if (!target) throw new UserError(`cannot tell which target ${opts.runA} holds (no meta.json); give it with --target`);
 
-  const [a, b] = await Promise.all([opts.runA, opts.runB].map(async (dir) => (await readResults(ctx, target, [dir])).records));
-  const recordsA = a!.filter((r) => r.target === target.name);
-  const recordsB = b!.filter((r) => r.target === target.name);
+  const [a, b] = await Promise.all([opts.runA, opts.runB].map(async (dir) => (await readResults(ctx, target, [dir])).columns));
+  const recordsA = selectTarget(a!, target.name);
+  const recordsB = selectTarget(b!, target.name);
   for (const [dir, recs] of [
     [opts.runA, recordsA],
     [opts.runB, recordsB],
   ] as const) {
     if (!recs.length) throw new UserError(`no results of target '${target.name}' in ${dir}`);
   }
-  const known = knownFields(target, [...recordsA, ...recordsB]);
+  const both = RecordColumns.concat([recordsA, recordsB]);
+  const known = knownFields(target, both);
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
   const filters = parseFilters(opts.filter ?? [], known);
-  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields([...recordsA, ...recordsB], true), known, true);
+  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(both, true), known, true);
 
   const warnings: string[] = [];
   const pair = pairRuns(applyFilters(recordsA, filters), applyFilters(recordsB, filters), groupby, opts.instances, warnings);
@@ -142,14 +143,14 @@ function runLines(runs: readonly RunInfo[]): string[] {
 
 /** Groups both runs alike, keeping the instances and groups they share (and warning about the rest). */
 function pairRuns(
-  recordsA: ExecutionRecord[],
-  recordsB: ExecutionRecord[],
+  recordsA: RecordColumns,
+  recordsB: RecordColumns,
   groupby: string,
   asked: string[] | undefined,
   warnings: string[],
 ): RunPair {
-  const inA = new Set(recordsA.map((r) => r.instance));
-  const inB = new Set(recordsB.map((r) => r.instance));
+  const inA = distinctValues(recordsA, 'instance');
+  const inB = distinctValues(recordsB, 'instance');
   for (const name of asked ?? []) {
     if (!inA.has(name) || !inB.has(name)) {
       const where = !inA.has(name) && !inB.has(name) ? 'either run' : !inA.has(name) ? 'run A' : 'run B';
@@ -165,8 +166,8 @@ function pairRuns(
     const alone = [...inA, ...inB].filter((i) => !both.includes(i));
     if (alone.length) warnings.push(`instances in only one run, not compared: ${[...new Set(alone)].join(', ')}`);
   }
-  const a = groupRecords(recordsA, groupby, instances);
-  const b = groupRecords(recordsB, groupby, instances);
+  const a = groupColumns(recordsA, groupby, instances);
+  const b = groupColumns(recordsB, groupby, instances);
   const groups = a.groups.filter((g) => b.cells.has(g));
   const onlyA = a.groups.filter((g) => !b.cells.has(g));
   const onlyB = b.groups.filter((g) => !a.cells.has(g));

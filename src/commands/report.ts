@@ -7,7 +7,16 @@ import { aggregatedTable, summaryRow } from '../report/aggregated.js';
 import { helpFieldsText, knownFields, parseFieldSpecs, RECORD_KEYS, type FieldSpec } from '../report/fields.js';
 import { overheadTable } from '../report/overhead.js';
 import { DEFAULT_RAW_FIELDS, rawTable } from '../report/raw.js';
-import { applyFilters, groupRecords, naturalCompare, parseFilters, selectInstances, type Grouped } from '../report/select.js';
+import {
+  applyFilters,
+  distinctValues,
+  groupColumns,
+  naturalCompare,
+  parseFilters,
+  selectInstances,
+  selectTarget,
+  type Grouped,
+} from '../report/select.js';
 import { TABLE_FORMATS, type ReportTable, type TableFormat } from '../report/table.js';
 import { checkGroups } from '../report/warnings.js';
 import type { BuiltReport } from '../report/publish-options.js';
@@ -19,7 +28,7 @@ import { loadWarnings } from '../report/load-warnings.js';
 import { annotateUnits } from '../report/units.js';
 import { readRunInfo, type RunInfo } from '../results/meta.js';
 import { incompleteRunWarnings, readResults } from '../results/read.js';
-import type { ExecutionRecord } from '../results/schema.js';
+import { RecordColumns } from '../results/columns.js';
 
 export interface ReportOptions {
   /** Run directories, `results/last`, directories of runs, or Python-style result directories. */
@@ -159,11 +168,13 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
 
   const read = await readResults(ctx, target, opts.rundirs);
   const runs = read.runDirs.map(readRunInfo);
-  const ofTarget = read.records.filter((r) => r.target === target.name);
+  const all = read.columns;
+  const ofTarget = selectTarget(all, target.name);
   const runFields = opts.helpFields || namesRunField([opts.groupby, ...(opts.filter ?? []), ...(opts.field ?? [])]);
-  const records = runFields ? withRunFields(ofTarget, runs, read.legacyDirs.length > 0) : ofTarget;
-  if (!records.length && read.records.length) {
-    const present = [...new Set(read.records.map((r) => r.target))].sort(naturalCompare);
+  // the run fields are added to records as objects: only when a report names them
+  const records = runFields ? RecordColumns.fromRecords(withRunFields(ofTarget.records(), runs, read.legacyDirs.length > 0)) : ofTarget;
+  if (!records.length && all.length) {
+    const present = [...distinctValues(all, 'target')].sort(naturalCompare);
     throw new UserError(`no results of target '${target.name}' in ${opts.rundirs.join(', ')}; targets present: ${present.join(', ')}`);
   }
   if (opts.helpFields) return helpFieldsText(target, records);
@@ -173,7 +184,7 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   describeRunFields(known);
   const selected = applyFilters(records, parseFilters(opts.filter ?? [], known));
   if (!selected.length) throw new UserError(`no results match --filter ${(opts.filter ?? []).join(' ')}`);
-  const instances = selectInstances(new Set(selected.map((r) => r.instance)), opts.instances, opts.overhead);
+  const instances = selectInstances(distinctValues(selected, 'instance'), opts.instances, opts.overhead);
 
   const warnings: string[] = [];
   const own = opts.raw || opts.overhead || opts.field?.length ? undefined : targetTable(target, selected, instances, runs, opts);
@@ -191,13 +202,13 @@ export async function buildReport(ctx: Context, target: Target, opts: ReportOpti
   // each warning is shown once on the terminal: under a table printed there with its notes, else on stderr
   built.table.notes.push(...warnings.map((w) => `warning: ${w}`));
   if (!tableOnTerminal(opts) || !NOTED_FORMATS.includes(format)) for (const w of warnings) ctx.log.warning(w);
-  return { ...built, known, runs, records: selected, groupby: opts.groupby ?? target.aggregationField, instances, ...extra };
+  return { ...built, known, runs, results: selected, groupby: opts.groupby ?? target.aggregationField, instances, ...extra };
 }
 
 /** The target's own summary (`Target.reportTable`), given what it recorded with each run. */
 function targetTable(
   target: Target,
-  records: ExecutionRecord[],
+  records: RecordColumns,
   instances: string[],
   runs: RunInfo[],
   opts: ReportOptions,
@@ -211,18 +222,26 @@ function targetTable(
         runDescriptions.set(inst.name, [...(runDescriptions.get(inst.name) ?? []), described as Record<string, unknown>]);
     }
   }
-  const own = target.reportTable({ records, instances, groupby: opts.groupby ?? target.aggregationField, runDescriptions });
+  const own = target.reportTable({
+    // read as objects only if the target looks at them
+    get records() {
+      return records.records();
+    },
+    instances,
+    groupby: opts.groupby ?? target.aggregationField,
+    runDescriptions,
+  });
   return own && { ...own, summary: [] };
 }
 
-function rawReport(records: ExecutionRecord[], known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
+function rawReport(records: RecordColumns, known: Map<string, string>, instances: string[], opts: ReportOptions): ReportTable {
   const specs = parseFieldSpecs(opts.field?.length ? opts.field : DEFAULT_RAW_FIELDS, known, false);
   const withAgg = specs.find((s) => s.aggregations.length);
   if (withAgg)
     throw new UserError(
       `--raw prints values without aggregating; use '-f ${withAgg.field}' instead of '${withAgg.field}:${withAgg.aggregations.join(':')}'`,
     );
-  const table = rawTable(records, specs, instances);
+  const table = rawTable(records.records(), specs, instances);
   if (opts.aggregate) table.summary.push(summaryRow(table, opts.aggregate));
   return table;
 }
@@ -233,7 +252,7 @@ const NOTED_FORMATS: readonly TableFormat[] = ['fancy', 'ascii', 'markdown', 'js
 /** The aggregated (or overhead) table; warnings about the data are added to `warnings`. */
 function aggregatedReport(
   target: Target,
-  records: ExecutionRecord[],
+  records: RecordColumns,
   known: Map<string, string>,
   instances: string[],
   opts: ReportOptions,
@@ -243,7 +262,7 @@ function aggregatedReport(
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
   const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(records, !!opts.overhead), known, true);
   if (opts.aggregate) getAggregation(opts.aggregate);
-  const data = groupRecords(records, groupby, instances);
+  const data = groupColumns(records, groupby, instances);
 
   let table: ReportTable;
   if (opts.overhead) {
@@ -261,12 +280,9 @@ function aggregatedReport(
 }
 
 /** The default fields that occur in the results (so Python-era results without maxrss stay tidy). */
-export function defaultFields(records: ExecutionRecord[], overhead: boolean): string[] {
+export function defaultFields(records: RecordColumns, overhead: boolean): string[] {
   const defaults = overhead ? DEFAULT_OVERHEAD_FIELDS : DEFAULT_FIELDS;
-  const present = defaults.filter((spec) => {
-    const field = spec.split(':')[0]!;
-    return records.some((r) => r.fields[field] !== undefined);
-  });
+  const present = defaults.filter((spec) => records.fields.has(spec.split(':')[0]!));
   return present.length ? present : defaults.slice(0, 1);
 }
 

@@ -1,22 +1,16 @@
 import type { FieldValue } from '../core/runner.js';
 import { getAggregation, type Aggregated } from './aggregate.js';
-import { getField, type FieldSpec } from './fields.js';
+import type { FieldSpec } from './fields.js';
 import { describeFailures, type Cell as GroupCell, type Grouped } from './select.js';
 import { cellValue, type Cell, type Column, type ReportTable } from './table.js';
 
 /** Values of a field over the successful executions of a group (missing values left out). */
 export function fieldValues(cell: GroupCell | undefined, field: string): FieldValue[] {
-  const out: FieldValue[] = [];
-  if (!cell) return out;
-  for (const r of cell.ok) {
-    const v = getField(r, field);
-    if (v !== undefined && v !== null) out.push(v);
-  }
-  return out;
+  return cell ? cell.values(field) : [];
 }
 
 export function numericValues(cell: GroupCell | undefined, field: string): number[] {
-  return fieldValues(cell, field).filter((v): v is number => typeof v === 'number');
+  return cell ? cell.numbers(field) : [];
 }
 
 export function aggregateCell(data: Grouped, group: string, instance: string, field: string, agg: string): Aggregated {

@@ -2,6 +2,7 @@ import { unknownName, UserError } from '../core/errors.js';
 import type { FieldValue } from '../core/runner.js';
 import type { Target } from '../core/target.js';
 import { ORIGINAL_RUSAGE_FIELDS } from '../results/read-legacy.js';
+import type { Column, KeyColumn, RecordColumns } from '../results/columns.js';
 import { MEASURED_FIELDS, type ExecutionRecord } from '../results/schema.js';
 import { AGGREGATIONS, getAggregation } from './aggregate.js';
 
@@ -31,22 +32,19 @@ export function getField(r: ExecutionRecord, name: string): FieldValue | undefin
   return r.fields[name];
 }
 
-/** Every field that can be named: record keys, measured fields, the target's and any seen in records. */
-export function knownFields(target: Target, records: readonly ExecutionRecord[]): Map<string, string> {
+/** The column of a record key or field, named as {@link getField} names them. */
+export function valueColumn(columns: RecordColumns, name: string): Column | undefined {
+  return Object.prototype.hasOwnProperty.call(RECORD_KEYS, name) ? columns.keys.get(name as KeyColumn) : columns.fields.get(name);
+}
+
+/** Every field that can be named: record keys, measured fields, the target's and any in the results. */
+export function knownFields(target: Target, results: RecordColumns): Map<string, string> {
   const known = new Map<string, string>();
   for (const [k, d] of Object.entries(RECORD_KEYS)) known.set(k, d);
   for (const [k, d] of Object.entries(MEASURED_FIELDS)) known.set(k, d);
   for (const [k, d] of Object.entries(target.reportableFields())) known.set(k, d);
-  const seen = new Set<object>();
-  for (const r of records) {
-    // records of one run share few shapes; checking each distinct key set once keeps this cheap
-    const keys = Object.keys(r.fields);
-    if (keys.every((k) => known.has(k))) continue;
-    if (seen.has(r.fields)) continue;
-    seen.add(r.fields);
-    for (const k of keys)
-      if (!known.has(k)) known.set(k, Object.hasOwn(ORIGINAL_RUSAGE_FIELDS, k) ? ORIGINAL_RUSAGE_FIELDS[k]! : '(found in the results)');
-  }
+  for (const k of results.fields.keys())
+    if (!known.has(k)) known.set(k, Object.hasOwn(ORIGINAL_RUSAGE_FIELDS, k) ? ORIGINAL_RUSAGE_FIELDS[k]! : '(found in the results)');
   return known;
 }
 
@@ -66,8 +64,8 @@ export function parseFieldSpecs(specs: readonly string[], known: Map<string, str
 }
 
 /** Text of `report --help-fields`. */
-export function helpFieldsText(target: Target, records: readonly ExecutionRecord[]): string {
-  const known = knownFields(target, records);
+export function helpFieldsText(target: Target, results: RecordColumns): string {
+  const known = knownFields(target, results);
   const width = Math.max(...[...known.keys(), ...Object.keys(AGGREGATIONS)].map((k) => k.length));
   const lines = [`Fields of target '${target.name}' (use -f FIELD:AGGREGATION..., --groupby FIELD, --filter FIELD=VALUE):`];
   for (const [k, d] of known) lines.push(`  ${k.padEnd(width)}  ${d}`);

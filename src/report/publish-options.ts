@@ -4,7 +4,7 @@ import type { OptionSpec } from '../core/options.js';
 import type { RunInfo } from '../results/meta.js';
 import type { FieldSpec } from './fields.js';
 import type { Grouped } from './select.js';
-import type { ExecutionRecord } from '../results/schema.js';
+import type { RecordColumns } from '../results/columns.js';
 import type { SaturationAnalysis } from './saturation.js';
 import { formatJsonTables, formatTable, type ReportTable, type TableFormat } from './table.js';
 
@@ -20,7 +20,7 @@ export interface BuiltReport {
   specs?: FieldSpec[];
   baseline?: string;
   /** The selected records and the field they are grouped on (charts of sweeps and test suites). */
-  records?: ExecutionRecord[];
+  results?: RecordColumns;
   groupby?: string;
   instances?: string[];
   /** For a web-server sweep: the peaks and the overheads at the baseline's saturation point. */

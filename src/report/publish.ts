@@ -72,8 +72,9 @@ function extraCharts(built: BuiltReport): Chart[] {
     const latency = latencyChart(built.saturation, all);
     if (latency) out.push(latency);
   }
-  if (built.records && built.groupby && hasVerdicts(built.records)) {
-    const rates = detectionRates(built.records, built.groupby, all);
+  // a suite's records have a verdict field: only then are they read as objects
+  if (built.results?.fields.has('verdict') && built.groupby && hasVerdicts(built.results.records())) {
+    const rates = detectionRates(built.results.records(), built.groupby, all);
     if (rates.length) out.push(detectionChart(rates, built.groupby, all));
   }
   return out;

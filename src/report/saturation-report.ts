@@ -1,7 +1,15 @@
 import type { OptionSpec } from '../core/options.js';
-import type { ExecutionRecord } from '../results/schema.js';
+import type { RecordColumns } from '../results/columns.js';
 import type { BuiltReport } from './publish-options.js';
-import { analyzeSaturation, DEFAULT_SATURATION_THRESHOLD, parseThreshold, saturationTable, saturationVerdict } from './saturation.js';
+import {
+  analyzeSaturation,
+  DEFAULT_SATURATION_THRESHOLD,
+  parseThreshold,
+  saturationTable,
+  saturationVerdict,
+  SWEPT,
+  THROUGHPUT,
+} from './saturation.js';
 
 export const SATURATION_OPTIONS: OptionSpec[] = [
   {
@@ -17,13 +25,15 @@ export const SATURATION_OPTIONS: OptionSpec[] = [
  * so is added to `warnings`. Nothing for records that are not a sweep.
  */
 export function saturationReport(
-  records: readonly ExecutionRecord[],
+  results: RecordColumns,
   instances: readonly string[],
   baseline: string | undefined,
   threshold: number | undefined,
   warnings: string[],
 ): Pick<BuiltReport, 'saturation' | 'extraTables'> {
-  const saturation = analyzeSaturation(records, instances, { baseline, threshold });
+  // a sweep's records have both fields: only then are they read as objects
+  if (!results.fields.has(SWEPT) || !results.fields.has(THROUGHPUT)) return {};
+  const saturation = analyzeSaturation(results.records(), instances, { baseline, threshold });
   if (!saturation) return {};
   const base = saturation.instances.find((i) => i.instance === baseline);
   const verdict = saturationVerdict(saturation);

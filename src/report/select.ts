@@ -1,14 +1,43 @@
 import { unknownName, UserError } from '../core/errors.js';
-import type { ExecutionStatus } from '../core/runner.js';
+import type { ExecutionStatus, FieldValue } from '../core/runner.js';
+import { cellOf, RecordColumns, type Column } from '../results/columns.js';
 import type { ExecutionRecord } from '../results/schema.js';
-import { getField } from './fields.js';
+import { RECORD_KEYS, valueColumn } from './fields.js';
 
 /** The results of one instance in one group (e.g. one benchmark). */
-export interface Cell {
-  /** Successful executions: the only ones aggregated. */
-  ok: ExecutionRecord[];
+export class Cell {
+  /** Rows (of the grouped columns) of the successful executions: the only ones aggregated. */
+  readonly ok: number[] = [];
   /** Unsuccessful executions by status (failed, crashed, timeout, error): counted and shown. */
-  failures: Map<ExecutionStatus, number>;
+  readonly failures = new Map<ExecutionStatus, number>();
+  private readonly cache = new Map<string, FieldValue[]>();
+
+  constructor(private readonly columns: RecordColumns) {}
+
+  /** Values of a field over the successful executions, in the order they were recorded (missing ones left out). */
+  values(field: string): FieldValue[] {
+    let out = this.cache.get(field);
+    if (!out) {
+      out = [];
+      const column = valueColumn(this.columns, field);
+      if (column) {
+        for (const row of this.ok) {
+          const v = cellOf(column, row);
+          if (v !== undefined && v !== null) out.push(v);
+        }
+      }
+      this.cache.set(field, out);
+    }
+    return out;
+  }
+
+  /** The numbers among {@link values}. */
+  numbers(field: string): number[] {
+    const key = `\u0000${field}`;
+    let out = this.cache.get(key) as number[] | undefined;
+    if (!out) this.cache.set(key, (out = this.values(field).filter((v): v is number => typeof v === 'number')));
+    return out;
+  }
 }
 
 export interface Grouped {
@@ -40,15 +69,75 @@ export function parseFilters(filters: readonly string[], known: Map<string, stri
   return out;
 }
 
-export function applyFilters(records: ExecutionRecord[], filters: Map<string, Set<string>>): ExecutionRecord[] {
-  if (!filters.size) return records;
-  const tests = [...filters];
-  return records.filter((r) =>
-    tests.every(([key, values]) => {
-      const v = getField(r, key);
-      return v !== undefined && values.has(v === null ? '' : String(v));
-    }),
-  );
+/** The rows whose fields match every filter (see {@link parseFilters}). */
+export function applyFilters(columns: RecordColumns, filters: Map<string, Set<string>>): RecordColumns {
+  if (!filters.size) return columns;
+  const tests = [...filters].map(([key, values]) => matcher(valueColumn(columns, key), values, Object.hasOwn(RECORD_KEYS, key)));
+  return columns.select(rowsWhere(columns.length, (row) => tests.every((t) => t(row))));
+}
+
+/**
+ * Whether a row's value, as text (null as ''), is one of `values`: an absent field never is,
+ * an absent record key (`reason` of a successful execution) is null.
+ */
+function matcher(column: Column | undefined, values: Set<string>, recordKey: boolean): (row: number) => boolean {
+  const absent = recordKey && values.has('');
+  if (!column) return () => absent;
+  const text = labels(column);
+  return (row) => {
+    const t = text(row);
+    return t === undefined ? absent : values.has(t);
+  };
+}
+
+/** A row's value as text (null as ''), undefined when absent; each distinct value converted once. */
+function labels(column: Column): (row: number) => string | undefined {
+  const asText = (v: FieldValue | undefined) => (v === undefined ? undefined : v === null ? '' : String(v));
+  if (column.kind === 'dict') {
+    const byCode = column.values.map(asText);
+    return (row) => byCode[column.codes[row]!];
+  }
+  const seen = new Map<number, string>();
+  return (row) => {
+    const v = column.values[row]!;
+    if (Number.isNaN(v)) return undefined;
+    let t = seen.get(v);
+    if (t === undefined) seen.set(v, (t = String(v)));
+    return t;
+  };
+}
+
+/** The rows of one target. */
+export function selectTarget(columns: RecordColumns, name: string): RecordColumns {
+  const target = columns.keys.get('target');
+  if (target?.kind !== 'dict') return columns.select(new Uint32Array(0));
+  const code = target.values.indexOf(name);
+  return columns.select(rowsWhere(columns.length, (row) => target.codes[row] === code));
+}
+
+/** The rows (0 to length - 1) for which `keep` holds. */
+export function rowsWhere(length: number, keep: (row: number) => boolean): Uint32Array {
+  const rows = new Uint32Array(length);
+  let n = 0;
+  for (let row = 0; row < length; row++) if (keep(row)) rows[n++] = row;
+  return rows.subarray(0, n);
+}
+
+/** The distinct values of a record key or field among the rows, as text (null as ''). */
+export function distinctValues(columns: RecordColumns, name: string): Set<string> {
+  const out = new Set<string>();
+  const column = valueColumn(columns, name);
+  if (!column) return out;
+  if (column.kind === 'dict') {
+    const used = new Uint8Array(column.values.length);
+    for (let row = 0; row < columns.length; row++) used[column.codes[row]!] = 1;
+    column.values.forEach((v, code) => {
+      if (used[code] && v !== undefined) out.add(v === null ? '' : String(v));
+    });
+    return out;
+  }
+  for (const v of column.values) if (!Number.isNaN(v)) out.add(String(v));
+  return out;
 }
 
 /**
@@ -68,18 +157,35 @@ export function selectInstances(present: Set<string>, asked: readonly string[] |
 }
 
 export function groupRecords(records: readonly ExecutionRecord[], groupby: string, instances: string[]): Grouped {
-  const wanted = new Set(instances);
+  return groupColumns(RecordColumns.fromRecords(records), groupby, instances);
+}
+
+/** The rows by group (the value of `groupby`, '' where it has none) and instance. */
+export function groupColumns(columns: RecordColumns, groupby: string, instances: string[]): Grouped {
   const cells = new Map<string, Map<string, Cell>>();
-  for (const r of records) {
-    if (!wanted.has(r.instance)) continue;
-    const g = getField(r, groupby);
-    const group = g === undefined || g === null ? '' : String(g);
-    let row = cells.get(group);
-    if (!row) cells.set(group, (row = new Map<string, Cell>()));
-    let cell = row.get(r.instance);
-    if (!cell) row.set(r.instance, (cell = { ok: [], failures: new Map() }));
-    if (r.status === 'ok') cell.ok.push(r);
-    else cell.failures.set(r.status, (cell.failures.get(r.status) ?? 0) + 1);
+  const instance = columns.keys.get('instance');
+  const status = columns.keys.get('status');
+  const groupColumn = valueColumn(columns, groupby);
+  if (instance?.kind !== 'dict' || status?.kind !== 'dict') return { groupby, groups: [], instances, cells };
+  const group = groupColumn ? labels(groupColumn) : () => undefined;
+  const wanted = new Set(instances);
+  // per group, the cell of each instance code
+  const byCode = new Map<string, Array<Cell | undefined>>();
+  for (let row = 0; row < columns.length; row++) {
+    const code = instance.codes[row]!;
+    const name = instance.values[code] as string;
+    if (!wanted.has(name)) continue;
+    const g = group(row) ?? '';
+    let codes = byCode.get(g);
+    if (!codes) {
+      byCode.set(g, (codes = []));
+      cells.set(g, new Map());
+    }
+    let cell = codes[code];
+    if (!cell) cells.get(g)!.set(name, (cell = codes[code] = new Cell(columns)));
+    const s = status.values[status.codes[row]!] as ExecutionStatus;
+    if (s === 'ok') cell.ok.push(row);
+    else cell.failures.set(s, (cell.failures.get(s) ?? 0) + 1);
   }
   return { groupby, groups: [...cells.keys()].sort(naturalCompare), instances, cells };
 }

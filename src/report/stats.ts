@@ -122,18 +122,23 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   const n1 = a.length;
   const n2 = b.length;
   if (!n1 || !n2) throw new Error('mannWhitneyU needs two non-empty samples');
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  // ranks from the two samples sorted apart and merged: no object per value
+  const sa = Float64Array.from(a).sort();
+  const sb = Float64Array.from(b).sort();
   const n = n1 + n2;
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && all[j + 1]!.v === all[i]!.v) j++;
-    const rank = (i + j) / 2 + 1;
-    const t = j - i + 1;
+  for (let i = 0, j = 0; i < n1 || j < n2;) {
+    const v = j >= n2 || (i < n1 && sa[i]! <= sb[j]!) ? sa[i]! : sb[j]!;
+    const rank = i + j + 1;
+    const [i0, j0] = [i, j];
+    while (i < n1 && sa[i] === v) i++;
+    while (j < n2 && sb[j] === v) j++;
+    const ta = i - i0;
+    const t = ta + j - j0;
+    // the tied values share the mean of the ranks they span
+    rankSumA += ta * (rank + (t - 1) / 2);
     if (t > 1) tieTerm += t * t * t - t;
-    for (let k = i; k <= j; k++) if (all[k]!.g === 0) rankSumA += rank;
-    i = j + 1;
   }
   const u = rankSumA - (n1 * (n1 + 1)) / 2;
   if (tieTerm === 0 && n1 * n2 <= EXACT_LIMIT) {

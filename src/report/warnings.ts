@@ -1,6 +1,5 @@
 import * as stats from './stats.js';
 import { describeFailures, type Grouped } from './select.js';
-import { getField } from './fields.js';
 
 /** Fewer successful iterations than this and a group's numbers are flagged. */
 export const MIN_ITERATIONS = 3;
@@ -78,11 +77,7 @@ export function checkGroups(data: Grouped, fields: readonly string[], baseline?:
       }
       if (cell.ok.length < MIN_ITERATIONS) w.add(`fewer than ${MIN_ITERATIONS} successful iterations`, `${where(inst)}: ${cell.ok.length}`);
       for (const field of fields) {
-        const xs: number[] = [];
-        for (const r of cell.ok) {
-          const v = getField(r, field);
-          if (typeof v === 'number') xs.push(v);
-        }
+        const xs = cell.numbers(field);
         if (xs.length < 2) continue;
         const c = stats.cv(xs);
         if (c > MAX_CV) {

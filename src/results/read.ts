@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
@@ -7,11 +7,14 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionStatus } from '../core/runner.js';
 import type { Target } from '../core/target.js';
+import { ColumnsBuilder, RecordColumns } from './columns.js';
+import { readIndex, writeIndex, type IndexedFile } from './columns-file.js';
 import { readLegacyTargetDir } from './read-legacy.js';
 import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
-  records: ExecutionRecord[];
+  /** Every record read, as columns (`columns.records()` gives them as objects). */
+  columns: RecordColumns;
   /** Run directories (with records.jsonl) that were read. */
   runDirs: string[];
   /** Python-style `<target>/` directories that were read. */
@@ -33,16 +36,16 @@ const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout',
  * implements it).
  */
 export async function readResults(ctx: Context, target: Target, paths: string[]): Promise<ResultSet> {
-  const set: ResultSet = { records: [], runDirs: [], legacyDirs: [], recorded: new Map() };
+  const set: Found = { parts: [], runDirs: [], legacyDirs: [], recorded: new Map() };
   const seen = new Set<string>();
   for (const path of paths) {
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      const records = readRecordsForReport(ctx, path);
-      append(set.records, records);
+      const columns = readRecordsForReport(ctx, path);
+      set.parts.push(columns);
       set.runDirs.push(path);
-      set.recorded.set(path, records.length);
+      set.recorded.set(path, columns.length);
     } else {
       found = await visit(ctx, target, path, 0, seen, set);
     }
@@ -53,22 +56,25 @@ export async function readResults(ctx: Context, target: Target, paths: string[])
       );
     }
   }
-  return set;
+  const { parts, ...rest } = set;
+  return { columns: parts.length ? RecordColumns.concat(parts) : RecordColumns.fromRecords([]), ...rest };
 }
+
+type Found = Omit<ResultSet, 'columns'> & { parts: RecordColumns[] };
 
 /**
  * Reads the results in or under `dir`; says whether there were any (a directory already read
  * through another path, such as results/last, counts as having results).
  */
-async function visit(ctx: Context, target: Target, dir: string, depth: number, seen: Set<string>, set: ResultSet): Promise<boolean> {
+async function visit(ctx: Context, target: Target, dir: string, depth: number, seen: Set<string>, set: Found): Promise<boolean> {
   const real = await realpath(dir);
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    const records = readRecordsForReport(ctx, join(dir, RECORDS_FILE));
-    append(set.records, records);
+    const columns = readRecordsForReport(ctx, join(dir, RECORDS_FILE));
+    set.parts.push(columns);
     set.runDirs.push(dir);
-    set.recorded.set(dir, records.length);
+    set.recorded.set(dir, columns.length);
     return true;
   }
   if (basename(real) === target.name && (await looksLegacy(dir))) {
@@ -94,14 +100,9 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   return found;
 }
 
-async function readLegacy(ctx: Context, target: Target, dir: string, set: ResultSet): Promise<void> {
+async function readLegacy(ctx: Context, target: Target, dir: string, set: Found): Promise<void> {
   set.legacyDirs.push(dir);
-  append(set.records, await readLegacyTargetDir(ctx, target, dir));
-}
-
-/** Appends one by one: spreading a million records into `push` overflows the stack. */
-function append<T>(to: T[], items: readonly T[]): void {
-  for (const item of items) to.push(item);
+  set.parts.push(RecordColumns.fromRecords(await readLegacyTargetDir(ctx, target, dir)));
 }
 
 /** A Python-style target directory holds instance directories that hold files. */
@@ -136,13 +137,54 @@ export function readRecordsFile(file: string, log?: Logger): RecordsRead {
     if (problem) problems.push({ line: n, problem });
   });
   const badLines = problems.map((p) => p.line);
-  for (const { line, problem } of problems.slice(0, MAX_LINE_WARNINGS)) {
-    const torn = line === lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
-    log?.warning(`${file}:${line}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
-  }
-  if (badLines.length > MAX_LINE_WARNINGS) log?.warning(`${file}: skipped ${badLines.length} corrupt records in all`);
+  warnProblems(file, { badLines, problems, lastLine }, log);
   const records = latestRecords(all);
   return { records, badLines, superseded: all.length - records.length };
+}
+
+function warnProblems(file: string, read: Pick<IndexedFile, 'badLines' | 'problems' | 'lastLine'>, log?: Logger): void {
+  for (const { line, problem } of read.problems.slice(0, MAX_LINE_WARNINGS)) {
+    const torn = line === read.lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
+    log?.warning(`${file}:${line}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
+  }
+  if (read.badLines.length > MAX_LINE_WARNINGS) log?.warning(`${file}: skipped ${read.badLines.length} corrupt records in all`);
+}
+
+/**
+ * Reads one records.jsonl as columns, with the same checks, warnings and choice of the latest
+ * record of each execution as {@link readRecordsFile}: from its column index when that
+ * describes the file as it is, otherwise from the file, writing the index for the next time
+ * (see columns-file.ts).
+ */
+export function readRecordColumnsFile(file: string, log?: Logger): IndexedFile {
+  const records = () => readRecordsFile(file).records;
+  let read = readIndex(file, records);
+  if (!read) {
+    const before = statSync(file);
+    const builder = new ColumnsBuilder(true);
+    const problems: Array<{ line: number; problem: string }> = [];
+    const badLines: number[] = [];
+    const one: ExecutionRecord[] = [];
+    let lastLine = 0;
+    forEachLine(file, (line, n) => {
+      lastLine = n;
+      const problem = parseRecordLine(line, one);
+      if (problem) {
+        badLines.push(n);
+        if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
+      } else builder.add(one.pop()!);
+    });
+    const { columns, superseded } = builder.finish(records);
+    read = { columns, badLines, problems, lastLine, superseded };
+    try {
+      writeIndex(file, before, read);
+    } catch (e) {
+      // the index only saves time: without it the next report reads the file again
+      log?.debug(`no column index written beside ${file}: ${(e as Error).message}`);
+    }
+  }
+  warnProblems(file, read, log);
+  return read;
 }
 
 const CHUNK = 4 << 20;
@@ -254,13 +296,13 @@ export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRec
   return any ? records.filter((_, i) => !superseded[i]) : records.slice();
 }
 
-/** {@link readRecordsFile} for reports: a file with nothing readable is not a records file. */
-function readRecordsForReport(ctx: Context, file: string): ExecutionRecord[] {
-  const { records, badLines } = readRecordsFile(file, ctx.log);
-  if (badLines.length && !records.length) {
+/** {@link readRecordColumnsFile} for reports: a file with nothing readable is not a records file. */
+function readRecordsForReport(ctx: Context, file: string): RecordColumns {
+  const { columns, badLines } = readRecordColumnsFile(file, ctx.log);
+  if (badLines.length && !columns.length) {
     throw new UserError(`cannot read any record from '${file}': it is not a ${RECORDS_FILE} file of result records`);
   }
-  return records;
+  return columns;
 }
 
 /** Parses one line into `out`, or says what is wrong with it. */

@@ -1,0 +1,271 @@
+/**
+ * Records held column by column: what reports aggregate over. A million records as objects
+ * cost about a second to create and as much again to collect; as columns they are a few typed
+ * arrays (numbers) and small dictionaries (names, statuses, a field's repeated strings).
+ */
+import type { FieldValue } from '../core/runner.js';
+import type { ExecutionRecord } from './schema.js';
+
+/** Values that are all numbers (or absent): NaN marks an absent value (JSON has no NaN). */
+export interface NumberColumn {
+  kind: 'number';
+  values: Float64Array;
+}
+
+/** Any other values: a code per row into `values`, where code 0 is absent. */
+export interface DictColumn {
+  kind: 'dict';
+  codes: Uint8Array | Uint16Array | Uint32Array;
+  values: ReadonlyArray<FieldValue | undefined>;
+}
+
+export type Column = NumberColumn | DictColumn;
+
+/** The record's own keys kept as columns (everything but `schema`, `start` and the log paths). */
+export const KEY_COLUMNS = ['target', 'instance', 'benchmark', 'iteration', 'host', 'status', 'exitCode', 'signal', 'reason'] as const;
+export type KeyColumn = (typeof KEY_COLUMNS)[number];
+
+/** The value of a row in a column (undefined: absent). */
+export function cellOf(column: Column, row: number): FieldValue | undefined {
+  if (column.kind === 'number') {
+    const v = column.values[row]!;
+    return Number.isNaN(v) ? undefined : v;
+  }
+  return column.values[column.codes[row]!];
+}
+
+/** The code arrays of a dictionary of `size` values (code 0 included): the narrowest that holds them. */
+export function codeArray(size: number, length: number): Uint8Array | Uint16Array | Uint32Array {
+  return size <= 0x100 ? new Uint8Array(length) : size <= 0x10000 ? new Uint16Array(length) : new Uint32Array(length);
+}
+
+export class RecordColumns {
+  private materialized?: ExecutionRecord[];
+
+  /**
+   * @param records the same records as objects, in row order, read only when asked for
+   *   ({@link records}): by parts of a report that need whole records
+   */
+  constructor(
+    readonly length: number,
+    readonly keys: ReadonlyMap<KeyColumn, Column>,
+    readonly fields: ReadonlyMap<string, Column>,
+    private readonly records_: () => ExecutionRecord[],
+  ) {}
+
+  /** The records as objects, in row order (read once, then kept). */
+  records(): ExecutionRecord[] {
+    if (!this.materialized) {
+      const records = this.records_();
+      if (records.length !== this.length)
+        throw new Error(`${records.length} records read where ${this.length} were expected: the results changed while being read`);
+      this.materialized = records;
+    }
+    return this.materialized;
+  }
+
+  /** Records of the given rows, as objects. */
+  recordsAt(rows: ArrayLike<number>): ExecutionRecord[] {
+    const all = this.records();
+    const out = new Array<ExecutionRecord>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = all[rows[i]!]!;
+    return out;
+  }
+
+  /** Columns of records given as objects. */
+  static fromRecords(records: readonly ExecutionRecord[]): RecordColumns {
+    const b = new ColumnsBuilder();
+    for (const r of records) b.add(r);
+    return b.finish(() => records.slice()).columns;
+  }
+
+  /** The rows of several sets one after the other; their records likewise. */
+  static concat(parts: readonly RecordColumns[]): RecordColumns {
+    if (parts.length === 1) return parts[0]!;
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const join = (get: (p: RecordColumns) => Column | undefined): Column => {
+      const present = parts.map(get);
+      if (present.every((c) => !c || c.kind === 'number')) {
+        const values = new Float64Array(length).fill(NaN);
+        let at = 0;
+        parts.forEach((p, i) => {
+          const c = present[i] as NumberColumn | undefined;
+          if (c) values.set(c.values, at);
+          at += p.length;
+        });
+        return { kind: 'number', values };
+      }
+      const dict = new DictBuilder();
+      let at = 0;
+      parts.forEach((p, i) => {
+        const c = present[i];
+        if (c) for (let row = 0; row < p.length; row++) dict.set(at + row, cellOf(c, row));
+        at += p.length;
+      });
+      return dict.finish(length);
+    };
+    const keys = new Map<KeyColumn, Column>();
+    for (const k of KEY_COLUMNS)
+      if (parts.some((p) => p.keys.has(k)))
+        keys.set(
+          k,
+          join((p) => p.keys.get(k)),
+        );
+    const fields = new Map<string, Column>();
+    for (const name of new Set(parts.flatMap((p) => [...p.fields.keys()])))
+      fields.set(
+        name,
+        join((p) => p.fields.get(name)),
+      );
+    return new RecordColumns(length, keys, fields, () => parts.flatMap((p) => p.records()));
+  }
+
+  /** The given rows only; their records likewise. */
+  select(rows: Uint32Array): RecordColumns {
+    if (rows.length === this.length) return this;
+    const pick = (c: Column): Column => {
+      if (c.kind === 'number') {
+        const values = new Float64Array(rows.length);
+        for (let i = 0; i < rows.length; i++) values[i] = c.values[rows[i]!]!;
+        return { kind: 'number', values };
+      }
+      const codes = codeArray(c.values.length, rows.length);
+      for (let i = 0; i < rows.length; i++) codes[i] = c.codes[rows[i]!]!;
+      return { kind: 'dict', codes, values: c.values };
+    };
+    const keys = new Map<KeyColumn, Column>([...this.keys].map(([k, c]) => [k, pick(c)]));
+    // a field none of the rows has is not among theirs (another target's, say)
+    const fields = new Map<string, Column>();
+    for (const [k, c] of this.fields) {
+      const picked = pick(c);
+      if (!isEmpty(picked)) fields.set(k, picked);
+    }
+    return new RecordColumns(rows.length, keys, fields, () => this.recordsAt(rows));
+  }
+}
+
+/** Whether no row has a value. */
+function isEmpty(c: Column): boolean {
+  if (c.kind === 'number') return c.values.every(Number.isNaN);
+  return c.codes.every((code) => code === 0);
+}
+
+/** Builds a dictionary column row by row (rows not set are absent). */
+class DictBuilder {
+  private readonly index = new Map<FieldValue, number>();
+  readonly values: Array<FieldValue | undefined> = [undefined];
+  private codes: number[] = [];
+
+  set(row: number, value: FieldValue | undefined): void {
+    if (value === undefined) return;
+    let code = this.index.get(value);
+    if (code === undefined) {
+      code = this.values.length;
+      this.index.set(value, code);
+      this.values.push(value);
+    }
+    while (this.codes.length < row) this.codes.push(0);
+    this.codes[row] = code;
+  }
+
+  finish(length: number, keep?: (row: number) => boolean, kept = length): DictColumn {
+    const codes = codeArray(this.values.length, kept);
+    let out = 0;
+    for (let row = 0; row < length; row++) if (!keep || keep(row)) codes[out++] = this.codes[row] ?? 0;
+    return { kind: 'dict', codes, values: this.values };
+  }
+}
+
+/** Builds one column: numbers while every value is one, a dictionary from the first that is not. */
+class ColumnBuilder {
+  private numbers: number[] | null = [];
+  private dict: DictBuilder | null = null;
+
+  set(row: number, value: FieldValue | undefined): void {
+    if (this.numbers) {
+      if (typeof value === 'number' || value === undefined) {
+        while (this.numbers.length < row) this.numbers.push(NaN);
+        this.numbers[row] = value ?? NaN;
+        return;
+      }
+      this.dict = new DictBuilder();
+      this.numbers.forEach((v, r) => this.dict!.set(r, Number.isNaN(v) ? undefined : v));
+      this.numbers = null;
+    }
+    this.dict!.set(row, value);
+  }
+
+  finish(length: number, keep?: (row: number) => boolean, kept = length): Column {
+    if (!this.numbers) return this.dict!.finish(length, keep, kept);
+    const values = new Float64Array(kept);
+    let out = 0;
+    for (let row = 0; row < length; row++) if (!keep || keep(row)) values[out++] = this.numbers[row] ?? NaN;
+    return { kind: 'number', values };
+  }
+}
+
+export interface BuiltColumns {
+  columns: RecordColumns;
+  /** Earlier records of executions recorded again (see `latestRecords` in read.ts), left out. */
+  superseded: number;
+}
+
+/**
+ * Collects records into columns, one at a time, so a file of them is read without keeping an
+ * object per record. With `latest` (the records of one file), like `latestRecords`, a later
+ * record of the same execution (target, instance, benchmark, iteration) replaces an earlier
+ * one and keeps the later one's place.
+ */
+export class ColumnsBuilder {
+  private n = 0;
+  private readonly keys = new Map<KeyColumn, ColumnBuilder>(KEY_COLUMNS.map((k) => [k, new ColumnBuilder()]));
+  private readonly fields = new Map<string, ColumnBuilder>();
+  /** target -> instance -> benchmark -> iteration -> the row of the latest record */
+  private readonly latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+  private superseded: number[] = [];
+
+  constructor(private readonly latestOnly = false) {}
+
+  add(r: ExecutionRecord): void {
+    const row = this.n++;
+    for (const [k, b] of this.keys) {
+      const v = r[k];
+      if (v !== undefined && v !== null) b.set(row, v);
+    }
+    for (const name in r.fields) {
+      let b = this.fields.get(name);
+      if (!b) this.fields.set(name, (b = new ColumnBuilder()));
+      b.set(row, r.fields[name]);
+    }
+    if (this.latestOnly) this.keepLatest(r, row);
+  }
+
+  private keepLatest(r: ExecutionRecord, row: number): void {
+    let byInstance = this.latest.get(r.target);
+    if (!byInstance) this.latest.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
+    let byBenchmark = byInstance.get(r.instance);
+    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
+    let byIteration = byBenchmark.get(r.benchmark);
+    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
+    const earlier = byIteration.get(r.iteration);
+    if (earlier !== undefined) this.superseded.push(earlier);
+    byIteration.set(r.iteration, row);
+  }
+
+  /** The columns; `records` gives the same (latest) records as objects, in the same order. */
+  finish(records: () => ExecutionRecord[]): BuiltColumns {
+    const length = this.n;
+    let keep: ((row: number) => boolean) | undefined;
+    if (this.superseded.length) {
+      const gone = new Uint8Array(length);
+      for (const row of this.superseded) gone[row] = 1;
+      keep = (row) => !gone[row];
+    }
+    const kept = length - this.superseded.length;
+    const keys = new Map<KeyColumn, Column>();
+    for (const [k, b] of this.keys) keys.set(k, b.finish(length, keep, kept));
+    const fields = new Map<string, Column>();
+    for (const [k, b] of this.fields) fields.set(k, b.finish(length, keep, kept));
+    return { columns: new RecordColumns(kept, keys, fields, records), superseded: this.superseded.length };
+  }
+}
