@@ -130,3 +130,28 @@ test('bootstrap medians: selection gives the same medians as sorting', () => {
   const [lo, hi] = stats.bootstrapRatioCI([1, 3], [1, 3], { resamples: 4000 });
   assert.ok(lo <= 1 / 3 + 1e-12 && hi >= 3 - 1e-12, `${lo} ${hi}`);
 });
+
+test('Mann-Whitney U: the statistic matches ranking every value of both samples together, ties included', () => {
+  // the naive way: sort all values with their sample, average the ranks of tied values
+  const naiveU = (a: number[], b: number[]) => {
+    const all = [...a.map((v) => ({ v, first: true })), ...b.map((v) => ({ v, first: false }))].sort((x, y) => x.v - y.v);
+    let rankSum = 0;
+    for (let i = 0; i < all.length;) {
+      let j = i;
+      while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+      for (let k = i; k <= j; k++) if (all[k]!.first) rankSum += (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return rankSum - (a.length * (a.length + 1)) / 2;
+  };
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let trial = 0; trial < 200; trial++) {
+    // few distinct values make many ties; some trials have none
+    const levels = trial % 3 === 0 ? 1e9 : 2 + (trial % 7);
+    const sample = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * levels));
+    const a = sample(1 + (trial % 13));
+    const b = sample(1 + ((trial * 7) % 17));
+    assert.equal(stats.mannWhitneyU(a, b).u, naiveU(a, b), `trial ${trial}: ${a.join(',')} vs ${b.join(',')}`);
+  }
+});

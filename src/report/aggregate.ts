@@ -10,10 +10,12 @@ export interface Aggregation {
   /** Whether the result is a number on the field's own scale (so a ratio to a baseline makes sense). */
   scaled: boolean;
   /** `what` names the field and group for error messages. */
-  fn(values: FieldValue[], what: string): Aggregated;
+  fn(values: readonly FieldValue[], what: string): Aggregated;
 }
 
-function numbers(name: string, values: FieldValue[], what: string): number[] {
+function numbers(name: string, values: readonly FieldValue[], what: string): readonly number[] {
+  // all numbers (the usual case): the sample itself, which statistics may know already
+  if (values.every((v) => typeof v === 'number')) return values as readonly number[];
   const out: number[] = [];
   for (const v of values) {
     if (typeof v === 'number') out.push(v);
@@ -23,7 +25,7 @@ function numbers(name: string, values: FieldValue[], what: string): number[] {
   return out;
 }
 
-function numeric(name: string, description: string, scaled: boolean, f: (xs: number[]) => number | null): Aggregation {
+function numeric(name: string, description: string, scaled: boolean, f: (xs: readonly number[]) => number | null): Aggregation {
   return {
     description,
     scaled,

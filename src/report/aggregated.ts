@@ -5,11 +5,11 @@ import { describeFailures, type Cell as GroupCell, type Grouped } from './select
 import { cellValue, type Cell, type Column, type ReportTable } from './table.js';
 
 /** Values of a field over the successful executions of a group (missing values left out). */
-export function fieldValues(cell: GroupCell | undefined, field: string): FieldValue[] {
+export function fieldValues(cell: GroupCell | undefined, field: string): readonly FieldValue[] {
   return cell ? cell.values(field) : [];
 }
 
-export function numericValues(cell: GroupCell | undefined, field: string): number[] {
+export function numericValues(cell: GroupCell | undefined, field: string): readonly number[] {
   return cell ? cell.numbers(field) : [];
 }
 

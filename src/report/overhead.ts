@@ -30,7 +30,7 @@ export interface Comparison {
   ci?: [number, number];
 }
 
-export function compare(base: number[], other: number[], withCi: boolean): Comparison {
+export function compare(base: readonly number[], other: readonly number[], withCi: boolean): Comparison {
   if (base.length < stats.MIN_SAMPLES_FOR_TEST || other.length < stats.MIN_SAMPLES_FOR_TEST) {
     return { p: null, significant: false };
   }

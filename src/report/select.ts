@@ -10,32 +10,38 @@ export class Cell {
   readonly ok: number[] = [];
   /** Unsuccessful executions by status (failed, crashed, timeout, error): counted and shown. */
   readonly failures = new Map<ExecutionStatus, number>();
-  private readonly cache = new Map<string, FieldValue[]>();
+  private readonly cache = new Map<string, readonly FieldValue[]>();
 
   constructor(private readonly columns: RecordColumns) {}
 
   /** Values of a field over the successful executions, in the order they were recorded (missing ones left out). */
-  values(field: string): FieldValue[] {
+  values(field: string): readonly FieldValue[] {
     let out = this.cache.get(field);
     if (!out) {
-      out = [];
+      const values: FieldValue[] = [];
       const column = valueColumn(this.columns, field);
       if (column) {
         for (const row of this.ok) {
           const v = cellOf(column, row);
-          if (v !== undefined && v !== null) out.push(v);
+          if (v !== undefined && v !== null) values.push(v);
         }
       }
-      this.cache.set(field, out);
+      // frozen: shared by every statistic of the cell (see stats.ts)
+      this.cache.set(field, (out = Object.freeze(values)));
     }
     return out;
   }
 
   /** The numbers among {@link values}. */
-  numbers(field: string): number[] {
+  numbers(field: string): readonly number[] {
     const key = `\u0000${field}`;
-    let out = this.cache.get(key) as number[] | undefined;
-    if (!out) this.cache.set(key, (out = this.values(field).filter((v): v is number => typeof v === 'number')));
+    let out = this.cache.get(key) as readonly number[] | undefined;
+    if (!out) {
+      const values = this.values(field);
+      const all = values.every((v) => typeof v === 'number');
+      out = all ? (values as readonly number[]) : Object.freeze(values.filter((v) => typeof v === 'number'));
+      this.cache.set(key, out);
+    }
     return out;
   }
 }

@@ -14,9 +14,22 @@ export function mean(xs: readonly number[]): number {
   return xs.length ? sum(xs) / xs.length : NaN;
 }
 
+/**
+ * Sorted copies of frozen samples (a report's cells), kept for the next statistic of the same
+ * sample: a frozen array cannot change. Never handed out, so never changed either.
+ */
+const sortedOfFrozen = new WeakMap<readonly number[], Float64Array>();
+
+function sorted(xs: readonly number[]): Float64Array {
+  if (!Object.isFrozen(xs)) return new Float64Array(xs).sort();
+  let s = sortedOfFrozen.get(xs);
+  if (!s) sortedOfFrozen.set(xs, (s = new Float64Array(xs).sort()));
+  return s;
+}
+
 export function median(xs: readonly number[]): number {
   if (!xs.length) return NaN;
-  const s = Float64Array.from(xs).sort();
+  const s = sorted(xs);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
@@ -123,8 +136,8 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   const n2 = b.length;
   if (!n1 || !n2) throw new Error('mannWhitneyU needs two non-empty samples');
   // ranks from the two samples sorted apart and merged: no object per value
-  const sa = Float64Array.from(a).sort();
-  const sb = Float64Array.from(b).sort();
+  const sa = sorted(a);
+  const sb = sorted(b);
   const n = n1 + n2;
   let rankSumA = 0;
   let tieTerm = 0;

@@ -218,7 +218,7 @@ export interface BuiltColumns {
  */
 export class ColumnsBuilder {
   private n = 0;
-  private readonly keys = new Map<KeyColumn, ColumnBuilder>(KEY_COLUMNS.map((k) => [k, new ColumnBuilder()]));
+  private readonly keys = KEY_COLUMNS.map((k) => [k, new ColumnBuilder()] as const);
   private readonly fields = new Map<string, ColumnBuilder>();
   /** target -> instance -> benchmark -> iteration -> the row of the latest record */
   private readonly latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
@@ -228,7 +228,8 @@ export class ColumnsBuilder {
 
   add(r: ExecutionRecord): void {
     const row = this.n++;
-    for (const [k, b] of this.keys) {
+    for (let i = 0; i < this.keys.length; i++) {
+      const [k, b] = this.keys[i]!;
       const v = r[k];
       if (v !== undefined && v !== null) b.set(row, v);
     }
