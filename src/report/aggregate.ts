@@ -15,7 +15,7 @@ export interface Aggregation {
 
 function numbers(name: string, values: readonly FieldValue[], what: string): readonly number[] {
   // all numbers (the usual case): the sample itself, which statistics may know already
-  if (values.every((v) => typeof v === 'number')) return values as readonly number[];
+  if (values.every((v) => typeof v === 'number')) return values;
   const out: number[] = [];
   for (const v of values) {
     if (typeof v === 'number') out.push(v);

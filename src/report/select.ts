@@ -39,7 +39,7 @@ export class Cell {
     if (!out) {
       const values = this.values(field);
       const all = values.every((v) => typeof v === 'number');
-      out = all ? (values as readonly number[]) : Object.freeze(values.filter((v) => typeof v === 'number'));
+      out = all ? values : Object.freeze(values.filter((v) => typeof v === 'number'));
       this.cache.set(key, out);
     }
     return out;
