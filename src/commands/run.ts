@@ -12,6 +12,7 @@ import { createBackend } from '../parallel/backends.js';
 import { JobPool, type ExecutionBackend } from '../parallel/pool.js';
 import { Progress, formatDuration } from '../parallel/progress.js';
 import { checkCpusAllowed } from '../run/cpus.js';
+import { favourMemoryOverSpeed } from '../run/heap.js';
 import { createRunner, type MeasuringRunner, type RunSummary } from '../run/runner.js';
 import type { GivenRunOptions } from '../run/settings.js';
 import { SCHEMA_VERSION, type RunMeta, type RunSettings } from '../results/schema.js';
@@ -67,6 +68,8 @@ export async function runCommand(setup: Setup, ctx: Context, opts: RunInput): Pr
     if (opts.build) await buildTarget(ctx, target, instances, opts);
     return;
   }
+  // a run may make hundreds of thousands of executions in this process: its memory stays bounded
+  favourMemoryOverSpeed();
   const command = qjoin(['infra', ...process.argv.slice(2)]);
   // a resumed run is refused while another process still writes it
   const runLock = resume ? runDirectoryLock(ctx, resume) : null;
