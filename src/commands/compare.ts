@@ -9,7 +9,7 @@ import { metaDifferences, shortCommit } from '../report/meta-diff.js';
 import { loadWarnings } from '../report/load-warnings.js';
 import { PUBLISH_OPTIONS, writeOutput, type BuiltReport } from '../report/publish-options.js';
 import { applyFilters, distinctValues, groupColumns, naturalCompare, parseFilters, selectTarget } from '../report/select.js';
-import { RecordColumns } from '../results/columns.js';
+import type { RecordColumns } from '../results/columns.js';
 import { annotateUnits } from '../report/units.js';
 import { checkGroups } from '../report/warnings.js';
 import { formatTable, TABLE_FORMATS, type TableFormat } from '../report/table.js';
@@ -89,12 +89,11 @@ export async function compareRuns(setup: Setup, ctx: Context, opts: CompareOptio
   ] as const) {
     if (!recs.length) throw new UserError(`no results of target '${target.name}' in ${dir}`);
   }
-  const both = RecordColumns.concat([recordsA, recordsB]);
-  const known = knownFields(target, both);
+  const known = knownFields(target, recordsA, recordsB);
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
   const filters = parseFilters(opts.filter ?? [], known);
-  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(both, true), known, true);
+  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields([recordsA, recordsB], true), known, true);
 
   const warnings: string[] = [];
   const pair = pairRuns(applyFilters(recordsA, filters), applyFilters(recordsB, filters), groupby, opts.instances, warnings);

@@ -6,7 +6,6 @@ import type { Setup } from '../core/setup.js';
 import { HOOK_NAMES } from './exec-hook.js';
 import { MEASURED_FIELDS } from '../results/schema.js';
 import { knownFields, RECORD_KEYS } from '../report/fields.js';
-import { RecordColumns } from '../results/columns.js';
 import { AGGREGATIONS } from '../report/aggregate.js';
 import { zshScript } from './completion-zsh.js';
 import { type CompletionCommand, type CompletionKind, flagsOf, globalOptions, sh, valueKind } from './completion-spec.js';
@@ -54,7 +53,7 @@ export function completionScript(setup: Setup, shell: string, commands: readonly
  * what is completed.)
  */
 function fieldNames(setup: Setup): string[] {
-  const fields = [...setup.targets.values()].flatMap((t) => [...knownFields(t, RecordColumns.fromRecords([])).keys()]);
+  const fields = [...setup.targets.values()].flatMap((t) => [...knownFields(t).keys()]);
   return [...new Set([...Object.keys(MEASURED_FIELDS), ...Object.keys(RECORD_KEYS), ...fields])];
 }
 

@@ -260,7 +260,7 @@ function aggregatedReport(
 ): { table: ReportTable; data: Grouped; specs: FieldSpec[]; baseline?: string } {
   const groupby = opts.groupby ?? target.aggregationField;
   if (!known.has(groupby)) throw unknownName('field', groupby, known.keys());
-  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields(records, !!opts.overhead), known, true);
+  const specs = parseFieldSpecs(opts.field?.length ? opts.field : defaultFields([records], !!opts.overhead), known, true);
   if (opts.aggregate) getAggregation(opts.aggregate);
   const data = groupColumns(records, groupby, instances);
 
@@ -280,9 +280,9 @@ function aggregatedReport(
 }
 
 /** The default fields that occur in the results (so Python-era results without maxrss stay tidy). */
-export function defaultFields(records: RecordColumns, overhead: boolean): string[] {
+export function defaultFields(results: readonly RecordColumns[], overhead: boolean): string[] {
   const defaults = overhead ? DEFAULT_OVERHEAD_FIELDS : DEFAULT_FIELDS;
-  const present = defaults.filter((spec) => records.fields.has(spec.split(':')[0]!));
+  const present = defaults.filter((spec) => results.some((r) => r.fields.has(spec.split(':')[0]!)));
   return present.length ? present : defaults.slice(0, 1);
 }
 

@@ -38,12 +38,12 @@ export function valueColumn(columns: RecordColumns, name: string): Column | unde
 }
 
 /** Every field that can be named: record keys, measured fields, the target's and any in the results. */
-export function knownFields(target: Target, results: RecordColumns): Map<string, string> {
+export function knownFields(target: Target, ...results: RecordColumns[]): Map<string, string> {
   const known = new Map<string, string>();
   for (const [k, d] of Object.entries(RECORD_KEYS)) known.set(k, d);
   for (const [k, d] of Object.entries(MEASURED_FIELDS)) known.set(k, d);
   for (const [k, d] of Object.entries(target.reportableFields())) known.set(k, d);
-  for (const k of results.fields.keys())
+  for (const k of results.flatMap((r) => [...r.fields.keys()]))
     if (!known.has(k)) known.set(k, Object.hasOwn(ORIGINAL_RUSAGE_FIELDS, k) ? ORIGINAL_RUSAGE_FIELDS[k]! : '(found in the results)');
   return known;
 }

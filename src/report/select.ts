@@ -11,6 +11,7 @@ export class Cell {
   /** Unsuccessful executions by status (failed, crashed, timeout, error): counted and shown. */
   readonly failures = new Map<ExecutionStatus, number>();
   private readonly cache = new Map<string, readonly FieldValue[]>();
+  private readonly numberCache = new Map<string, readonly number[]>();
 
   constructor(private readonly columns: RecordColumns) {}
 
@@ -34,13 +35,12 @@ export class Cell {
 
   /** The numbers among {@link values}. */
   numbers(field: string): readonly number[] {
-    const key = `\u0000${field}`;
-    let out = this.cache.get(key) as readonly number[] | undefined;
+    let out = this.numberCache.get(field);
     if (!out) {
       const values = this.values(field);
       const all = values.every((v) => typeof v === 'number');
       out = all ? values : Object.freeze(values.filter((v) => typeof v === 'number'));
-      this.cache.set(key, out);
+      this.numberCache.set(field, out);
     }
     return out;
   }
@@ -115,10 +115,7 @@ function labels(column: Column): (row: number) => string | undefined {
 
 /** The rows of one target. */
 export function selectTarget(columns: RecordColumns, name: string): RecordColumns {
-  const target = columns.keys.get('target');
-  if (target?.kind !== 'dict') return columns.select(new Uint32Array(0));
-  const code = target.values.indexOf(name);
-  return columns.select(rowsWhere(columns.length, (row) => target.codes[row] === code));
+  return columns.select(rowsWhere(columns.length, matcher(columns.keys.get('target'), new Set([name]), false)));
 }
 
 /** The rows (0 to length - 1) for which `keep` holds. */
@@ -134,15 +131,11 @@ export function distinctValues(columns: RecordColumns, name: string): Set<string
   const out = new Set<string>();
   const column = valueColumn(columns, name);
   if (!column) return out;
-  if (column.kind === 'dict') {
-    const used = new Uint8Array(column.values.length);
-    for (let row = 0; row < columns.length; row++) used[column.codes[row]!] = 1;
-    column.values.forEach((v, code) => {
-      if (used[code] && v !== undefined) out.add(v === null ? '' : String(v));
-    });
-    return out;
+  const text = labels(column);
+  for (let row = 0; row < columns.length; row++) {
+    const t = text(row);
+    if (t !== undefined) out.add(t);
   }
-  for (const v of column.values) if (!Number.isNaN(v)) out.add(String(v));
   return out;
 }
 

@@ -35,7 +35,7 @@ export function cellOf(column: Column, row: number): FieldValue | undefined {
 }
 
 /** The code arrays of a dictionary of `size` values (code 0 included): the narrowest that holds them. */
-export function codeArray(size: number, length: number): Uint8Array | Uint16Array | Uint32Array {
+function codeArray(size: number, length: number): Uint8Array | Uint16Array | Uint32Array {
   return size <= 0x100 ? new Uint8Array(length) : size <= 0x10000 ? new Uint16Array(length) : new Uint32Array(length);
 }
 
@@ -220,8 +220,7 @@ export class ColumnsBuilder {
   private n = 0;
   private readonly keys = KEY_COLUMNS.map((k) => [k, new ColumnBuilder()] as const);
   private readonly fields = new Map<string, ColumnBuilder>();
-  /** target -> instance -> benchmark -> iteration -> the row of the latest record */
-  private readonly latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+  private readonly latest = new LatestRecords();
   private superseded: number[] = [];
 
   constructor(private readonly latestOnly = false) {}
@@ -238,19 +237,8 @@ export class ColumnsBuilder {
       if (!b) this.fields.set(name, (b = new ColumnBuilder()));
       b.set(row, r.fields[name]);
     }
-    if (this.latestOnly) this.keepLatest(r, row);
-  }
-
-  private keepLatest(r: ExecutionRecord, row: number): void {
-    let byInstance = this.latest.get(r.target);
-    if (!byInstance) this.latest.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
-    let byBenchmark = byInstance.get(r.instance);
-    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
-    let byIteration = byBenchmark.get(r.benchmark);
-    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
-    const earlier = byIteration.get(r.iteration);
+    const earlier = this.latestOnly ? this.latest.see(r, row) : undefined;
     if (earlier !== undefined) this.superseded.push(earlier);
-    byIteration.set(r.iteration, row);
   }
 
   /** The columns; `records` gives the same (latest) records as objects, in the same order. */
@@ -268,5 +256,27 @@ export class ColumnsBuilder {
     const fields = new Map<string, Column>();
     for (const [k, b] of this.fields) fields.set(k, b.finish(length, keep, kept));
     return { columns: new RecordColumns(kept, keys, fields, records), superseded: this.superseded.length };
+  }
+}
+
+/**
+ * Which record of each execution (target, instance, benchmark, iteration) came last: an
+ * execution cut short by an interrupt is recorded as crashed and `run --resume` records it
+ * again. Nested maps of the record's own strings cost far less than a joined key per record.
+ */
+export class LatestRecords {
+  private readonly rows = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+
+  /** Notes that `row` holds `r`; returns the row of the execution's earlier record, if any. */
+  see(r: ExecutionRecord, row: number): number | undefined {
+    let byInstance = this.rows.get(r.target);
+    if (!byInstance) this.rows.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
+    let byBenchmark = byInstance.get(r.instance);
+    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
+    let byIteration = byBenchmark.get(r.benchmark);
+    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
+    const earlier = byIteration.get(r.iteration);
+    byIteration.set(r.iteration, row);
+    return earlier;
   }
 }

@@ -7,8 +7,8 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionStatus } from '../core/runner.js';
 import type { Target } from '../core/target.js';
-import { ColumnsBuilder, RecordColumns } from './columns.js';
-import { readIndex, writeIndex, type IndexedFile } from './columns-file.js';
+import { ColumnsBuilder, LatestRecords, RecordColumns } from './columns.js';
+import { readIndex, writeIndex, type FileProblems, type IndexedFile } from './columns-file.js';
 import { readLegacyTargetDir } from './read-legacy.js';
 import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
 
@@ -129,21 +129,36 @@ export interface RecordsRead {
 export function readRecordsFile(file: string, log?: Logger): RecordsRead {
   if (!existsSync(file)) return { records: [], badLines: [], superseded: 0 };
   const all: ExecutionRecord[] = [];
-  const problems: Array<{ line: number; problem: string }> = [];
+  const scanned = scanRecords(file, (r) => all.push(r));
+  warnProblems(file, scanned, log);
+  const records = latestRecords(all);
+  return { records, badLines: scanned.badLines, superseded: all.length - records.length };
+}
+
+/**
+ * Calls `each` with every valid record of `file` in order; says which lines were not (the
+ * first few with what was wrong) and the number of the last line.
+ */
+function scanRecords(file: string, each: (r: ExecutionRecord) => void): Omit<FileProblems, 'superseded'> {
+  const problems: FileProblems['problems'] = [];
+  const badLines: number[] = [];
+  const one: ExecutionRecord[] = [];
   let lastLine = 0;
   forEachLine(file, (line, n) => {
     lastLine = n;
-    const problem = parseRecordLine(line, all);
-    if (problem) problems.push({ line: n, problem });
+    const problem = parseRecordLine(line, one);
+    if (!problem) {
+      each(one.pop()!);
+      return;
+    }
+    badLines.push(n);
+    if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
   });
-  const badLines = problems.map((p) => p.line);
-  warnProblems(file, { badLines, problems, lastLine }, log);
-  const records = latestRecords(all);
-  return { records, badLines, superseded: all.length - records.length };
+  return { badLines, problems, lastLine };
 }
 
-function warnProblems(file: string, read: Pick<IndexedFile, 'badLines' | 'problems' | 'lastLine'>, log?: Logger): void {
-  for (const { line, problem } of read.problems.slice(0, MAX_LINE_WARNINGS)) {
+function warnProblems(file: string, read: Omit<FileProblems, 'superseded'>, log?: Logger): void {
+  for (const { line, problem } of read.problems) {
     const torn = line === read.lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
     log?.warning(`${file}:${line}: skipped a corrupt record (${problem}${torn}); that execution counts as missing`);
   }
@@ -162,20 +177,8 @@ export function readRecordColumnsFile(file: string, log?: Logger): IndexedFile {
   if (!read) {
     const before = statSync(file);
     const builder = new ColumnsBuilder(true);
-    const problems: Array<{ line: number; problem: string }> = [];
-    const badLines: number[] = [];
-    const one: ExecutionRecord[] = [];
-    let lastLine = 0;
-    forEachLine(file, (line, n) => {
-      lastLine = n;
-      const problem = parseRecordLine(line, one);
-      if (problem) {
-        badLines.push(n);
-        if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
-      } else builder.add(one.pop()!);
-    });
-    const { columns, superseded } = builder.finish(records);
-    read = { columns, badLines, problems, lastLine, superseded };
+    const scanned = scanRecords(file, (r) => builder.add(r));
+    read = { ...scanned, ...builder.finish(records) };
     try {
       writeIndex(file, before, read);
     } catch (e) {
@@ -272,25 +275,15 @@ export function readRecords(runDir: string, log?: Logger): RecordsRead {
  * describes the run.
  */
 export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRecord[] {
-  // target -> instance -> benchmark -> iteration -> index of the latest record; nested maps
-  // of the record's own strings cost far less than a joined key per record
-  const latest = new Map<string, Map<string, Map<string, Map<number, number>>>>();
+  const latest = new LatestRecords();
   const superseded = new Uint8Array(records.length);
   let any = false;
   for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    let byInstance = latest.get(r.target);
-    if (!byInstance) latest.set(r.target, (byInstance = new Map<string, Map<string, Map<number, number>>>()));
-    let byBenchmark = byInstance.get(r.instance);
-    if (!byBenchmark) byInstance.set(r.instance, (byBenchmark = new Map<string, Map<number, number>>()));
-    let byIteration = byBenchmark.get(r.benchmark);
-    if (!byIteration) byBenchmark.set(r.benchmark, (byIteration = new Map<number, number>()));
-    const earlier = byIteration.get(r.iteration);
+    const earlier = latest.see(records[i]!, i);
     if (earlier !== undefined) {
       superseded[earlier] = 1;
       any = true;
     }
-    byIteration.set(r.iteration, i);
   }
   // each final record keeps the place of its last occurrence
   return any ? records.filter((_, i) => !superseded[i]) : records.slice();
