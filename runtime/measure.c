@@ -20,6 +20,10 @@
  * before the next request is read; a request that cannot be parsed gets {"requestError":"..."}. The benchmark's
  * standard input is /dev/null unless --stdin is given. The helper exits at the end of its
  * input, and after an interrupt (once the interrupted execution's result is written).
+ * A request with `--hold TOKEN` (a positive integer) is forked and set up at once but starts
+ * (its clock, then its exec) only once TOKEN arrives on descriptor 3 (see GO_FD); infra sends
+ * it the next execution that way while the current one runs. An interrupt while it waits
+ * stops it unstarted: its result says "notStarted":true.
  * Each execution is measured exactly as by the one-shot form: the rusage figures are those of
  * the processes of its own tree, summed (and maxrss maximised) from wait4 as each is reaped.
  *
@@ -83,6 +87,15 @@
 #define PR_SET_CHILD_SUBREAPER 36
 #endif
 
+/*
+ * Served helpers only: where infra sends the go of a held execution (see --hold). A held
+ * request's child is forked and set up (cgroup, working directory, output files) as soon as
+ * the request is read, usually while infra still records the previous execution, and waits
+ * on this descriptor until infra has written that record; only then is the clock started and
+ * the program executed. So what is measured is unchanged, and the record of one execution is
+ * still written before the next one starts.
+ */
+#define GO_FD 3
 /* Grace period between forwarding an interrupt to the tree and killing it. */
 #define INTERRUPT_GRACE_SECONDS 2.0
 /* Interval at which a tree that was killed is killed again until every process is reaped. */
@@ -103,6 +116,7 @@ struct options {
     const char *result_path;
     const char *cwd; /* NULL: the helper's own */
     int serve;       /* stdin: /dev/null unless given */
+    unsigned long long hold; /* served: the request's token; 0: start at once */
     char **argv;
 };
 
@@ -193,6 +207,11 @@ static int parse_options(int argc, char **argv, int first, int serve, struct opt
         } else if (strcmp(a, "--env-file") == 0 && !serve) {
             o->envp = read_env_file(next);
             if (!o->envp) return -1;
+            i++;
+        } else if (strcmp(a, "--hold") == 0 && serve) {
+            char *end;
+            o->hold = strtoull(next, &end, 10);
+            if (*end || end == next || o->hold == 0) return -1;
             i++;
         } else if (strcmp(a, "--stdout") == 0) {
             o->stdout_path = next, i++;
@@ -526,6 +545,25 @@ static void redirect(int status_fd, const char *path, int flags, int target, con
     }
 }
 
+/*
+ * A held execution's child, fully set up, waits here for infra's go: its token (8 bytes, the
+ * request's --hold value in host byte order) on GO_FD. Tokens of requests that never got a
+ * child (a malformed one) are skipped. Returns -1 when infra closed the descriptor instead.
+ */
+static int wait_for_go(unsigned long long token) {
+    for (;;) {
+        unsigned long long got;
+        size_t have = 0;
+        while (have < sizeof got) {
+            ssize_t n = read(GO_FD, (char *)&got + have, sizeof got - have);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return -1;
+            have += (size_t)n;
+        }
+        if (got == token) return 0;
+    }
+}
+
 static void child_main(const struct options *o, const struct cgroup *cg, int status_fd,
                        const sigset_t *oldmask, pid_t parent) {
     setpgid(0, 0);
@@ -560,10 +598,16 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
     signal(SIGTERM, SIG_DFL); /* a serving helper's handlers (exec would reset them too) */
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    if (o->hold && wait_for_go(o->hold) < 0) {
+        report(status_fd, 'C', "not started", EPIPE);
+        _exit(125);
+    }
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     /* the clock starts here, after the setup above (joining a cgroup can take milliseconds) */
-    char stamp[64];
-    int len = snprintf(stamp, sizeof stamp, "T%.9f\n", now());
+    char stamp[96];
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int len = snprintf(stamp, sizeof stamp, "T%.9f %lld.%06ld\n", now(), (long long)wall.tv_sec, wall.tv_nsec / 1000);
     if (write(status_fd, stamp, (size_t)len) < 0) { /* the parent then uses the fork time */ }
     /* execvp looks the program up on the PATH of `environ` (execvpe would use the helper's
      * own): under vfork this assigns the parent's variable, which the parent restores */
@@ -635,6 +679,24 @@ static void on_idle_signal(int sig) {
     idle_signal = sig;
 }
 
+static void serve_housekeeping(void);
+
+/*
+ * Waits until `fd` is readable with the interrupt signals let through (their handler sets
+ * idle_signal); -1 when one arrived.
+ */
+static int wait_readable(int fd) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    sigset_t open_mask;
+    sigemptyset(&open_mask);
+    sigaddset(&open_mask, SIGCHLD);
+    for (;;) {
+        if (ppoll(&pfd, 1, NULL, &open_mask) >= 0) return 0;
+        if (errno != EINTR) return 0; /* the read that follows reports it */
+        if (idle_signal) return -1;
+    }
+}
+
 /*
  * Runs one execution of o->argv in the cgroup `cg` (CG_NONE: none) and writes its result as
  * one JSON object into `b`. `parent` is the process whose death ends the helper; `waitset`
@@ -650,6 +712,9 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     }
     pid_t self = getpid();
     double start = now(); /* replaced by the child's time stamp right before exec */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    double started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9; /* likewise */
     /*
      * vfork, not fork: the child borrows this process's memory until it execs, so no page
      * tables are copied and neither side takes copy-on-write faults (about a quarter of a
@@ -662,7 +727,8 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
      * kill_tree keeps small.
      */
     char **own_environ = environ;
-    pid_t child = vfork();
+    /* a held execution's child waits for its go, so this process must go on meanwhile: fork */
+    pid_t child = o->hold ? fork() : vfork();
     if (child < 0) {
         perror("measure: fork");
         close(status_pipe[0]);
@@ -681,7 +747,15 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     /* The pipe closes on exec (success) or on exit (setup failure). */
     char messages[2048] = "", exec_error[2048] = "";
     size_t got = 0;
+    int interrupted_before = 0;
     for (;;) {
+        /* a held child may wait long for its go: an interrupt meanwhile stops it unstarted */
+        if (o->hold && !interrupted_before && wait_readable(status_pipe[0]) < 0) {
+            interrupted_before = 1;
+            kill(-child, SIGKILL);
+            kill(child, SIGKILL);
+            continue;
+        }
         ssize_t n = read(status_pipe[0], messages + got, sizeof messages - 1 - got);
         if (n > 0 && got + (size_t)n < sizeof messages - 1) {
             got += (size_t)n;
@@ -692,13 +766,25 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     }
     close(status_pipe[0]);
     messages[got] = 0;
-    int cgroup_failed = 0;
+    int cgroup_failed = 0, stamped = 0, not_started = 0;
     char *save = NULL;
     for (char *line = strtok_r(messages, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == 'T') start = strtod(line + 1, NULL);
-        else if (line[0] == 'W') cgroup_failed = 1;
-        else if (line[0] == 'E' && !exec_error[0]) snprintf(exec_error, sizeof exec_error, "%s", line + 1);
+        if (line[0] == 'T') {
+            char *rest;
+            start = strtod(line + 1, &rest);
+            started_at = strtod(rest, NULL);
+            stamped = 1;
+        } else if (line[0] == 'C') {
+            not_started = 1;
+        } else if (line[0] == 'W') {
+            cgroup_failed = 1;
+        } else if (line[0] == 'E' && !exec_error[0]) {
+            snprintf(exec_error, sizeof exec_error, "%s", line + 1);
+        }
     }
+    if (interrupted_before && !stamped) not_started = 1;
+    /* a served helper tidies up (the previous cgroup, the next one) while the benchmark runs */
+    if (o->serve) serve_housekeeping();
 
     /*
      * Wait for the whole tree. Deadlines: the timeout (from the start), the end of the grace
@@ -707,7 +793,9 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
      */
     struct usage u = {0};
     double end = 0, timeout_at = o->timeout > 0 ? start + o->timeout : 0, kill_at = timeout_at;
-    int main_status = 0, main_done = 0, timed_out = 0, interrupted = 0, killing = 0, lingering = 0;
+    int main_status = 0, main_done = 0, timed_out = 0, interrupted = interrupted_before, killing = interrupted_before,
+        lingering = 0;
+    if (interrupted_before) kill_at = now() + REKILL_INTERVAL_SECONDS;
     for (;;) {
         int st;
         struct rusage ru;
@@ -789,7 +877,8 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     else out_printf(b, "null");
     out_printf(b, ",\"cgroup\":");
     json_string(b, cg->kind == CG_V2 ? "v2" : cg->kind == CG_V1 ? "v1" : NULL);
-    out_printf(b, ",\"lingering\":%d}\n", lingering);
+    out_printf(b, ",\"lingering\":%d,\"startedAt\":%.6f,\"notStarted\":%s}\n", lingering, started_at,
+               not_started ? "true" : "false");
     return interrupted;
 }
 
@@ -830,6 +919,22 @@ static int check_cpus(const struct options *o) {
 
 /* ---- serving requests ---------------------------------------------------------------- */
 
+/*
+ * Execution cgroups of a serving helper: a fresh one per execution (a reused one would still
+ * be charged for the page cache of earlier executions). The next one is made, and the last
+ * one removed, when nothing else waits: while a benchmark runs or while no request is there.
+ */
+static struct cgroup_root serve_root;
+static struct cgroup spare, retired;
+static unsigned long serial = 1;
+static int want_spare = 1;
+
+static void serve_housekeeping(void) {
+    if (retired.kind != CG_NONE) cgroup_remove(&retired);
+    retired.kind = CG_NONE;
+    if (want_spare && spare.kind == CG_NONE) cgroup_create(&serve_root, &spare, serial++);
+}
+
 /* Standard input, buffered; requests arrive one at a time, but may be split across reads. */
 struct input {
     char *buf;
@@ -855,7 +960,14 @@ static int fill(struct input *in, size_t want) {
         sigset_t open_mask;
         sigemptyset(&open_mask);
         sigaddset(&open_mask, SIGCHLD);
-        if (ppoll(&pfd, 1, NULL, &open_mask) < 0) {
+        /* nothing there yet: tidy up before waiting (a request already sent is served first) */
+        struct timespec zero = {0, 0};
+        int ready = ppoll(&pfd, 1, &zero, &open_mask);
+        if (ready == 0) {
+            serve_housekeeping();
+            ready = ppoll(&pfd, 1, NULL, &open_mask);
+        }
+        if (ready < 0) {
             if (errno == EINTR && idle_signal) return -1;
             if (errno == EINTR) continue;
             return 0;
@@ -944,16 +1056,12 @@ static int serve(void) {
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct cgroup_root root;
-    cgroup_root_find(&root, 0);
-    cgroup_remove_stale(&root);
-    /*
-     * A fresh cgroup per execution (a reused one would still be charged for the page cache
-     * of earlier executions), made after the previous result was sent, while infra records it.
-     */
-    static struct cgroup spare, used;
-    unsigned long serial = 1;
-    spare.kind = CG_NONE;
+    cgroup_root_find(&serve_root, 0);
+    cgroup_remove_stale(&serve_root);
+    /* the go of held executions: not for the benchmarks (absent when infra gave none) */
+    if (fcntl(GO_FD, F_SETFD, FD_CLOEXEC) < 0) { /* --hold then fails at the child's read */ }
+    static struct cgroup used;
+    spare.kind = retired.kind = CG_NONE;
     static struct out b;
     struct input in = {malloc(65536), 65536, 0, 0};
     if (!in.buf) return 3;
@@ -985,13 +1093,15 @@ static int serve(void) {
                     used = spare;
                     spare.kind = CG_NONE;
                 } else {
-                    cgroup_create(&root, &used, serial++);
+                    cgroup_create(&serve_root, &used, serial++);
                 }
                 int r = run_execution(&o, &used, parent, &waitset, &oldmask, &b);
                 if (r < 0) request_error(&b, "cannot fork the benchmark");
                 if (write_all(1, b.buf, b.len) < 0) status = 3;
-                cgroup_remove(&used);
-                if (!o.nocgroup && spare.kind == CG_NONE && status == 0 && r == 0) cgroup_create(&root, &spare, serial++);
+                /* removed, and the next made, once nothing waits (serve_housekeeping) */
+                if (retired.kind != CG_NONE) cgroup_remove(&retired);
+                retired = used;
+                want_spare = !o.nocgroup && status == 0 && r == 0;
                 free(envp);
                 if (r != 0 || status) break; /* an interrupt ends the helper: nothing more will come */
                 continue;
@@ -1003,6 +1113,8 @@ static int serve(void) {
             break;
         }
     }
+    want_spare = 0;
+    serve_housekeeping();
     cgroup_remove(&spare);
     free(in.buf);
     return status;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -367,4 +367,123 @@ test('a --result path that is not a regular file is written through, not replace
   const json = JSON.parse(await reader) as { status?: string; runtime?: number };
   assert.equal(typeof json.runtime, 'number');
   assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+});
+
+/** The pids of this process's served helpers now. */
+function servedHelpers(): Set<number> {
+  const pids = new Set<number>();
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    const children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
+    for (const pid of children ? children.split(' ').map(Number) : []) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('\u0000--serve\u0000')) pids.add(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(condition(), what);
+}
+
+describe('a held execution (one slot, the next execution given while one runs)', () => {
+  test('is set up at once, starts only when the one before is released, and is measured the same', async () => {
+    const service = new MeasureService(helper, 1);
+    try {
+      const alloc = compile('alloc-held', ALLOC);
+      const first = service.execute(spec('held-first', ['sleep', '0.2']));
+      const held = spec('held-second', [alloc, '100']);
+      const second = service.execute(held);
+      const a = await first;
+      assert.equal(a.status, 'ok', a.reason);
+      // the helper forks the held one and opens its output files while the first is recorded
+      await until('the held execution was set up before its go', () => existsSync(held.stdoutPath));
+      await new Promise((r) => setTimeout(r, 300));
+      const released = Date.now();
+      a.release();
+      const b = await second;
+      b.release();
+      assert.equal(b.status, 'ok', b.reason);
+      assert.equal(service.size, 1, 'one helper for both');
+      assert.ok(b.startedAt! >= released - 2, `started ${b.startedAt! - released} ms after the release`);
+      assert.ok(b.startedAt! - a.startedAt! > 450, 'not before the first was released');
+      const reference = Number(execFileSync('sh', ['-c', `/usr/bin/time -f %M ${alloc} 100 2>&1 >/dev/null`], { encoding: 'utf8' }).trim());
+      const ours = b.measurement!.maxrss;
+      assert.ok(Math.abs(ours - reference) / reference < 0.02, `held: maxrss ${ours} KiB vs time -v ${reference} KiB`);
+      assert.ok(b.measurement!.runtime < 0.25, `the wait for the go is not in the runtime (${b.measurement!.runtime} s)`);
+      if (b.measurement!.cgroupPeak !== undefined) assert.ok(b.measurement!.cgroupPeak > 100 * 1024);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('a place kept for a prepare step comes only after the release, and starts at once', async () => {
+    const service = new MeasureService(helper, 1);
+    try {
+      const a = await service.execute(spec('reserve-first', ['/bin/true']));
+      let kept = false;
+      const reservation = service.reserve().then((r) => ((kept = true), r));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(kept, false, 'no place while the first is not recorded');
+      a.release();
+      const place = await reservation;
+      const b = await service.execute(spec('reserve-second', ['/bin/true']), place);
+      b.release();
+      assert.equal(b.status, 'ok', b.reason);
+      assert.equal(service.size, 1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('an interrupt while it waits for its go: it never starts, and says so', async () => {
+    const before = servedHelpers();
+    const service = new MeasureService(helper, 1);
+    try {
+      const marker = join(dir, 'held-interrupted.marker');
+      const first = service.execute(spec('held-int-first', ['/bin/true']));
+      const held = spec('held-int-second', ['touch', marker]);
+      const second = service.execute(held);
+      const a = await first;
+      await until('the held execution was set up', () => existsSync(held.stdoutPath));
+      const [pid] = [...servedHelpers()].filter((p) => !before.has(p));
+      assert.ok(pid, 'the service started a helper');
+      process.kill(pid, 'SIGTERM');
+      const b = await second;
+      a.release();
+      assert.equal(b.notStarted, true);
+      assert.equal(b.status, 'error');
+      assert.match(b.reason!, /stopped before it started/);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(existsSync(marker), false, 'the program never ran');
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('an interrupt while the one before runs: that one is interrupted, the held one never starts', async () => {
+    const before = servedHelpers();
+    const service = new MeasureService(helper, 1);
+    try {
+      const marker = join(dir, 'held-int2.marker');
+      const first = service.execute(spec('held-int2-first', ['sleep', '5']));
+      const second = service.execute(spec('held-int2-second', ['touch', marker]));
+      await new Promise((r) => setTimeout(r, 200));
+      const [pid] = [...servedHelpers()].filter((p) => !before.has(p));
+      process.kill(pid!, 'SIGTERM');
+      const a = await first;
+      a.release();
+      assert.equal(a.status, 'crashed', a.reason);
+      assert.match(a.reason!, /after an interrupt/);
+      const b = await second;
+      assert.equal(b.notStarted, true, b.reason);
+      assert.equal(existsSync(marker), false, 'the program never ran');
+    } finally {
+      await service.close();
+    }
+  });
 });

@@ -343,6 +343,65 @@ describe('runner', () => {
   });
 });
 
+describe('serial runs: the next execution waits, set up, for the record of the one before', () => {
+  test('each execution starts after every earlier record is on disk, a slow check and a prepare step included', async () => {
+    const ctx = makeContext();
+    const runDir = createRunDirectory(join(root, 'results-serial'), meta());
+    const file = join(runDir.path, 'records.jsonl');
+    const prepared: number[] = [];
+    const count = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+    const target = new DemoTarget([
+      {
+        benchmark: 'counts',
+        // each execution reports how many records were written before it started
+        argv: ['sh', '-c', `echo "score: $(cat ${file} 2>/dev/null | wc -l)"`],
+        iterations: 6,
+        // the check delays each record, so an execution started at its predecessor's result would see one record fewer
+        check: async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          return {};
+        },
+      },
+      {
+        benchmark: 'prepared',
+        argv: ['true'],
+        iterations: 3,
+        prepare: () => {
+          prepared.push(count());
+        },
+      },
+    ]);
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
+    assert.equal(backend.runningAtOnce, 1);
+    const pool = new JobPool(backend.capacity);
+    const runner = createRunner({ runDir, target, backend, pool, settings: { iterations: 1 }, log: quiet() });
+    await target.run(ctx, undefined, runner.forInstance('plain'));
+    const summary = await runner.finish();
+    await backend.close();
+    assert.equal(summary.ok, 9, JSON.stringify(summary.failed));
+    const { records } = readRecords(runDir.path);
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ExecutionRecord);
+    lines.forEach((r, i) => {
+      if (r.benchmark === 'counts')
+        assert.equal(r.fields.score, i, `record ${i} (${r.benchmark}.${r.iteration}) saw ${r.fields.score} records`);
+    });
+    assert.deepEqual(
+      prepared,
+      prepared.slice().sort((a, b) => a - b),
+    );
+    for (const n of prepared) {
+      const at = lines.findIndex((r, i) => i >= n && r.benchmark === 'prepared');
+      assert.equal(at, n, `a prepare step ran with exactly the earlier records written (${n})`);
+    }
+    // start times are the executions' own and increase
+    const starts = records.map((r) => Date.parse(r.start)).sort((a, b) => a - b);
+    assert.ok(starts[starts.length - 1]! - starts[0]! >= 5 * 50, 'the slow checks lie between the starts');
+  });
+});
+
 describe('system info', () => {
   test('describes the host, the project and compilers', async () => {
     const host = await hostInfo();

@@ -152,7 +152,7 @@ interface RunParts {
 /** Submits every instance's benchmarks, executes them, and cleans up after the target and backend. */
 async function measureAll(run: RunParts): Promise<{ summary: RunSummary; aborted: boolean; wallMs: number }> {
   const { ctx, target, instances, contexts, backend } = run;
-  const progress = new Progress({ slots: backend.capacity, runningAtOnce: backend.runningAtOnce });
+  const progress = new Progress({ slots: backend.runningAtOnce ?? backend.capacity, runningAtOnce: backend.runningAtOnce });
   const pool = new JobPool(backend.capacity, progress);
   // Ctrl-C: queued executions are dropped; the CLI kills the running ones, which are recorded
   const stopWatching = onInterrupt(() => pool.abort());

@@ -43,7 +43,7 @@ export const DEFAULT_LINGER_SECONDS = 10;
  * What the helper reports (one JSON object on its standard output). Sums and maxima are over
  * every process of the tree that was waited for (RUSAGE_CHILDREN).
  */
-interface HelperResult {
+export interface HelperResult {
   exitCode: number | null;
   signal: string | null;
   signalDescription?: string;
@@ -70,6 +70,10 @@ interface HelperResult {
   cgroupPeak: number | null;
   /** Processes still running `linger` seconds after the main process exited, then killed. */
   lingering: number;
+  /** Seconds since the epoch (this machine's clock) at the clock's start, just before the exec. */
+  startedAt?: number;
+  /** A held execution (`--hold`) that was stopped before its go: nothing ran. */
+  notStarted?: boolean;
 }
 
 /** The helper's C source, shipped in the package's `runtime/` directory. */
@@ -198,6 +202,8 @@ export function interruptedResult(spec: MeasureSpec, how: string): ExecutionResu
 
 /** Where the helper writes the benchmark's output and its own result ('-': its stdout). */
 export interface HelperFiles {
+  /** Served helpers only: start once infra sends this token (see runtime/measure.c, GO_FD). */
+  hold?: number;
   stdout: string;
   stderr: string;
   result: string;
@@ -225,6 +231,7 @@ export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[]
   if (nothp) args.push('--nothp');
   if (spec.noCgroup) args.push('--no-cgroup');
   if (spec.stdinFile) args.push('--stdin', spec.stdinFile);
+  if (files.hold !== undefined) args.push('--hold', String(files.hold));
   if (files.env !== undefined) args.push('--env-file', files.env);
   args.push('--stdout', files.stdout, '--stderr', files.stderr, '--result', files.result, '--', ...spec.argv);
   return args;
@@ -237,14 +244,23 @@ export function helperArguments(spec: MeasureSpec, files: HelperFiles): string[]
  * Returns null when `text` is not a helper result.
  */
 export function resultFromHelper(text: string, spec: MeasureSpec): ExecutionResult | null {
-  let raw: HelperResult;
+  const raw = parseHelperResult(text);
+  return raw && classifyHelperResult(raw, spec);
+}
+
+/** The helper's JSON result, or null when `text` is not one. */
+export function parseHelperResult(text: string): HelperResult | null {
   try {
-    raw = JSON.parse(text) as HelperResult;
+    const raw = JSON.parse(text) as HelperResult;
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the text comes from another process
-    if (typeof raw !== 'object' || raw === null || typeof raw.runtime !== 'number') return null;
+    return typeof raw === 'object' && raw !== null && typeof raw.runtime === 'number' ? raw : null;
   } catch {
     return null;
   }
+}
+
+/** {@link resultFromHelper} of a parsed result. */
+export function classifyHelperResult(raw: HelperResult, spec: MeasureSpec): ExecutionResult {
   const measurement: Measurement = {
     runtime: raw.runtime,
     utime: raw.utime,

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { ensureMeasureHelper } from '../exec/measure.js';
-import { MeasureService } from '../exec/measure-service.js';
+import { MeasureService, type Reservation } from '../exec/measure-service.js';
 import type { MeasureSpec } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend } from './pool.js';
 
@@ -16,16 +16,21 @@ export interface LocalBackendOptions {
 /**
  * Runs executions as processes on this machine, each measured by one of a few long-lived
  * helpers (one per execution running at once) that fork and exec the benchmark on request.
+ * The pool may give it two executions per slot: the second is held, set up, behind the first
+ * and starts once the first one's record is written (see {@link MeasureService}).
  */
 export async function createLocalBackend(options: LocalBackendOptions): Promise<ExecutionBackend> {
-  const service = new MeasureService(await ensureMeasureHelper(options.buildroot, options.cc));
+  const slots = options.parallelmax ?? availableParallelism();
+  const service = new MeasureService(await ensureMeasureHelper(options.buildroot, options.cc), slots);
   const host = hostname();
   return {
     name: 'local',
-    capacity: options.parallelmax ?? availableParallelism(),
-    async execute(spec: MeasureSpec): Promise<BackendResult> {
-      return { ...(await service.execute(spec)), host };
+    capacity: 2 * slots,
+    runningAtOnce: slots,
+    async execute(spec: MeasureSpec, reservation?: unknown): Promise<BackendResult> {
+      return { ...(await service.execute(spec, reservation as Reservation | undefined)), host };
     },
+    reserve: () => service.reserve(),
     close: () => service.close(),
   };
 }

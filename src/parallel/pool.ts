@@ -4,6 +4,15 @@ import type { MeasureSpec } from '../exec/measure.js';
 /** An execution's outcome as a backend reports it: the result plus the host it ran on. */
 export interface BackendResult extends ExecutionResult {
   host: string;
+  /**
+   * Call once the execution's record is written; a backend may hold the next execution (on the
+   * same slot) until then. Calling it again does nothing.
+   */
+  release?: () => void;
+  /** When its clock started (ms since the epoch, this machine's clock), where the backend knows it. */
+  startedAt?: number;
+  /** It was stopped before it started (an interrupt): nothing ran, nothing is to be recorded. */
+  notStarted?: boolean;
 }
 
 /**
@@ -25,7 +34,14 @@ export interface ExecutionBackend {
    * Runs one execution. Paths in the spec are on the machine the caller writes results on;
    * a remote backend copies the logs back there before returning.
    */
-  execute(spec: MeasureSpec): Promise<BackendResult>;
+  execute(spec: MeasureSpec, reservation?: unknown): Promise<BackendResult>;
+  /**
+   * Waits until an execution could start at once, with no other execution's record still to be
+   * written on its slot, and keeps that place for the execution `execute` is then given the
+   * reservation with; for a benchmark's `prepare` step. Backends without it start executions
+   * only when the pool does.
+   */
+  reserve?(): Promise<{ cancel(): void }>;
   /** Releases connections, allocations and temporary files. */
   close(): Promise<void>;
 }

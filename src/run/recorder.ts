@@ -51,34 +51,45 @@ export interface Recorder {
 export function createRecorder(options: RecorderOptions): Recorder {
   const { runDir, log, progress } = options;
   const announced = new Set<string>();
-  const execute = (e: Execution) => executeOne(options, e, (renamed) => announce(renamed, e, announced, log));
+  const execute = (e: Execution, after: AfterRecord) => executeOne(options, e, after, (renamed) => announce(renamed, e, announced, log));
   const recorder = {
     ok: 0,
     failed: [] as ExecutionRecord[],
     async record(e: Execution) {
       let record: ExecutionRecord | null = null;
+      const after: AfterRecord = {};
       try {
-        record = await execute(e);
+        record = await execute(e, after);
       } catch (error) {
         record = errorRecord(options, e, error);
         throw error;
       } finally {
-        if (record) {
-          // its output may be cut short, and nothing after it can be recorded
-          const full = runDir().noSpaceLeft();
-          if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
-          runDir().append(record);
-          if (record.status === 'ok') recorder.ok++;
-          else recorder.failed.push(record);
-          report(record, executionLabel(e), log, progress);
-          // eslint-disable-next-line no-unsafe-finally -- the run stops: this replaces any other outcome
-          if (full) throw full;
+        try {
+          if (record && !after.notStarted) {
+            // its output may be cut short, and nothing after it can be recorded
+            const full = runDir().noSpaceLeft();
+            if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
+            runDir().append(record);
+            if (record.status === 'ok') recorder.ok++;
+            else recorder.failed.push(record);
+            report(record, executionLabel(e), log, progress);
+            // eslint-disable-next-line no-unsafe-finally -- the run stops: this replaces any other outcome
+            if (full) throw full;
+          }
+        } finally {
+          // the record is written (or will never be): the next execution on its slot may start
+          after.release?.();
         }
       }
     },
     async warmup(e: Execution) {
-      const r = await execute(e);
-      if (r.status !== 'ok') log.warning(`${executionLabel(e)} (not recorded): ${r.status}: ${r.reason ?? ''}`);
+      const after: AfterRecord = {};
+      try {
+        const r = await execute(e, after);
+        if (r.status !== 'ok' && !after.notStarted) log.warning(`${executionLabel(e)} (not recorded): ${r.status}: ${r.reason ?? ''}`);
+      } finally {
+        after.release?.();
+      }
     },
   };
   return recorder;
@@ -183,17 +194,43 @@ function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnTyp
   return spec;
 }
 
+/** What the backend asks of the recorder once an execution's record is written. */
+interface AfterRecord {
+  release?: () => void;
+  /** Nothing ran (stopped while held): no record. */
+  notStarted?: boolean;
+}
+
 interface Verdict {
   status: ExecutionStatus;
   reason: string | undefined;
 }
 
-async function executeOne(options: RecorderOptions, e: Execution, onRenamed: (r: RenamedField[]) => void): Promise<ExecutionRecord> {
+async function executeOne(
+  options: RecorderOptions,
+  e: Execution,
+  after: AfterRecord,
+  onRenamed: (r: RenamedField[]) => void,
+): Promise<ExecutionRecord> {
   const { ctx, run } = e.job;
+  const { backend } = options;
   const paths = logPaths(options.runDir().path, options.target.name, e);
-  await run.prepare?.(ctx);
-  const start = new Date();
-  const result = await options.backend.execute(measureSpec(options, e.job, paths));
+  // a prepare step runs after the execution before it (on its slot) is recorded, as if serial
+  const reservation = run.prepare && backend.reserve ? await backend.reserve() : undefined;
+  let spec: MeasureSpec;
+  try {
+    await run.prepare?.(ctx);
+    spec = measureSpec(options, e.job, paths);
+  } catch (error) {
+    reservation?.cancel();
+    throw error;
+  }
+  const requested = new Date();
+  const result = await backend.execute(spec, reservation);
+  after.release = result.release;
+  after.notStarted = result.notStarted;
+  // a held execution starts after its request: the backend's time is the start, where it has one
+  const start = result.startedAt === undefined ? requested : new Date(result.startedAt);
   const verdict: Verdict = { status: result.status, reason: result.reason };
   const fields = new RecordFields(result.measurement);
   fields.add(SUBMIT_PREFIX, run.fields);
