@@ -49,6 +49,10 @@
  *   cgroupPeak KiB, where a cgroup memory controller is usable: the peak memory of the whole
  *              tree together, as the kernel charged it to the execution's cgroup; it includes
  *              page cache (e.g. files the benchmark wrote) and kernel memory
+ *   stdoutSize, stderrSize
+ *              bytes in the benchmark's output files after it ended (-1: not there)
+ *   outputFsFull
+ *              whether the file system of its standard output file had no space left then
  *   lingering  processes still running `--linger` seconds (default 10) after the main process
  *              exited, which were then killed; descendants that finish within the grace
  *              period are simply waited for
@@ -75,6 +79,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -846,6 +851,12 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     }
     if (!main_done) end = now();
     long long peak = cgroup_failed ? -1 : cgroup_peak(cg);
+    /* what infra would otherwise ask the file system for itself after every execution */
+    struct stat out_st, err_st;
+    long long out_size = stat(o->stdout_path, &out_st) == 0 ? (long long)out_st.st_size : -1;
+    long long err_size = stat(o->stderr_path, &err_st) == 0 ? (long long)err_st.st_size : -1;
+    struct statvfs fs;
+    int fs_full = statvfs(o->stdout_path, &fs) == 0 && fs.f_blocks > 0 && (geteuid() == 0 ? fs.f_bfree : fs.f_bavail) == 0;
 
     int exit_code = -1, signo = 0;
     if (WIFEXITED(main_status)) exit_code = WEXITSTATUS(main_status);
@@ -877,8 +888,9 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     else out_printf(b, "null");
     out_printf(b, ",\"cgroup\":");
     json_string(b, cg->kind == CG_V2 ? "v2" : cg->kind == CG_V1 ? "v1" : NULL);
-    out_printf(b, ",\"lingering\":%d,\"startedAt\":%.6f,\"notStarted\":%s}\n", lingering, started_at,
-               not_started ? "true" : "false");
+    out_printf(b, ",\"lingering\":%d,\"startedAt\":%.6f,\"notStarted\":%s,\"stdoutSize\":%lld,\"stderrSize\":%lld,"
+               "\"outputFsFull\":%s}\n",
+               lingering, started_at, not_started ? "true" : "false", out_size, err_size, fs_full ? "true" : "false");
     return interrupted;
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ExecutionResult } from '../core/runner.js';
+import type { OutputState } from '../parallel/pool.js';
 import { track } from './children.js';
 import {
   classifyHelperResult,
@@ -23,6 +24,8 @@ export interface ServedResult extends ExecutionResult {
   startedAt?: number;
   /** It was stopped while waiting behind another execution (an interrupt): nothing ran. */
   notStarted?: boolean;
+  /** The output files afterwards, as the helper saw them. */
+  output?: OutputState;
 }
 
 /** A place on a helper kept for one execution by {@link MeasureService.reserve}. */
@@ -307,6 +310,9 @@ class ServedHelper {
       }
       const result: ServedResult = { ...classifyHelperResult(raw, pending.spec), release };
       if (typeof raw.startedAt === 'number' && raw.startedAt > 0) result.startedAt = raw.startedAt * 1000;
+      if (typeof raw.stdoutSize === 'number' && typeof raw.stderrSize === 'number') {
+        result.output = { stdoutSize: raw.stdoutSize, stderrSize: raw.stderrSize, full: raw.outputFsFull === true };
+      }
       if (this.autoRelease) release();
       pending.resolve(result);
     }

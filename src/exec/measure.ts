@@ -74,6 +74,11 @@ export interface HelperResult {
   startedAt?: number;
   /** A held execution (`--hold`) that was stopped before its go: nothing ran. */
   notStarted?: boolean;
+  /** Bytes in the output files after the execution (-1: not there). */
+  stdoutSize?: number;
+  stderrSize?: number;
+  /** The standard output file's file system had no space left after the execution. */
+  outputFsFull?: boolean;
 }
 
 /** The helper's C source, shipped in the package's `runtime/` directory. */

@@ -13,6 +13,17 @@ export interface BackendResult extends ExecutionResult {
   startedAt?: number;
   /** It was stopped before it started (an interrupt): nothing ran, nothing is to be recorded. */
   notStarted?: boolean;
+  /** What the backend saw of the output files afterwards, where it looked (saves infra the look). */
+  output?: OutputState;
+}
+
+/** The output files after an execution, as the measurement helper saw them. */
+export interface OutputState {
+  /** Bytes in each (-1: not there). */
+  stdoutSize: number;
+  stderrSize: number;
+  /** Their file system had no space left. */
+  full: boolean;
 }
 
 /**

@@ -4,9 +4,9 @@ import { buildEnv, type Context, type EnvValue } from '../core/context.js';
 import type { Logger } from '../core/log.js';
 import { CACHED_BLOCK, readReportBlocks } from '../core/report-blocks.js';
 import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
-import type { Target } from '../core/target.js';
+import { Target } from '../core/target.js';
 import type { MeasureSpec } from '../exec/measure.js';
-import type { BackendResult, ExecutionBackend } from '../parallel/pool.js';
+import type { BackendResult, ExecutionBackend, OutputState } from '../parallel/pool.js';
 import type { Progress } from '../parallel/progress.js';
 import { LOGS_DIR, SCHEMA_VERSION, type ExecutionRecord } from '../results/schema.js';
 import type { RunDirectory } from '../results/write.js';
@@ -66,10 +66,12 @@ export function createRecorder(options: RecorderOptions): Recorder {
       } finally {
         try {
           if (record && !after.notStarted) {
-            // its output may be cut short, and nothing after it can be recorded
-            const full = runDir().noSpaceLeft();
+            // its output may be cut short, and nothing after it can be recorded (the helper's
+            // look at the output's file system saves asking again while there is space)
+            const full = after.output?.full === false ? null : runDir().noSpaceLeft();
             if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
             runDir().append(record);
+            after.release?.();
             if (record.status === 'ok') recorder.ok++;
             else recorder.failed.push(record);
             report(record, executionLabel(e), log, progress);
@@ -194,11 +196,13 @@ function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnTyp
   return spec;
 }
 
-/** What the backend asks of the recorder once an execution's record is written. */
+/** What the backend said of an execution beyond its result, for recording it. */
 interface AfterRecord {
+  /** To be called once the record is written. */
   release?: () => void;
   /** Nothing ran (stopped while held): no record. */
   notStarted?: boolean;
+  output?: OutputState;
 }
 
 interface Verdict {
@@ -229,13 +233,14 @@ async function executeOne(
   const result = await backend.execute(spec, reservation);
   after.release = result.release;
   after.notStarted = result.notStarted;
+  after.output = result.output;
   // a held execution starts after its request: the backend's time is the start, where it has one
   const start = result.startedAt === undefined ? requested : new Date(result.startedAt);
   const verdict: Verdict = { status: result.status, reason: result.reason };
   const fields = new RecordFields(result.measurement);
   fields.add(SUBMIT_PREFIX, run.fields);
   await applyCheck(e.job, result, verdict, fields);
-  if (verdict.status !== 'error') await collectOutputFields(options.target, ctx, paths, verdict, fields);
+  if (verdict.status !== 'error') await collectOutputFields(options.target, ctx, paths, result.output, verdict, fields);
   onRenamed(fields.renamed);
   const record: ExecutionRecord = {
     ...recordBase(options, e, paths, start),
@@ -274,22 +279,31 @@ async function collectOutputFields(
   target: Target,
   ctx: Context,
   paths: ReturnType<typeof logPaths>,
+  output: OutputState | undefined,
   verdict: Verdict,
   fields: RecordFields,
 ): Promise<void> {
-  const stderr = statSync(paths.stderrPath, { throwIfNoEntry: false });
-  if (stderr && !(stderr.isFile() && stderr.size === 0)) {
+  // where the helper said how large the files were, they are not looked at again
+  if (!(output ? output.stderrSize <= 0 : nothingToRead(paths.stderrPath))) {
     for (const block of await readReportBlocks(paths.stderrPath)) {
       if (block.name !== CACHED_BLOCK) fields.add(block.name, block.fields);
     }
   }
-  if (!existsSync(paths.stdoutPath)) return;
+  if (output ? output.stdoutSize < 0 : !existsSync(paths.stdoutPath)) return;
+  // the default parser finds no block in an empty file; a target's own parser is always asked
+  if (output?.stdoutSize === 0 && target.parseOutfile === Target.prototype.parseOutfile) return;
   try {
     const parsed = await target.parseOutfile(ctx, paths.stdoutPath);
     fields.add(OUTPUT_PREFIX, parsed[0]);
   } catch (error) {
     if (verdict.status === 'ok') fail(verdict, `cannot parse the output: ${message(error)}`);
   }
+}
+
+/** True for a missing file or an empty regular one. */
+function nothingToRead(path: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined || (st.isFile() && st.size === 0);
 }
 
 type RecordBase = Pick<ExecutionRecord, 'schema' | 'target' | 'instance' | 'benchmark' | 'iteration' | 'start' | 'stdout' | 'stderr'>;
