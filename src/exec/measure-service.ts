@@ -308,7 +308,8 @@ class ServedHelper {
         pending.resolve({ ...interruptedResult(pending.spec, 'stopped before it started'), release, notStarted: true });
         continue;
       }
-      const result: ServedResult = { ...classifyHelperResult(raw, pending.spec), release };
+      const result = classifyHelperResult(raw, pending.spec) as ServedResult; // a new object: no copy needed
+      result.release = release;
       if (typeof raw.startedAt === 'number' && raw.startedAt > 0) result.startedAt = raw.startedAt * 1000;
       if (typeof raw.stdoutSize === 'number' && typeof raw.stderrSize === 'number') {
         result.output = { stdoutSize: raw.stdoutSize, stderrSize: raw.stderrSize, full: raw.outputFsFull === true };

@@ -239,8 +239,11 @@ async function executeOne(
   const verdict: Verdict = { status: result.status, reason: result.reason };
   const fields = new RecordFields(result.measurement);
   fields.add(SUBMIT_PREFIX, run.fields);
-  await applyCheck(e.job, result, verdict, fields);
-  if (verdict.status !== 'error') await collectOutputFields(options.target, ctx, paths, result.output, verdict, fields);
+  // (awaited only where there is something to do: each await delays the record, and with it the next execution)
+  if (run.check) await applyCheck(e.job, result, verdict, fields);
+  if (verdict.status !== 'error' && hasOutputToParse(options.target, result.output)) {
+    await collectOutputFields(options.target, ctx, paths, result.output, verdict, fields);
+  }
   onRenamed(fields.renamed);
   const record: ExecutionRecord = {
     ...recordBase(options, e, paths, start),
@@ -269,6 +272,11 @@ async function applyCheck({ ctx, run }: Submission, result: BackendResult, verdi
   } catch (error) {
     fail(verdict, `check failed: ${message(error)}`);
   }
+}
+
+/** False where the helper saw both output files empty and the target parses with the default parser. */
+function hasOutputToParse(target: Target, output: OutputState | undefined): boolean {
+  return !output || output.stderrSize > 0 || output.stdoutSize > 0 || target.parseOutfile !== Target.prototype.parseOutfile;
 }
 
 /**
