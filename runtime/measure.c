@@ -686,18 +686,19 @@ static void on_idle_signal(int sig) {
 
 static void serve_housekeeping(void);
 
-/*
- * Waits until `fd` is readable with the interrupt signals let through (their handler sets
- * idle_signal); -1 when one arrived.
- */
-static int wait_readable(int fd) {
+/* ppoll for input on `fd` with the interrupt signals let through (their handler sets idle_signal). */
+static int poll_input(int fd, const struct timespec *timeout) {
     struct pollfd pfd = {fd, POLLIN, 0};
     sigset_t open_mask;
     sigemptyset(&open_mask);
     sigaddset(&open_mask, SIGCHLD);
+    return ppoll(&pfd, 1, timeout, &open_mask);
+}
+
+/* Waits until `fd` is readable; -1 when an interrupt arrived first. */
+static int wait_readable(int fd) {
     for (;;) {
-        if (ppoll(&pfd, 1, NULL, &open_mask) >= 0) return 0;
-        if (errno != EINTR) return 0; /* the read that follows reports it */
+        if (poll_input(fd, NULL) >= 0 || errno != EINTR) return 0; /* the read that follows reports an error */
         if (idle_signal) return -1;
     }
 }
@@ -1000,17 +1001,13 @@ static int fill(struct input *in, size_t want) {
             if (!b) return 0;
             in->buf = b, in->cap = cap;
         }
-        /* wait with the interrupt signals unblocked, so one ends an idle helper */
-        struct pollfd pfd = {0, POLLIN, 0};
-        sigset_t open_mask;
-        sigemptyset(&open_mask);
-        sigaddset(&open_mask, SIGCHLD);
-        /* nothing there yet: tidy up before waiting (a request already sent is served first) */
+        /* wait with the interrupt signals unblocked, so one ends an idle helper; nothing there
+         * yet: tidy up before waiting (a request already sent is served first) */
         struct timespec zero = {0, 0};
-        int ready = ppoll(&pfd, 1, &zero, &open_mask);
+        int ready = poll_input(0, &zero);
         if (ready == 0) {
             serve_housekeeping();
-            ready = ppoll(&pfd, 1, NULL, &open_mask);
+            ready = poll_input(0, NULL);
         }
         if (ready < 0) {
             if (errno == EINTR && idle_signal) return -1;

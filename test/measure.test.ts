@@ -385,6 +385,13 @@ function servedHelpers(): Set<number> {
   return pids;
 }
 
+/** The one served helper started since `before` was taken. */
+function startedSince(before: Set<number>): number {
+  const started = [...servedHelpers()].filter((p) => !before.has(p));
+  assert.equal(started.length, 1, 'the service started one helper');
+  return started[0]!;
+}
+
 async function until(what: string, condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(condition(), what);
@@ -450,9 +457,7 @@ describe('a held execution (one slot, the next execution given while one runs)',
       const second = service.execute(held);
       const a = await first;
       await until('the held execution was set up', () => existsSync(held.stdoutPath));
-      const [pid] = [...servedHelpers()].filter((p) => !before.has(p));
-      assert.ok(pid, 'the service started a helper');
-      process.kill(pid, 'SIGTERM');
+      process.kill(startedSince(before), 'SIGTERM');
       const b = await second;
       a.release();
       assert.equal(b.notStarted, true);
@@ -473,8 +478,7 @@ describe('a held execution (one slot, the next execution given while one runs)',
       const first = service.execute(spec('held-int2-first', ['sleep', '5']));
       const second = service.execute(spec('held-int2-second', ['touch', marker]));
       await new Promise((r) => setTimeout(r, 200));
-      const [pid] = [...servedHelpers()].filter((p) => !before.has(p));
-      process.kill(pid!, 'SIGTERM');
+      process.kill(startedSince(before), 'SIGTERM');
       const a = await first;
       a.release();
       assert.equal(a.status, 'crashed', a.reason);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ExecutionResult } from '../core/runner.js';
-import type { OutputState } from '../parallel/pool.js';
+import type { OutputState, Reservation } from '../parallel/pool.js';
 import { track } from './children.js';
 import {
   classifyHelperResult,
@@ -28,12 +28,6 @@ export interface ServedResult extends ExecutionResult {
   output?: OutputState;
 }
 
-/** A place on a helper kept for one execution by {@link MeasureService.reserve}. */
-export interface Reservation {
-  /** Gives the place up (the execution will not come). */
-  cancel(): void;
-}
-
 /**
  * Long-lived measurement helpers (`measure --serve`, runtime/measure.c) that measure one
  * execution after another on request, so an execution costs the helper a fork and an exec
@@ -41,7 +35,7 @@ export interface Reservation {
  * one execution at a time.
  *
  * When every helper is busy, the next execution is handed to one of them at once, *held*: the
- * helper forks it and sets it up (cgroup, working directory, output files) as soon as the
+ * helper creates its process and sets it up (cgroup, working directory, output files) as soon as the
  * running execution ends, and starts its clock and program only when the caller has released
  * the one before ({@link ServedResult.release}, after writing its record). The set-up then
  * overlaps with infra's recording, and infra's next request no longer lies between one
@@ -79,12 +73,7 @@ export class MeasureService {
       return { ...refused, release: () => {} };
     }
     if (reservation instanceof HeldPlace) return reservation.use(spec);
-    let place = this.place(true);
-    while (!place) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      place = this.place(true);
-    }
-    return place.helper.execute(spec, place.hold ? this.nextToken++ : undefined);
+    return this.withPlace(true, (place) => place.helper.execute(spec, place.hold ? this.nextToken++ : undefined));
   }
 
   /**
@@ -93,12 +82,7 @@ export class MeasureService {
    * one execution's record and the next one's start (a benchmark's `prepare`).
    */
   async reserve(): Promise<Reservation> {
-    let place = this.place(false);
-    while (!place) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      place = this.place(false);
-    }
-    return new HeldPlace(place.helper, () => this.wake());
+    return this.withPlace(false, (place) => new HeldPlace(place.helper, () => this.wake()));
   }
 
   /** Ends every helper (each exits at the end of its input) and waits for them. */
@@ -109,6 +93,18 @@ export class MeasureService {
   /** Helpers running now. */
   get size(): number {
     return this.helpers.size;
+  }
+
+  /**
+   * Gives `use` a {@link place} once there is one, in the same turn as it is found: another
+   * execution given meanwhile must not find the same place free.
+   */
+  private async withPlace<T>(hold: boolean, use: (place: { helper: ServedHelper; hold: boolean }) => T): Promise<Awaited<T>> {
+    for (;;) {
+      const place = this.place(hold);
+      if (place) return await use(place);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
   }
 
   /** A helper with nothing to wait for; else (with `hold`) one with room for a held execution. */
@@ -172,7 +168,6 @@ interface Pending {
   reject: (e: Error) => void;
   /** Its go token while it is held; undefined once started (or if never held). */
   token: number | undefined;
-  released: boolean;
 }
 
 /** The environment part of a request, kept for the environment object it was made from. */
@@ -246,7 +241,7 @@ class ServedHelper {
     if (this.gone) return Promise.reject(new Error(`measurement helper ${this.helper} is no longer running`));
     if (token === undefined && this.blocker) throw new Error('a measurement helper was given a second execution while busy');
     return new Promise((resolve, reject) => {
-      const pending: Pending = { spec, resolve, reject, token, released: false };
+      const pending: Pending = { spec, resolve, reject, token };
       this.sent.push(pending);
       if (token === undefined) this.blocker = pending;
       else this.held = pending;
@@ -262,10 +257,8 @@ class ServedHelper {
     return this.exited;
   }
 
-  /** The record of `p` is written: what is held behind it may start. */
+  /** The record of `p` is written: what is held behind it may start. Again (or once `p` is gone): nothing. */
   private release(p: Pending): void {
-    if (p.released) return;
-    p.released = true;
     if (this.blocker !== p) return;
     const next = this.held;
     this.held = null;
@@ -305,7 +298,7 @@ class ServedHelper {
       const release = () => this.release(pending);
       if (raw.notStarted) {
         release();
-        pending.resolve({ ...interruptedResult(pending.spec, 'stopped before it started'), release, notStarted: true });
+        pending.resolve(notStartedResult(pending.spec));
         continue;
       }
       const result = classifyHelperResult(raw, pending.spec) as ServedResult; // a new object: no copy needed
@@ -320,16 +313,14 @@ class ServedHelper {
   }
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
-    this.blocker = this.held = null;
+    this.blocker = this.held = null; // releasing what is left does nothing now
     for (const pending of this.sent.splice(0)) {
-      pending.released = true;
-      if (!this.spawnError && (code === 0 || pending.token !== undefined)) {
+      if (this.spawnError) {
+        pending.reject(new Error(`cannot start the measurement helper ${this.helper}: ${this.spawnError.message}`));
+      } else if (code === 0 || pending.token !== undefined) {
         // a helper that ends on its own with requests unread stopped after an interrupt: they
         // never started (nor did one still held, whatever ended the helper)
-        const release = () => {};
-        pending.resolve({ ...interruptedResult(pending.spec, 'stopped before it started'), release, notStarted: true });
-      } else if (this.spawnError) {
-        pending.reject(new Error(`cannot start the measurement helper ${this.helper}: ${this.spawnError.message}`));
+        pending.resolve(notStartedResult(pending.spec));
       } else if (signal) {
         pending.resolve({ ...interruptedResult(pending.spec, `killed by ${signal}`), release: () => {} });
       } else {
@@ -338,6 +329,11 @@ class ServedHelper {
       }
     }
   }
+}
+
+/** The result of an execution stopped before it started (nothing to release: it held nothing up). */
+function notStartedResult(spec: MeasureSpec): ServedResult {
+  return { ...interruptedResult(spec, 'stopped before it started'), release: () => {}, notStarted: true };
 }
 
 /** One request frame: its length, a newline, then the environment, an empty string and the arguments, each NUL-terminated. */

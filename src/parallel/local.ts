@@ -1,8 +1,8 @@
 import { availableParallelism, hostname } from 'node:os';
 import { ensureMeasureHelper } from '../exec/measure.js';
-import { MeasureService, type Reservation } from '../exec/measure-service.js';
+import { MeasureService } from '../exec/measure-service.js';
 import type { MeasureSpec } from '../exec/measure.js';
-import type { BackendResult, ExecutionBackend } from './pool.js';
+import type { BackendResult, ExecutionBackend, Reservation } from './pool.js';
 
 export interface LocalBackendOptions {
   /** Build directory; the measurement helper is compiled into `<buildroot>/.infra`. */
@@ -27,8 +27,8 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
     name: 'local',
     capacity: 2 * slots,
     runningAtOnce: slots,
-    async execute(spec: MeasureSpec, reservation?: unknown): Promise<BackendResult> {
-      return { ...(await service.execute(spec, reservation as Reservation | undefined)), host };
+    async execute(spec: MeasureSpec, reservation?: Reservation): Promise<BackendResult> {
+      return { ...(await service.execute(spec, reservation)), host };
     },
     reserve: () => service.reserve(),
     close: () => service.close(),

@@ -17,6 +17,12 @@ export interface BackendResult extends ExecutionResult {
   output?: OutputState;
 }
 
+/** A place kept for one execution by {@link ExecutionBackend.reserve}. */
+export interface Reservation {
+  /** Gives the place up (the execution will not come). */
+  cancel(): void;
+}
+
 /** The output files after an execution, as the measurement helper saw them. */
 export interface OutputState {
   /** Bytes in each (-1: not there). */
@@ -45,14 +51,14 @@ export interface ExecutionBackend {
    * Runs one execution. Paths in the spec are on the machine the caller writes results on;
    * a remote backend copies the logs back there before returning.
    */
-  execute(spec: MeasureSpec, reservation?: unknown): Promise<BackendResult>;
+  execute(spec: MeasureSpec, reservation?: Reservation): Promise<BackendResult>;
   /**
    * Waits until an execution could start at once, with no other execution's record still to be
    * written on its slot, and keeps that place for the execution `execute` is then given the
    * reservation with; for a benchmark's `prepare` step. Backends without it start executions
    * only when the pool does.
    */
-  reserve?(): Promise<{ cancel(): void }>;
+  reserve?(): Promise<Reservation>;
   /** Releases connections, allocations and temporary files. */
   close(): Promise<void>;
 }

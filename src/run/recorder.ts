@@ -51,27 +51,28 @@ export interface Recorder {
 export function createRecorder(options: RecorderOptions): Recorder {
   const { runDir, log, progress } = options;
   const announced = new Set<string>();
-  const execute = (e: Execution, after: AfterRecord) => executeOne(options, e, after, (renamed) => announce(renamed, e, announced, log));
+  const execute = (e: Execution, got: Measured) => executeOne(options, e, got, (renamed) => announce(renamed, e, announced, log));
   const recorder = {
     ok: 0,
     failed: [] as ExecutionRecord[],
     async record(e: Execution) {
       let record: ExecutionRecord | null = null;
-      const after: AfterRecord = {};
+      const got: Measured = {};
       try {
-        record = await execute(e, after);
+        record = await execute(e, got);
       } catch (error) {
         record = errorRecord(options, e, error);
         throw error;
       } finally {
         try {
-          if (record && !after.notStarted) {
+          if (record && !got.result?.notStarted) {
             // its output may be cut short, and nothing after it can be recorded (the helper's
             // look at the output's file system saves asking again while there is space)
-            const full = after.output?.full === false ? null : runDir().noSpaceLeft();
+            const full = got.result?.output?.full === false ? null : runDir().noSpaceLeft();
             if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
             runDir().append(record);
-            after.release?.();
+            // the next execution on the slot may start now, before the counting and the progress line
+            got.result?.release?.();
             if (record.status === 'ok') recorder.ok++;
             else recorder.failed.push(record);
             report(record, executionLabel(e), log, progress);
@@ -80,17 +81,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
           }
         } finally {
           // the record is written (or will never be): the next execution on its slot may start
-          after.release?.();
+          got.result?.release?.();
         }
       }
     },
     async warmup(e: Execution) {
-      const after: AfterRecord = {};
+      const got: Measured = {};
       try {
-        const r = await execute(e, after);
-        if (r.status !== 'ok' && !after.notStarted) log.warning(`${executionLabel(e)} (not recorded): ${r.status}: ${r.reason ?? ''}`);
+        const r = await execute(e, got);
+        if (r.status !== 'ok' && !got.result?.notStarted)
+          log.warning(`${executionLabel(e)} (not recorded): ${r.status}: ${r.reason ?? ''}`);
       } finally {
-        after.release?.();
+        got.result?.release?.();
       }
     },
   };
@@ -196,13 +198,12 @@ function measureSpec(options: RecorderOptions, job: Submission, paths: ReturnTyp
   return spec;
 }
 
-/** What the backend said of an execution beyond its result, for recording it. */
-interface AfterRecord {
-  /** To be called once the record is written. */
-  release?: () => void;
-  /** Nothing ran (stopped while held): no record. */
-  notStarted?: boolean;
-  output?: OutputState;
+/**
+ * The backend's result, kept for the caller of {@link executeOne} even when building the
+ * record fails: it says whether anything ran, and is released once the record is written.
+ */
+interface Measured {
+  result?: BackendResult;
 }
 
 interface Verdict {
@@ -213,7 +214,7 @@ interface Verdict {
 async function executeOne(
   options: RecorderOptions,
   e: Execution,
-  after: AfterRecord,
+  got: Measured,
   onRenamed: (r: RenamedField[]) => void,
 ): Promise<ExecutionRecord> {
   const { ctx, run } = e.job;
@@ -231,9 +232,7 @@ async function executeOne(
   }
   const requested = new Date();
   const result = await backend.execute(spec, reservation);
-  after.release = result.release;
-  after.notStarted = result.notStarted;
-  after.output = result.output;
+  got.result = result;
   // a held execution starts after its request: the backend's time is the start, where it has one
   const start = result.startedAt === undefined ? requested : new Date(result.startedAt);
   const verdict: Verdict = { status: result.status, reason: result.reason };
