@@ -4,9 +4,10 @@
  *   1. `infra report TARGET results/last --overhead baseline` over RECORDS records (default
  *      1,000,000) of a trivial target in records.jsonl (records as `infra run` writes them for
  *      /bin/true: every measured field, start time and log paths), and over a tenth of them:
- *      the first report, which reads the lines and writes the column index beside them (the
- *      index is removed before each of these runs), and the reports after it, which read the
- *      index;
+ *      the first report, which reads the column blocks the run wrote beside them and writes the
+ *      column index (the index is removed before each of these runs); the same without the
+ *      blocks (records.jsonl written by another tool or an older build), which reads the lines;
+ *      and the reports after it, which read the index;
  *   2. the same over the Python original's log format: 10,000 log files (5,000 jobs of a
  *      `--parallel proc` run, `<benchmark>.<i>.stdout.log` with the benchmark's block and
  *      `.stderr.log` with the rusage-counters block).
@@ -23,9 +24,11 @@
  * interleaved are the figures to compare.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BlockWriter } from '../src/results/columns-blocks.ts';
+import type { ExecutionRecord } from '../src/results/schema.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -53,56 +56,67 @@ const SETUP = [
   '',
 ].join('\n');
 
-/** records.jsonl of a run of /bin/true: 2 instances x 100 benchmarks x n/200 iterations. */
+/**
+ * records.jsonl of a run of /bin/true: 2 instances x 100 benchmarks x n/200 iterations, with
+ * the column blocks `infra run` writes beside it (by the run's own writer, each record's
+ * columns noted after its line is written).
+ */
 function writeRecords(dir: string, n: number): void {
   mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'records.jsonl');
+  const blocks = new BlockWriter(file, 0);
   let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const perCell = Math.ceil(n / 200);
-  const lines: string[] = [];
+  const batch: Array<{ record: ExecutionRecord; line: Buffer }> = [];
   let written = 0;
+  let size = 0;
   const flush = (last = false) => {
-    if (lines.length >= 50_000 || (last && lines.length)) {
-      writeFileSync(join(dir, 'records.jsonl'), lines.join('\n') + '\n', { flag: 'a' });
-      lines.length = 0;
+    if (batch.length >= 50_000 || (last && batch.length)) {
+      writeFileSync(file, Buffer.concat(batch.map((b) => b.line)), { flag: 'a' });
+      for (const { record, line } of batch) {
+        blocks.add(record, line, size);
+        size += line.length;
+      }
+      batch.length = 0;
     }
   };
   for (let b = 0; b < 100; b++) {
     for (const [k, instance] of ['baseline', 'asan'].entries()) {
       for (let i = 0; i < perCell && written < n; i++, written++) {
         const runtime = 0.0007 * (1 + k * 0.1) * (1 + (rand() - 0.5) * 0.1);
-        lines.push(
-          JSON.stringify({
-            schema: 1,
-            target: 'true',
-            instance,
-            benchmark: `b${b}`,
-            iteration: i,
-            host: 'node1',
-            status: 'ok',
-            exitCode: 0,
-            signal: null,
-            start: new Date(1.7e12 + written * 3).toISOString(),
-            fields: {
-              runtime,
-              utime: runtime * 0.3,
-              stime: runtime * 0.5,
-              maxrss: 1200 + k * 100,
-              minflt: 60,
-              majflt: 0,
-              nvcsw: 1,
-              nivcsw: 0,
-              cgroupPeak: 1400,
-            },
-            stdout: `logs/true/${instance}/b${b}.${i}.stdout`,
-            stderr: `logs/true/${instance}/b${b}.${i}.stderr`,
-          }),
-        );
+        const record: ExecutionRecord = {
+          schema: 1,
+          target: 'true',
+          instance,
+          benchmark: `b${b}`,
+          iteration: i,
+          host: 'node1',
+          status: 'ok',
+          exitCode: 0,
+          signal: null,
+          start: new Date(1.7e12 + written * 3).toISOString(),
+          fields: {
+            runtime,
+            utime: runtime * 0.3,
+            stime: runtime * 0.5,
+            maxrss: 1200 + k * 100,
+            minflt: 60,
+            majflt: 0,
+            nvcsw: 1,
+            nivcsw: 0,
+            cgroupPeak: 1400,
+          },
+          stdout: `logs/true/${instance}/b${b}.${i}.stdout`,
+          stderr: `logs/true/${instance}/b${b}.${i}.stderr`,
+        };
+        batch.push({ record, line: Buffer.from(JSON.stringify(record) + '\n') });
         flush();
       }
     }
   }
   flush(true);
+  blocks.close();
 }
 
 /** A results directory of the Python original: `true/<instance>/<benchmark>.<i>.{stdout,stderr}.log`. */
@@ -160,8 +174,8 @@ function timeCli(cli: string, cwd: string, argv: string[]): Timing {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** `before` runs before each timed command (not timed itself). */
-function compare(label: string, cwd: string, argv: string[], differs = '', before = () => {}): void {
+/** `before` runs before each timed command (not timed itself); returns this build's output. */
+function compare(label: string, cwd: string, argv: string[], differs = '', before = () => {}): string {
   const clis: Array<[string, string]> = [['new', NEW_CLI]];
   if (OLD) clis.push(['old', join(OLD, 'bin', 'infra.js')]);
   for (const [, cli] of clis) timeCli(cli, cwd, argv); // warm the setup bundle and the page cache
@@ -193,6 +207,7 @@ function compare(label: string, cwd: string, argv: string[], differs = '', befor
       `  old/new: wall ${(o.wall / n.wall).toFixed(2)}x, cpu ${(o.cpu / n.cpu).toFixed(2)}x; same output: ${same ? 'yes' : `no${differs}`}`,
     );
   }
+  return times.get('new')![0]!.out;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'infra-report-scale-'));
@@ -215,9 +230,24 @@ try {
   ] as const) {
     const argv = ['report', 'true', `results/${run}`, '--overhead', 'baseline'];
     const index = join(root, 'results', run, '.records.columns');
-    compare(`${n} records in records.jsonl, first report (reads the lines, writes the index)`, root, argv, '', () =>
-      rmSync(index, { force: true }),
+    const blocks = join(root, 'results', run, '.records.blocks');
+    const fromBlocks = compare(
+      `${n} records in records.jsonl, first report (reads the run's column blocks, writes the index)`,
+      root,
+      argv,
+      '',
+      () => rmSync(index, { force: true }),
     );
+    renameSync(blocks, `${blocks}.away`);
+    const fromLines = compare(
+      `${n} records in records.jsonl without the run's blocks, first report (reads the lines, writes the index)`,
+      root,
+      argv,
+      '',
+      () => rmSync(index, { force: true }),
+    );
+    renameSync(`${blocks}.away`, blocks);
+    console.log(`  the same output from the blocks as from the lines: ${fromBlocks === fromLines ? 'yes' : 'NO'}`);
     compare(`${n} records in records.jsonl, later reports (read the index)`, root, argv);
   }
   compare(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Context, makePaths } from '../src/core/context.js';
 import { Logger } from '../src/core/log.js';
 import { Target } from '../src/core/target.js';
+import { cellOf, type RecordColumns } from '../src/results/columns.js';
 import type { ExecutionRecord, RunMeta } from '../src/results/schema.js';
 import { runMeta } from './run-fixtures.js';
 
@@ -120,3 +121,26 @@ setup.addInstance(new Speed('fast', 1));
 setup.addInstance(new Speed('slow', ${slowFactor}));
 await setup.main();
 `;
+
+/** The records as the columns hold them: every key and field of every row. */
+export function rowsOf(c: RecordColumns): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (let row = 0; row < c.length; row++) {
+    const r: Record<string, unknown> = {};
+    for (const [k, col] of c.keys) if (cellOf(col, row) !== undefined) r[k] = cellOf(col, row);
+    const fields: Record<string, unknown> = {};
+    for (const [k, col] of c.fields) if (cellOf(col, row) !== undefined) fields[k] = cellOf(col, row);
+    out.push({ ...r, fields });
+  }
+  return out;
+}
+
+/** The same for records as objects (null keys are absent in columns). */
+export function plain(records: ExecutionRecord[]): Array<Record<string, unknown>> {
+  return records.map((r) => {
+    const out: Record<string, unknown> = {};
+    for (const k of ['target', 'instance', 'benchmark', 'iteration', 'host', 'status', 'exitCode', 'signal', 'reason'] as const)
+      if (r[k] !== undefined && r[k] !== null) out[k] = r[k];
+    return { ...out, fields: r.fields };
+  });
+}

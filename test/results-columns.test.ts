@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { reportText } from '../src/commands/report.js';
-import { cellOf, RecordColumns } from '../src/results/columns.js';
 import { indexPath, readIndex, writeIndex } from '../src/results/columns-file.js';
 import { readRecordColumnsFile, readRecordsFile } from '../src/results/read.js';
-import type { ExecutionRecord } from '../src/results/schema.js';
-import { quietContext, Toy, toyRecords, writeToyRun } from './report-fixtures.js';
+import { plain, quietContext, rowsOf, Toy, toyRecords, writeToyRun } from './report-fixtures.js';
 
 function run(records = toyRecords()) {
   const root = mkdtempSync(join(tmpdir(), 'infra-columns-'));
@@ -21,29 +19,6 @@ function run(records = toyRecords()) {
 
 const opts = (dir: string) => ({ rundirs: [dir], overhead: 'clang', table: 'csv' as const });
 const noRecords = () => [];
-
-/** The records as the columns hold them: every key and field of every row. */
-function rowsOf(c: RecordColumns): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (let row = 0; row < c.length; row++) {
-    const r: Record<string, unknown> = {};
-    for (const [k, col] of c.keys) if (cellOf(col, row) !== undefined) r[k] = cellOf(col, row);
-    const fields: Record<string, unknown> = {};
-    for (const [k, col] of c.fields) if (cellOf(col, row) !== undefined) fields[k] = cellOf(col, row);
-    out.push({ ...r, fields });
-  }
-  return out;
-}
-
-/** The same for records as objects (null keys are absent in columns). */
-function plain(records: ExecutionRecord[]): Array<Record<string, unknown>> {
-  return records.map((r) => {
-    const out: Record<string, unknown> = {};
-    for (const k of ['target', 'instance', 'benchmark', 'iteration', 'host', 'status', 'exitCode', 'signal', 'reason'] as const)
-      if (r[k] !== undefined && r[k] !== null) out[k] = r[k];
-    return { ...out, fields: r.fields };
-  });
-}
 
 test('the first report writes the index; the next reads it and prints the same', async () => {
   const { root, dir, file } = run();

@@ -5,6 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, readlinkSync, appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, runInfra, startInfra, waitFor } from './helpers.ts';
+import { blocksDescribing } from '../src/results/columns-blocks.ts';
+
+/** The byte ranges of a run's records.jsonl its column blocks describe, and the file's size. */
+function blockRanges(file: string): { ranges: number[][]; size: number } {
+  const stat = statSync(file);
+  return { ranges: blocksDescribing(file, stat).map((b) => [b.from, b.to]), size: stat.size };
+}
 
 const PROGRAMS: Record<string, string> = {
   // a dependency chain that -O2 keeps in registers and -O0 spills on every step
@@ -138,6 +145,8 @@ test('run measures and records every execution; report shows overheads', () => {
   assert.ok(meta.host.cpuModel && meta.host.kernel && meta.finishedAt && !meta.interrupted);
   assert.ok(readlinkSync(join(dir, 'results/last')).startsWith('run.'));
   assert.ok(existsSync(join(dir, 'results/last/logs/faults/base/answer.0.stdout')));
+  const blocks = blockRanges(join(dir, 'results/last/records.jsonl'));
+  assert.deepEqual(blocks.ranges, [[0, blocks.size]], 'the run left its records as columns too, for the first report');
   const rep = runInfra(dir, ['report', 'faults', 'results/last', '-f', 'runtime:median', '--overhead', 'base', '--table', 'csv']);
   assert.equal(rep.code, 0, rep.stderr);
   const okRow = rep.stdout.split('\n').find((l) => l.startsWith('ok,'));
@@ -192,6 +201,8 @@ test('Ctrl-C mid-run keeps finished records; the printed --resume command comple
   const before = records(dir, runName);
   assert.ok(before.length >= 2 && before.length < 6, `${before.length} records`);
   assert.equal(JSON.parse(readFileSync(join(dir, 'results', runName, 'meta.json'), 'utf8')).interrupted, true);
+  const blocks = blockRanges(join(dir, 'results', runName, 'records.jsonl'));
+  assert.deepEqual(blocks.ranges, [[0, blocks.size]], 'an interrupted run writes its last column block too');
 
   // options that contradict the run are refused before anything runs
   const at = ['--resume', `results/${runName}`];

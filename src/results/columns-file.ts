@@ -34,7 +34,7 @@ export interface FileProblems {
   superseded: number;
 }
 
-interface ColumnHeader {
+export interface ColumnHeader {
   set: 'key' | 'field';
   name: string;
   kind: Column['kind'];
@@ -101,48 +101,25 @@ export function readIndex(file: string, records: () => ExecutionRecord[]): Index
   const s = (header as Partial<IndexHeader>).source; // any JSON: checked before use
   if (header.format !== FORMAT || s?.size !== stat.size || s.mtimeMs !== stat.mtimeMs) return null;
   if (s.digest !== digestOf(file, stat.size)) return null;
-  let at = align(12 + headerBytes);
+  const at = align(12 + headerBytes);
   if (crc32(buf.subarray(at)) !== header.crc) return null;
-  // the arrays are views of the file's buffer, copied only where it is not 8-byte aligned in memory
-  const view = (bytes: number): { buffer: ArrayBufferLike; offset: number } => {
-    const start = buf.byteOffset + at;
-    if (at + bytes > buf.length) throw new RangeError('index truncated');
-    at = align(at + bytes);
-    return start % 8 ? { buffer: buf.buffer.slice(start, start + bytes), offset: 0 } : { buffer: buf.buffer, offset: start };
-  };
-  const keys = new Map<KeyColumn, Column>();
-  const fields = new Map<string, Column>();
-  try {
-    for (const c of header.columns) {
-      let column: Column;
-      if (c.kind === 'number') {
-        const { buffer, offset } = view(header.length * 8);
-        column = { kind: 'number', values: new Float64Array(buffer, offset, header.length) };
-      } else {
-        const width = c.width ?? 4;
-        const { buffer, offset } = view(header.length * width);
-        const n = header.length;
-        const codes =
-          width === 1
-            ? new Uint8Array(buffer, offset, n)
-            : width === 2
-              ? new Uint16Array(buffer, offset, n)
-              : new Uint32Array(buffer, offset, n);
-        const values: Array<FieldValue | undefined> = (c.values ?? []).slice();
-        values[0] = undefined;
-        column = { kind: 'dict', codes, values };
-      }
-      if (c.set === 'key') keys.set(c.name as KeyColumn, column);
-      else fields.set(c.name, column);
-    }
-  } catch {
-    return null;
-  }
+  const decoded = decodeOrNull(buf, at, header.length, header.columns);
+  if (!decoded) return null;
+  const { keys, fields } = decoded;
   const { badLines, problems, lastLine, superseded } = header;
   return { columns: new RecordColumns(header.length, keys, fields, records), badLines, problems, lastLine, superseded };
 }
 
-const align = (n: number) => (n + 7) & ~7;
+export const align = (n: number) => (n + 7) & ~7;
+
+/** {@link decodeColumns} of a header that is any JSON: null where it does not describe columns. */
+export function decodeOrNull(...args: Parameters<typeof decodeColumns>): ReturnType<typeof decodeColumns> {
+  try {
+    return decodeColumns(...args);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Writes the index of `file` (read while it had `before` as its stat). Nothing is written when
@@ -153,19 +130,7 @@ export function writeIndex(file: string, before: Stats, read: IndexedFile): void
   const now = statSync(file);
   if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) return;
   const { columns } = read;
-  const arrays: ArrayBufferView[] = [];
-  const described: ColumnHeader[] = [];
-  const add = (set: ColumnHeader['set'], name: string, c: Column) => {
-    if (c.kind === 'number') {
-      described.push({ set, name, kind: 'number' });
-      arrays.push(c.values);
-    } else {
-      described.push({ set, name, kind: 'dict', width: c.codes.BYTES_PER_ELEMENT as 1 | 2 | 4, values: c.values.map((v) => v ?? null) });
-      arrays.push(c.codes);
-    }
-  };
-  for (const [k, c] of columns.keys) add('key', k, c);
-  for (const [k, c] of columns.fields) add('field', k, c);
+  const { described, payload, crc } = encodeColumns(columns);
   const header: IndexHeader = {
     format: FORMAT,
     source: { size: now.size, mtimeMs: now.mtimeMs, digest: digestOf(file, now.size) },
@@ -175,20 +140,9 @@ export function writeIndex(file: string, before: Stats, read: IndexedFile): void
     lastLine: read.lastLine,
     superseded: read.superseded,
     columns: described,
-    crc: 0,
+    crc,
   };
-  const pad = Buffer.alloc(8);
-  const payload: Uint8Array[] = [];
-  for (const a of arrays) {
-    payload.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    if (a.byteLength % 8) payload.push(pad.subarray(0, 8 - (a.byteLength % 8)));
-  }
-  header.crc = payload.reduce((crc, bytes) => crc32(bytes, crc), 0);
-  const json = Buffer.from(JSON.stringify(header));
-  const head = Buffer.alloc(align(12 + json.length));
-  head.write(MAGIC, 0, 'latin1');
-  head.writeUInt32LE(json.length, 8);
-  json.copy(head, 12);
+  const head = headOf(MAGIC, header);
   const target = indexPath(file);
   const temp = `${target}.tmp-${process.pid}`;
   const fd = openSync(temp, 'w');
@@ -208,6 +162,78 @@ export function writeIndex(file: string, before: Stats, read: IndexedFile): void
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+export function writeAll(fd: number, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** The description of each column of `columns` and their arrays, each padded to a multiple of 8 bytes, with their CRC-32. */
+export function encodeColumns(columns: RecordColumns): { described: ColumnHeader[]; payload: Uint8Array[]; crc: number } {
+  const described: ColumnHeader[] = [];
+  const payload: Uint8Array[] = [];
+  const pad = new Uint8Array(8);
+  const add = (set: ColumnHeader['set'], name: string, c: Column) => {
+    const a = c.kind === 'number' ? c.values : c.codes;
+    if (c.kind === 'number') described.push({ set, name, kind: 'number' });
+    else described.push({ set, name, kind: 'dict', width: c.codes.BYTES_PER_ELEMENT as 1 | 2 | 4, values: c.values.map((v) => v ?? null) });
+    payload.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    if (a.byteLength % 8) payload.push(pad.subarray(0, 8 - (a.byteLength % 8)));
+  };
+  for (const [k, c] of columns.keys) add('key', k, c);
+  for (const [k, c] of columns.fields) add('field', k, c);
+  return { described, payload, crc: payload.reduce((crc, bytes) => crc32(bytes, crc), 0) };
+}
+
+/**
+ * The columns `described`, of `length` rows, whose arrays start at `at` in `buf` (as
+ * {@link encodeColumns} wrote them); null if `buf` is too short for them. The arrays are views
+ * of `buf`, copied only where they are not 8-byte aligned in memory.
+ */
+export function decodeColumns(
+  buf: Buffer,
+  at: number,
+  length: number,
+  described: readonly ColumnHeader[],
+): { keys: Map<KeyColumn, Column>; fields: Map<string, Column>; end: number } | null {
+  const view = (bytes: number): { buffer: ArrayBufferLike; offset: number } | null => {
+    const start = buf.byteOffset + at;
+    if (at + bytes > buf.length) return null;
+    at = align(at + bytes);
+    return start % 8 ? { buffer: buf.buffer.slice(start, start + bytes), offset: 0 } : { buffer: buf.buffer, offset: start };
+  };
+  const keys = new Map<KeyColumn, Column>();
+  const fields = new Map<string, Column>();
+  for (const c of described) {
+    let column: Column;
+    if (c.kind === 'number') {
+      const v = view(length * 8);
+      if (!v) return null;
+      column = { kind: 'number', values: new Float64Array(v.buffer, v.offset, length) };
+    } else {
+      const width = c.width ?? 4;
+      const v = view(length * width);
+      if (!v) return null;
+      const codes =
+        width === 1
+          ? new Uint8Array(v.buffer, v.offset, length)
+          : width === 2
+            ? new Uint16Array(v.buffer, v.offset, length)
+            : new Uint32Array(v.buffer, v.offset, length);
+      const values: Array<FieldValue | undefined> = (c.values ?? []).slice();
+      values[0] = undefined;
+      column = { kind: 'dict', codes, values };
+    }
+    if (c.set === 'key') keys.set(c.name as KeyColumn, column);
+    else fields.set(c.name, column);
+  }
+  return { keys, fields, end: at };
+}
+
+/** `magic` (8 bytes), the length of `header` as JSON (32-bit little-endian), the JSON, padded to a multiple of 8. */
+export function headOf(magic: string, header: object): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const head = Buffer.alloc(align(12 + json.length));
+  head.write(magic, 0, 'latin1');
+  head.writeUInt32LE(json.length, 8);
+  json.copy(head, 12);
+  return head;
 }

@@ -76,7 +76,7 @@ export class RecordColumns {
   static fromRecords(records: readonly ExecutionRecord[]): RecordColumns {
     const b = new ColumnsBuilder();
     for (const r of records) b.add(r);
-    return b.finish(() => records.slice()).columns;
+    return b.finish(() => records.slice());
   }
 
   /** The rows of several sets one after the other; their records likewise. */
@@ -95,14 +95,36 @@ export class RecordColumns {
         });
         return { kind: 'number', values };
       }
-      const dict = new DictBuilder();
+      // a dictionary per part becomes a table from its codes to the joined one's: no lookup per row
+      const index = new Map<FieldValue, number>();
+      const values: Array<FieldValue | undefined> = [undefined];
+      const codeOf = (v: FieldValue): number => {
+        let code = index.get(v);
+        if (code === undefined) {
+          index.set(v, (code = values.length));
+          values.push(v);
+        }
+        return code;
+      };
+      const joined = new Uint32Array(length);
       let at = 0;
       parts.forEach((p, i) => {
         const c = present[i];
-        if (c) for (let row = 0; row < p.length; row++) dict.set(at + row, cellOf(c, row));
+        if (c?.kind === 'dict') {
+          const table = new Uint32Array(c.values.length);
+          for (let j = 1; j < c.values.length; j++) table[j] = c.values[j] === undefined ? 0 : codeOf(c.values[j]!);
+          for (let row = 0; row < p.length; row++) joined[at + row] = table[c.codes[row]!]!;
+        } else if (c) {
+          for (let row = 0; row < p.length; row++) {
+            const v = c.values[row]!;
+            if (!Number.isNaN(v)) joined[at + row] = codeOf(v);
+          }
+        }
         at += p.length;
       });
-      return dict.finish(length);
+      const codes = codeArray(values.length, length);
+      codes.set(joined);
+      return { kind: 'dict', codes, values };
     };
     const keys = new Map<KeyColumn, Column>();
     for (const k of KEY_COLUMNS)
@@ -168,10 +190,9 @@ class DictBuilder {
     this.codes[row] = code;
   }
 
-  finish(length: number, keep?: (row: number) => boolean, kept = length): DictColumn {
-    const codes = codeArray(this.values.length, kept);
-    let out = 0;
-    for (let row = 0; row < length; row++) if (!keep || keep(row)) codes[out++] = this.codes[row] ?? 0;
+  finish(length: number): DictColumn {
+    const codes = codeArray(this.values.length, length);
+    for (let row = 0; row < length; row++) codes[row] = this.codes[row] ?? 0;
     return { kind: 'dict', codes, values: this.values };
   }
 }
@@ -195,35 +216,24 @@ class ColumnBuilder {
     this.dict!.set(row, value);
   }
 
-  finish(length: number, keep?: (row: number) => boolean, kept = length): Column {
-    if (!this.numbers) return this.dict!.finish(length, keep, kept);
-    const values = new Float64Array(kept);
-    let out = 0;
-    for (let row = 0; row < length; row++) if (!keep || keep(row)) values[out++] = this.numbers[row] ?? NaN;
+  finish(length: number): Column {
+    if (!this.numbers) return this.dict!.finish(length);
+    const values = new Float64Array(length);
+    for (let row = 0; row < length; row++) values[row] = this.numbers[row] ?? NaN;
     return { kind: 'number', values };
   }
 }
 
-export interface BuiltColumns {
-  columns: RecordColumns;
-  /** Earlier records of executions recorded again (see `latestRecords` in read.ts), left out. */
-  superseded: number;
-}
-
-/**
- * Collects records into columns, one at a time, so a file of them is read without keeping an
- * object per record. With `latest` (the records of one file), like `latestRecords`, a later
- * record of the same execution (target, instance, benchmark, iteration) replaces an earlier
- * one and keeps the later one's place.
- */
+/** Collects records into columns, one at a time, so a file of them is read without keeping an object per record. */
 export class ColumnsBuilder {
   private n = 0;
   private readonly keys = KEY_COLUMNS.map((k) => [k, new ColumnBuilder()] as const);
   private readonly fields = new Map<string, ColumnBuilder>();
-  private readonly latest = new LatestRecords();
-  private superseded: number[] = [];
 
-  constructor(private readonly latestOnly = false) {}
+  /** Records added so far. */
+  get length(): number {
+    return this.n;
+  }
 
   add(r: ExecutionRecord): void {
     const row = this.n++;
@@ -237,26 +247,74 @@ export class ColumnsBuilder {
       if (!b) this.fields.set(name, (b = new ColumnBuilder()));
       b.set(row, r.fields[name]);
     }
-    const earlier = this.latestOnly ? this.latest.see(r, row) : undefined;
-    if (earlier !== undefined) this.superseded.push(earlier);
   }
 
-  /** The columns; `records` gives the same (latest) records as objects, in the same order. */
-  finish(records: () => ExecutionRecord[]): BuiltColumns {
+  /** The columns; `records` gives the same records as objects, in the same order. */
+  finish(records: () => ExecutionRecord[]): RecordColumns {
     const length = this.n;
-    let keep: ((row: number) => boolean) | undefined;
-    if (this.superseded.length) {
-      const gone = new Uint8Array(length);
-      for (const row of this.superseded) gone[row] = 1;
-      keep = (row) => !gone[row];
-    }
-    const kept = length - this.superseded.length;
     const keys = new Map<KeyColumn, Column>();
-    for (const [k, b] of this.keys) keys.set(k, b.finish(length, keep, kept));
+    for (const [k, b] of this.keys) keys.set(k, b.finish(length));
     const fields = new Map<string, Column>();
-    for (const [k, b] of this.fields) fields.set(k, b.finish(length, keep, kept));
-    return { columns: new RecordColumns(kept, keys, fields, records), superseded: this.superseded.length };
+    for (const [k, b] of this.fields) fields.set(k, b.finish(length));
+    return new RecordColumns(length, keys, fields, records);
   }
+}
+
+/**
+ * The rows to keep of `columns` when only the last record of each execution (target, instance,
+ * benchmark, iteration) counts, in order; null when no execution is recorded twice. As
+ * {@link LatestRecords} does for objects, but over the columns' codes: an open-addressing table
+ * of row numbers, since a Map keyed by a joined string per row costs a second per million.
+ */
+export function latestRows(columns: RecordColumns): Uint32Array | null {
+  const n = columns.length;
+  const parts = (['target', 'instance', 'benchmark', 'iteration'] as const).map((k) => columns.keys.get(k));
+  // each part of a row's key as a number: a dictionary's code, a number column's value (NaN: absent)
+  const at = (p: number, row: number): number => {
+    const c = parts[p];
+    if (!c) return NaN;
+    return c.kind === 'dict' ? c.codes[row]! : c.values[row]!;
+  };
+  const same = (a: number, b: number): boolean => {
+    for (let p = 0; p < 4; p++) {
+      const x = at(p, a);
+      const y = at(p, b);
+      if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) return false;
+    }
+    return true;
+  };
+  let size = 16;
+  while (size < 2 * n) size *= 2;
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  let gone: Uint8Array | null = null;
+  let dropped = 0;
+  for (let row = 0; row < n; row++) {
+    let h = 0x811c9dc5;
+    for (let p = 0; p < 4; p++) {
+      const v = at(p, row);
+      h = Math.imul(h ^ (Number.isInteger(v) ? v | 0 : Math.floor(v * 1_000_003) | 0), 0x01000193);
+    }
+    h ^= h >>> 15;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const other = table[slot]!;
+      if (other < 0) {
+        table[slot] = row;
+        break;
+      }
+      if (same(other, row)) {
+        (gone ??= new Uint8Array(n))[other] = 1;
+        dropped++;
+        table[slot] = row;
+        break;
+      }
+    }
+  }
+  if (!gone) return null;
+  const keep = new Uint32Array(n - dropped);
+  let out = 0;
+  for (let row = 0; row < n; row++) if (!gone[row]) keep[out++] = row;
+  return keep;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
@@ -7,7 +7,8 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ExecutionStatus } from '../core/runner.js';
 import type { Target } from '../core/target.js';
-import { ColumnsBuilder, LatestRecords, RecordColumns } from './columns.js';
+import { ColumnsBuilder, LatestRecords, latestRows, RecordColumns } from './columns.js';
+import { blocksDescribing } from './columns-blocks.js';
 import { readIndex, writeIndex, type FileProblems, type IndexedFile } from './columns-file.js';
 import { readLegacyTargetDir } from './read-legacy.js';
 import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
@@ -136,25 +137,38 @@ export function readRecordsFile(file: string, log?: Logger): RecordsRead {
 }
 
 /**
- * Calls `each` with every valid record of `file` in order; says which lines were not (the
- * first few with what was wrong) and the number of the last line.
+ * Calls `each` with every valid record of `file` in order (of bytes `from` to `to` only, whose
+ * first line is line `line + 1`); says which lines were not (the first few with what was
+ * wrong), the number of the last line that is not blank, and of the last line read.
  */
-function scanRecords(file: string, each: (r: ExecutionRecord) => void): Omit<FileProblems, 'superseded'> {
+function scanRecords(
+  file: string,
+  each: (r: ExecutionRecord) => void,
+  from = 0,
+  to = Infinity,
+  line = 0,
+): Omit<FileProblems, 'superseded'> & { lines: number } {
   const problems: FileProblems['problems'] = [];
   const badLines: number[] = [];
   const one: ExecutionRecord[] = [];
   let lastLine = 0;
-  forEachLine(file, (line, n) => {
-    lastLine = n;
-    const problem = parseRecordLine(line, one);
-    if (!problem) {
-      each(one.pop()!);
-      return;
-    }
-    badLines.push(n);
-    if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
-  });
-  return { badLines, problems, lastLine };
+  const lines = forEachLine(
+    file,
+    (text, n) => {
+      lastLine = n;
+      const problem = parseRecordLine(text, one);
+      if (!problem) {
+        each(one.pop()!);
+        return;
+      }
+      badLines.push(n);
+      if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
+    },
+    from,
+    to,
+    line,
+  );
+  return { badLines, problems, lastLine, lines };
 }
 
 function warnProblems(file: string, read: Omit<FileProblems, 'superseded'>, log?: Logger): void {
@@ -176,9 +190,7 @@ export function readRecordColumnsFile(file: string, log?: Logger): IndexedFile {
   let read = readIndex(file, records);
   if (!read) {
     const before = statSync(file);
-    const builder = new ColumnsBuilder(true);
-    const scanned = scanRecords(file, (r) => builder.add(r));
-    read = { ...scanned, ...builder.finish(records) };
+    read = readBlocksAndLines(file, before, records);
     try {
       writeIndex(file, before, read);
     } catch (e) {
@@ -190,28 +202,66 @@ export function readRecordColumnsFile(file: string, log?: Logger): IndexedFile {
   return read;
 }
 
+/**
+ * Reads one records.jsonl (of stat `stat`) as columns: the blocks its run wrote
+ * (columns-blocks.ts) where they describe it, the lines elsewhere.
+ */
+function readBlocksAndLines(file: string, stat: Stats, records: () => ExecutionRecord[]): IndexedFile {
+  const parts: RecordColumns[] = [];
+  const badLines: number[] = [];
+  const problems: FileProblems['problems'] = [];
+  let line = 0;
+  let lastLine = 0;
+  let at = 0;
+  const readLines = (to: number) => {
+    if (at >= to) return;
+    const builder = new ColumnsBuilder();
+    const scanned = scanRecords(file, (r) => builder.add(r), at, to, line);
+    parts.push(builder.finish(records));
+    badLines.push(...scanned.badLines);
+    problems.push(...scanned.problems.slice(0, MAX_LINE_WARNINGS - problems.length));
+    if (scanned.lastLine) lastLine = scanned.lastLine;
+    line = scanned.lines;
+  };
+  for (const block of blocksDescribing(file, stat)) {
+    readLines(block.from);
+    parts.push(block.columns);
+    line += block.columns.length;
+    lastLine = line;
+    at = block.to;
+  }
+  readLines(stat.size);
+  const all = parts.length ? RecordColumns.concat(parts) : new ColumnsBuilder().finish(records);
+  const keep = latestRows(all);
+  const latest = keep ? all.select(keep) : all;
+  const columns = new RecordColumns(latest.length, latest.keys, latest.fields, records);
+  return { columns, badLines, problems, lastLine, superseded: all.length - latest.length };
+}
+
 const CHUNK = 4 << 20;
 const NEWLINE = 0x0a;
 
 /**
  * Calls `each` with every line of `file` that is not blank (trimmed) and its 1-based number,
  * reading the file in chunks: a file of any size is read without one string of all of it
- * (which V8 caps at about 512 MB).
+ * (which V8 caps at about 512 MB). Only bytes `from` to `to`, whose first line is line
+ * `line + 1`, when given; returns the number of the last line read.
  */
-function forEachLine(file: string, each: (line: string, n: number) => void): void {
+function forEachLine(file: string, each: (line: string, n: number) => void, from = 0, to = Infinity, line = 0): number {
   const fd = openSync(file, 'r');
   try {
     let buf = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
-    let n = 0;
-    for (;;) {
+    let n = line;
+    for (let pos = from; ;) {
       if (filled === buf.length) {
         // a line longer than the buffer: grow it
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
-      const got = readSync(fd, buf, filled, buf.length - filled, null);
+      const got = pos < to ? readSync(fd, buf, filled, Math.min(buf.length - filled, to - pos), pos) : 0;
+      pos += got;
       const end = filled + got;
       const view = buf.subarray(0, end);
       let start = 0;
@@ -221,8 +271,8 @@ function forEachLine(file: string, each: (line: string, n: number) => void): voi
         start = nl + 1;
       }
       if (got === 0) {
-        if (start < end) emit(buf.toString('utf8', start, end), n + 1, each);
-        return;
+        if (start < end) emit(buf.toString('utf8', start, end), ++n, each);
+        return n;
       }
       buf.copy(buf, 0, start, end);
       filled = end - start;

@@ -23,6 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { describeFileSystem, freeBytes, fsUserError, isFsError } from '../util/fs-errors.js';
+import { BlockWriter } from './columns-blocks.js';
 import { readRecords } from './read.js';
 import { executionKey, META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
@@ -40,7 +41,9 @@ export interface RunDirectory {
   noSpaceLeft(): RecordingStopped | null;
   /** Rewrites meta.json (atomically). */
   saveMeta(): void;
-  /** Marks the run complete: clears `interrupted` and sets `finishedAt`. */
+  /** Writes what is still buffered (the last column block) and closes the records file. */
+  close(): void;
+  /** Marks the run complete ({@link close}, then clears `interrupted` and sets `finishedAt`). */
   finish(): void;
 }
 
@@ -203,7 +206,7 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
   // opened with the first record and kept open: each record is still one write() of its own;
   // its size is kept (the run's lock makes this the only writer), so a write cut short is
   // truncated away without a stat per record
-  let records: { fd: number; size: number } | undefined;
+  let records: { fd: number; size: number; blocks: BlockWriter } | undefined;
   const dir: RunDirectory = {
     path,
     meta,
@@ -211,9 +214,13 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
       try {
         if (!records) {
           const fd = openSync(recordsFile, 'a');
-          records = { fd, size: fstatSync(fd).size };
+          const size = fstatSync(fd).size;
+          records = { fd, size, blocks: new BlockWriter(recordsFile, size) };
         }
-        records.size = appendWhole(records.fd, records.size, Buffer.from(JSON.stringify(record) + '\n'));
+        const line = Buffer.from(JSON.stringify(record) + '\n');
+        const at = records.size;
+        records.size = appendWhole(records.fd, at, line);
+        records.blocks.add(record, line, at);
       } catch (e) {
         throw stopped(e, recordsFile);
       }
@@ -233,9 +240,14 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
         throw stopped(e, metaFile);
       }
     },
-    finish() {
-      if (records !== undefined) closeSync(records.fd);
+    close() {
+      if (records === undefined) return;
+      records.blocks.close();
+      closeSync(records.fd);
       records = undefined;
+    },
+    finish() {
+      dir.close();
       delete dir.meta.interrupted;
       dir.meta.finishedAt = new Date().toISOString();
       dir.saveMeta();

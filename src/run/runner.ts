@@ -177,6 +177,7 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       start();
       await pool.drain();
       if (!pool.isAborted) dir?.finish();
+      else dir?.close();
       options.progress?.close();
       const { ok, failed } = recorder;
       // planned executions that never reached the pool (it was aborted) were dropped too
