@@ -22,7 +22,9 @@ import { BlockWriter, blocksDescribing, blocksPath } from '../src/results/column
 import { indexPath } from '../src/results/columns-file.js';
 import { readRecordColumnsFile, readRecordsFile } from '../src/results/read.js';
 import type { ExecutionRecord } from '../src/results/schema.js';
+import { createRunDirectory } from '../src/results/write.js';
 import { plain, quietContext, rowsOf, Toy, toyRecords, writeToyRun } from './report-fixtures.js';
+import { runMeta } from './run-fixtures.js';
 
 /** A run directory whose records.jsonl is written as a run writes it, with blocks of `perBlock` records. */
 function writer(perBlock = 4) {
@@ -175,4 +177,18 @@ test('blocks that cannot be written cost only time: the records are all there an
   assert.equal(read.columns.length, records.length);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
   assert.ok(existsSync(indexPath(file)), 'the report still writes its index');
+});
+
+test('a run directory notes each record it appends in its blocks, and writes the last block when it is closed', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'infra-blocks-'));
+  const dir = createRunDirectory(join(root, 'results'), runMeta(root));
+  const file = join(dir.path, 'records.jsonl');
+  const records = toyRecords(2);
+  for (const r of records.slice(0, 5)) dir.append(r);
+  await new Promise((resolve) => setImmediate(resolve)); // the event loop free between executions
+  for (const r of records.slice(5)) dir.append(r);
+  assert.deepEqual(covered(file), [], 'no block before the run ends (fewer records than a block holds)');
+  dir.finish();
+  assert.deepEqual(covered(file), [[0, statSync(file).size]]);
+  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), plain(records));
 });

@@ -207,6 +207,16 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
   // its size is kept (the run's lock makes this the only writer), so a write cut short is
   // truncated away without a stat per record
   let records: { fd: number; size: number; blocks: BlockWriter } | undefined;
+  // records are added to the column blocks once the event loop is free, not between a record
+  // and the start of the next execution (in the order they were written)
+  const unblocked: Array<[ExecutionRecord, Buffer, number]> = [];
+  const addToBlocks = () => {
+    for (const [record, line, at] of unblocked) records?.blocks.add(record, line, at);
+    unblocked.length = 0;
+  };
+  const noteInBlock = (record: ExecutionRecord, line: Buffer, at: number) => {
+    if (unblocked.push([record, line, at]) === 1) setImmediate(addToBlocks);
+  };
   const dir: RunDirectory = {
     path,
     meta,
@@ -220,7 +230,7 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
         const line = Buffer.from(JSON.stringify(record) + '\n');
         const at = records.size;
         records.size = appendWhole(records.fd, at, line);
-        records.blocks.add(record, line, at);
+        noteInBlock(record, line, at);
       } catch (e) {
         throw stopped(e, recordsFile);
       }
@@ -242,6 +252,7 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
     },
     close() {
       if (records === undefined) return;
+      addToBlocks();
       records.blocks.close();
       closeSync(records.fd);
       records = undefined;
