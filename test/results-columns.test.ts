@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { reportText } from '../src/commands/report.js';
 import { indexPath, readIndex, writeIndex } from '../src/results/columns-file.js';
-import { readRecordColumnsFile, readRecordsFile } from '../src/results/read.js';
+import { latestRows, RecordColumns } from '../src/results/columns.js';
+import { latestRecords, readRecordColumnsFile, readRecordsFile } from '../src/results/read.js';
+import type { ExecutionRecord } from '../src/results/schema.js';
 import { plain, quietContext, rowsOf, Toy, toyRecords, writeToyRun } from './report-fixtures.js';
 
 function run(records = toyRecords()) {
@@ -144,4 +146,26 @@ test('records of several runs keep apart: the same execution in two runs is two 
   const { ctx } = quietContext(root);
   const csv = await reportText(ctx, new Toy(), { rundirs: [join(root, 'results')], field: ['runtime:count'], table: 'csv' });
   assert.match(csv, /^benchmark,asan\.runtime\.count,clang\.runtime\.count,ubsan\.runtime\.count\nbzip2,12,12,12\n/);
+});
+
+test('the latest record of each execution is chosen over columns as over objects, few iterations or far-apart ones', () => {
+  let seed = 3;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  for (const spread of [1, 1e9]) {
+    const records = toyRecords(1).slice(0, 4);
+    const all: ExecutionRecord[] = [];
+    for (let k = 0; k < 2000; k++) {
+      const r = records[rand(4)]!;
+      all.push({ ...r, instance: `i${rand(3)}`, iteration: rand(20) * spread, fields: { runtime: k } });
+    }
+    const columns = RecordColumns.fromRecords(all);
+    const rows = latestRows(columns);
+    assert.ok(rows, 'some executions are recorded more than once');
+    assert.deepEqual(
+      [...rows].map((row) => all[row]!.fields.runtime),
+      latestRecords(all).map((r) => r.fields.runtime),
+      `iterations ${spread} apart`,
+    );
+  }
+  assert.equal(latestRows(RecordColumns.fromRecords(toyRecords(3))), null, 'none recorded twice');
 });

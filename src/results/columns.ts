@@ -263,10 +263,56 @@ export class ColumnsBuilder {
 /**
  * The rows to keep of `columns` when only the last record of each execution (target, instance,
  * benchmark, iteration) counts, in order; null when no execution is recorded twice. As
- * {@link LatestRecords} does for objects, but over the columns' codes: an open-addressing table
- * of row numbers, since a Map keyed by a joined string per row costs a second per million.
+ * {@link LatestRecords} does for objects, but over the columns' codes: a Map keyed by a joined
+ * string per row would cost a second per million rows.
  */
 export function latestRows(columns: RecordColumns): Uint32Array | null {
+  const n = columns.length;
+  if (n < 2) return null;
+  const dict = (k: KeyColumn) => {
+    const c = columns.keys.get(k);
+    return c?.kind === 'dict' ? c : undefined;
+  };
+  const [t, i, b] = [dict('target'), dict('instance'), dict('benchmark')];
+  const iteration = columns.keys.get('iteration');
+  if (!t || !i || !b || iteration?.kind !== 'number') return latestRowsHashed(columns);
+  let maxIteration = 0;
+  for (let row = 0; row < n; row++) {
+    const v = iteration.values[row]!;
+    if (!(v >= 0 && Number.isInteger(v))) return latestRowsHashed(columns);
+    if (v > maxIteration) maxIteration = v;
+  }
+  // as usual, few (target, instance, benchmark) and iterations from 0: a slot per possible execution
+  const nI = i.values.length;
+  const nB = b.values.length;
+  const perGroup = maxIteration + 1;
+  const slots = t.values.length * nI * nB * perGroup;
+  if (slots > Math.max(4 * n, 1 << 22)) return latestRowsHashed(columns);
+  const latest = new Uint32Array(slots); // the row + 1 of each execution's record so far
+  let gone: Uint8Array | null = null;
+  let dropped = 0;
+  for (let row = 0; row < n; row++) {
+    const slot = ((t.codes[row]! * nI + i.codes[row]!) * nB + b.codes[row]!) * perGroup + iteration.values[row]!;
+    const earlier = latest[slot]!;
+    if (earlier) {
+      (gone ??= new Uint8Array(n))[earlier - 1] = 1;
+      dropped++;
+    }
+    latest[slot] = row + 1;
+  }
+  return gone && kept(gone, n - dropped);
+}
+
+/** The rows not `gone`, `count` of them. */
+function kept(gone: Uint8Array, count: number): Uint32Array {
+  const keep = new Uint32Array(count);
+  let out = 0;
+  for (let row = 0; row < gone.length; row++) if (!gone[row]) keep[out++] = row;
+  return keep;
+}
+
+/** {@link latestRows} for any columns: an open-addressing table of row numbers. */
+function latestRowsHashed(columns: RecordColumns): Uint32Array | null {
   const n = columns.length;
   const parts = (['target', 'instance', 'benchmark', 'iteration'] as const).map((k) => columns.keys.get(k));
   // each part of a row's key as a number: a dictionary's code, a number column's value (NaN: absent)
@@ -310,11 +356,7 @@ export function latestRows(columns: RecordColumns): Uint32Array | null {
       }
     }
   }
-  if (!gone) return null;
-  const keep = new Uint32Array(n - dropped);
-  let out = 0;
-  for (let row = 0; row < n; row++) if (!gone[row]) keep[out++] = row;
-  return keep;
+  return gone && kept(gone, n - dropped);
 }
 
 /**
