@@ -14,8 +14,7 @@
  *
  * Layout: blocks one after the other, each the magic `INFRABLK`, a 32-bit little-endian length,
  * that many bytes of JSON ({@link BlockHeader}), padding to a multiple of 8, then its columns'
- * arrays as in the column index (columns-file.ts). A block cut short or damaged ends the file
- * for a reader: the blocks after it are not read either.
+ * arrays as in the column index (columns-file.ts). A block cut short or damaged is skipped.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -154,9 +153,9 @@ export function blocksDescribing(file: string, stat: Stats): Block[] {
   }
   const blocks: Block[] = [];
   let end = 0;
-  for (const block of parseBlocks(buf)) {
+  for (const { end: _, ...block } of parseBlocks(buf)) {
     // blocks are appended in the order of their ranges; one out of order, or beyond the file, is not the file's
-    if (block.from < end || block.to > stat.size) break;
+    if (block.from < end || block.to > stat.size) continue;
     blocks.push(block);
     end = block.to;
   }
@@ -170,27 +169,42 @@ export function blocksDescribing(file: string, stat: Stats): Block[] {
   }
 }
 
-/** The sound blocks at the start of `buf`: up to the first one that is cut short or damaged. */
-function* parseBlocks(buf: Buffer): Generator<Block> {
+/**
+ * The sound blocks of `buf`. One cut short or damaged (a run killed while writing it, whose
+ * resumed run appended more after it) is skipped: reading goes on at the next magic. A magic
+ * found by chance inside a block's arrays is no block: its header and CRC-32 do not hold.
+ */
+function* parseBlocks(buf: Buffer): Generator<Block & { end: number }> {
   for (let at = 0; at + 12 <= buf.length;) {
-    if (buf.toString('latin1', at, at + 8) !== MAGIC) return;
-    const headerBytes = buf.readUInt32LE(at + 8);
-    if (at + 12 + headerBytes > buf.length) return;
-    let header: BlockHeader;
-    try {
-      header = JSON.parse(buf.toString('utf8', at + 12, at + 12 + headerBytes)) as BlockHeader;
-    } catch {
-      return;
+    const block = blockAt(buf, at);
+    if (block) {
+      yield block;
+      at = block.end;
+    } else {
+      at = buf.indexOf(MAGIC, at + 1, 'latin1');
+      if (at < 0) return;
     }
-    if (header.format !== FORMAT || !Number.isSafeInteger(header.from) || !Number.isSafeInteger(header.to)) return;
-    if (!Number.isSafeInteger(header.length) || header.length <= 0 || header.from >= header.to) return;
-    const start = align(at + 12 + headerBytes);
-    const decoded = decodeOrNull(buf, start, header.length, header.columns);
-    if (!decoded || crc32(buf.subarray(start, decoded.end)) !== header.crc) return;
-    const columns = new RecordColumns(header.length, decoded.keys, decoded.fields, noRecords);
-    yield { from: header.from, to: header.to, sourceCrc: header.sourceCrc, columns };
-    at = decoded.end;
   }
+}
+
+/** The block that starts at `at` in `buf`, and where it ends; null if there is no sound one. */
+function blockAt(buf: Buffer, at: number): (Block & { end: number }) | null {
+  if (buf.toString('latin1', at, at + 8) !== MAGIC) return null;
+  const headerBytes = buf.readUInt32LE(at + 8);
+  if (at + 12 + headerBytes > buf.length) return null;
+  let header: BlockHeader;
+  try {
+    header = JSON.parse(buf.toString('utf8', at + 12, at + 12 + headerBytes)) as BlockHeader;
+  } catch {
+    return null;
+  }
+  if (header.format !== FORMAT || !Number.isSafeInteger(header.from) || !Number.isSafeInteger(header.to)) return null;
+  if (!Number.isSafeInteger(header.length) || header.length <= 0 || header.from >= header.to) return null;
+  const start = align(at + 12 + headerBytes);
+  const decoded = decodeOrNull(buf, start, header.length, header.columns);
+  if (!decoded || crc32(buf.subarray(start, decoded.end)) !== header.crc) return null;
+  const columns = new RecordColumns(header.length, decoded.keys, decoded.fields, noRecords);
+  return { from: header.from, to: header.to, sourceCrc: header.sourceCrc, columns, end: decoded.end };
 }
 
 /** CRC-32 of bytes `from` to `to` of the file open as `fd`, read through `buf`. */
