@@ -218,7 +218,7 @@ describe('results directory', () => {
     assert.equal(read.superseded, 1);
     const resumed = openRunForResume(dir.path, quiet());
     assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(1, 'ok')].map(executionKey).sort());
-    assert.equal(resumed.records.length, 3);
+    assert.equal(resumed.recorded, 3);
   });
 
   test('resuming something that is not a run directory is a user error', () => {

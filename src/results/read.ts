@@ -182,24 +182,29 @@ function warnProblems(file: string, read: Omit<FileProblems, 'superseded'>, log?
 /**
  * Reads one records.jsonl as columns, with the same checks, warnings and choice of the latest
  * record of each execution as {@link readRecordsFile}: from its column index when that
- * describes the file as it is, otherwise from the file, writing the index for the next time
- * (see columns-file.ts).
+ * describes the file as it is, otherwise from the run's column blocks and the lines they do not
+ * cover (columns-blocks.ts), writing the index for the next time
+ * (see columns-file.ts), unless `index` is false (the caller is about to append to the file).
  */
-export function readRecordColumnsFile(file: string, log?: Logger): IndexedFile {
+export function readRecordColumnsFile(file: string, log?: Logger, options: { index?: boolean } = {}): IndexedFile {
   const records = () => readRecordsFile(file).records;
   let read = readIndex(file, records);
   if (!read) {
     const before = statSync(file);
     read = readBlocksAndLines(file, before, records);
-    try {
-      writeIndex(file, before, read);
-    } catch (e) {
-      // the index only saves time: without it the next report reads the file again
-      log?.debug(`no column index written beside ${file}: ${(e as Error).message}`);
-    }
+    if (options.index !== false) writeIndexOrLog(file, before, read, log);
   }
   warnProblems(file, read, log);
   return read;
+}
+
+function writeIndexOrLog(file: string, before: Stats, read: IndexedFile, log?: Logger): void {
+  try {
+    writeIndex(file, before, read);
+  } catch (e) {
+    // the index only saves time: without it the next report reads the file again
+    log?.debug(`no column index written beside ${file}: ${(e as Error).message}`);
+  }
 }
 
 /**

@@ -24,7 +24,8 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { describeFileSystem, freeBytes, fsUserError, isFsError } from '../util/fs-errors.js';
 import { BlockWriter } from './columns-blocks.js';
-import { readRecords } from './read.js';
+import { cellOf, type RecordColumns } from './columns.js';
+import { readRecordColumnsFile } from './read.js';
 import { executionKey, META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
 /** An open results directory that executions are recorded in. */
@@ -144,7 +145,8 @@ export function updateLastLink(resultsRoot: string, name: string): void {
 
 export interface ResumedRun {
   dir: RunDirectory;
-  records: ExecutionRecord[];
+  /** Executions recorded (the last record of each). */
+  recorded: number;
   /** `executionKey`s of executions that succeeded; only the others need to run again. */
   completed: Set<string>;
 }
@@ -156,8 +158,10 @@ export interface ResumedRun {
  */
 export function openRunForResume(path: string, log?: Logger): ResumedRun {
   const meta = readRunMeta(path);
-  const { records } = readRecords(path, log);
   const recordsFile = join(path, RECORDS_FILE);
+  // as columns (from the run's blocks where they hold): a long run's records as objects would
+  // cost seconds and hundreds of MB before the first execution; no index, the file is about to grow
+  const { columns } = existsSync(recordsFile) ? readRecordColumnsFile(recordsFile, log, { index: false }) : { columns: null };
   if (existsSync(recordsFile) && !endsWithNewline(recordsFile)) {
     try {
       appendFileSync(recordsFile, '\n');
@@ -165,12 +169,30 @@ export function openRunForResume(path: string, log?: Logger): ResumedRun {
       throw stopped(e, recordsFile);
     }
   }
-  // the last record of each execution counts: one cut short by an interrupt and run again is complete
-  const completed = new Set(records.filter((r) => r.status === 'ok').map(executionKey));
   const dir = openDirectory(path, { ...meta, interrupted: true });
   delete dir.meta.finishedAt;
   dir.saveMeta();
-  return { dir, records, completed };
+  return { dir, recorded: columns?.length ?? 0, completed: columns ? completedExecutions(columns) : new Set() };
+}
+
+/** `executionKey`s of the executions whose (last) record says they succeeded. */
+function completedExecutions(columns: RecordColumns): Set<string> {
+  const completed = new Set<string>();
+  const [target, instance, benchmark, iteration, status] = (['target', 'instance', 'benchmark', 'iteration', 'status'] as const).map((k) =>
+    columns.keys.get(k),
+  );
+  if (!target || !instance || !benchmark || !iteration || !status) return completed;
+  for (let row = 0; row < columns.length; row++) {
+    if (cellOf(status, row) !== 'ok') continue;
+    const key = {
+      target: cellOf(target, row),
+      instance: cellOf(instance, row),
+      benchmark: cellOf(benchmark, row),
+      iteration: cellOf(iteration, row),
+    };
+    completed.add(executionKey(key as Parameters<typeof executionKey>[0]));
+  }
+  return completed;
 }
 
 /** Whether a file is empty or ends with a newline: its last byte only (records files can be gigabytes). */
