@@ -14,7 +14,7 @@
 // once, reused from --baseline DIR, or left out with --baseline none). Prints figures; asserts
 // nothing. The machine's load shifts every figure: compare the columns of one run.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -105,12 +105,28 @@ if (previous) {
 }
 const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
 const loads: number[] = [];
+const creates: number[] = [];
+
+/**
+ * What creating a file costs here now (us; 300 empty files in a fresh directory beside the
+ * project's results): every execution creates two, its logs, and hyperfine none. On some
+ * virtual machines this moves by 10-50x within an hour, and the figures with it.
+ */
+function fileCreationUs(): number {
+  const where = mkdtempSync(join(dir, 'creating-'));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 300; i++) closeSync(openSync(join(where, String(i)), 'w'));
+  const us = Number(process.hrtime.bigint() - t0) / 1e3 / 300;
+  rmSync(where, { recursive: true, force: true });
+  return us;
+}
 for (let round = 0; round < rounds; round++) {
   for (let k = 0; k < variants.length; k++) {
     const [name, run] = variants[(k + round) % variants.length]!;
     samples.get(name)!.push(run());
   }
   loads.push(loadavg()[0]!);
+  creates.push(fileCreationUs());
 }
 
 const med = (name: string, key: keyof Sample) => {
@@ -143,6 +159,9 @@ if (previous) {
     console.log(`   ${mode}: previous / ours = ${(before / after).toFixed(2)}x`);
   }
 }
+console.log(
+  `   creating a file here after each round: ${creates.map((us) => us.toFixed(0)).join(', ')} us (two per execution; hyperfine creates none)`,
+);
 console.log('   target: ours at most 0.3 ms per execution above hyperfine -N, serially and in parallel');
 
 if (!opts['no-accuracy']) {
