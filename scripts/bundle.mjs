@@ -11,7 +11,8 @@ await build({
   absWorkingDir: root,
   // every output file sits directly in dist/, one level below the package root, which is
   // where src/paths.ts expects to be
-  entryPoints: { index: 'src/index.ts', launch: 'src/cli/launch.ts' },
+  // lines-worker: the entry of the worker threads that read a large records.jsonl in parts
+  entryPoints: { index: 'src/index.ts', launch: 'src/cli/launch.ts', 'lines-worker': 'src/results/lines-worker.ts' },
   outdir: 'dist',
   chunkNames: 'chunk-[hash]',
   bundle: true,

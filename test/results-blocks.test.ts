@@ -47,7 +47,7 @@ test('a finished run leaves blocks covering every record; the first report reads
   blocks.close();
   assert.deepEqual(covered(file).at(-1)![1], statSync(file).size);
   assert.equal(covered(file).length, Math.ceil(records.length / 4));
-  const read = readRecordColumnsFile(file);
+  const read = await readRecordColumnsFile(file);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
   assert.equal(read.superseded, 0);
   const { ctx } = quietContext(root);
@@ -59,7 +59,7 @@ test('a finished run leaves blocks covering every record; the first report reads
   assert.equal(await reportText(ctx, new Toy(), opts), fromBlocks);
 });
 
-test('blocks are believed only while the bytes they describe are unchanged (their CRC-32)', () => {
+test('blocks are believed only while the bytes they describe are unchanged (their CRC-32)', async () => {
   const { file, blocks, append } = writer(9);
   append(toyRecords(2));
   blocks.close();
@@ -70,7 +70,7 @@ test('blocks are believed only while the bytes they describe are unchanged (thei
   assert.notEqual(edited, text);
   writeFileSync(file, edited);
   assert.equal(covered(file).length, 1, 'the changed range is no longer described by its block');
-  const read = readRecordColumnsFile(file);
+  const read = await readRecordColumnsFile(file);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
   assert.ok(rowsOf(read.columns).some((r) => r.host === 'other-host'));
   // changed back: the same bytes, and the block is believed again
@@ -79,10 +79,10 @@ test('blocks are believed only while the bytes they describe are unchanged (thei
   // the file cut short inside a block's range
   truncateSync(file, covered(file)[1]![1]! - 1);
   assert.equal(covered(file).length, 1);
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), linesOf(file));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), linesOf(file));
 });
 
-test('a killed run: records after its last block are read from the lines, a torn last line is warned about', () => {
+test('a killed run: records after its last block are read from the lines, a torn last line is warned about', async () => {
   const { file, blocks, append } = writer(4);
   const records = toyRecords(2); // 18
   append(records.slice(0, 10)); // two blocks written, two records not yet
@@ -90,7 +90,7 @@ test('a killed run: records after its last block are read from the lines, a torn
   assert.equal(covered(file).length, 2);
   const warnings: string[] = [];
   const log = { warning: (m: string) => warnings.push(m), debug() {} } as never;
-  const read = readRecordColumnsFile(file, log);
+  const read = await readRecordColumnsFile(file, log);
   assert.equal(read.columns.length, 10);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
   assert.deepEqual(read.badLines, [11]);
@@ -98,7 +98,7 @@ test('a killed run: records after its last block are read from the lines, a torn
   void blocks;
 });
 
-test('a block cut short or damaged is skipped, the blocks after it are read; its records come from the lines', () => {
+test('a block cut short or damaged is skipped, the blocks after it are read; its records come from the lines', async () => {
   const { file, blocks, append } = writer(4);
   append(toyRecords(2));
   blocks.close();
@@ -112,23 +112,23 @@ test('a block cut short or damaged is skipped, the blocks after it are read; its
   damaged[third - 3]! ^= 0xff;
   writeFileSync(blocksPath(file), damaged);
   assert.deepEqual(covered(file), [all[0], ...all.slice(2)]);
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), linesOf(file));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), linesOf(file));
   // the second block cut short (a run killed while writing it), then the rest appended (by its resumed run)
   writeFileSync(blocksPath(file), Buffer.concat([whole.subarray(0, third - 40), whole.subarray(third)]));
   assert.deepEqual(covered(file), [all[0], ...all.slice(2)]);
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), linesOf(file));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), linesOf(file));
   // the last block cut short
   writeFileSync(blocksPath(file), whole);
   truncateSync(blocksPath(file), size - 5);
   assert.deepEqual(covered(file), all.slice(0, -1));
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), linesOf(file));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), linesOf(file));
   // not blocks at all
   writeFileSync(blocksPath(file), 'INFRABLK garbage INFRABLK');
   assert.deepEqual(covered(file), []);
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), linesOf(file));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), linesOf(file));
 });
 
-test('a resumed run: the line it ended and its new blocks; a re-recorded execution supersedes the earlier record across blocks', () => {
+test('a resumed run: the line it ended and its new blocks; a re-recorded execution supersedes the earlier record across blocks', async () => {
   const { file, blocks, append } = writer(4);
   const records = toyRecords(1); // 9
   const crashed = { ...records[1]!, status: 'crashed' as const, fields: {} };
@@ -148,7 +148,7 @@ test('a resumed run: the line it ended and its new blocks; a re-recorded executi
   const ranges = covered(file);
   assert.equal(ranges.length, 2);
   assert.ok(ranges[1]![0]! > ranges[0]![1]!, 'a gap between the blocks, read from the lines');
-  const read = readRecordColumnsFile(file);
+  const read = await readRecordColumnsFile(file);
   assert.equal(read.superseded, 1);
   assert.deepEqual(read.badLines, [7]);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
@@ -156,7 +156,7 @@ test('a resumed run: the line it ended and its new blocks; a re-recorded executi
   assert.ok(rowsOf(read.columns).every((r) => r.status === 'ok'));
 });
 
-test('blocks that cannot be written cost only time: the records are all there and read from the lines', () => {
+test('blocks that cannot be written cost only time: the records are all there and read from the lines', async () => {
   const { file, blocks, append } = writer(2);
   mkdirSync(blocksPath(file)); // in the way of the blocks file
   const records = toyRecords(1);
@@ -164,7 +164,7 @@ test('blocks that cannot be written cost only time: the records are all there an
   blocks.close();
   assert.equal(readRecordsFile(file).records.length, records.length);
   assert.deepEqual(covered(file), []);
-  const read = readRecordColumnsFile(file);
+  const read = await readRecordColumnsFile(file);
   assert.equal(read.columns.length, records.length);
   assert.deepEqual(rowsOf(read.columns), linesOf(file));
   assert.ok(existsSync(indexPath(file)), 'the report still writes its index');
@@ -181,5 +181,5 @@ test('a run directory notes each record it appends in its blocks, and writes the
   assert.deepEqual(covered(file), [], 'no block before the run ends (fewer records than a block holds)');
   dir.finish();
   assert.deepEqual(covered(file), [[0, statSync(file).size]]);
-  assert.deepEqual(rowsOf(readRecordColumnsFile(file).columns), plain(records));
+  assert.deepEqual(rowsOf((await readRecordColumnsFile(file)).columns), plain(records));
 });

@@ -32,7 +32,7 @@ test('the first report writes the index; the next reads it and prints the same',
   assert.equal(await reportText(ctx, new Toy(), opts(dir)), first);
 });
 
-test('the columns hold every key and field of the latest records, numbers and other values alike', () => {
+test('the columns hold every key and field of the latest records, numbers and other values alike', async () => {
   const records = toyRecords(3);
   records[0]!.fields.note = 'first';
   records[1]!.fields.note = 7; // a field with a number in one record and text in another
@@ -47,7 +47,7 @@ test('the columns hold every key and field of the latest records, numbers and ot
   writeFileSync(file, readFileSync(file, 'utf8') + '{"torn');
   const expected = readRecordsFile(file);
   for (const pass of ['from the file', 'from the index']) {
-    const read = readRecordColumnsFile(file);
+    const read = await readRecordColumnsFile(file);
     assert.deepEqual(rowsOf(read.columns), plain(expected.records), pass);
     assert.deepEqual(read.columns.records(), expected.records, pass);
     assert.deepEqual(read.badLines, expected.badLines, pass);
@@ -132,7 +132,7 @@ test('an index that cannot be written costs only time; one read while the file g
   rmSync(indexPath(file), { recursive: true });
 
   const stat = statSync(file);
-  const read = readRecordColumnsFile(file);
+  const read = await readRecordColumnsFile(file);
   rmSync(indexPath(file));
   appendFileSync(file, '\n');
   writeIndex(file, stat, read);
@@ -148,7 +148,7 @@ test('records of several runs keep apart: the same execution in two runs is two 
   assert.match(csv, /^benchmark,asan\.runtime\.count,clang\.runtime\.count,ubsan\.runtime\.count\nbzip2,12,12,12\n/);
 });
 
-test('the latest record of each execution is chosen over columns as over objects, few iterations or far-apart ones', () => {
+test('the latest record of each execution is chosen over columns as over objects, few iterations or far-apart ones', async () => {
   let seed = 3;
   const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (const spread of [1, 1e9]) {

@@ -2,11 +2,12 @@
 // every line where it was, in the order written.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readRecordsFile, readResults } from '../src/results/read.js';
-import { quietContext, Toy } from './report-fixtures.js';
+import type { Logger } from '../src/core/log.js';
+import { readRecordColumnsFile, readRecordsFile, readResults } from '../src/results/read.js';
+import { plain, quietContext, rowsOf, Toy } from './report-fixtures.js';
 
 const line = (instance: string, benchmark: string, iteration: number, runtime: number, extra = '') =>
   `{"schema":1,"target":"toy","instance":"${instance}","benchmark":"${benchmark}","iteration":${iteration},"status":"ok",` +
@@ -63,4 +64,36 @@ test('lines across read chunks: a line longer than a chunk, characters split at 
   assert.equal((read.records[2]!.fields.blob as string).length, chunk + 1000);
   assert.deepEqual(read.badLines, [7]);
   assert.match(warnings.join('\n'), /records\.jsonl:7: skipped a corrupt record .*a torn last line/);
+});
+
+test('a large file read in parts on worker threads reads as on one thread: rows, superseded records, corrupt lines and their numbers', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'infra-scale-'));
+  const file = join(root, 'records.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    lines.push(line(i % 2 ? 'a' : 'b', `b${i % 10}`, Math.floor(i / 10), 1 + (i % 7) / 100, i % 13 ? '' : `,"note":"n${i}"`));
+    if (i === 700 || i === 2100) lines.push('{"schema":1,"target":"to'); // corrupt, in different parts
+    if (i === 1500) lines.push('', '   '); // blank lines count in the numbering
+  }
+  lines.push(line('a', 'b1', 0, 9)); // recorded again: supersedes a record in the first part
+  writeFileSync(file, lines.join('\n') + '\n{"torn":');
+  const debug: string[] = [];
+  const log = { debug: (m: string) => debug.push(m), warning() {} } as unknown as Logger;
+  const parted = await readRecordColumnsFile(file, log, { index: false, partBytes: 4096 });
+  if (availableParallelism() > 1)
+    assert.ok(
+      debug.some((m) => /in \d+ parts, \d+ on worker threads/.test(m)),
+      debug.join('\n'),
+    );
+  assert.deepEqual(
+    debug.filter((m) => /main thread/.test(m)),
+    [],
+    'every part was read by its worker',
+  );
+  const whole = await readRecordColumnsFile(file, undefined, { index: false, partBytes: Infinity });
+  assert.deepEqual(rowsOf(parted.columns), rowsOf(whole.columns));
+  assert.deepEqual(rowsOf(whole.columns), plain(readRecordsFile(file).records));
+  for (const key of ['badLines', 'problems', 'lastLine', 'superseded'] as const) assert.deepEqual(parted[key], whole[key], key);
+  assert.deepEqual(whole.badLines, [702, 2105, lines.length + 1]);
+  assert.equal(whole.superseded, 1);
 });

@@ -117,7 +117,7 @@ describe('progress', () => {
     assert.ok(!text.includes('a.0 ok\n'), 'successes only advance the status line');
   });
 
-  test('the bar, the running jobs, and an ETA from the same benchmark and instance', () => {
+  test('the bar, the running jobs, and an ETA from the same benchmark and instance', async () => {
     let now = 0;
     const progress = new Progress({ stream: memoryStream().stream, live: false, color: false, slots: 1, now: () => now });
     for (const label of ['slow/b.0', 'slow/b.1', 'fast/b.0', 'fast/b.1']) progress.jobAdded(label);
@@ -138,7 +138,7 @@ describe('progress', () => {
 });
 
 describe('results directory', () => {
-  test('creates unique run directories, meta.json and the last link', () => {
+  test('creates unique run directories, meta.json and the last link', async () => {
     const results = join(root, 'results-unique');
     const when = new Date(2024, 0, 2, 3, 4, 5);
     const a = createRunDirectory(results, meta(), when);
@@ -154,7 +154,7 @@ describe('results directory', () => {
     assert.ok(done.finishedAt);
   });
 
-  test('a torn last line is skipped with a warning; resume knows what succeeded', () => {
+  test('a torn last line is skipped with a warning; resume knows what succeeded', async () => {
     const dir = createRunDirectory(join(root, 'results-torn'), meta());
     const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
       schema: 1,
@@ -182,13 +182,13 @@ describe('results directory', () => {
     assert.deepEqual(badLines, [4]);
     assert.match(warnings.text(), /torn last line/);
 
-    const resumed = openRunForResume(dir.path, quiet());
+    const resumed = await openRunForResume(dir.path, quiet());
     assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(2, 'ok')].map(executionKey).sort());
     resumed.dir.append(rec(3, 'ok'));
     assert.equal(readRecords(dir.path).records.length, 4, 'the next record starts on its own line');
   });
 
-  test('the last record of an execution replaces earlier ones (interrupted, then resumed)', () => {
+  test('the last record of an execution replaces earlier ones (interrupted, then resumed)', async () => {
     const dir = createRunDirectory(join(root, 'results-superseded'), meta());
     const rec = (iteration: number, status: ExecutionRecord['status']): ExecutionRecord => ({
       schema: 1,
@@ -208,7 +208,7 @@ describe('results directory', () => {
     dir.append(rec(0, 'ok'));
     dir.append(rec(1, 'crashed')); // cut short by Ctrl-C
     dir.append(rec(2, 'failed'));
-    assert.deepEqual(openRunForResume(dir.path, quiet()).completed, new Set([executionKey(rec(0, 'ok'))]));
+    assert.deepEqual((await openRunForResume(dir.path, quiet())).completed, new Set([executionKey(rec(0, 'ok'))]));
     dir.append(rec(1, 'ok')); // the resumed run executed it again
     const read = readRecords(dir.path);
     assert.deepEqual(
@@ -216,13 +216,13 @@ describe('results directory', () => {
       ['0:ok', '2:failed', '1:ok'],
     );
     assert.equal(read.superseded, 1);
-    const resumed = openRunForResume(dir.path, quiet());
+    const resumed = await openRunForResume(dir.path, quiet());
     assert.deepEqual([...resumed.completed].sort(), [rec(0, 'ok'), rec(1, 'ok')].map(executionKey).sort());
     assert.equal(resumed.recorded, 3);
   });
 
-  test('resuming something that is not a run directory is a user error', () => {
-    assert.throws(() => openRunForResume(join(root, 'nope')), { name: 'UserError', message: /not a results directory/ });
+  test('resuming something that is not a run directory is a user error', async () => {
+    await assert.rejects(() => openRunForResume(join(root, 'nope')), { name: 'UserError', message: /not a results directory/ });
   });
 });
 

@@ -39,13 +39,13 @@ const INTERLEAVED = [
 describe('schedule', () => {
   const labels = (s: Schedule<null>) => s.start().map(executionLabel);
 
-  test('interleaves instances per benchmark, rotating their order every round', () => {
+  test('interleaves instances per benchmark, rotating their order every round', async () => {
     const s = new Schedule<null>({ target: 'demo', iterations: 3 });
     for (const inst of ['base', 'instr']) for (const b of ['x', 'y']) s.submit(inst, b, undefined, null);
     assert.deepEqual(labels(s), INTERLEAVED);
   });
 
-  test('an instance declared first keeps its place even if it submits later', () => {
+  test('an instance declared first keeps its place even if it submits later', async () => {
     const s = new Schedule<null>({ target: 'demo', iterations: 1 });
     s.addInstance('base');
     s.submit('instr', 'x', undefined, null);
@@ -53,7 +53,7 @@ describe('schedule', () => {
     assert.deepEqual(labels(s), ['base/x.0', 'instr/x.0']);
   });
 
-  test('warm-ups come first; a benchmark with its own iterations gets that many', () => {
+  test('warm-ups come first; a benchmark with its own iterations gets that many', async () => {
     const s = new Schedule<null>({ target: 'demo', iterations: 2, warmup: 2 });
     s.submit('a', 'x', 1, null);
     s.submit('b', 'x', 1, null);
@@ -65,7 +65,7 @@ describe('schedule', () => {
     );
   });
 
-  test('a resumed run skips what it has; no warm-ups when nothing is left to measure', () => {
+  test('a resumed run skips what it has; no warm-ups when nothing is left to measure', async () => {
     const skipKeys = new Set([key('a', 'x', 0), key('a', 'x', 2), key('a', 'done', 0), key('a', 'done', 1)]);
     const s = new Schedule<null>({ target: 'demo', iterations: 3, warmup: 1, skipKeys });
     assert.deepEqual(s.submit('a', 'x', undefined, null), { ready: [], skipped: 2 });
@@ -73,7 +73,7 @@ describe('schedule', () => {
     assert.deepEqual(labels(s), ['a/x.warmup1', 'a/x.1']);
   });
 
-  test('a benchmark submitted twice continues its numbering; after start() submissions are ready at once', () => {
+  test('a benchmark submitted twice continues its numbering; after start() submissions are ready at once', async () => {
     const s = new Schedule<string>({ target: 'demo', iterations: 2 });
     s.submit('a', 'x', undefined, 'first');
     assert.deepEqual(
@@ -166,7 +166,7 @@ describe('runner over a fake backend', () => {
     );
 
     failing.clear();
-    const resumed = openRunForResume(first.runDir.path, quiet());
+    const resumed = await openRunForResume(first.runDir.path, quiet());
     const again = fakeRun('resume', [{ benchmark: 'flaky', argv: ['true'] }], backend, {
       runDir: resumed.dir,
       skipKeys: resumed.completed,
@@ -177,7 +177,7 @@ describe('runner over a fake backend', () => {
     assert.equal(s2.skipped, 2);
     assert.equal(s2.ok, 1);
     assert.equal(backend.started.at(-1), 'plain/flaky.1');
-    assert.equal(openRunForResume(first.runDir.path, quiet()).completed.size, 3);
+    assert.equal((await openRunForResume(first.runDir.path, quiet())).completed.size, 3);
   });
 
   test('iterations of an exclusive benchmark never overlap; other benchmarks run beside them', async () => {

@@ -280,7 +280,7 @@ async function openResults(
   settings: RunSettings,
 ): Promise<RunParts['results']> {
   if (resume) {
-    const resumed = openRunForResume(resume, ctx.log);
+    const resumed = await openRunForResume(resume, ctx.log);
     resumed.dir.meta.settings = settings;
     resumed.dir.meta.load = await startLoad();
     resumed.dir.saveMeta();

@@ -1,17 +1,18 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { qjoin } from '../util/shell.js';
 import type { Context } from '../core/context.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { ExecutionStatus } from '../core/runner.js';
 import type { Target } from '../core/target.js';
 import { ColumnsBuilder, LatestRecords, latestRows, RecordColumns } from './columns.js';
 import { blocksDescribing } from './columns-blocks.js';
 import { readIndex, writeIndex, type FileProblems, type IndexedFile } from './columns-file.js';
 import { readLegacyTargetDir } from './read-legacy.js';
-import { MEASURED_FIELDS, META_FILE, RECORDS_FILE, SCHEMA_VERSION, type ExecutionRecord, type RunMeta } from './schema.js';
+import { MAX_LINE_WARNINGS, scanRecords } from './parse-records.js';
+import { readLineRanges } from './read-lines.js';
+import { META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
   /** Every record read, as columns (`columns.records()` gives them as objects). */
@@ -24,10 +25,7 @@ export interface ResultSet {
   recorded: Map<string, number>;
 }
 
-/** Corrupt lines reported one by one per file before the rest are only counted. */
-const MAX_LINE_WARNINGS = 5;
 const MAX_DEPTH = 8;
-const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout', 'error']);
 
 /**
  * Reads every result under the given paths. Each may be a run directory (with records.jsonl),
@@ -43,7 +41,7 @@ export async function readResults(ctx: Context, target: Target, paths: string[])
     if (!existsSync(path)) throw new UserError(`results directory '${path}' does not exist`);
     let found = true;
     if ((await stat(path)).isFile()) {
-      const columns = readRecordsForReport(ctx, path);
+      const columns = await readRecordsForReport(ctx, path);
       set.parts.push(columns);
       set.runDirs.push(path);
       set.recorded.set(path, columns.length);
@@ -72,7 +70,7 @@ async function visit(ctx: Context, target: Target, dir: string, depth: number, s
   if (seen.has(real)) return true;
   seen.add(real);
   if (existsSync(join(dir, RECORDS_FILE))) {
-    const columns = readRecordsForReport(ctx, join(dir, RECORDS_FILE));
+    const columns = await readRecordsForReport(ctx, join(dir, RECORDS_FILE));
     set.parts.push(columns);
     set.runDirs.push(dir);
     set.recorded.set(dir, columns.length);
@@ -136,41 +134,6 @@ export function readRecordsFile(file: string, log?: Logger): RecordsRead {
   return { records, badLines: scanned.badLines, superseded: all.length - records.length };
 }
 
-/**
- * Calls `each` with every valid record of `file` in order (of bytes `from` to `to` only, whose
- * first line is line `line + 1`); says which lines were not (the first few with what was
- * wrong), the number of the last line that is not blank, and of the last line read.
- */
-function scanRecords(
-  file: string,
-  each: (r: ExecutionRecord) => void,
-  from = 0,
-  to = Infinity,
-  line = 0,
-): Omit<FileProblems, 'superseded'> & { lines: number } {
-  const problems: FileProblems['problems'] = [];
-  const badLines: number[] = [];
-  const one: ExecutionRecord[] = [];
-  let lastLine = 0;
-  const lines = forEachLine(
-    file,
-    (text, n) => {
-      lastLine = n;
-      const problem = parseRecordLine(text, one);
-      if (!problem) {
-        each(one.pop()!);
-        return;
-      }
-      badLines.push(n);
-      if (problems.length < MAX_LINE_WARNINGS) problems.push({ line: n, problem });
-    },
-    from,
-    to,
-    line,
-  );
-  return { badLines, problems, lastLine, lines };
-}
-
 function warnProblems(file: string, read: Omit<FileProblems, 'superseded'>, log?: Logger): void {
   for (const { line, problem } of read.problems) {
     const torn = line === read.lastLine ? '; a torn last line: the run was probably killed while writing it' : '';
@@ -186,12 +149,16 @@ function warnProblems(file: string, read: Omit<FileProblems, 'superseded'>, log?
  * cover (columns-blocks.ts), writing the index for the next time
  * (see columns-file.ts), unless `index` is false (the caller is about to append to the file).
  */
-export function readRecordColumnsFile(file: string, log?: Logger, options: { index?: boolean } = {}): IndexedFile {
+export async function readRecordColumnsFile(
+  file: string,
+  log?: Logger,
+  options: { index?: boolean; partBytes?: number } = {},
+): Promise<IndexedFile> {
   const records = () => readRecordsFile(file).records;
   let read = readIndex(file, records);
   if (!read) {
     const before = statSync(file);
-    read = readBlocksAndLines(file, before, records);
+    read = await readBlocksAndLines(file, before, records, log, options.partBytes);
     if (options.index !== false) writeIndexOrLog(file, before, read, log);
   }
   warnProblems(file, read, log);
@@ -209,87 +176,53 @@ function writeIndexOrLog(file: string, before: Stats, read: IndexedFile, log?: L
 
 /**
  * Reads one records.jsonl (of stat `stat`) as columns: the blocks its run wrote
- * (columns-blocks.ts) where they describe it, the lines elsewhere.
+ * (columns-blocks.ts) where they describe it, the lines elsewhere (read-lines.ts).
  */
-function readBlocksAndLines(file: string, stat: Stats, records: () => ExecutionRecord[]): IndexedFile {
+async function readBlocksAndLines(
+  file: string,
+  stat: Stats,
+  records: () => ExecutionRecord[],
+  log: Logger | undefined,
+  partBytes: number | undefined,
+): Promise<IndexedFile> {
+  const blocks = blocksDescribing(file, stat);
+  const gaps: Array<[number, number]> = [];
+  let at = 0;
+  for (const b of blocks) {
+    if (b.from > at) gaps.push([at, b.from]);
+    at = b.to;
+  }
+  if (stat.size > at) gaps.push([at, stat.size]);
+  const read = await readLineRanges(file, gaps, log, partBytes);
+  // in the file's order, line numbers counted from its start
   const parts: RecordColumns[] = [];
   const badLines: number[] = [];
   const problems: FileProblems['problems'] = [];
   let line = 0;
   let lastLine = 0;
-  let at = 0;
-  const readLines = (to: number) => {
-    if (at >= to) return;
-    const builder = new ColumnsBuilder();
-    const scanned = scanRecords(file, (r) => builder.add(r), at, to, line);
-    parts.push(builder.finish(records));
-    badLines.push(...scanned.badLines);
-    problems.push(...scanned.problems.slice(0, MAX_LINE_WARNINGS - problems.length));
-    if (scanned.lastLine) lastLine = scanned.lastLine;
-    line = scanned.lines;
+  let next = 0;
+  const addLines = () => {
+    const part = read[next++]!;
+    parts.push(part.columns);
+    for (const n of part.badLines) badLines.push(n + line);
+    for (const p of part.problems.slice(0, MAX_LINE_WARNINGS - problems.length)) problems.push({ ...p, line: p.line + line });
+    if (part.lastLine) lastLine = part.lastLine + line;
+    line += part.lines;
   };
-  for (const block of blocksDescribing(file, stat)) {
-    readLines(block.from);
+  at = 0;
+  for (const block of blocks) {
+    if (block.from > at) addLines();
     parts.push(block.columns);
     line += block.columns.length;
     lastLine = line;
     at = block.to;
   }
-  readLines(stat.size);
+  if (stat.size > at) addLines();
   const all = parts.length ? RecordColumns.concat(parts) : new ColumnsBuilder().finish(records);
   const keep = latestRows(all);
   const latest = keep ? all.select(keep) : all;
   const columns = new RecordColumns(latest.length, latest.keys, latest.fields, records);
   return { columns, badLines, problems, lastLine, superseded: all.length - latest.length };
-}
-
-const CHUNK = 4 << 20;
-const NEWLINE = 0x0a;
-
-/**
- * Calls `each` with every line of `file` that is not blank (trimmed) and its 1-based number,
- * reading the file in chunks: a file of any size is read without one string of all of it
- * (which V8 caps at about 512 MB). Only bytes `from` to `to`, whose first line is line
- * `line + 1`, when given; returns the number of the last line read.
- */
-function forEachLine(file: string, each: (line: string, n: number) => void, from = 0, to = Infinity, line = 0): number {
-  const fd = openSync(file, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(CHUNK);
-    let filled = 0;
-    let n = line;
-    for (let pos = from; ;) {
-      if (filled === buf.length) {
-        // a line longer than the buffer: grow it
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const got = pos < to ? readSync(fd, buf, filled, Math.min(buf.length - filled, to - pos), pos) : 0;
-      pos += got;
-      const end = filled + got;
-      const view = buf.subarray(0, end);
-      let start = 0;
-      for (let nl = view.indexOf(NEWLINE); nl >= 0; nl = view.indexOf(NEWLINE, start)) {
-        n++;
-        emit(buf.toString('utf8', start, nl), n, each);
-        start = nl + 1;
-      }
-      if (got === 0) {
-        if (start < end) emit(buf.toString('utf8', start, end), ++n, each);
-        return n;
-      }
-      buf.copy(buf, 0, start, end);
-      filled = end - start;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function emit(raw: string, n: number, each: (line: string, n: number) => void): void {
-  const line = raw.trim();
-  if (line) each(line, n);
 }
 
 /**
@@ -345,65 +278,10 @@ export function latestRecords(records: readonly ExecutionRecord[]): ExecutionRec
 }
 
 /** {@link readRecordColumnsFile} for reports: a file with nothing readable is not a records file. */
-function readRecordsForReport(ctx: Context, file: string): RecordColumns {
-  const { columns, badLines } = readRecordColumnsFile(file, ctx.log);
+async function readRecordsForReport(ctx: Context, file: string): Promise<RecordColumns> {
+  const { columns, badLines } = await readRecordColumnsFile(file, ctx.log);
   if (badLines.length && !columns.length) {
     throw new UserError(`cannot read any record from '${file}': it is not a ${RECORDS_FILE} file of result records`);
   }
   return columns;
-}
-
-/** Parses one line into `out`, or says what is wrong with it. */
-function parseRecordLine(line: string, out: ExecutionRecord[]): string | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not an object';
-  const r = parsed as Record<string, unknown>;
-  for (const key of ['target', 'instance', 'benchmark'] as const) {
-    if (typeof r[key] !== 'string') return `'${key}' is missing`;
-  }
-  if (r.fields === undefined || r.fields === null) r.fields = {};
-  if (typeof r.fields !== 'object' || Array.isArray(r.fields)) return `'fields' is not an object`;
-  if (!STATUSES.has(r.status as ExecutionStatus)) return `unknown status '${String(r.status)}'`;
-  if (typeof r.schema === 'number' && r.schema > SCHEMA_VERSION) return `schema ${r.schema} is newer than this tool reads`;
-  const wrong = invalidField(r);
-  if (wrong) return wrong;
-  out.push(r as unknown as ExecutionRecord);
-  return null;
-}
-
-/** A measured value beyond this is not a measurement (a year in seconds; 2^50 KiB, faults or switches). */
-const ABSURD: Readonly<Record<string, number>> = { runtime: 3.2e7, utime: 3.2e7, stime: 3.2e7 };
-const ABSURD_COUNT = 2 ** 50;
-const STRING_KEYS = ['host', 'start', 'stdout', 'stderr', 'reason'] as const;
-
-/**
- * What makes a record's keys or fields unusable, or null: values are never coerced, since a
- * wrong one (an iteration "one" read as 0) would silently replace a real record.
- */
-function invalidField(r: Record<string, unknown>): string | null {
-  const it = r.iteration;
-  if (typeof it !== 'number' || !Number.isInteger(it) || it < 0)
-    return `'iteration' is ${it === undefined ? 'missing' : JSON.stringify(it)}, not an iteration number`;
-  for (const key of STRING_KEYS) {
-    if (r[key] !== undefined && typeof r[key] !== 'string') return `'${key}' is not a string`;
-  }
-  if (r.exitCode !== undefined && r.exitCode !== null && !Number.isInteger(r.exitCode)) return `'exitCode' is not an integer`;
-  if (r.signal !== undefined && r.signal !== null && typeof r.signal !== 'string') return `'signal' is not a string`;
-  const fields = r.fields as Record<string, unknown>;
-  for (const name in fields) {
-    const value = fields[name];
-    const type = typeof value;
-    if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean') return `field '${name}' is not a plain value`;
-    if (!Object.hasOwn(MEASURED_FIELDS, name)) continue;
-    const limit = ABSURD[name] ?? ABSURD_COUNT;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > limit) {
-      return `measured field '${name}' is ${JSON.stringify(value)}, not a number from 0 to ${limit}`;
-    }
-  }
-  return null;
 }

@@ -156,12 +156,12 @@ export interface ResumedRun {
  * The run is marked interrupted again until it finishes. A torn last line of records.jsonl is
  * skipped with a warning and, so the next record starts on its own line, ended with a newline.
  */
-export function openRunForResume(path: string, log?: Logger): ResumedRun {
+export async function openRunForResume(path: string, log?: Logger): Promise<ResumedRun> {
   const meta = readRunMeta(path);
   const recordsFile = join(path, RECORDS_FILE);
   // as columns (from the run's blocks where they hold): a long run's records as objects would
   // cost seconds and hundreds of MB before the first execution; no index, the file is about to grow
-  const { columns } = existsSync(recordsFile) ? readRecordColumnsFile(recordsFile, log, { index: false }) : { columns: null };
+  const { columns } = existsSync(recordsFile) ? await readRecordColumnsFile(recordsFile, log, { index: false }) : { columns: null };
   if (existsSync(recordsFile) && !endsWithNewline(recordsFile)) {
     try {
       appendFileSync(recordsFile, '\n');
