@@ -240,7 +240,8 @@ test('the two sides started by hand: -t bench-server on one machine, -t bench-cl
   const exited = new Promise<number | null>((resolve) => serverSide.on('close', (code) => resolve(code)));
   try {
     const deadline = Date.now() + 30_000;
-    while (!serverOut.includes('press Ctrl-C')) {
+    // two log lines, which may come in two reads of the pipe: wait for the second
+    while (!serverOut.includes('press Ctrl-C') || !serverOut.includes('load it from the client machine')) {
       assert.ok(Date.now() < deadline && serverSide.exitCode === null, `bench-server did not start:\n${serverOut}`);
       await new Promise((r) => setTimeout(r, 100));
     }
