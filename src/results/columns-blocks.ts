@@ -20,7 +20,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, 
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ColumnsBuilder, RecordColumns } from './columns.js';
-import { align, decodeOrNull, encodeColumns, headOf, writeAll, type ColumnHeader } from './columns-file.js';
+import { align, decodeColumns, encodeColumns, headOf, writeAll, type ColumnHeader } from './columns-file.js';
 import type { ExecutionRecord } from './schema.js';
 
 const MAGIC = 'INFRABLK';
@@ -201,7 +201,7 @@ function blockAt(buf: Buffer, at: number): (Block & { end: number }) | null {
   if (header.format !== FORMAT || !Number.isSafeInteger(header.from) || !Number.isSafeInteger(header.to)) return null;
   if (!Number.isSafeInteger(header.length) || header.length <= 0 || header.from >= header.to) return null;
   const start = align(at + 12 + headerBytes);
-  const decoded = decodeOrNull(buf, start, header.length, header.columns);
+  const decoded = decodeColumns(buf, start, header.length, header.columns);
   if (!decoded || crc32(buf.subarray(start, decoded.end)) !== header.crc) return null;
   const columns = new RecordColumns(header.length, decoded.keys, decoded.fields, noRecords);
   return { from: header.from, to: header.to, sourceCrc: header.sourceCrc, columns, end: decoded.end };

@@ -103,7 +103,7 @@ export function readIndex(file: string, records: () => ExecutionRecord[]): Index
   if (s.digest !== digestOf(file, stat.size)) return null;
   const at = align(12 + headerBytes);
   if (crc32(buf.subarray(at)) !== header.crc) return null;
-  const decoded = decodeOrNull(buf, at, header.length, header.columns);
+  const decoded = decodeColumns(buf, at, header.length, header.columns);
   if (!decoded) return null;
   const { keys, fields } = decoded;
   const { badLines, problems, lastLine, superseded } = header;
@@ -111,15 +111,6 @@ export function readIndex(file: string, records: () => ExecutionRecord[]): Index
 }
 
 export const align = (n: number) => (n + 7) & ~7;
-
-/** {@link decodeColumns} of a header that is any JSON: null where it does not describe columns. */
-export function decodeOrNull(...args: Parameters<typeof decodeColumns>): ReturnType<typeof decodeColumns> {
-  try {
-    return decodeColumns(...args);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Writes the index of `file` (read while it had `before` as its stat). Nothing is written when
@@ -185,10 +176,24 @@ export function encodeColumns(columns: RecordColumns): { described: ColumnHeader
 
 /**
  * The columns `described`, of `length` rows, whose arrays start at `at` in `buf` (as
- * {@link encodeColumns} wrote them); null if `buf` is too short for them. The arrays are views
- * of `buf`, copied only where they are not 8-byte aligned in memory.
+ * {@link encodeColumns} wrote them); null if `buf` is too short for them or `described`, read
+ * from a file as any JSON, does not describe columns. The arrays are views of `buf`, copied
+ * only where they are not 8-byte aligned in memory.
  */
 export function decodeColumns(
+  buf: Buffer,
+  at: number,
+  length: number,
+  described: readonly ColumnHeader[],
+): { keys: Map<KeyColumn, Column>; fields: Map<string, Column>; end: number } | null {
+  try {
+    return decodeArrays(buf, at, length, described);
+  } catch {
+    return null; // a header that is JSON but not a description of columns
+  }
+}
+
+function decodeArrays(
   buf: Buffer,
   at: number,
   length: number,

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ExecutionStatus } from '../core/runner.js';
-import { ColumnsBuilder, type RecordColumns } from './columns.js';
+import { ColumnsBuilder, RecordColumns } from './columns.js';
 import type { FileProblems } from './columns-file.js';
 import { MEASURED_FIELDS, SCHEMA_VERSION, type ExecutionRecord } from './schema.js';
 
@@ -15,16 +15,10 @@ const STATUSES = new Set<ExecutionStatus>(['ok', 'failed', 'crashed', 'timeout',
 
 /**
  * Calls `each` with every valid record of `file` in order (of bytes `from` to `to` only, whose
- * first line is line `line + 1`); says which lines were not (the first few with what was
- * wrong), the number of the last line that is not blank, and of the last line read.
+ * first line is line 1); says which lines were not (the first few with what was wrong), the
+ * number of the last line that is not blank, and of the last line read.
  */
-export function scanRecords(
-  file: string,
-  each: (r: ExecutionRecord) => void,
-  from = 0,
-  to = Infinity,
-  line = 0,
-): Omit<FileProblems, 'superseded'> & { lines: number } {
+export function scanRecords(file: string, each: (r: ExecutionRecord) => void, from = 0, to = Infinity): LinesRead {
   const problems: FileProblems['problems'] = [];
   const badLines: number[] = [];
   const one: ExecutionRecord[] = [];
@@ -43,23 +37,50 @@ export function scanRecords(
     },
     from,
     to,
-    line,
   );
   return { badLines, problems, lastLine, lines };
 }
 
-/** The records of a part of a file as columns, with what was wrong in it (line numbers from the part's first line, 1). */
-export interface LinesPart extends Omit<FileProblems, 'superseded'> {
-  columns: RecordColumns;
+/** What was read of a part of a file besides its records (line numbers from the part's first line, 1). */
+export interface LinesRead extends Omit<FileProblems, 'superseded'> {
   /** Lines in the part. */
   lines: number;
+}
+
+/** The records of a part of a file as columns, with what was wrong in it. */
+export interface LinesPart extends LinesRead {
+  columns: RecordColumns;
 }
 
 /** Reads bytes `from` to `to` of `file` (a part that starts at a line) as columns. */
 export function readLinesAsColumns(file: string, from: number, to: number): LinesPart {
   const builder = new ColumnsBuilder();
-  const scanned = scanRecords(file, (r) => builder.add(r), from, to, 0);
+  const scanned = scanRecords(file, (r) => builder.add(r), from, to);
   return { ...scanned, columns: builder.finish(() => []) };
+}
+
+/**
+ * Parts of one file, one after the other, as one: the columns joined, line numbers counted
+ * from the first part's first line, the first few problems kept.
+ */
+export function joinParts(parts: readonly LinesPart[]): LinesPart {
+  if (parts.length === 1) return parts[0]!;
+  const joined: LinesPart = {
+    columns: RecordColumns.concat(parts.map((p) => p.columns)),
+    badLines: [],
+    problems: [],
+    lastLine: 0,
+    lines: 0,
+  };
+  for (const part of parts) {
+    const offset = joined.lines;
+    for (const n of part.badLines) joined.badLines.push(n + offset);
+    for (const p of part.problems.slice(0, MAX_LINE_WARNINGS - joined.problems.length))
+      joined.problems.push({ ...p, line: p.line + offset });
+    if (part.lastLine) joined.lastLine = part.lastLine + offset;
+    joined.lines += part.lines;
+  }
+  return joined;
 }
 
 const CHUNK = 4 << 20;
@@ -68,15 +89,15 @@ const NEWLINE = 0x0a;
 /**
  * Calls `each` with every line of `file` that is not blank (trimmed) and its 1-based number,
  * reading the file in chunks: a file of any size is read without one string of all of it
- * (which V8 caps at about 512 MB). Only bytes `from` to `to`, whose first line is line
- * `line + 1`, when given; returns the number of the last line read.
+ * (which V8 caps at about 512 MB). Only bytes `from` to `to`, whose first line is line 1,
+ * when given; returns the number of the last line read.
  */
-function forEachLine(file: string, each: (line: string, n: number) => void, from = 0, to = Infinity, line = 0): number {
+function forEachLine(file: string, each: (line: string, n: number) => void, from = 0, to = Infinity): number {
   const fd = openSync(file, 'r');
   try {
     let buf = Buffer.allocUnsafe(CHUNK);
     let filled = 0;
-    let n = line;
+    let n = 0;
     for (let pos = from; ;) {
       if (filled === buf.length) {
         // a line longer than the buffer: grow it

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.js';
 import { RecordColumns, type Column, type KeyColumn } from './columns.js';
-import { readLinesAsColumns, type LinesPart } from './parse-records.js';
+import { joinParts, readLinesAsColumns, type LinesPart } from './parse-records.js';
 
 /** A range is read in parts from this size on (about 36,000 records); below it, on this thread. */
 export const PART_BYTES = 16 << 20;
@@ -20,30 +20,21 @@ const MAX_THREADS = 4;
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './lines-worker.ts' : './lines-worker.js', import.meta.url);
 
 /**
- * The lines of each range of `file` (`[from, to)`, each starting at a line) as columns, in the
- * order of the ranges; `partBytes` is the size from which a range is read in parts.
+ * The lines of bytes `from` to `to` of `file` (starting at a line) as columns; `partBytes` is
+ * the size from which the range is read in parts.
  */
-export async function readLineRanges(
-  file: string,
-  ranges: ReadonlyArray<readonly [number, number]>,
-  log?: Logger,
-  partBytes = PART_BYTES,
-): Promise<LinesPart[]> {
+export async function readLineRange(file: string, from: number, to: number, log?: Logger, partBytes = PART_BYTES): Promise<LinesPart> {
   const threads = Math.min(availableParallelism(), MAX_THREADS);
-  return Promise.all(
-    ranges.map(async ([from, to]) => {
-      const parts =
-        threads > 1 && to - from >= partBytes
-          ? splitAtLines(file, from, to, Math.min(threads, Math.ceil((to - from) / partBytes)))
-          : [[from, to] as const];
-      if (parts.length > 1)
-        log?.debug(`reading bytes ${from}-${to} of ${file} in ${parts.length} parts, ${parts.length - 1} on worker threads`);
-      // the others on workers, started first; the first here meanwhile
-      const others = parts.slice(1).map(([a, b]) => onWorker(file, a, b, log));
-      const first = readLinesAsColumns(file, parts[0]![0], parts[0]![1]);
-      return joinParts([first, ...(await Promise.all(others))]);
-    }),
-  );
+  const parts =
+    threads > 1 && to - from >= partBytes
+      ? splitAtLines(file, from, to, Math.min(threads, Math.ceil((to - from) / partBytes)))
+      : [[from, to] as const];
+  if (parts.length > 1)
+    log?.debug(`reading bytes ${from}-${to} of ${file} in ${parts.length} parts, ${parts.length - 1} on worker threads`);
+  // the others on workers, started first; the first here meanwhile
+  const others = parts.slice(1).map(([a, b]) => onWorker(file, a, b, log));
+  const first = readLinesAsColumns(file, parts[0]![0], parts[0]![1]);
+  return joinParts([first, ...(await Promise.all(others))]);
 }
 
 /** `count` ranges covering `[from, to)`, each but the last ending just after a newline. */
@@ -119,24 +110,4 @@ interface PartMessage extends Omit<LinesPart, 'columns'> {
 
 function fromMessage({ length, keys, fields, ...rest }: PartMessage): LinesPart {
   return { ...rest, columns: new RecordColumns(length, new Map(keys), new Map(fields), () => []) };
-}
-
-/** Parts of one range, one after the other, as one (line numbers from the range's first line). */
-function joinParts(parts: LinesPart[]): LinesPart {
-  if (parts.length === 1) return parts[0]!;
-  const joined: LinesPart = {
-    columns: RecordColumns.concat(parts.map((p) => p.columns)),
-    badLines: [],
-    problems: [],
-    lastLine: 0,
-    lines: 0,
-  };
-  for (const part of parts) {
-    const offset = joined.lines;
-    joined.badLines.push(...part.badLines.map((n) => n + offset));
-    joined.problems.push(...part.problems.map((p) => ({ ...p, line: p.line + offset })));
-    if (part.lastLine) joined.lastLine = part.lastLine + offset;
-    joined.lines += part.lines;
-  }
-  return joined;
 }

@@ -10,8 +10,8 @@ import { ColumnsBuilder, LatestRecords, latestRows, RecordColumns } from './colu
 import { blocksDescribing } from './columns-blocks.js';
 import { readIndex, writeIndex, type FileProblems, type IndexedFile } from './columns-file.js';
 import { readLegacyTargetDir } from './read-legacy.js';
-import { MAX_LINE_WARNINGS, scanRecords } from './parse-records.js';
-import { readLineRanges } from './read-lines.js';
+import { joinParts, MAX_LINE_WARNINGS, scanRecords, type LinesPart } from './parse-records.js';
+import { readLineRange } from './read-lines.js';
 import { META_FILE, RECORDS_FILE, type ExecutionRecord, type RunMeta } from './schema.js';
 
 export interface ResultSet {
@@ -185,40 +185,20 @@ async function readBlocksAndLines(
   log: Logger | undefined,
   partBytes: number | undefined,
 ): Promise<IndexedFile> {
-  const blocks = blocksDescribing(file, stat);
-  const gaps: Array<[number, number]> = [];
+  // in the file's order: each block, and the lines before it that no block covers (then those after the last)
+  const parts: Array<Promise<LinesPart>> = [];
   let at = 0;
-  for (const b of blocks) {
-    if (b.from > at) gaps.push([at, b.from]);
-    at = b.to;
-  }
-  if (stat.size > at) gaps.push([at, stat.size]);
-  const read = await readLineRanges(file, gaps, log, partBytes);
-  // in the file's order, line numbers counted from its start
-  const parts: RecordColumns[] = [];
-  const badLines: number[] = [];
-  const problems: FileProblems['problems'] = [];
-  let line = 0;
-  let lastLine = 0;
-  let next = 0;
-  const addLines = () => {
-    const part = read[next++]!;
-    parts.push(part.columns);
-    for (const n of part.badLines) badLines.push(n + line);
-    for (const p of part.problems.slice(0, MAX_LINE_WARNINGS - problems.length)) problems.push({ ...p, line: p.line + line });
-    if (part.lastLine) lastLine = part.lastLine + line;
-    line += part.lines;
-  };
-  at = 0;
-  for (const block of blocks) {
-    if (block.from > at) addLines();
-    parts.push(block.columns);
-    line += block.columns.length;
-    lastLine = line;
+  for (const block of blocksDescribing(file, stat)) {
+    if (block.from > at) parts.push(readLineRange(file, at, block.from, log, partBytes));
+    const n = block.columns.length;
+    parts.push(Promise.resolve({ columns: block.columns, badLines: [], problems: [], lastLine: n, lines: n }));
     at = block.to;
   }
-  if (stat.size > at) addLines();
-  const all = parts.length ? RecordColumns.concat(parts) : new ColumnsBuilder().finish(records);
+  if (stat.size > at) parts.push(readLineRange(file, at, stat.size, log, partBytes));
+  // an empty file: no records, but the columns every record has
+  if (!parts.length)
+    parts.push(Promise.resolve({ columns: new ColumnsBuilder().finish(records), badLines: [], problems: [], lastLine: 0, lines: 0 }));
+  const { columns: all, badLines, problems, lastLine } = joinParts(await Promise.all(parts));
   const keep = latestRows(all);
   const latest = keep ? all.select(keep) : all;
   const columns = new RecordColumns(latest.length, latest.keys, latest.fields, records);
