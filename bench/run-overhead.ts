@@ -12,7 +12,9 @@
 //    coefficients of variation side by side (skipped with --no-accuracy).
 // The previous design is the build of `git merge-base HEAD main` in a temporary clone (bundled
 // once, reused from --baseline DIR, or left out with --baseline none). Prints figures; asserts
-// nothing. The machine's load shifts every figure: compare the columns of one run.
+// nothing. The machine's load shifts every figure: compare the columns of one run. The project
+// (its records and the benchmark's log files) is made under $TMPDIR: TMPDIR=/dev/shm takes the
+// disk's cost of creating files out of the figures.
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
