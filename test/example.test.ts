@@ -111,7 +111,7 @@ test('examples/quickstart: the quick selection builds, runs at the train inputs 
     assert.equal(rec.status, 'ok', JSON.stringify(rec));
     assert.equal(rec.fields.size, 'train', rec.benchmark);
     assert.ok(Math.abs(rec.fields.cputime - rec.fields.utime - rec.fields.stime) < 1e-9, `${rec.benchmark}: cputime is utime + stime`);
-    // The shortest, bzip2.decompress, takes 0.18-0.25 s at train (6 MiB) and about a third of that at test (2 MiB).
+    // The shortest, bzip2.decompress, once took 0.184 s at train (6 MiB); its test input is a third of that (2 MiB).
     assert.ok(rec.fields.cputime > 0.1, `${rec.benchmark}: a train input runs for a while (${rec.fields.cputime} s)`);
   }
   assert.ok(!existsSync(join(dir, 'build/targets/opensource/clang/zstd')), 'zstd is not part of the quick selection');

@@ -190,19 +190,23 @@ async function readBlocksAndLines(
   let at = 0;
   for (const block of blocksDescribing(file, stat)) {
     if (block.from > at) parts.push(readLineRange(file, at, block.from, log, partBytes));
-    const n = block.columns.length;
-    parts.push(Promise.resolve({ columns: block.columns, badLines: [], problems: [], lastLine: n, lines: n }));
+    parts.push(Promise.resolve(wholePart(block.columns)));
     at = block.to;
   }
   if (stat.size > at) parts.push(readLineRange(file, at, stat.size, log, partBytes));
   // an empty file: no records, but the columns every record has
-  if (!parts.length)
-    parts.push(Promise.resolve({ columns: new ColumnsBuilder().finish(records), badLines: [], problems: [], lastLine: 0, lines: 0 }));
+  if (!parts.length) parts.push(Promise.resolve(wholePart(new ColumnsBuilder().finish(records))));
   const { columns: all, badLines, problems, lastLine } = joinParts(await Promise.all(parts));
   const keep = latestRows(all);
   const latest = keep ? all.select(keep) : all;
   const columns = new RecordColumns(latest.length, latest.keys, latest.fields, records);
   return { columns, badLines, problems, lastLine, superseded: all.length - latest.length };
+}
+
+/** Columns read whole (a block, or none from an empty file) as a part of the file: one valid line per row. */
+function wholePart(columns: RecordColumns): LinesPart {
+  const n = columns.length;
+  return { columns, badLines: [], problems: [], lastLine: n, lines: n };
 }
 
 /**
