@@ -78,9 +78,11 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +124,10 @@ struct options {
     const char *cwd; /* NULL: the helper's own */
     int serve;       /* stdin: /dev/null unless given */
     unsigned long long hold; /* served: the request's token; 0: start at once */
+    /* served, held and prepared ahead: the helper's own go for it (a pipe), else -1 */
+    int self_go_r, self_go_w;
+    /* served: where and how to write the record of a clean execution (see write_record) */
+    const char *record_file, *record_head, *record_middle, *record_tail;
     char **argv;
 };
 
@@ -178,6 +184,7 @@ static char **read_env_file(const char *path) {
 /* Parses argv[first..argc-1]; in serve mode --env-file is not taken (the request has the environment). */
 static int parse_options(int argc, char **argv, int first, int serve, struct options *o) {
     memset(o, 0, sizeof *o);
+    o->self_go_r = o->self_go_w = -1;
     o->linger = DEFAULT_LINGER_SECONDS;
     o->serve = serve;
     int i = first;
@@ -218,6 +225,14 @@ static int parse_options(int argc, char **argv, int first, int serve, struct opt
             o->hold = strtoull(next, &end, 10);
             if (*end || end == next || o->hold == 0) return -1;
             i++;
+        } else if (strcmp(a, "--record") == 0 && serve) {
+            o->record_file = next, i++;
+        } else if (strcmp(a, "--record-head") == 0 && serve) {
+            o->record_head = next, i++;
+        } else if (strcmp(a, "--record-middle") == 0 && serve) {
+            o->record_middle = next, i++;
+        } else if (strcmp(a, "--record-tail") == 0 && serve) {
+            o->record_tail = next, i++;
         } else if (strcmp(a, "--stdout") == 0) {
             o->stdout_path = next, i++;
         } else if (strcmp(a, "--stderr") == 0) {
@@ -229,6 +244,7 @@ static int parse_options(int argc, char **argv, int first, int serve, struct opt
         }
     }
     if (i >= argc || !o->stdout_path || !o->stderr_path || (!serve && !o->result_path)) return -1;
+    if (o->record_file && (!o->record_head || !o->record_middle || !o->record_tail)) return -1;
     o->argv = &argv[i];
     return 0;
 }
@@ -435,6 +451,9 @@ struct scratch {
     pid_t pids[MAX_TREE], groups[MAX_TREE];
 };
 
+static pid_t ahead_child(void);
+
+/* The next execution, prepared ahead (see struct request), is left out: it is not of the tree. */
 static int descendants(struct scratch *sc, pid_t *pids, pid_t *groups, int max) {
     struct proc_entry *all = sc->all;
     int n = 0;
@@ -483,7 +502,7 @@ static int descendants(struct scratch *sc, pid_t *pids, pid_t *groups, int max) 
     }
     int count = 0;
     for (int i = 0; i < n && count < max; i++) {
-        if (!in_tree[i] || all[i].state == 'Z' || all[i].state == 'X') continue;
+        if (!in_tree[i] || all[i].state == 'Z' || all[i].state == 'X' || all[i].pid == ahead_child()) continue;
         pids[count] = all[i].pid;
         groups[count] = all[i].pgrp;
         count++;
@@ -555,8 +574,20 @@ static void redirect(int status_fd, const char *path, int flags, int target, con
  * request's --hold value in host byte order) on GO_FD. Tokens of requests that never got a
  * child (a malformed one) are skipped. Returns -1 when infra closed the descriptor instead.
  */
-static int wait_for_go(unsigned long long token) {
+static int wait_for_go(unsigned long long token, int self_go) {
     for (;;) {
+        if (self_go >= 0) {
+            /* prepared ahead: the helper's own go (it wrote the record before) or infra's */
+            struct pollfd p[2] = {{GO_FD, POLLIN, 0}, {self_go, POLLIN, 0}};
+            if (poll(p, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return -1;
+            }
+            if (p[1].revents) {
+                char c;
+                return read(self_go, &c, 1) == 1 ? 0 : -1;
+            }
+        }
         unsigned long long got;
         size_t have = 0;
         while (have < sizeof got) {
@@ -603,7 +634,7 @@ static void child_main(const struct options *o, const struct cgroup *cg, int sta
     signal(SIGTERM, SIG_DFL); /* a serving helper's handlers (exec would reset them too) */
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
-    if (o->hold && wait_for_go(o->hold) < 0) {
+    if (o->hold && wait_for_go(o->hold, o->self_go_r) < 0) {
         report(status_fd, 'C', "not started", EPIPE);
         _exit(125);
     }
@@ -714,7 +745,7 @@ static int wait_readable(int fd) {
 struct held_start {
     const struct options *o;
     const struct cgroup *cg;
-    int status_fd, other_fd;
+    int status_fd, other_fd, self_go_w;
     const sigset_t *oldmask;
     pid_t parent;
 };
@@ -722,9 +753,29 @@ static char held_stack[256 * 1024] __attribute__((aligned(16)));
 static int held_child(void *arg) {
     const struct held_start *h = arg;
     close(h->other_fd);
+    if (h->self_go_w >= 0) close(h->self_go_w); /* so that its go pipe ends when the helper's end does */
     child_main(h->o, h->cg, h->status_fd, h->oldmask, h->parent);
     return 127;
 }
+
+/*
+ * What the record of a served execution takes from its result (see write_record): whether it
+ * ended cleanly, and its figures as the result gives them.
+ */
+struct outcome {
+    /* exit status 0; no signal, timeout, interrupt, exec error or lingering process; both
+     * output files empty (nothing for infra to parse); space left on the output's file system */
+    int clean;
+    char runtime[40], utime[40], stime[40], started_at[40];
+    long maxrss, minflt, majflt, nvcsw, nivcsw;
+    long long peak; /* -1: none */
+};
+static struct outcome last_outcome;
+
+/* A result not yet sent, of an execution whose record the helper wrote (see write_record). */
+static struct out *deferred;
+static int deferred_failed;
+static void flush_deferred(void);
 
 /*
  * Runs one execution of o->argv in the cgroup `cg` (CG_NONE: none) and writes its result as
@@ -732,37 +783,63 @@ static int held_child(void *arg) {
  * holds the blocked signals it waits for, `oldmask` what the benchmark gets. Returns -1 if
  * the benchmark could not be forked, else whether an interrupt arrived (1) or not (0).
  */
-static int run_execution(const struct options *o, const struct cgroup *cg, pid_t parent, const sigset_t *waitset,
-                         const sigset_t *oldmask, struct out *b) {
+/*
+ * Serving helpers only: the next request, read while the current execution runs and, if held,
+ * launched at once (set up and waiting for its go) — see struct request.
+ */
+static void ahead_reaped(int status, const struct rusage *ru);
+static int only_child(pid_t pid);
+/* The signals the helper waits for, as a descriptor (serving helpers; else -1). */
+static int signal_fd = -1;
+static int wait_served(const struct timespec *timeout);
+
+/* An execution's process, forked or cloned, not yet waited for. */
+struct launched {
+    pid_t child;
+    int status_fd;     /* read end of the status pipe */
+    double start, started_at; /* replaced by the child's time stamp right before exec */
+    /* prepared ahead and reaped while the execution before it ran (its set-up failed) */
+    int reaped, status;
+    struct rusage ru;
+};
+
+/* The helper's own environment (a child's exec may set `environ` to the benchmark's). */
+static char **helper_environ;
+
+/*
+ * Forks (or, for a held execution, clones) the process of one execution and sets it up; see
+ * child_main. Returns 0, or -1 if it could not be forked.
+ */
+static int launch(const struct options *o, const struct cgroup *cg, const sigset_t *oldmask, struct launched *l) {
     int status_pipe[2];
+    memset(l, 0, sizeof *l);
     if (pipe2(status_pipe, O_CLOEXEC) < 0) {
         perror("measure: pipe");
         return -1;
     }
     pid_t self = getpid();
-    double start = now(); /* replaced by the child's time stamp right before exec */
+    l->start = now();
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    double started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9; /* likewise */
+    l->started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
     /*
      * vfork, not fork: the child borrows this process's memory until it execs, so no page
      * tables are copied and neither side takes copy-on-write faults (about a quarter of a
      * millisecond per execution, most of what the helper added to an exec). The parent is
      * suspended until the exec, as it would wait on the status pipe anyway. child_main is
      * written for this: system calls and stack buffers only, no allocation, no assignment
-     * to anything outside its own frame but `environ` (restored below), handlers reset
-     * before signals are unblocked, and it never returns. ru_maxrss starts from this
+     * to anything outside its own frame but `environ` (restored in run_execution), handlers
+     * reset before signals are unblocked, and it never returns. ru_maxrss starts from this
      * process's peak either way (exec keeps the old memory's high-water mark), which
      * kill_tree keeps small.
      */
-    char **own_environ = environ;
     pid_t child;
     if (o->hold) {
         /* the child's exec looks the program up on this PATH; restored once it has exec'd */
         if (o->envp) environ = o->envp;
         /* read by the child while this process goes on: not on this stack */
         static struct held_start h;
-        h = (struct held_start){o, cg, status_pipe[1], status_pipe[0], oldmask, self};
+        h = (struct held_start){o, cg, status_pipe[1], status_pipe[0], o->self_go_w, oldmask, self};
         child = clone(held_child, held_stack + sizeof held_stack, CLONE_VM | SIGCHLD, &h);
     } else {
         child = vfork();
@@ -773,7 +850,7 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     }
     if (child < 0) {
         perror("measure: fork");
-        environ = own_environ;
+        environ = helper_environ;
         close(status_pipe[0]);
         close(status_pipe[1]);
         return -1;
@@ -781,6 +858,26 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     /* the child made its own group before it exec'd (vfork: it ran first), so the group
      * exists before we may need to kill it */
     close(status_pipe[1]);
+    l->child = child;
+    l->status_fd = status_pipe[0];
+    return 0;
+}
+
+/*
+ * Runs one execution of o->argv in the cgroup `cg` (CG_NONE: none) and writes its result as
+ * one JSON object into `b`; `pre`: its process, already launched (prepared ahead), or NULL.
+ * `parent` is the process whose death ends the helper; `waitset` holds the blocked signals it
+ * waits for, `oldmask` what the benchmark gets. Returns -1 if the benchmark could not be
+ * forked, else whether an interrupt arrived (1) or not (0).
+ */
+static int run_execution(const struct options *o, const struct cgroup *cg, pid_t parent, const sigset_t *waitset,
+                         const sigset_t *oldmask, struct out *b, struct launched *pre) {
+    struct launched own;
+    struct launched *l = pre ? pre : &own;
+    if (!pre && launch(o, cg, oldmask, &own) < 0) return -1;
+    pid_t child = l->child;
+    double start = l->start, started_at = l->started_at;
+    int status_pipe[1] = {l->status_fd};
 
     /* The pipe closes on exec (success) or on exit (setup failure). */
     char messages[2048] = "", exec_error[2048] = "";
@@ -803,8 +900,12 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
         break;
     }
     close(status_pipe[0]);
+    /* the result of the execution before, which waited for this one's start */
+    flush_deferred();
     messages[got] = 0;
-    environ = own_environ; /* the child set the benchmark's (see child_main); it has exec'd or exited */
+    environ = helper_environ; /* the child set the benchmark's (see child_main); it has exec'd or exited */
+    /* a go of its own (prepared ahead) is not needed any more */
+    if (o->self_go_w >= 0) close(o->self_go_w), close(o->self_go_r);
     int cgroup_failed = 0, stamped = 0, not_started = 0;
     char *save = NULL;
     for (char *line = strtok_r(messages, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -835,10 +936,22 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     int main_status = 0, main_done = 0, timed_out = 0, interrupted = interrupted_before, killing = interrupted_before,
         lingering = 0;
     if (interrupted_before) kill_at = now() + REKILL_INTERVAL_SECONDS;
+    if (l->reaped) {
+        /* prepared ahead, its set-up failed while the execution before it ran */
+        add_usage(&u, &l->ru);
+        end = now();
+        main_status = l->status;
+        main_done = 1;
+    }
     for (;;) {
         int st;
         struct rusage ru;
         pid_t p = wait4(-1, &st, WNOHANG, &ru);
+        if (p > 0 && p == ahead_child()) {
+            /* the next execution, prepared ahead: not part of this tree */
+            ahead_reaped(st, &ru);
+            continue;
+        }
         if (p > 0) {
             add_usage(&u, &ru);
             if (p == child) {
@@ -852,6 +965,8 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
         }
         if (p < 0 && errno == EINTR) continue;
         if (p < 0) break; /* ECHILD: the whole tree is gone */
+        /* what is left may be the next execution alone, waiting for its go */
+        if (main_done && ahead_child() && only_child(ahead_child())) break;
 
         double t = now();
         if (kill_at > 0 && t >= kill_at) {
@@ -872,8 +987,13 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
             ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
             tsp = &ts;
         }
-        siginfo_t info;
-        int sig = sigtimedwait(waitset, &info, tsp);
+        int sig;
+        if (signal_fd >= 0) {
+            sig = wait_served(tsp);
+        } else {
+            siginfo_t info;
+            sig = sigtimedwait(waitset, &info, tsp);
+        }
         if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
             /* an interrupt: pass it on, and kill what is left after a grace period */
             interrupted = 1;
@@ -895,6 +1015,15 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     int exit_code = -1, signo = 0;
     if (WIFEXITED(main_status)) exit_code = WEXITSTATUS(main_status);
     else if (WIFSIGNALED(main_status)) signo = WTERMSIG(main_status);
+    struct outcome *oc = &last_outcome;
+    oc->clean = exit_code == 0 && !signo && !timed_out && !interrupted && !exec_error[0] && !lingering && !not_started &&
+                out_size <= 0 && err_size <= 0 && !fs_full;
+    snprintf(oc->runtime, sizeof oc->runtime, "%.6f", end - start);
+    snprintf(oc->utime, sizeof oc->utime, "%.6f", u.utime);
+    snprintf(oc->stime, sizeof oc->stime, "%.6f", u.stime);
+    snprintf(oc->started_at, sizeof oc->started_at, "%.6f", started_at);
+    oc->maxrss = u.maxrss, oc->minflt = u.minflt, oc->majflt = u.majflt, oc->nvcsw = u.nvcsw, oc->nivcsw = u.nivcsw;
+    oc->peak = peak;
     b->len = 0;
     out_printf(b, "{\"exitCode\":");
     if (exit_code >= 0) out_printf(b, "%d", exit_code);
@@ -915,16 +1044,16 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
                interrupted ? "true" : "false");
     json_string(b, exec_error[0] ? exec_error : NULL);
     out_printf(b,
-               ",\"runtime\":%.6f,\"utime\":%.6f,\"stime\":%.6f,\"maxrss\":%ld,\"minflt\":%ld,"
+               ",\"runtime\":%s,\"utime\":%s,\"stime\":%s,\"maxrss\":%ld,\"minflt\":%ld,"
                "\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"cgroupPeak\":",
-               end - start, u.utime, u.stime, u.maxrss, u.minflt, u.majflt, u.nvcsw, u.nivcsw);
+               oc->runtime, oc->utime, oc->stime, u.maxrss, u.minflt, u.majflt, u.nvcsw, u.nivcsw);
     if (peak >= 0) out_printf(b, "%lld", peak);
     else out_printf(b, "null");
     out_printf(b, ",\"cgroup\":");
     json_string(b, cg->kind == CG_V2 ? "v2" : cg->kind == CG_V1 ? "v1" : NULL);
-    out_printf(b, ",\"lingering\":%d,\"startedAt\":%.6f,\"notStarted\":%s,\"stdoutSize\":%lld,\"stderrSize\":%lld,"
+    out_printf(b, ",\"lingering\":%d,\"startedAt\":%s,\"notStarted\":%s,\"stdoutSize\":%lld,\"stderrSize\":%lld,"
                "\"outputFsFull\":%s}\n",
-               lingering, started_at, not_started ? "true" : "false", out_size, err_size, fs_full ? "true" : "false");
+               lingering, oc->started_at, not_started ? "true" : "false", out_size, err_size, fs_full ? "true" : "false");
     return interrupted;
 }
 
@@ -981,14 +1110,118 @@ static void serve_housekeeping(void) {
     if (want_spare && spare.kind == CG_NONE) cgroup_create(&serve_root, &spare, serial++);
 }
 
+/* ---- records written by the helper ------------------------------------------------------ */
+
+/*
+ * A served run whose executions are one after another (infra's serial runs) lets the helper
+ * write the record of an execution that ended cleanly itself, so the next one starts without
+ * the round trip through infra (its wake-up, its record, its go): the request then carries
+ * `--record FILE` (the run's records.jsonl) and the record's text around what only the helper
+ * knows: `--record-head` (up to the start time's opening quote), `--record-middle` (from its
+ * closing quote up to the measured fields), `--record-tail` (infra's other fields and the
+ * closing braces). The helper puts in the start time as infra would write it (ISO 8601, the
+ * millisecond truncated) and the measured fields as a JavaScript number would print them, so
+ * the line is the one infra would have written; infra checks that it is. Anything else than a
+ * clean end (see struct outcome) is left to infra, as before. Only one process writes the file
+ * at a time: infra writes while no served execution that may record itself is running.
+ *
+ * Once the record is written, the request after it (already waiting behind it, usually) starts
+ * at once, held or not: infra, told so by the result ("recorded"), sends no go for it. That
+ * result is written once the next execution has started (or when no request waits).
+ */
+static int record_fd = -1;
+static char record_path[4096];
+
+/* A "%.6f" figure as JSON.stringify prints the number it parses to (trailing zeros dropped). */
+static void js_number(struct out *b, const char *fixed) {
+    size_t n = strlen(fixed);
+    if (strchr(fixed, '.')) {
+        while (n > 0 && fixed[n - 1] == '0') n--;
+        if (n > 0 && fixed[n - 1] == '.') n--;
+    }
+    out_printf(b, "%.*s", (int)n, fixed);
+}
+
+/* The record's start time as JavaScript's Date(startedAt * 1000).toISOString() gives it. */
+static int iso_time(char *dst, size_t size, const char *started_at) {
+    double ms = strtod(started_at, NULL) * 1000.0;
+    long long t = (long long)ms; /* a Date's time value is truncated to the millisecond */
+    time_t secs = (time_t)(t / 1000);
+    struct tm tm;
+    if (t < 0 || !gmtime_r(&secs, &tm)) return -1;
+    return snprintf(dst, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(t % 1000));
+}
+
+/*
+ * Appends the record of a clean execution (with --record) to its file, in one write, and adds
+ * `"recorded":{"record":...,"at":OFFSET,"length":BYTES}` to its result in `b`. Returns 0 when
+ * written. A write that fails leaves the file as it was and `"recordError":"..."` in the
+ * result: infra then writes the record (and meets the same error, which stops the run).
+ */
+static int write_record(const struct options *o, const struct outcome *oc, struct out *b) {
+    if (!o->record_file || !oc->clean || b->len < 2 || b->buf[b->len - 2] != '}') return -1;
+    size_t room = sizeof b->buf - b->len;
+    if (strlen(o->record_head) + strlen(o->record_middle) + strlen(o->record_tail) + 512 > room) return -1;
+    char iso[64];
+    if (iso_time(iso, sizeof iso, oc->started_at) < 0) return -1;
+    const char *err = NULL;
+    if (record_fd < 0 || strcmp(record_path, o->record_file) != 0) {
+        if (record_fd >= 0) close(record_fd);
+        record_fd = open(o->record_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        snprintf(record_path, sizeof record_path, "%s", o->record_file);
+        if (record_fd < 0) err = strerror(errno);
+    }
+    size_t result_len = b->len - 2; /* without its closing brace and newline */
+    b->len = result_len;
+    if (!err) {
+        out_printf(b, ",\"recorded\":{\"record\":");
+        size_t rec = b->len;
+        out_printf(b, "%s%s%s", o->record_head, iso, o->record_middle);
+        out_printf(b, "\"runtime\":");
+        js_number(b, oc->runtime);
+        out_printf(b, ",\"utime\":");
+        js_number(b, oc->utime);
+        out_printf(b, ",\"stime\":");
+        js_number(b, oc->stime);
+        out_printf(b, ",\"maxrss\":%ld,\"minflt\":%ld,\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld", oc->maxrss,
+                   oc->minflt, oc->majflt, oc->nvcsw, oc->nivcsw);
+        if (oc->peak >= 0) out_printf(b, ",\"cgroupPeak\":%lld", oc->peak);
+        out_printf(b, "%s", o->record_tail);
+        size_t len = b->len - rec;
+        off_t at = lseek(record_fd, 0, SEEK_END);
+        struct iovec iov[2] = {{b->buf + rec, len}, {"\n", 1}};
+        ssize_t n = at < 0 ? -1 : writev(record_fd, iov, 2);
+        if (n == (ssize_t)(len + 1)) {
+            out_printf(b, ",\"at\":%lld,\"length\":%zu}}\n", (long long)at, len + 1);
+            return 0;
+        }
+        err = n < 0 ? strerror(errno) : "the record was written only in part";
+        if (n > 0 && ftruncate(record_fd, at) < 0) { /* infra's own write then fails the same way */ }
+        b->len = result_len;
+    }
+    out_printf(b, ",\"recordError\":");
+    json_string(b, err);
+    out_printf(b, "}\n");
+    return -1;
+}
+
+static void flush_deferred(void) {
+    if (!deferred) return;
+    if (write_all(1, deferred->buf, deferred->len) < 0) deferred_failed = 1;
+    deferred = NULL;
+}
+
 /* Standard input, buffered; requests arrive one at a time, but may be split across reads. */
 struct input {
     char *buf;
     size_t cap, start, end;
 };
+static int input_eof; /* read ahead: the end of standard input was seen */
 
 /* Reads until `want` bytes are buffered; 0 at the end of input, -1 when interrupted. */
 static int fill(struct input *in, size_t want) {
+    if (input_eof && in->end - in->start < want) return 0;
     while (in->end - in->start < want) {
         if (in->start > 0) {
             memmove(in->buf, in->buf + in->start, in->end - in->start);
@@ -1006,6 +1239,7 @@ static int fill(struct input *in, size_t want) {
         struct timespec zero = {0, 0};
         int ready = poll_input(0, &zero);
         if (ready == 0) {
+            flush_deferred(); /* no request waits: the last result goes out now */
             serve_housekeeping();
             ready = poll_input(0, NULL);
         }
@@ -1047,6 +1281,7 @@ static char *next_request(struct input *in, size_t *len, int *bad) {
 }
 
 static void request_error(struct out *b, const char *what) {
+    flush_deferred(); /* it may be in `b` */
     b->len = 0;
     out_printf(b, "{\"requestError\":");
     json_string(b, what);
@@ -1087,9 +1322,190 @@ static int split_request(char *payload, size_t len, char ***envp, char ***argv, 
     return 0;
 }
 
+/*
+ * A request and its execution, in serving helpers. While one execution runs, the next request
+ * is read as soon as it arrives (infra sends a held one then) and, if held, launched at once:
+ * its process is set up (cgroup, working directory, output files) and waits for its go, so
+ * that none of that lies between the end of the execution before it and its start. Its go is
+ * infra's token as for any held execution, or, when the helper wrote the record of the
+ * execution before (write_record), the helper's own (a byte on a pipe of its own).
+ *
+ * Reaping: the running execution's loop waits for every process of its tree with wait4(-1),
+ * and the waiting process is a child too: that loop keeps its status apart if it ends (its
+ * set-up failed), ends once it is the only child left (/proc/self/task/PID/children), and
+ * kill_tree leaves it alone. Where that file is missing, nothing is launched ahead.
+ */
+enum request_state { REQ_NONE, REQ_PARSED, REQ_LAUNCHED, REQ_BAD };
+struct request {
+    enum request_state state;
+    char *payload; /* its own copy: the input buffer moves */
+    char **all;    /* split_request's array (environment and arguments) */
+    struct options o;
+    struct cgroup cg;
+    struct launched l;
+    const char *error; /* REQ_BAD */
+};
+static struct request requests[2];
+/* Where the next request goes when read ahead (NULL: not now). */
+static struct request *ahead;
+static struct input in;
+static int children_file_ok;
+static sigset_t serve_oldmask;
+
+static pid_t ahead_child(void) {
+    return ahead && ahead->state == REQ_LAUNCHED && !ahead->l.reaped ? ahead->l.child : 0;
+}
+
+static void ahead_reaped(int status, const struct rusage *ru) {
+    ahead->l.reaped = 1;
+    ahead->l.status = status;
+    ahead->l.ru = *ru;
+}
+
+/* Whether `pid` is this process's only child. */
+static int only_child(pid_t pid) {
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    int n = read_file(path, buf, sizeof buf);
+    if (n < 0) return 0;
+    char *p = buf, *end;
+    for (long c; (c = strtol(p, &end, 10)), end != p; p = end)
+        if (c != pid) return 0;
+    return 1;
+}
+
+/* Reads what standard input has (poll said it has something); a complete frame's payload, else NULL. */
+static char *ready_request(struct input *in, size_t *len) {
+    if (in->start > 0) {
+        memmove(in->buf, in->buf + in->start, in->end - in->start);
+        in->end -= in->start;
+        in->start = 0;
+    }
+    if (in->end == in->cap) {
+        char *b = realloc(in->buf, in->cap * 2);
+        if (!b) return NULL;
+        in->buf = b, in->cap *= 2;
+    }
+    ssize_t n = read(0, in->buf + in->end, in->cap - in->end);
+    if (n == 0) input_eof = 1;
+    if (n > 0) in->end += (size_t)n;
+    size_t i = in->start, value = 0;
+    for (; i < in->end && in->buf[i] != '\n'; i++) {
+        if (in->buf[i] < '0' || in->buf[i] > '9' || i - in->start > 9) return NULL; /* next_request says so */
+        value = value * 10 + (size_t)(in->buf[i] - '0');
+    }
+    if (i == in->end || i == in->start || in->end - (i + 1) < value) return NULL;
+    in->start = i + 1 + value;
+    *len = value;
+    return in->buf + i + 1;
+}
+
+/* A request's payload, copied, split and parsed into `r` (REQ_PARSED, or REQ_BAD with why). */
+static void parse_request(struct request *r, const char *payload, size_t len) {
+    memset(r, 0, sizeof *r);
+    r->payload = malloc(len ? len : 1);
+    if (!r->payload) {
+        r->state = REQ_BAD, r->error = "out of memory";
+        return;
+    }
+    memcpy(r->payload, payload, len);
+    char **envp, **argv;
+    int argc;
+    r->state = REQ_BAD;
+    if (split_request(r->payload, len, &envp, &argv, &argc) < 0) {
+        r->error = "malformed request: expected environment entries, an empty string, then arguments";
+        return;
+    }
+    r->all = envp;
+    if (parse_options(argc, argv, 1, 1, &r->o) < 0) {
+        r->error = "malformed request: unknown option or missing value";
+    } else if (check_cpus(&r->o) < 0) {
+        r->error = "malformed CPU list (expected e.g. 0,2-3)";
+    } else {
+        r->o.envp = envp;
+        r->state = REQ_PARSED;
+    }
+}
+
+static void free_request(struct request *r) {
+    free(r->all);
+    free(r->payload);
+    memset(r, 0, sizeof *r);
+    r->state = REQ_NONE;
+}
+
+/* The execution's cgroup: the spare one made beforehand, or a new one (none with --no-cgroup). */
+static void take_cgroup(struct request *r) {
+    if (r->o.nocgroup) {
+        r->cg.kind = CG_NONE;
+    } else if (spare.kind != CG_NONE) {
+        r->cg = spare;
+        spare.kind = CG_NONE;
+    } else {
+        cgroup_create(&serve_root, &r->cg, serial++);
+    }
+}
+
+/* The next request has arrived while an execution runs: read it and, if held, launch it. */
+static void take_ahead(void) {
+    size_t len;
+    char *payload = ready_request(&in, &len);
+    if (!payload) return;
+    struct request *r = ahead;
+    parse_request(r, payload, len);
+    if (r->state != REQ_PARSED || !r->o.hold || !children_file_ok) return;
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) return; /* launched once the running one is done, as before */
+    take_cgroup(r);
+    r->o.self_go_r = go[0], r->o.self_go_w = go[1];
+    if (launch(&r->o, &r->cg, &serve_oldmask, &r->l) < 0) {
+        close(go[0]), close(go[1]);
+        r->o.self_go_r = r->o.self_go_w = -1;
+        if (r->cg.kind != CG_NONE) spare = r->cg; /* still unused */
+        return;
+    }
+    r->state = REQ_LAUNCHED;
+}
+
+/*
+ * Waits for one of the helper's signals (returned; 0 for SIGCHLD or none) until `timeout`,
+ * taking the next request ahead if it arrives meanwhile.
+ */
+static int wait_served(const struct timespec *timeout) {
+    struct pollfd p[2] = {{signal_fd, POLLIN, 0}, {0, POLLIN, 0}};
+    int watch = ahead && ahead->state == REQ_NONE && !input_eof;
+    int r = ppoll(p, watch ? 2 : 1, timeout, NULL);
+    if (r <= 0) return 0;
+    if (watch && p[1].revents) take_ahead();
+    int sig = 0;
+    if (p[0].revents) {
+        struct signalfd_siginfo si;
+        while (read(signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
+            if (si.ssi_signo != SIGCHLD) sig = (int)si.ssi_signo;
+    }
+    return sig;
+}
+
+/* A request read ahead and launched that will not run (the helper ends): stopped and reaped. */
+static void abandon(struct request *r) {
+    if (r->state == REQ_LAUNCHED) {
+        if (!r->l.reaped) {
+            kill(-r->l.child, SIGKILL);
+            kill(r->l.child, SIGKILL);
+            waitpid(r->l.child, NULL, 0);
+        }
+        close(r->l.status_fd);
+        close(r->o.self_go_r), close(r->o.self_go_w);
+        environ = helper_environ;
+        cgroup_remove(&r->cg);
+    }
+    free_request(r);
+}
+
 static int serve(void) {
-    sigset_t waitset, oldmask;
-    pid_t parent = helper_setup(&waitset, &oldmask);
+    sigset_t waitset;
+    pid_t parent = helper_setup(&waitset, &serve_oldmask);
+    helper_environ = environ;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_idle_signal;
@@ -1097,64 +1513,74 @@ static int serve(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal_fd = signalfd(-1, &waitset, SFD_CLOEXEC | SFD_NONBLOCK);
+    char children[64];
+    snprintf(children, sizeof children, "/proc/self/task/%d/children", (int)getpid());
+    children_file_ok = signal_fd >= 0 && access(children, R_OK) == 0;
 
     cgroup_root_find(&serve_root, 0);
     cgroup_remove_stale(&serve_root);
     /* the go of held executions: not for the benchmarks (absent when infra gave none) */
     if (fcntl(GO_FD, F_SETFD, FD_CLOEXEC) < 0) { /* --hold then fails at the child's read */ }
-    static struct cgroup used;
     spare.kind = retired.kind = CG_NONE;
     static struct out b;
-    struct input in = {malloc(65536), 65536, 0, 0};
+    in = (struct input){malloc(65536), 65536, 0, 0};
     if (!in.buf) return 3;
     int status = 0;
+    /* the last execution's record was written here: the next one starts without a go */
+    int self_released = 0;
+    int current = 0;
     for (;;) {
-        size_t len;
-        int bad;
-        char *payload = next_request(&in, &len, &bad);
-        if (!payload) {
-            if (bad) fprintf(stderr, "measure: malformed request frame (expected: length, newline, payload)\n");
-            status = bad ? 2 : 0;
-            break;
-        }
-        char **envp, **argv;
-        int argc;
-        struct options o;
-        if (split_request(payload, len, &envp, &argv, &argc) < 0) {
-            request_error(&b, "malformed request: expected environment entries, an empty string, then arguments");
-        } else {
-            if (parse_options(argc, argv, 1, 1, &o) < 0) {
-                request_error(&b, "malformed request: unknown option or missing value");
-            } else if (check_cpus(&o) < 0) {
-                request_error(&b, "malformed CPU list (expected e.g. 0,2-3)");
-            } else {
-                o.envp = envp;
-                if (o.nocgroup) {
-                    used.kind = CG_NONE;
-                } else if (spare.kind != CG_NONE) {
-                    used = spare;
-                    spare.kind = CG_NONE;
-                } else {
-                    cgroup_create(&serve_root, &used, serial++);
-                }
-                int r = run_execution(&o, &used, parent, &waitset, &oldmask, &b);
-                if (r < 0) request_error(&b, "cannot fork the benchmark");
-                if (write_all(1, b.buf, b.len) < 0) status = 3;
-                /* removed, and the next made, once nothing waits (serve_housekeeping) */
-                if (retired.kind != CG_NONE) cgroup_remove(&retired);
-                retired = used;
-                want_spare = !o.nocgroup && status == 0 && r == 0;
-                free(envp);
-                if (r != 0 || status) break; /* an interrupt ends the helper: nothing more will come */
-                continue;
+        struct request *r = &requests[current], *next = &requests[1 - current];
+        if (r->state == REQ_NONE) {
+            size_t len;
+            int bad;
+            char *payload = next_request(&in, &len, &bad);
+            if (!payload) {
+                if (bad) fprintf(stderr, "measure: malformed request frame (expected: length, newline, payload)\n");
+                status = bad ? 2 : 0;
+                break;
             }
-            free(envp);
+            parse_request(r, payload, len);
         }
-        if (write_all(1, b.buf, b.len) < 0) {
+        if (r->state == REQ_BAD) {
+            request_error(&b, r->error);
+            free_request(r);
+            if (write_all(1, b.buf, b.len) < 0) {
+                status = 3;
+                break;
+            }
+            continue;
+        }
+        if (r->state == REQ_PARSED) {
+            if (self_released) r->o.hold = 0;
+            take_cgroup(r);
+        }
+        self_released = 0;
+        ahead = signal_fd >= 0 ? next : NULL;
+        int res = run_execution(&r->o, &r->cg, parent, &waitset, &serve_oldmask, &b, r->state == REQ_LAUNCHED ? &r->l : NULL);
+        ahead = NULL;
+        if (res < 0) request_error(&b, "cannot fork the benchmark");
+        if (deferred_failed) status = 3;
+        if (res == 0 && write_record(&r->o, &last_outcome, &b) == 0) {
+            deferred = &b; /* sent once the next execution has started */
+            self_released = 1;
+            /* the next one, set up already, starts now */
+            if (next->state == REQ_LAUNCHED && write(next->o.self_go_w, "g", 1) != 1) { /* it then waits for infra */ }
+        } else if (write_all(1, b.buf, b.len) < 0) {
             status = 3;
-            break;
         }
+        /* removed, and the next made, once nothing waits (serve_housekeeping) */
+        if (retired.kind != CG_NONE) cgroup_remove(&retired);
+        retired = r->cg;
+        want_spare = !r->o.nocgroup && status == 0 && res == 0;
+        free_request(r);
+        if (res != 0 || status) break; /* an interrupt ends the helper: nothing more will come */
+        if (next->state != REQ_NONE) current = 1 - current;
     }
+    flush_deferred();
+    abandon(&requests[1 - current]);
+    abandon(&requests[current]);
     want_spare = 0;
     serve_housekeeping();
     cgroup_remove(&spare);
@@ -1184,7 +1610,8 @@ int main(int argc, char **argv) {
     cgroup_create(&root, &cg, 0);
 
     static struct out b;
-    int r = run_execution(&o, &cg, parent, &waitset, &oldmask, &b);
+    helper_environ = environ;
+    int r = run_execution(&o, &cg, parent, &waitset, &oldmask, &b, NULL);
     cgroup_remove(&cg);
     if (r < 0) return 3;
 

@@ -26,6 +26,8 @@ export interface ServedResult extends ExecutionResult {
   notStarted?: boolean;
   /** The output files afterwards, as the helper saw them. */
   output?: OutputState;
+  /** The helper wrote the record from the spec's template: the line (with its newline) and where. */
+  recorded?: { line: string; at: number };
 }
 
 /**
@@ -51,6 +53,8 @@ export class MeasureService {
   private readonly helpers = new Set<ServedHelper>();
   /** Executions waiting for a place on a helper (more were given than `2 * slots`). */
   private readonly waiting: Array<() => void> = [];
+  /** Records infra is to append once no helper may be writing one ({@link appendRecord}). */
+  private readonly appends: Array<() => void> = [];
   private nextToken = 1;
 
   /**
@@ -83,6 +87,37 @@ export class MeasureService {
    */
   async reserve(): Promise<Reservation> {
     return this.withPlace(false, (place) => new HeldPlace(place.helper, () => this.wake()));
+  }
+
+  /**
+   * Runs `write` (infra appending a record) once no helper may write one itself: at once, or
+   * right when the last execution that could has reported, before anything else is sent.
+   */
+  appendRecord(write: () => void): Promise<void> {
+    if (!this.writing()) {
+      write();
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) =>
+      this.appends.push(() => {
+        try {
+          write();
+          resolve();
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }),
+    );
+  }
+
+  private writing(): boolean {
+    for (const h of this.helpers) if (h.writingRecord) return true;
+    return false;
+  }
+
+  /** Called by a helper whenever an execution reported or it ended. */
+  private reported(): void {
+    while (this.appends.length && !this.writing()) this.appends.shift()!();
   }
 
   /** Ends every helper (each exits at the end of its input) and waits for them. */
@@ -122,9 +157,11 @@ export class MeasureService {
   private start(): ServedHelper {
     const served = new ServedHelper(this.helper, this.slots === Infinity, () => {
       this.helpers.delete(served);
+      this.reported();
       this.wake();
     });
     served.onFree = () => this.wake();
+    served.onReported = () => this.reported();
     this.helpers.add(served);
     return served;
   }
@@ -193,6 +230,7 @@ class ServedHelper {
   /** Places kept by reservations. */
   reserved = 0;
   onFree: () => void = () => {};
+  onReported: () => void = () => {};
 
   constructor(
     private readonly helper: string,
@@ -231,6 +269,15 @@ class ServedHelper {
     return this.sent.length === 0 && this.blocker === null && this.reserved === 0;
   }
 
+  /**
+   * An execution that may write its own record (it has a template) has started and not yet
+   * reported: the helper may be appending to the records file.
+   */
+  get writingRecord(): boolean {
+    const b = this.blocker;
+    return b !== null && b.spec.record !== undefined && b.token === undefined && this.sent.includes(b);
+  }
+
   /** An execution runs (or waits to be recorded) and none is held behind it yet. */
   get canHold(): boolean {
     return this.blocker !== null && this.held === null && this.reserved === 0;
@@ -257,12 +304,16 @@ class ServedHelper {
     return this.exited;
   }
 
-  /** The record of `p` is written: what is held behind it may start. Again (or once `p` is gone): nothing. */
-  private release(p: Pending): void {
+  /**
+   * The record of `p` is written: what is held behind it may start (`go`: infra sends its go;
+   * else the helper, which wrote the record, started it). Again (or once `p` is gone): nothing.
+   */
+  private release(p: Pending, go = true): void {
     if (this.blocker !== p) return;
     const next = this.held;
     this.held = null;
     this.blocker = next;
+    if (next?.token !== undefined && !go) next.token = undefined;
     if (next?.token !== undefined) {
       const token = Buffer.alloc(8);
       token.writeBigUInt64LE(BigInt(next.token)); // the helper reads it in host order (x86, arm64: little-endian)
@@ -307,13 +358,22 @@ class ServedHelper {
       if (typeof raw.stdoutSize === 'number' && typeof raw.stderrSize === 'number') {
         result.output = { stdoutSize: raw.stdoutSize, stderrSize: raw.stderrSize, full: raw.outputFsFull === true };
       }
+      if (raw.recorded) {
+        // written by the helper, which has started what was held behind it already
+        const start = line.lastIndexOf(',"recorded":{"record":') + ',"recorded":{"record":'.length;
+        const end = line.lastIndexOf(',"at":');
+        result.recorded = { line: `${line.slice(start, end)}\n`, at: raw.recorded.at };
+        this.release(pending, false);
+      }
       if (this.autoRelease) release();
       pending.resolve(result);
     }
+    // records waiting for the helper to stop writing go in now, before anything else is sent
+    this.onReported();
   }
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
-    this.blocker = this.held = null; // releasing what is left does nothing now
+    this.blocker = this.held = null; // releasing what is left does nothing now (nor is any record being written)
     for (const pending of this.sent.splice(0)) {
       if (this.spawnError) {
         pending.reject(new Error(`cannot start the measurement helper ${this.helper}: ${this.spawnError.message}`));
@@ -345,7 +405,10 @@ function request(spec: MeasureSpec, hold: number | undefined): string {
   }
   // a served result always comes back on the pipe ('-')
   const files = { stdout: spec.stdoutPath, stderr: spec.stderrPath, result: '-', ...(hold === undefined ? {} : { hold }) };
-  const args = ['--cwd', spec.cwd, ...helperArguments(spec, files)];
+  const args = ['--cwd', spec.cwd];
+  const r = spec.record;
+  if (r) args.push('--record', r.file, '--record-head', r.head, '--record-middle', r.middle, '--record-tail', r.tail);
+  args.push(...helperArguments(spec, files));
   const payload = `${env}\u0000${args.join('\u0000')}\u0000`;
   return `${Buffer.byteLength(payload)}\n${payload}`;
 }

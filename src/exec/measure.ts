@@ -34,6 +34,28 @@ export interface MeasureSpec {
   node?: string;
   /** Do not put the execution in a cgroup (no `cgroupPeak`; saves about half a millisecond). */
   noCgroup?: boolean;
+  /**
+   * The execution's record as far as infra knows it before it runs, for a served helper that
+   * may write it itself (see {@link RecordTemplate}); backends that cannot ignore it.
+   */
+  record?: RecordTemplate;
+}
+
+/**
+ * An execution's record (one line of records.jsonl) around what only the measurement helper
+ * knows, for a helper that writes the record of a clean execution itself (runtime/measure.c,
+ * write_record): the line is `head`, the start time (ISO 8601), `middle`, the measured fields
+ * (`"runtime":...`), `tail`. Where the execution does not end cleanly, infra writes the record.
+ */
+export interface RecordTemplate {
+  /** The records file, appended to. */
+  file: string;
+  /** Up to and with the start time's opening quote. */
+  head: string;
+  /** From the start time's closing quote up to and with the opening brace of the fields. */
+  middle: string;
+  /** After the measured fields: the others, then the closing braces (no newline). */
+  tail: string;
 }
 
 /** Default of the `linger` execution setting. */
@@ -74,6 +96,14 @@ export interface HelperResult {
   startedAt?: number;
   /** A held execution (`--hold`) that was stopped before its go: nothing ran. */
   notStarted?: boolean;
+  /**
+   * The helper wrote the execution's record (`record`: the line without its newline, as
+   * written) at byte `at` of the records file, `length` bytes with the newline; the next
+   * execution has then started without waiting for infra.
+   */
+  recorded?: { record: unknown; at: number; length: number };
+  /** It was to write the record but could not (infra writes it). */
+  recordError?: string;
   /** Bytes in the output files after the execution (-1: not there). */
   stdoutSize?: number;
   stderrSize?: number;

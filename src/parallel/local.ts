@@ -27,6 +27,10 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
     name: 'local',
     capacity: 2 * slots,
     runningAtOnce: slots,
+    // serially, the helper writes the record of a clean execution itself: the next one then
+    // starts without waiting for infra (runtime/measure.c, write_record); with several
+    // helpers, infra writes every record
+    ...(slots === 1 ? { recordsHost: host, appendRecord: (write: () => void) => service.appendRecord(write) } : {}),
     async execute(spec: MeasureSpec, reservation?: Reservation): Promise<BackendResult> {
       return { ...(await service.execute(spec, reservation)), host };
     },

@@ -15,6 +15,11 @@ export interface BackendResult extends ExecutionResult {
   notStarted?: boolean;
   /** What the backend saw of the output files afterwards, where it looked (saves infra the look). */
   output?: OutputState;
+  /**
+   * Its record is already in the records file (written by the measurement helper from the
+   * spec's `record` template): `line` as written (with its newline), at byte `at`.
+   */
+  recorded?: { line: string; at: number };
 }
 
 /** A place kept for one execution by {@link ExecutionBackend.reserve}. */
@@ -59,6 +64,16 @@ export interface ExecutionBackend {
    * only when the pool does.
    */
   reserve?(): Promise<Reservation>;
+  /**
+   * Where the backend's helpers can write records themselves (MeasureSpec.record): the `host`
+   * those records name. Absent: they cannot, and specs' templates are ignored.
+   */
+  readonly recordsHost?: string;
+  /**
+   * Runs `write` (infra appending a record) when no helper of the backend may be writing one,
+   * so the records file has one writer at a time; at once where none may.
+   */
+  appendRecord?(write: () => void): Promise<void>;
   /** Releases connections, allocations and temporary files. */
   close(): Promise<void>;
 }

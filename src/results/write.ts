@@ -38,6 +38,14 @@ export interface RunDirectory {
    * rolled back and a {@link RecordingStopped} thrown.
    */
   append(record: ExecutionRecord): void;
+  /**
+   * Takes up a record that the measurement helper appended itself (`line`, with its newline,
+   * at byte `at`): it is noted in the column blocks as if appended here. Only one process
+   * appends at a time (see ExecutionBackend.appendRecord).
+   */
+  adopt(record: ExecutionRecord, line: string, at: number): void;
+  /** The records file (records.jsonl), for a helper that appends to it. */
+  readonly recordsFile: string;
   /** A {@link RecordingStopped} if the directory's file system has no space left, else null. */
   noSpaceLeft(): RecordingStopped | null;
   /** Rewrites meta.json (atomically). */
@@ -239,20 +247,36 @@ function openDirectory(path: string, meta: RunMeta): RunDirectory {
   const noteInBlock = (record: ExecutionRecord, line: Buffer, at: number) => {
     if (unblocked.push([record, line, at]) === 1) setImmediate(addToBlocks);
   };
+  const open = () => {
+    if (!records) {
+      const fd = openSync(recordsFile, 'a');
+      const size = fstatSync(fd).size;
+      records = { fd, size, blocks: new BlockWriter(recordsFile, size) };
+    }
+    return records;
+  };
   const dir: RunDirectory = {
     path,
     meta,
+    recordsFile,
     append(record) {
       try {
-        if (!records) {
-          const fd = openSync(recordsFile, 'a');
-          const size = fstatSync(fd).size;
-          records = { fd, size, blocks: new BlockWriter(recordsFile, size) };
-        }
+        const file = open();
         const line = Buffer.from(JSON.stringify(record) + '\n');
-        const at = records.size;
-        records.size = appendWhole(records.fd, at, line);
+        const at = file.size;
+        file.size = appendWhole(file.fd, at, line);
         noteInBlock(record, line, at);
+      } catch (e) {
+        throw stopped(e, recordsFile);
+      }
+    },
+    adopt(record, line, at) {
+      try {
+        const file = open();
+        const bytes = Buffer.from(line);
+        // written where this process would have (else the file's true size, read back)
+        file.size = at === file.size ? at + bytes.length : fstatSync(file.fd).size;
+        noteInBlock(record, bytes, at);
       } catch (e) {
         throw stopped(e, recordsFile);
       }

@@ -5,7 +5,7 @@ import type { Logger } from '../core/log.js';
 import { CACHED_BLOCK, readReportBlocks } from '../core/report-blocks.js';
 import type { BenchmarkRun, ExecutionStatus } from '../core/runner.js';
 import { Target } from '../core/target.js';
-import type { MeasureSpec } from '../exec/measure.js';
+import type { MeasureSpec, RecordTemplate } from '../exec/measure.js';
 import type { BackendResult, ExecutionBackend, OutputState } from '../parallel/pool.js';
 import type { Progress } from '../parallel/progress.js';
 import { LOGS_DIR, SCHEMA_VERSION, type ExecutionRecord } from '../results/schema.js';
@@ -70,7 +70,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
             // look at the output's file system saves asking again while there is space)
             const full = got.result?.output?.full === false ? null : runDir().noSpaceLeft();
             if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
-            runDir().append(record);
+            const written = got.result?.recorded;
+            const final = record;
+            if (written) adopt(runDir(), final, written, log);
+            else if (options.backend.appendRecord) await options.backend.appendRecord(() => runDir().append(final));
+            else runDir().append(record);
             // the next execution on the slot may start now, before the counting and the progress line
             got.result?.release?.();
             if (record.status === 'ok') recorder.ok++;
@@ -97,6 +101,21 @@ export function createRecorder(options: RecorderOptions): Recorder {
     },
   };
   return recorder;
+}
+
+/**
+ * Takes up a record the measurement helper wrote from the execution's template. It is the line
+ * infra would have written; if it ever were not, the file keeps what the helper wrote (it is
+ * still a valid record) and the column blocks take that.
+ */
+function adopt(dir: RunDirectory, record: ExecutionRecord, written: { line: string; at: number }, log: Logger): void {
+  const own = JSON.stringify(record) + '\n';
+  if (own === written.line) {
+    dir.adopt(record, own, written.at);
+    return;
+  }
+  log.warning(`${record.benchmark}: the measurement helper wrote its record as ${written.line.trim()}, not as ${own.trim()}`);
+  dir.adopt(JSON.parse(written.line) as ExecutionRecord, written.line, written.at);
 }
 
 function report(record: ExecutionRecord, label: string, log: Logger, progress: Progress | undefined): void {
@@ -226,6 +245,10 @@ async function executeOne(
   try {
     await run.prepare?.(ctx);
     spec = measureSpec(options, e.job, paths);
+    if (!e.warmup && options.backend.recordsHost !== undefined) {
+      const template = recordTemplate(options, e, paths, options.backend.recordsHost);
+      if (template) spec.record = template;
+    }
   } catch (error) {
     reservation?.cancel();
     throw error;
@@ -311,6 +334,33 @@ async function collectOutputFields(
 function nothingToRead(path: string): boolean {
   const st = statSync(path, { throwIfNoEntry: false });
   return st === undefined || (st.isFile() && st.size === 0);
+}
+
+/** Keys JavaScript objects put first, in numeric order, wherever they were added. */
+const INDEX_KEY = /^(0|[1-9]\d{0,9})$/;
+
+/**
+ * The record of a clean execution (status 'ok', no check, nothing in its output files to
+ * parse) around its start time and measured fields, for a helper that writes it itself; the
+ * same text as JSON.stringify of the record {@link executeOne} makes (keys in the same order).
+ * Null where that cannot be known before the execution (a check, a target's own output parser)
+ * or key order could differ (a submit field with an array-index name).
+ */
+function recordTemplate(options: RecorderOptions, e: Execution, paths: ReturnType<typeof logPaths>, host: string): RecordTemplate | null {
+  const { run } = e.job;
+  if (run.check || options.target.parseOutfile !== Target.prototype.parseOutfile) return null;
+  const fields = new RecordFields(null);
+  fields.add(SUBMIT_PREFIX, run.fields);
+  for (const key in fields.fields) if (INDEX_KEY.test(key)) return null;
+  const { start: _, stdout, stderr, ...head } = recordBase(options, e, paths, new Date(0));
+  const rest = { stdout, stderr, host, status: 'ok', exitCode: 0, signal: null };
+  const others = JSON.stringify(fields.fields);
+  return {
+    file: options.runDir().recordsFile,
+    head: `${JSON.stringify(head).slice(0, -1)},"start":"`,
+    middle: `",${JSON.stringify(rest).slice(1, -1)},"fields":{`,
+    tail: `${others === '{}' ? '' : `,${others.slice(1, -1)}`}}}`,
+  };
 }
 
 type RecordBase = Pick<ExecutionRecord, 'schema' | 'target' | 'instance' | 'benchmark' | 'iteration' | 'start' | 'stdout' | 'stderr'>;
