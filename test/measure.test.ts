@@ -428,6 +428,152 @@ describe('a held execution (one slot, the next execution given while one runs)',
     }
   });
 
+  test('is set up while the one before still runs', async () => {
+    const service = new MeasureService(helper, 1);
+    try {
+      let firstDone = false;
+      const first = service.execute(spec('ahead-first', ['sleep', '0.5'])).then((r) => ((firstDone = true), r));
+      await new Promise((r) => setTimeout(r, 100));
+      const held = spec('ahead-second', ['/bin/true']);
+      const second = service.execute(held);
+      await until('the held execution was set up', () => existsSync(held.stdoutPath));
+      assert.equal(firstDone, false, 'before the one before it ended');
+      const a = await first;
+      assert.equal(a.status, 'ok', a.reason);
+      assert.ok(a.measurement!.runtime >= 0.5);
+      a.release();
+      const b = await second;
+      b.release();
+      assert.equal(b.status, 'ok', b.reason);
+      assert.ok(b.startedAt! > a.startedAt! + 500);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('waiting beside the one before, it is not of its tree: not counted as lingering, not killed on its timeout', async () => {
+    const service = new MeasureService(helper, 1);
+    try {
+      const first = service.execute(spec('ahead-linger', ['sh', '-c', 'sleep 5 & exit 0'], { linger: 0.3 }));
+      const second = service.execute(spec('ahead-after-linger', ['/bin/true']));
+      const a = await first;
+      assert.equal(a.status, 'ok', a.reason);
+      assert.match(a.reason!, /killed 1 process left running 0\.3 s after/);
+      a.release();
+      const b = await second;
+      assert.equal(b.status, 'ok', b.reason);
+      const third = service.execute(spec('ahead-timeout', ['sleep', '5'], { timeout: 0.3 }));
+      b.release();
+      const fourth = service.execute(spec('ahead-after-timeout', ['/bin/true']));
+      const c = await third;
+      assert.equal(c.status, 'timeout', c.reason);
+      c.release();
+      const d = await fourth;
+      d.release();
+      assert.equal(d.status, 'ok', d.reason);
+      assert.equal(service.size, 1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('one whose set-up fails while the one before runs is an error of its own', async () => {
+    const service = new MeasureService(helper, 1);
+    try {
+      const first = service.execute(spec('ahead-ok', ['sleep', '0.3']));
+      const second = service.execute(spec('ahead-bad-stdin', ['/bin/true'], { stdinFile: join(dir, 'no-such-input') }));
+      const a = await first;
+      assert.equal(a.status, 'ok', a.reason);
+      assert.ok(a.measurement!.runtime >= 0.3);
+      a.release();
+      const b = await second;
+      b.release();
+      assert.equal(b.status, 'error');
+      assert.match(b.reason!, /opening the standard input file/);
+      const c = await service.execute(spec('ahead-after-bad', ['/bin/true']));
+      c.release();
+      assert.equal(c.status, 'ok', c.reason);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test("with a record template, a clean execution's record is written by the helper, which starts the next one itself", async () => {
+    const service = new MeasureService(helper, 1);
+    const file = join(dir, 'helper-records.jsonl');
+    writeFileSync(file, '');
+    const record = (name: string) => ({
+      file,
+      head: `{"name":${JSON.stringify(name)},"start":"`,
+      middle: '","fields":{',
+      tail: ',"extra":[1,"two"]}}',
+    });
+    try {
+      const first = service.execute({ ...spec('rec-first', ['sleep', '0.2']), record: record('first') });
+      const second = service.execute({ ...spec('rec-second', ['/bin/true']), record: record('second') });
+      // no release: the helper wrote the first record, so the second starts without infra's go
+      const a = await first;
+      const b = await Promise.race([
+        second,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the second waited for a go')), 5000)),
+      ]);
+      assert.equal(a.status, 'ok', a.reason);
+      assert.equal(b.status, 'ok', b.reason);
+      const text = readFileSync(file, 'utf8');
+      for (const [r, name] of [
+        [a, 'first'],
+        [b, 'second'],
+      ] as const) {
+        assert.ok(r.recorded, `${name} was recorded by the helper`);
+        assert.equal(text.slice(r.recorded.at, r.recorded.at + r.recorded.line.length), r.recorded.line);
+        const line = JSON.parse(r.recorded.line) as { name: string; start: string; fields: Record<string, unknown> };
+        assert.equal(JSON.stringify(line) + '\n', r.recorded.line, 'printed as JSON.stringify prints it');
+        assert.equal(line.name, name);
+        assert.equal(line.start, new Date(r.startedAt!).toISOString());
+        assert.deepEqual(Object.keys(line.fields), [...Object.keys(r.measurement!), 'extra']);
+        for (const [k, v] of Object.entries(r.measurement!)) assert.equal(line.fields[k], v, k);
+      }
+      assert.equal(text.length, a.recorded!.line.length + b.recorded!.line.length);
+      // not clean: left to infra
+      for (const [name, argv] of [
+        ['failed', ['false']],
+        ['talked', ['echo', 'hi']],
+      ] as const) {
+        const r = await service.execute({ ...spec(`rec-${name}`, [...argv]), record: record(name) });
+        assert.equal(r.recorded, undefined, name);
+        r.release();
+      }
+      assert.equal(readFileSync(file, 'utf8'), text);
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('infra appends a record only while no execution that may write its own runs', async () => {
+    const service = new MeasureService(helper, 1);
+    const file = join(dir, 'helper-records-2.jsonl');
+    try {
+      const first = service.execute({
+        ...spec('gate-first', ['sleep', '0.3']),
+        record: { file, head: '{"s":"', middle: '","f":{', tail: '}}' },
+      });
+      let reported = false;
+      void first.then(() => (reported = true));
+      let wroteBeforeReport: boolean | undefined;
+      const appended = service.appendRecord(() => (wroteBeforeReport = !reported));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(wroteBeforeReport, undefined, 'not while it runs');
+      await appended;
+      assert.ok((await first).recorded);
+      assert.equal(wroteBeforeReport, true, 'written as soon as it reported, before anything else');
+      let now = false;
+      await service.appendRecord(() => (now = true));
+      assert.equal(now, true, 'at once when nothing runs');
+    } finally {
+      await service.close();
+    }
+  });
+
   test('a place kept for a prepare step comes only after the release, and starts at once', async () => {
     const service = new MeasureService(helper, 1);
     try {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { Logger } from '../src/core/log.js';
+import { Target } from '../src/core/target.js';
 import { createLocalBackend } from '../src/parallel/local.js';
 import { JobPool } from '../src/parallel/pool.js';
 import { Progress } from '../src/parallel/progress.js';
@@ -399,6 +400,92 @@ describe('serial runs: the next execution waits, set up, for the record of the o
     // start times are the executions' own and increase
     const starts = records.map((r) => Date.parse(r.start)).sort((a, b) => a - b);
     assert.ok(starts[starts.length - 1]! - starts[0]! >= 5 * 50, 'the slow checks lie between the starts');
+  });
+});
+
+describe("serial runs: the helper writes a clean execution's record itself", () => {
+  test('each record is on disk before the next execution starts, and is the line infra would have written', async () => {
+    const ctx = makeContext();
+    const runDir = createRunDirectory(join(root, 'results-by-helper'), meta());
+    const file = join(runDir.path, 'records.jsonl');
+    const seen = join(root, 'by-helper-seen');
+    // submit fields of every kind, one with a measured name (stored as submit.maxrss)
+    const fields = { label: 'naïve "quoted" \\ text', size: 12.5, flag: true, none: null, maxrss: 7 };
+    const target = new DemoTarget([
+      {
+        // writes nothing to its output files: its records are the helper's to write
+        benchmark: 'clean',
+        argv: ['sh', '-c', `wc -l < ${file} >> ${seen}`],
+        iterations: 8,
+        fields,
+      },
+      {
+        // prints a block infra parses: infra writes these records
+        benchmark: 'talks',
+        argv: ['sh', '-c', 'echo "[setup-report] begin out"; echo "[setup-report] said: 1"; echo "[setup-report] end out"'],
+        iterations: 3,
+      },
+      { benchmark: 'fails', argv: ['false'], iterations: 2 },
+    ]);
+    // the default parser (of [setup-report] blocks): an empty output has nothing to parse
+    (target as Target).parseOutfile = Target.prototype.parseOutfile;
+    writeFileSync(file, '');
+    const logged = memoryStream();
+    const backend = await createLocalBackend({ buildroot: ctx.paths.buildroot, parallelmax: 1 });
+    const pool = new JobPool(backend.capacity);
+    const log = new Logger('warning', undefined, logged.stream);
+    const runner = createRunner({ runDir, target, backend, pool, settings: { iterations: 1 }, log });
+    await target.run(ctx, undefined, runner.forInstance('plain'));
+    const summary = await runner.finish();
+    await backend.close();
+    assert.equal(summary.ok, 11, JSON.stringify(summary.failed));
+    assert.equal(summary.failed.length, 2);
+    assert.equal(summary.byHelper, 8, 'the clean executions were recorded by the helper');
+    assert.doesNotMatch(logged.text(), /wrote its record as/, "no record differed from infra's own");
+    assert.match(logged.text(), /'maxrss' is measured by the framework; the value from submit is recorded as 'submit.maxrss'/);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n').filter(Boolean);
+    assert.equal(lines.length, 13);
+    assert.ok(text.endsWith('\n'));
+    // every execution of 'clean' saw all the records before it (in the order they were written)
+    const counts = readFileSync(seen, 'utf8').trim().split('\n').map(Number);
+    const positions = lines.map((l, i) => [JSON.parse(l) as ExecutionRecord, i] as const).filter(([r]) => r.benchmark === 'clean');
+    assert.deepEqual(
+      counts,
+      positions.map(([, i]) => i),
+    );
+    for (const line of lines) {
+      const r = JSON.parse(line) as ExecutionRecord;
+      // the helper's lines are what JSON.stringify makes of them: numbers, strings and key order
+      assert.equal(JSON.stringify(r), line);
+      assert.deepEqual(Object.keys(r), [
+        'schema',
+        'target',
+        'instance',
+        'benchmark',
+        'iteration',
+        'start',
+        'stdout',
+        'stderr',
+        'host',
+        'status',
+        'exitCode',
+        'signal',
+        'fields',
+        ...(r.status === 'ok' ? [] : ['reason']),
+      ]);
+      assert.ok(Math.abs(Date.parse(r.start) - Date.now()) < 600_000);
+      if (r.benchmark === 'clean') {
+        assert.deepEqual(Object.keys(r.fields).slice(-5), ['label', 'size', 'flag', 'none', 'submit.maxrss']);
+        assert.equal(r.fields.label, fields.label);
+        assert.equal(typeof r.fields.runtime, 'number');
+        assert.ok((r.fields.maxrss as number) > 100, 'the measured maxrss, not the submitted one');
+      }
+      if (r.benchmark === 'talks') assert.equal(r.fields.said, 1);
+    }
+    // the column blocks cover the helper's lines too: a report reads them as the lines say
+    const { records } = readRecords(runDir.path);
+    assert.equal(records.length, 13);
   });
 });
 

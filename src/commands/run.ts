@@ -251,6 +251,7 @@ function summarize(ctx: Context, target: Target, instanceNames: string[], summar
   for (const r of summary.failed) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
   const counts = [`${summary.ok} ok`, ...[...byStatus].map(([status, n]) => `${n} ${status}`)].join(', ');
   ctx.log.info(`${counts} (of ${summary.total} executions${skipped}) in ${formatDuration(wallMs / 1000)}; results in ${where}`);
+  if (summary.byHelper) ctx.log.debug(`${summary.byHelper} of the records were written by the measurement helper itself`);
   if (summary.total + summary.skipped > 0) ctx.log.info(`next: ${qjoin(['infra', 'report', target.name, where])}`);
   if (summary.total === 0 && summary.skipped === 0) {
     throw new UserError(`target ${target.name} submitted no benchmarks to run (check its options)`);

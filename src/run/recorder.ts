@@ -45,6 +45,8 @@ export interface Recorder {
   warmup(e: Execution): Promise<void>;
   /** Records of this invocation that succeeded. */
   readonly ok: number;
+  /** Records the measurement helper wrote itself (serial local runs; see RecordTemplate). */
+  readonly byHelper: number;
   readonly failed: ExecutionRecord[];
 }
 
@@ -54,6 +56,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const execute = (e: Execution, got: Measured) => executeOne(options, e, got, (renamed) => announce(renamed, e, announced, log));
   const recorder = {
     ok: 0,
+    byHelper: 0,
     failed: [] as ExecutionRecord[],
     async record(e: Execution) {
       let record: ExecutionRecord | null = null;
@@ -72,8 +75,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
             if (full) Object.assign(record, { status: 'error', reason: `${full.message}: its output may be incomplete` });
             const written = got.result?.recorded;
             const final = record;
-            if (written) adopt(runDir(), final, written, log);
-            else if (options.backend.appendRecord) await options.backend.appendRecord(() => runDir().append(final));
+            if (written) {
+              adopt(runDir(), final, written, log);
+              recorder.byHelper++;
+            } else if (options.backend.appendRecord) await options.backend.appendRecord(() => runDir().append(final));
             else runDir().append(record);
             // the next execution on the slot may start now, before the counting and the progress line
             got.result?.release?.();

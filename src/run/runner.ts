@@ -38,6 +38,8 @@ export interface RunSummary {
   ok: number;
   /** Records of executions that did not succeed. */
   failed: ExecutionRecord[];
+  /** Records the measurement helper wrote itself (the rest infra wrote). */
+  byHelper: number;
   /** Executions skipped because a resumed run had them already. */
   skipped: number;
   /** Jobs that threw instead of producing a record (bugs); also counted in `failed`. */
@@ -179,10 +181,10 @@ export function createRunner(options: RunnerOptions): MeasuringRunner {
       if (!pool.isAborted) dir?.finish();
       else dir?.close();
       options.progress?.close();
-      const { ok, failed } = recorder;
+      const { ok, failed, byHelper } = recorder;
       // planned executions that never reached the pool (it was aborted) were dropped too
       const dropped = pool.droppedCount + backlog.length - head;
-      return { total, ok, failed, skipped, errors: [...pool.failures], dropped, path: dir?.path, stopped };
+      return { total, ok, failed, byHelper, skipped, errors: [...pool.failures], dropped, path: dir?.path, stopped };
     },
   };
 }
