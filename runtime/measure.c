@@ -877,7 +877,7 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     if (!pre && launch(o, cg, oldmask, &own) < 0) return -1;
     pid_t child = l->child;
     double start = l->start, started_at = l->started_at;
-    int status_pipe[1] = {l->status_fd};
+    const int status_fd = l->status_fd;
 
     /* The pipe closes on exec (success) or on exit (setup failure). */
     char messages[2048] = "", exec_error[2048] = "";
@@ -885,13 +885,13 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
     int interrupted_before = 0;
     for (;;) {
         /* a held child may wait long for its go: an interrupt meanwhile stops it unstarted */
-        if (o->hold && !interrupted_before && wait_readable(status_pipe[0]) < 0) {
+        if (o->hold && !interrupted_before && wait_readable(status_fd) < 0) {
             interrupted_before = 1;
             kill(-child, SIGKILL);
             kill(child, SIGKILL);
             continue;
         }
-        ssize_t n = read(status_pipe[0], messages + got, sizeof messages - 1 - got);
+        ssize_t n = read(status_fd, messages + got, sizeof messages - 1 - got);
         if (n > 0 && got + (size_t)n < sizeof messages - 1) {
             got += (size_t)n;
             continue;
@@ -899,7 +899,7 @@ static int run_execution(const struct options *o, const struct cgroup *cg, pid_t
         if (n < 0 && errno == EINTR) continue;
         break;
     }
-    close(status_pipe[0]);
+    close(status_fd);
     /* the result of the execution before, which waited for this one's start */
     flush_deferred();
     messages[got] = 0;
